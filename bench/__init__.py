@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print their figures, each speed as a ratio against a baseline run in the same process."""

@@ -1,0 +1,92 @@
+"""Pretrain-stage throughput and MFU on the tiny presets, against a large matmul measured in the same process.
+
+    python -m bench.pretrain_mfu [--steps 30] [--seq-len 256] [--batch-size 16]
+
+MFU = model FLOP/s / peak matmul FLOP/s, with model FLOPs per token = 6·N + 12·L·H·T (PaLM appendix B:
+N parameters incl. the tied output projection, L layers, H = heads × head_dim, T = sequence length).
+The trainer is the one the `pretrain` stage builds (same arguments, same precision choice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from transformers import Trainer, TrainerCallback
+
+from workbench.models.presets import build_preset
+from workbench.stages.base import StageContext
+from workbench.stages.pretrain import Config, _CausalLMTrainer, build_trainer
+from workbench.training import TrainSettings, use_bf16
+
+
+def matmul_peak(dtype: torch.dtype, n: int = 2048, seconds: float = 2.0) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b
+        reps += 1
+    return 2 * n**3 * reps / (time.perf_counter() - t0)
+
+
+class _StepTimer(TrainerCallback):
+    def __init__(self, skip: int):
+        self.skip, self.t0, self.steps = skip, None, 0
+
+    def on_step_end(self, args, state, control, **kw):
+        if state.global_step == self.skip:
+            self.t0 = time.perf_counter()
+        elif state.global_step > self.skip:
+            self.steps += 1
+
+    def on_train_end(self, args, state, control, **kw):
+        self.seconds = time.perf_counter() - self.t0
+
+
+def pretrain_throughput(preset: str, steps: int, seq_len: int, batch_size: int, precision: str, vocab: int = 4096) -> dict:
+    model = build_preset(preset, vocab)
+    cfg = Config(model="m", data="d", seq_len=seq_len,
+                 train=TrainSettings(max_steps=steps, batch_size=batch_size, save_steps=10**9, logging_steps=10**9, precision=precision))
+    with tempfile.TemporaryDirectory() as d:
+        ctx = StageContext(run_dir=Path(d), stage_dir=Path(d), stage_name="bench", seed=0, recipe=None, resolve=None)
+        blocks = torch.randint(4, vocab, (steps * batch_size, seq_len))
+        trainer = build_trainer(cfg, ctx, model, blocks, trainer_class=type("T", (_CausalLMTrainer, Trainer), {}))
+        trainer.args.disable_tqdm = True
+        timer = _StepTimer(skip=min(5, steps // 3))
+        trainer.add_callback(timer)
+        trainer.train()
+    c = model.config
+    n_params = sum(p.numel() for p in model.parameters())
+    flops_per_token = 6 * n_params + 12 * c.num_hidden_layers * c.num_attention_heads * c.head_dim * seq_len
+    tok_s = timer.steps * batch_size * seq_len / timer.seconds
+    return {"preset": preset, "params": n_params, "precision": "bf16" if use_bf16(precision) else "fp32",
+            "tokens_per_s": tok_s, "model_flops_per_s": tok_s * flops_per_token}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--seq-len", type=int, default=256)
+    ap.add_argument("--batch-size", type=int, default=16)
+    args = ap.parse_args(argv)
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    peak32 = matmul_peak(torch.float32)
+    peak16 = matmul_peak(torch.bfloat16)
+    print(f"matmul peak (2048^3): fp32 {peak32 / 1e9:.0f} GFLOP/s, bf16 {peak16 / 1e9:.0f} GFLOP/s")
+    print(f"{'preset':22} {'params':>8} {'prec':>5} {'tok/s':>8} {'GFLOP/s':>8} {'MFU/fp32':>9} {'MFU/same-dtype':>15}")
+    for preset in ("gemma2-tiny-student", "gemma2-tiny-teacher"):
+        for precision in ("fp32", "auto"):
+            r = pretrain_throughput(preset, args.steps, args.seq_len, args.batch_size, precision)
+            peak_same = peak16 if r["precision"] == "bf16" else peak32
+            print(f"{preset:22} {r['params'] / 1e6:7.1f}M {r['precision']:>5} {r['tokens_per_s']:8.0f} "
+                  f"{r['model_flops_per_s'] / 1e9:8.1f} {r['model_flops_per_s'] / peak32:9.1%} {r['model_flops_per_s'] / peak_same:15.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The pipeline: lineage in manifest.json, skipping finished stages, resuming a killed one, rerunning changed ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.atomic import sha256_path
+from workbench.pipeline import run_recipe
+from workbench.recipe import load_recipe
+
+RECIPE = """
+name: tiny
+seed: 0
+models:
+  student: {preset: gemma2-tiny-student, tokenizer: tok}
+stages:
+  - {kind: taskworld, name: world, n: 60, corpus_docs: 1500}
+  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
+  - kind: pretrain
+    name: pt
+    model: student
+    data: world
+    seq_len: 64
+    eval_blocks: 8
+    train: {max_steps: STEPS, batch_size: 4, save_steps: 5, logging_steps: 5, precision: fp32}
+"""
+
+
+def recipe_file(tmp_path: Path, steps: int = 12) -> Path:
+    p = tmp_path / "tiny.yaml"
+    p.write_text(RECIPE.replace("STEPS", str(steps)))
+    return p
+
+
+def manifest(run_dir: Path) -> dict:
+    return json.loads((run_dir / "manifest.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+
+
+def test_run_records_lineage_and_skips_finished_stages(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    recipe = load_recipe(recipe_file(tmp_path))
+    m = run_recipe(recipe, run_dir)
+    assert [m["stages"][n]["status"] for n in ("world", "tok", "pt")] == ["done"] * 3
+    pt = m["stages"]["pt"]
+    assert pt["inputs"].keys() == {"student", "world", "tok"}
+    assert pt["outputs"]["model"] == sha256_path(run_dir / "pt" / "model")
+    assert pt["metrics"]["val_perplexity"] > 1 and pt["wall_time_s"] > 0
+    assert m["recipe_hash"] and m["recipe"]["name"] == "tiny"
+    assert (run_dir / "pt" / "history.json").exists() and list((run_dir / "pt" / "runs").rglob("events.out.tfevents*"))
+
+    capsys.readouterr()
+    run_recipe(load_recipe(recipe_file(tmp_path)), run_dir)
+    out = capsys.readouterr().out
+    assert out.count("up to date, skipped") == 3
+
+    # Changing the tokenizer reruns it and everything after it, but not the task world.
+    run_recipe(load_recipe(recipe_file(tmp_path), ["stages.tok.vocab_size=520"]), run_dir)
+    out = capsys.readouterr().out
+    assert "world: up to date, skipped" in out and "tok (tokenizer): running" in out and "pt (pretrain): running" in out
+
+
+def test_same_seed_same_model(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        run_recipe(load_recipe(recipe_file(tmp_path, steps=4)), d)
+    assert sha256_path(a / "pt" / "model") == sha256_path(b / "pt" / "model")
+
+
+@pytest.mark.slow
+def test_sigkill_mid_stage_then_resume(tmp_path):
+    run_dir = tmp_path / "run"
+    recipe = recipe_file(tmp_path, steps=400)
+    cmd = [sys.executable, "-m", "workbench.cli", "run", str(recipe), "--run-dir", str(run_dir)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ckpt = run_dir / "pt" / "checkpoints" / "checkpoint-10" / "trainer_state.json"
+    deadline = time.time() + 300
+    while not ckpt.exists():
+        assert proc.poll() is None, "run ended before it could be killed"
+        assert time.time() < deadline, "no checkpoint appeared"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    m = manifest(run_dir)
+    assert m["stages"]["world"]["status"] == "done" and m["stages"]["tok"]["status"] == "done"
+    assert m["stages"]["pt"]["status"] == "running"  # killed: not mistaken for finished
+    assert not (run_dir / "pt" / "model").exists()
+    finished_before = {n: m["stages"][n]["finished_at"] for n in ("world", "tok")}
+
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "world: up to date, skipped" in out.stdout and "tok: up to date, skipped" in out.stdout
+    assert "pt (pretrain): resuming" in out.stdout
+    m = manifest(run_dir)
+    assert {n: m["stages"][n]["finished_at"] for n in ("world", "tok")} == finished_before
+    assert m["stages"]["pt"]["status"] == "done" and m["stages"]["pt"]["attempts"] == 2
+    state = json.loads(next((run_dir / "pt" / "checkpoints").glob("checkpoint-400/trainer_state.json")).read_text())
+    assert state["global_step"] == 400
+    assert (run_dir / "pt" / "model" / "model.safetensors").exists()

@@ -1,0 +1,87 @@
+"""Recipe schema: valid recipes load, every kind of mistake is one clean line naming its YAML path, exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.cli import main
+from workbench.errors import WorkbenchError
+from workbench.recipe import apply_override, load_recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOOD = """
+name: t
+seed: 1
+models:
+  student: {preset: gemma2-tiny-student, tokenizer: tok}
+stages:
+  - {kind: taskworld, name: world, n: 50}
+  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
+  - {kind: pretrain, name: pt, model: student, data: world, train: {max_steps: 5, lr: 0.001}}
+"""
+
+BROKEN = {
+    "unknown key": (GOOD.replace("seed: 1", "seed: 1\nsede: 2"), "sede: unknown key"),
+    "wrong type": (GOOD.replace("lr: 0.001", "lr: high"), 'stages[2].train.lr: input should be a valid number, unable to parse string as a number, got "high"'),
+    "missing field": (GOOD.replace("model: student, ", ""), "stages[2].model: field required"),
+    "unknown stage kind": (GOOD.replace("kind: pretrain", "kind: pretrian"), "stages[2].kind: unknown stage kind 'pretrian'"),
+    "undefined model": (GOOD.replace("model: student", "model: studnet"), "stages[2].model: undefined model 'studnet' (define it under"),
+    "later stage": (GOOD.replace("corpus: world", "corpus: pt"), "stages[1].corpus: uses the output of stage 'pt' (stages[2]), which does not run before this one"),
+    "yaml syntax": (GOOD.replace("n: 50}", "n: 50"), "YAML syntax error"),
+}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_good_recipe_loads(tmp_path):
+    r = load_recipe(write(tmp_path, GOOD))
+    assert [s.stage_name for s in r.stages] == ["world", "tok", "pt"]
+    assert r.stage("pt").train.max_steps == 5
+    assert r.models["student"].preset == "gemma2-tiny-student"
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_recipe_is_one_clean_line(tmp_path, capsys, case):
+    text, expected = BROKEN[case]
+    code = main(["recipe", "check", str(write(tmp_path, text))])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_several_problems_are_all_reported(tmp_path):
+    text = GOOD.replace("lr: 0.001", "lr: high").replace("n: 50", "n: many").replace("seed: 1", "seed: x")
+    with pytest.raises(WorkbenchError) as e:
+        load_recipe(write(tmp_path, text))
+    assert len(e.value.lines) == 3, e.value.lines
+
+
+def test_overrides(tmp_path):
+    r = load_recipe(write(tmp_path, GOOD), ["seed=7", "stages.pt.train.max_steps=9", "stages[0].n=60"])
+    assert (r.seed, r.stage("pt").train.max_steps, r.stage("world").n) == (7, 9, 60)
+    with pytest.raises(WorkbenchError, match="no stage named"):
+        apply_override({"stages": []}, "stages.nope.x=1")
+    with pytest.raises(WorkbenchError, match="seed: input should be a valid integer"):
+        load_recipe(write(tmp_path, GOOD), ["seed=abc"])
+
+
+def test_shipped_recipes_check():
+    for recipe in sorted((ROOT / "recipes").glob("*.yaml")):
+        load_recipe(recipe)
+
+
+def test_cli_exit_code_in_a_real_process(tmp_path):
+    p = write(tmp_path, BROKEN["wrong type"][0])
+    out = subprocess.run([sys.executable, "-m", "workbench.cli", "recipe", "check", str(p)], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr

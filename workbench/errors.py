@@ -1,0 +1,27 @@
+"""User-facing errors.
+
+Anything the user can fix (a bad recipe, a bad data file, a missing model) raises `WorkbenchError`
+with a one-line message saying what is wrong, where, and how to fix it. The CLI prints it and exits 2;
+it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """An error caused by the user's input; printed as one line per problem, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str | list[str]):
+        self.lines = [message] if isinstance(message, str) else list(message)
+        super().__init__("\n".join(self.lines))
+
+
+class DataError(WorkbenchError):
+    """Bad data at a known place: rendered as `FILE:LINE: what is wrong`."""
+
+    def __init__(self, path, line: int | None, message: str):
+        self.path, self.line, self.message = str(path), line, message
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {message}")

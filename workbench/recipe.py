@@ -1,0 +1,231 @@
+"""The recipe schema: one YAML file, validated by pydantic, that drives the whole chain.
+
+A recipe names its models (`models:`) and an ordered list of stages, each a discriminated union on `kind`
+whose settings live in that stage's module. `load_recipe` also applies `key.path=value` overrides and checks
+every cross-reference (a stage may only use a model defined in `models:` or produced by an *earlier* stage).
+Every problem is reported as one line naming its YAML path; nothing runs until the recipe is clean.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from workbench.errors import WorkbenchError
+from workbench.models.spec import ModelSpec
+from workbench.stages import stage_modules
+from workbench.stages.base import StageConfig
+
+
+@functools.cache
+def _stage_union():
+    configs = tuple(m.Config for m in stage_modules().values())
+    if len(configs) == 1:
+        return configs[0]
+    return Annotated[Union[configs], Field(discriminator="kind")]  # noqa: UP007
+
+
+class Recipe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    seed: int = 0
+    description: str = ""
+    identity: str = "Workbench Assistant, a model trained with the Workbench toolkit"
+    models: dict[str, ModelSpec] = Field(default_factory=dict)
+    stages: list[StageConfig]  # replaced by the discriminated union in `parse_recipe`
+    path: Path | None = Field(default=None, exclude=True)  # where it was loaded from
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _stages(cls, value):
+        if not isinstance(value, list) or not value:
+            raise ValueError("a recipe needs a non-empty list of stages")
+        return [TypeAdapter(_stage_union()).validate_python(v) for v in value]
+
+    def stage(self, name: str) -> StageConfig:
+        return next(s for s in self.stages if s.stage_name == name)
+
+    def producers(self) -> dict[str, set[str]]:
+        """name -> what it provides, for every stage and recipe model."""
+        mods = stage_modules()
+        out: dict[str, set[str]] = {name: {"model", "tokenizer"} for name in self.models}
+        for s in self.stages:
+            out[s.stage_name] = set(mods[s.kind].PRODUCES)
+        return out
+
+
+# --- errors --------------------------------------------------------------------------------------------------
+
+
+def _loc(loc: tuple, kinds: set[str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in kinds or str(part).startswith(("function-", "tagged-union", "union")):
+            continue  # the discriminator's branch name is noise in a YAML path
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _format_error(err: dict, kinds: set[str]) -> str:
+    msg = err["msg"]
+    msg = msg[0].lower() + msg[1:] if msg else msg
+    msg = msg.removeprefix("value error, ")
+    if err["type"] == "missing":
+        return f"{_loc(err['loc'], kinds)}: field required"
+    if err["type"] == "extra_forbidden":
+        return f"{_loc(err['loc'], kinds)}: unknown key (not part of the recipe schema; check the spelling)"
+    if err["type"] == "union_tag_invalid":
+        return f"{_loc(err['loc'], kinds)}.kind: unknown stage kind {err['input'].get('kind')!r}; known: {', '.join(sorted(kinds))}"
+    inp = err.get("input")
+    got = "" if isinstance(inp, (dict, list)) or inp is None else f", got {_show(inp)}"
+    return f"{_loc(err['loc'], kinds)}: {msg}{got}"
+
+
+def _show(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _validation_lines(exc: ValidationError, prefix: tuple = ()) -> list[str]:
+    kinds = set(stage_modules())
+    return [_format_error({**e, "loc": prefix + tuple(e["loc"])}, kinds) for e in exc.errors()]
+
+
+# --- overrides -----------------------------------------------------------------------------------------------
+
+
+def apply_override(data: dict, assignment: str) -> None:
+    """Apply `a.b[2].c=value` (or `stages.<stage name>.field=value`) to the raw recipe dict."""
+    if "=" not in assignment:
+        raise WorkbenchError(f"override {assignment!r}: expected key.path=value")
+    key, raw = assignment.split("=", 1)
+    value = yaml.safe_load(raw) if raw != "" else ""
+    parts: list[Any] = []
+    for token in key.replace("]", "").replace("[", ".").split("."):
+        if token == "":
+            raise WorkbenchError(f"override {assignment!r}: empty key segment")
+        parts.append(int(token) if token.isdigit() else token)
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list) and isinstance(part, str):  # stage by name
+            match = [s for s in node if isinstance(s, dict) and (s.get("name") or s.get("kind")) == part]
+            if not match:
+                raise WorkbenchError(f"override {assignment!r}: no stage named {part!r}")
+            node = match[0]
+            continue
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            if isinstance(node, dict):
+                node = node.setdefault(part, {})
+            else:
+                raise WorkbenchError(f"override {assignment!r}: {'.'.join(map(str, parts[: i + 1]))} does not exist") from None
+    last = parts[-1]
+    try:
+        node[last] = value
+    except (IndexError, TypeError):
+        raise WorkbenchError(f"override {assignment!r}: cannot set {key}") from None
+
+
+# --- loading and checking ------------------------------------------------------------------------------------
+
+
+def load_recipe(path: str | Path, overrides: list[str] | tuple = ()) -> Recipe:
+    """Read, override, validate and cross-check a recipe; raise WorkbenchError listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise WorkbenchError(f"{path}: recipe file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise WorkbenchError(f"{where}: YAML syntax error: {problem}") from None
+    except UnicodeDecodeError as e:
+        raise WorkbenchError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not isinstance(data, dict):
+        raise WorkbenchError(f"{path}: a recipe must be a YAML mapping with name, models and stages")
+    for o in overrides:
+        apply_override(data, o)
+    return parse_recipe(data, path)
+
+
+def parse_recipe(data: dict, path: Path | None = None) -> Recipe:
+    errors: list[str] = []
+    stages_raw = data.get("stages")
+    stages: list[StageConfig] = []
+    # Validate stage by stage so that every bad stage is reported, each with its own path.
+    if isinstance(stages_raw, list):
+        adapter = TypeAdapter(_stage_union())
+        for i, raw in enumerate(stages_raw):
+            try:
+                stages.append(adapter.validate_python(raw))
+            except ValidationError as e:
+                errors += _validation_lines(e, ("stages", i))
+    try:
+        recipe = Recipe.model_validate({**data, "stages": [s.model_dump() for s in stages] or stages_raw})
+    except ValidationError as e:
+        stage_errors = bool(errors)
+        errors += [ln for ln in _validation_lines(e) if not (stage_errors and ln.startswith("stages"))]
+        recipe = None
+    if recipe is not None and not errors:
+        recipe.path = path
+        errors += check_references(recipe)
+    if errors:
+        raise WorkbenchError(list(dict.fromkeys(errors)))
+    return recipe
+
+
+def check_references(recipe: Recipe) -> list[str]:
+    """Every reference must name a recipe model or an earlier stage that provides the right thing."""
+    errors = []
+    mods = stage_modules()
+    seen: dict[str, int] = {}
+    for i, s in enumerate(recipe.stages):
+        if s.stage_name in seen or s.stage_name in recipe.models:
+            errors.append(f"stages[{i}].name: {s.stage_name!r} is already used; give this stage a unique name")
+        seen.setdefault(s.stage_name, i)
+    order = {s.stage_name: i for i, s in enumerate(recipe.stages)}
+    base = recipe.path.parent if recipe.path else Path.cwd()
+    for mname, spec in recipe.models.items():
+        if spec.preset and not spec.tokenizer:
+            errors.append(f"models.{mname}.tokenizer: a preset is built for a tokenizer; name the tokenizer stage (e.g. tokenizer: tokenizer)")
+        if spec.tokenizer and spec.tokenizer not in order:
+            errors.append(f"models.{mname}.tokenizer: no stage named {spec.tokenizer!r} provides a tokenizer")
+    for i, s in enumerate(recipe.stages):
+        for field, ref, what in s.references():
+            where = f"stages[{i}].{field}"
+            if ref in recipe.models:
+                if what == "data":
+                    errors.append(f"{where}: {ref!r} is a model, not a dataset")
+                spec = recipe.models[ref]
+                tok = spec.tokenizer
+                if tok and tok in order and order[tok] >= i:
+                    errors.append(f"{where}: model {ref!r} needs tokenizer stage {tok!r}, which runs later (stages[{order[tok]}])")
+                continue
+            if ref in order:
+                j = order[ref]
+                if j >= i:
+                    errors.append(f"{where}: uses the output of stage {ref!r} (stages[{j}]), which does not run before this one")
+                elif what not in mods[recipe.stages[j].kind].PRODUCES:
+                    errors.append(f"{where}: stage {ref!r} ({recipe.stages[j].kind}) produces no {what}")
+                continue
+            if what == "data":
+                p = Path(ref).expanduser()
+                if not p.is_absolute():
+                    p = base / p
+                if not p.exists():
+                    errors.append(f"{where}: {ref!r} is neither a stage name nor an existing file (looked for {p})")
+                continue
+            known = sorted(set(recipe.models) | {n for n, j in order.items() if j < i and what in mods[recipe.stages[j].kind].PRODUCES})
+            hint = f"; available here: {', '.join(known)}" if known else ""
+            errors.append(f"{where}: undefined {what} {ref!r} (define it under `models:` or name an earlier stage){hint}")
+    return errors

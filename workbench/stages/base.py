@@ -1,0 +1,114 @@
+"""The contract every stage follows.
+
+A stage module under `workbench/stages/` defines:
+  * `Config`, a pydantic model subclassing `StageConfig` with `kind: Literal["<kind>"]` and its settings.
+    Fields that name another model, tokenizer or dataset use the `ModelRef`, `TokenizerRef` and `DataRef`
+    types, so the recipe checker can verify every reference before anything runs.
+  * `PRODUCES`: what later stages may take from it ({"model", "tokenizer", "data"}).
+  * `run(cfg, ctx) -> dict`: does the work, writes into `ctx.stage_dir` (a model into `ctx.stage_dir/"model"`
+    with its tokenizer, a tokenizer into `"tokenizer"`, datasets into `"data"`), and returns its metrics.
+
+`StageContext` is the stage's only window on the run: where to write, how to resolve references, the seed,
+and where its checkpoints live for resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Callable
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Ref:
+    """Marks a config field as a reference to something another stage (or the recipe) provides."""
+
+    def __init__(self, what: str):
+        self.what = what  # "model" | "tokenizer" | "data"
+
+    def __repr__(self) -> str:
+        return f"Ref({self.what!r})"
+
+
+ModelRef = Annotated[str, Ref("model")]
+TokenizerRef = Annotated[str, Ref("tokenizer")]
+DataRef = Annotated[str, Ref("data")]
+
+
+def _refs_in(annotation: Any) -> list[Ref]:
+    out = []
+    if typing.get_origin(annotation) is Annotated:
+        out += [m for m in typing.get_args(annotation)[1:] if isinstance(m, Ref)]
+    for arg in typing.get_args(annotation):
+        out += _refs_in(arg)
+    return out
+
+
+class StageConfig(BaseModel):
+    """Settings shared by every stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    name: str | None = None  # defaults to `kind`; must be unique in the recipe
+
+    @property
+    def stage_name(self) -> str:
+        return self.name or self.kind
+
+    def references(self) -> list[tuple[str, str, str]]:
+        """(field path, referenced name, what) for every reference in this config."""
+        out = []
+        for fname, finfo in type(self).model_fields.items():
+            refs = _refs_in(finfo.annotation) + [m for m in finfo.metadata if isinstance(m, Ref)]
+            if not refs:
+                continue
+            value = getattr(self, fname)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            if isinstance(value, dict):
+                values = list(value.keys())
+            for i, v in enumerate(values):
+                if v is None:
+                    continue
+                path = fname if not isinstance(value, (list, tuple)) else f"{fname}[{i}]"
+                out.append((path, str(v), refs[0].what))
+        return out
+
+
+@dataclass
+class StageContext:
+    """What a running stage can see of the run."""
+
+    run_dir: Path
+    stage_dir: Path
+    stage_name: str
+    seed: int
+    recipe: Any  # workbench.recipe.Recipe
+    resolve: Callable[[str, str], Any]  # (name, what) -> Path | ModelSpec
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("workbench"))
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.stage_dir / "checkpoints"
+
+    def last_checkpoint(self) -> Path | None:
+        """The newest complete `checkpoint-N` folder left by an interrupted run of this stage, if any."""
+        if not self.checkpoint_dir.is_dir():
+            return None
+        ckpts = [p for p in self.checkpoint_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+        ckpts = [p for p in ckpts if (p / "trainer_state.json").exists()]
+        return max(ckpts, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+    def model_path(self, ref: str):
+        """A loadable model for `ref`: a Path to a model folder, or a ModelSpec from the recipe's `models`."""
+        return self.resolve(ref, "model")
+
+    def tokenizer_path(self, ref: str) -> Path:
+        return self.resolve(ref, "tokenizer")
+
+    def data_path(self, ref: str) -> Path:
+        """A stage's `data` folder, or an external data file named in the recipe."""
+        return self.resolve(ref, "data")

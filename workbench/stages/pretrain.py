@@ -1,0 +1,170 @@
+"""Stage `pretrain`: next-token prediction from scratch on a plain-text corpus (Gemma 2 §3, without a teacher).
+
+Owns the corpus → packed token blocks step shared with `distill_pretrain`, and validation perplexity. Training
+runs through transformers' `Trainer` (checkpoints, resume, TensorBoard, progress bar): plain causal-LM loss
+needs nothing of our own.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import Field
+
+from workbench.atomic import atomic_dir
+from workbench.errors import WorkbenchError
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.training import TrainSettings, callbacks, save_history, training_arguments, use_bf16
+
+PRODUCES = {"model"}
+
+
+class Config(StageConfig):
+    kind: Literal["pretrain"] = "pretrain"
+    model: ModelRef  # usually a preset from `models:` (random init); a trained model continues pretraining
+    data: DataRef  # a taskworld stage (its corpus/) or a text file, one document per line
+    seq_len: int = Field(256, ge=8)
+    eval_blocks: int = Field(256, ge=1)  # validation blocks used for perplexity
+    train: TrainSettings = TrainSettings()
+
+
+# --- corpus ----------------------------------------------------------------------------------------------------
+
+
+def corpus_files(path: Path) -> tuple[Path, Path | None]:
+    """(train, validation) text files for a DataRef: a taskworld `data/` folder or a single text file."""
+    if path.is_dir():
+        train, val = path / "corpus" / "train.txt", path / "corpus" / "validation.txt"
+        if not train.exists():
+            raise WorkbenchError(f"{path}: no corpus/train.txt; point `data` at a taskworld stage or a text file")
+        return train, val if val.exists() else None
+    if not path.exists():
+        raise WorkbenchError(f"{path}: corpus file not found")
+    return path, None
+
+
+def pack_blocks(path: Path, tokenizer, seq_len: int, max_blocks: int | None = None) -> torch.Tensor:
+    """Tokenize one-document-per-line text as <bos> doc <eos>, concatenate, cut into [N, seq_len] blocks."""
+    try:
+        docs = [d for d in path.read_text(encoding="utf-8").splitlines() if d.strip()]
+    except UnicodeDecodeError as e:
+        raise WorkbenchError(f"{path}: not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
+    if not docs:
+        raise WorkbenchError(f"{path}: the corpus is empty")
+    ids: list[int] = []
+    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+    for start in range(0, len(docs), 4096):
+        for doc in tokenizer(docs[start : start + 4096], add_special_tokens=False)["input_ids"]:
+            ids += [bos, *doc, eos]
+            if max_blocks and len(ids) >= max_blocks * seq_len:
+                break
+    n = len(ids) // seq_len
+    if max_blocks:
+        n = min(n, max_blocks)
+    if n == 0:
+        raise WorkbenchError(f"{path}: corpus has {len(ids)} tokens, fewer than one block of seq_len={seq_len}")
+    return torch.tensor(ids[: n * seq_len], dtype=torch.long).view(n, seq_len)
+
+
+def split_corpus(cfg: Config, ctx: StageContext, tokenizer) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train and validation blocks; a single text file gives up its last 2 % of blocks for validation."""
+    train_file, val_file = corpus_files(ctx.data_path(cfg.data))
+    train = pack_blocks(train_file, tokenizer, cfg.seq_len)
+    if val_file is not None:
+        val = pack_blocks(val_file, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks)
+    else:
+        n_val = max(1, min(cfg.eval_blocks, len(train) // 50))
+        train, val = train[:-n_val], train[-n_val:]
+    return train, val
+
+
+class BlockDataset(torch.utils.data.Dataset):
+    def __init__(self, blocks: torch.Tensor):
+        self.blocks = blocks
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"input_ids": self.blocks[i], "labels": self.blocks[i], "block_idx": i}
+
+
+def collate(rows: list[dict]) -> dict:
+    return {k: torch.stack([r[k] for r in rows]) if torch.is_tensor(rows[0][k]) else torch.tensor([r[k] for r in rows]) for k in rows[0]}
+
+
+@torch.no_grad()
+def perplexity(model, blocks: torch.Tensor, batch_size: int = 16, bf16: bool = False) -> float:
+    """exp(mean next-token NLL) over the blocks."""
+    model.eval()
+    total, count = 0.0, 0
+    device = next(model.parameters()).device
+    for i in range(0, len(blocks), batch_size):
+        x = blocks[i : i + batch_size].to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(input_ids=x).logits.float()
+        nll = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.size(-1)), x[:, 1:].reshape(-1), reduction="sum")
+        total += nll.item()
+        count += x[:, 1:].numel()
+    model.train()
+    return math.exp(total / count)
+
+
+# --- training --------------------------------------------------------------------------------------------------
+
+
+def load_student(cfg, ctx: StageContext):
+    from workbench.models import load_model
+
+    return load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed)
+
+
+def train_and_save(trainer, model, tokenizer, cfg, ctx: StageContext, val: torch.Tensor, train_blocks: int) -> dict:
+    """Run (or resume) the trainer, save the model atomically, and return the metrics every pretraining stage reports."""
+    t0 = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(ctx.last_checkpoint()) if ctx.last_checkpoint() else None)
+    wall = time.perf_counter() - t0
+    save_history(trainer, ctx.stage_dir)
+    with atomic_dir(ctx.stage_dir / "model") as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    s = cfg.train
+    tokens = s.max_steps * s.batch_size * s.grad_accum * cfg.seq_len
+    return {
+        "train_loss": round(result.training_loss, 4),
+        "val_perplexity": round(perplexity(model, val, bf16=use_bf16(s.precision)), 4),
+        "tokens": tokens,
+        "train_blocks": train_blocks,
+        "epochs": round(s.max_steps * s.batch_size * s.grad_accum / train_blocks, 3),
+        "train_seconds": round(wall, 2),
+        "tokens_per_second": round(tokens / max(result.metrics.get("train_runtime", wall), 1e-9), 1),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+
+
+def build_trainer(cfg: Config, ctx: StageContext, model, train: torch.Tensor, trainer_class=None, **trainer_kwargs):
+    from transformers import Trainer
+
+    args = training_arguments(cfg.train, ctx.stage_dir, ctx.seed, remove_unused_columns=False)
+    return (trainer_class or Trainer)(model=model, args=args, train_dataset=BlockDataset(train), data_collator=collate,
+                                      callbacks=callbacks(ctx.stage_dir), **trainer_kwargs)
+
+
+class _CausalLMTrainer:  # mixin: drop the bookkeeping column before the model sees the batch
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        inputs = {k: v for k, v in inputs.items() if k != "block_idx"}
+        return super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    from transformers import Trainer
+
+    model, tokenizer = load_student(cfg, ctx)
+    train, val = split_corpus(cfg, ctx, tokenizer)
+    trainer_class = type("PretrainTrainer", (_CausalLMTrainer, Trainer), {})
+    trainer = build_trainer(cfg, ctx, model, train, trainer_class=trainer_class)
+    return train_and_save(trainer, model, tokenizer, cfg, ctx, val, len(train))
