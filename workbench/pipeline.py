@@ -62,6 +62,9 @@ class Pipeline:
             spec: ModelSpec = self.recipe.models[name]
             if what == "tokenizer" and spec.tokenizer:
                 return self.resolve(spec.tokenizer, "tokenizer")
+            kind, value = spec.source
+            if kind in ("path", "gguf"):  # relative to the recipe file, like every other path in it
+                return spec.model_copy(update={kind: str(self._recipe_relative(value))})
             return spec
         if name in self._stage_names():
             d = self.run_dir / name
@@ -70,7 +73,10 @@ class Pipeline:
             if what == "tokenizer":
                 return d / "tokenizer" if (d / "tokenizer").exists() else d / "model"
             return d / "data"
-        p = Path(name).expanduser()
+        return self._recipe_relative(name)
+
+    def _recipe_relative(self, value: str) -> Path:
+        p = Path(value).expanduser()
         if not p.is_absolute() and self.recipe.path is not None:
             p = self.recipe.path.parent / p
         return p
@@ -83,7 +89,7 @@ class Pipeline:
                 parts["tokenizer"] = self._input_fingerprint(spec.tokenizer)
             kind, value = spec.source
             if kind in ("path", "gguf"):
-                p = Path(value) if Path(value).is_absolute() else (self.recipe.path.parent if self.recipe.path else Path.cwd()) / value
+                p = self._recipe_relative(value)
                 parts["content"] = sha256_path(p) if p.exists() else "missing"
             return sha256_json(parts)
         if name in self.fingerprints:

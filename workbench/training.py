@@ -70,7 +70,7 @@ def training_arguments(settings: TrainSettings, stage_dir: Path, seed: int, args
         max_grad_norm=settings.max_grad_norm,
         bf16=use_bf16(settings.precision),
         use_cpu=not on_gpu,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,  # (gradient checkpointing) TRL configs default it on; it only slows tiny models
         save_strategy="steps",
         save_steps=settings.save_steps,
         save_total_limit=2,

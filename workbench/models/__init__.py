@@ -1,0 +1,7 @@
+"""Models: Gemma 2 presets (`presets`), where a model comes from (`spec.ModelSpec`), and loading any of them
+with its tokenizer (`loading`)."""
+
+from workbench.models.loading import cache_dir, describe, gguf_to_folder, load_model, load_tokenizer
+from workbench.models.spec import ModelSpec
+
+__all__ = ["ModelSpec", "cache_dir", "describe", "gguf_to_folder", "load_model", "load_tokenizer"]
