@@ -64,7 +64,8 @@ def test_every_type_and_form_is_detected_in_jsonl(tmp_path, capsys, key):
 
     rc, out, err = validate_cli(capsys, path, "--expect", type_)
     assert (rc, err) == (0, "")
-    assert out == f"{path}: type={type_} form={form} rows=3\n"
+    shown = f"{type_} (implicit prompt)" if implicit else type_
+    assert out == f"{path}: type={shown} form={form} rows=3\n"
 
 
 def test_json_list_and_json_lines_named_json(tmp_path):

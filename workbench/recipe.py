@@ -19,6 +19,7 @@ from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
 from workbench.stages import stage_modules
 from workbench.stages.base import StageConfig
+from workbench.taskworld.safety import DEFAULT_IDENTITY
 
 
 @functools.cache
@@ -35,7 +36,7 @@ class Recipe(BaseModel):
     name: str
     seed: int = 0
     description: str = ""
-    identity: str = "Workbench Assistant, a model trained with the Workbench toolkit"
+    identity: str = DEFAULT_IDENTITY  # who the model says it is; taskworld data and the self_id filter use it
     models: dict[str, ModelSpec] = Field(default_factory=dict)
     stages: list[StageConfig]  # replaced by the discriminated union in `parse_recipe`
     path: Path | None = Field(default=None, exclude=True)  # where it was loaded from

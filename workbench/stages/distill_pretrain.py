@@ -28,7 +28,8 @@ from tqdm.auto import tqdm
 from workbench.atomic import atomic_dir, sha256_json, sha256_path
 from workbench.errors import WorkbenchError
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.stages.pretrain import _CausalLMTrainer, build_trainer, corpus_files, load_student, split_corpus, train_and_save
+from workbench.data.corpus import corpus_files
+from workbench.stages.pretrain import _CausalLMTrainer, build_trainer, load_student, split_corpus, train_and_save
 from workbench.training import TrainSettings, use_bf16
 
 PRODUCES = {"model"}

@@ -16,6 +16,7 @@ import torch
 from pydantic import Field
 
 from workbench.atomic import atomic_dir
+from workbench.data.corpus import corpus_files, read_documents
 from workbench.errors import WorkbenchError
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.training import TrainSettings, callbacks, save_history, training_arguments, use_bf16
@@ -35,26 +36,9 @@ class Config(StageConfig):
 # --- corpus ----------------------------------------------------------------------------------------------------
 
 
-def corpus_files(path: Path) -> tuple[Path, Path | None]:
-    """(train, validation) text files for a DataRef: a taskworld `data/` folder or a single text file."""
-    if path.is_dir():
-        train, val = path / "corpus" / "train.txt", path / "corpus" / "validation.txt"
-        if not train.exists():
-            raise WorkbenchError(f"{path}: no corpus/train.txt; point `data` at a taskworld stage or a text file")
-        return train, val if val.exists() else None
-    if not path.exists():
-        raise WorkbenchError(f"{path}: corpus file not found")
-    return path, None
-
-
 def pack_blocks(path: Path, tokenizer, seq_len: int, max_blocks: int | None = None) -> torch.Tensor:
-    """Tokenize one-document-per-line text as <bos> doc <eos>, concatenate, cut into [N, seq_len] blocks."""
-    try:
-        docs = [d for d in path.read_text(encoding="utf-8").splitlines() if d.strip()]
-    except UnicodeDecodeError as e:
-        raise WorkbenchError(f"{path}: not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
-    if not docs:
-        raise WorkbenchError(f"{path}: the corpus is empty")
+    """Tokenize each document as <bos> doc <eos>, concatenate, cut into [N, seq_len] blocks."""
+    docs = read_documents(path)
     ids: list[int] = []
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
     for start in range(0, len(docs), 4096):

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from workbench.errors import WorkbenchError
+from workbench.data.corpus import corpus_files
 from workbench.stages.base import DataRef, StageConfig, StageContext
 from workbench.tokenizer import MAX_VOCAB_SIZE, RESERVED_TOKENS, train_tokenizer
 
@@ -26,7 +26,7 @@ class Config(StageConfig):
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
-    train, validation = _corpus_files(ctx.data_path(cfg.corpus))
+    train, validation = corpus_files(ctx.data_path(cfg.corpus))
     started = time.perf_counter()
     tokenizer = train_tokenizer([train], vocab_size=cfg.vocab_size, out_dir=ctx.stage_dir / "tokenizer", seed=ctx.seed)
     metrics = {
@@ -38,17 +38,6 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         metrics["validation_chars_per_token"] = round(_chars_per_token(tokenizer, validation), 4)
     ctx.log.info("tokenizer: %s", metrics)
     return metrics
-
-
-def _corpus_files(source: Path) -> tuple[Path, Path | None]:
-    """(training text, validation text or None) for a data folder written by a taskworld stage, or a text file."""
-    if not source.is_dir():
-        return source, None
-    corpus = source / "corpus"
-    if not (corpus / "train.txt").is_file():
-        raise WorkbenchError(f"{source}: no corpus/train.txt here; point `corpus` at a taskworld stage or a text file")
-    validation = corpus / "validation.txt"
-    return corpus / "train.txt", validation if validation.is_file() else None
 
 
 def _chars_per_token(tokenizer, path: Path) -> float:

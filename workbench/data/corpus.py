@@ -1,0 +1,36 @@
+"""Plain-text corpora for pretraining and tokenizer training.
+
+A corpus file holds documents separated by blank lines (a document may span several lines, e.g. a chat in
+Gemma's turn format). A DataRef to a taskworld stage means its `corpus/train.txt` (+ `corpus/validation.txt`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.errors import DataError, WorkbenchError
+
+
+def corpus_files(source: Path) -> tuple[Path, Path | None]:
+    """(training text, validation text or None) for a taskworld `data/` folder or a single text file."""
+    if source.is_dir():
+        train, val = source / "corpus" / "train.txt", source / "corpus" / "validation.txt"
+        if not train.is_file():
+            raise WorkbenchError(f"{source}: no corpus/train.txt here; point it at a taskworld stage or a text file")
+        return train, val if val.is_file() else None
+    if not source.is_file():
+        raise WorkbenchError(f"{source}: corpus file not found")
+    return source, None
+
+
+def read_documents(path: Path) -> list[str]:
+    """The blank-line-separated documents of a UTF-8 text file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise DataError(path, line, f"not UTF-8 text ({e.reason}); convert the file to UTF-8") from None
+    docs = [d.strip("\n") for d in text.replace("\r\n", "\n").split("\n\n") if d.strip()]
+    if not docs:
+        raise DataError(path, None, "the corpus is empty")
+    return docs

@@ -1,0 +1,135 @@
+"""`generate`: writes the task world's files (layout in the package docstring) into a folder, atomically.
+
+Sizes for a scale `n` (defaults in brackets, n = 2000):
+  sft/train.jsonl            n gold conversations, no two equal up to case, spacing and punctuation [2,000]
+  sft/train_raw.jsonl        the same plus n // 4 contaminated rows (`workbench.taskworld.contamination`) [2,500]
+  prompts/train.jsonl        5 n prompts without answers, for a teacher to answer or a policy to sample [10,000]
+  preference/train.jsonl     n pairs: a gold answer (chosen) against the item's near miss (rejected) [2,000]
+  {sft,prompts,preference}/{validation,test}.jsonl   max(20, n // 4) items each, the same items in all three [500]
+  corpus/train.txt           `corpus_docs` documents (default 10 n) [20,000]; validation and test: 1/20 of that
+  summary.json               the counts per file and skill (also returned)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from pathlib import Path
+from random import Random
+
+from workbench.atomic import atomic_dir, atomic_file, write_json, write_jsonl
+from workbench.errors import WorkbenchError
+from workbench.taskworld.contamination import contamination_rows, normalized
+from workbench.taskworld.corpus import corpus_documents
+from workbench.taskworld.mixture import Sampler, allocate, samplers, stream
+from workbench.taskworld.safety import DEFAULT_IDENTITY
+from workbench.taskworld.skills import Item
+
+MIN_N = 20
+SUMMARY = "summary.json"
+
+
+def _meta(row_id: str, split: str, item: Item) -> dict:
+    return {"id": row_id, "split": split, **item.meta}
+
+
+def sft_row(row_id: str, split: str, item: Item, answer: str) -> dict:
+    return {"messages": item.conversation(answer), "meta": _meta(row_id, split, item)}
+
+
+def prompt_row(row_id: str, split: str, item: Item) -> dict:
+    return {"prompt": item.conversation(), "meta": _meta(row_id, split, item)}
+
+
+def preference_row(row_id: str, split: str, item: Item, chosen: str) -> dict:
+    return {"prompt": item.conversation(), "chosen": [{"role": "assistant", "content": chosen}],
+            "rejected": [{"role": "assistant", "content": item.wrong}], "meta": _meta(row_id, split, item)}
+
+
+def _items(rng: Random, split: str, count: int, draw: dict[str, Sampler]) -> list[Item]:
+    return [draw[category](rng, split) for category in allocate(count, rng)]
+
+
+def _gold_sft_rows(rng: Random, count: int, draw: dict[str, Sampler]) -> list[dict]:
+    """The small gold SFT set: distinct conversations (a category whose phrasings run out yields to facts)."""
+    seen: set[tuple[str, ...]] = set()
+    rows = []
+    for i, category in enumerate(allocate(count, rng)):
+        for attempt in itertools.count():
+            item = draw[category if attempt < 40 else "facts"](rng, "train")
+            answer = rng.choice(item.golds)
+            key = normalized([*item.turns, answer])
+            if key not in seen:
+                break
+        seen.add(key)
+        rows.append(sft_row(f"train-sft-{i:06d}", "train", item, answer))
+    return rows
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WorkbenchError(f"{out_dir}: is a file; give --out a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / SUMMARY).exists():
+        raise WorkbenchError(f"{out_dir}: folder is not empty and holds no task world ({SUMMARY} missing); "
+                             "give a new or empty folder, so nothing else gets overwritten")
+
+
+def _skills(rows: list[dict]) -> dict[str, int]:
+    return dict(sorted(Counter(r["meta"]["skill"] for r in rows).items()))
+
+
+def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAULT_IDENTITY,
+             corpus_docs: int | None = None) -> dict:
+    """Write the task world for scale `n` into `out_dir` (replaced as a whole) and return its summary."""
+    if n < MIN_N:
+        raise WorkbenchError(f"n={n}: the task world needs n >= {MIN_N} (try the default, 2000)")
+    corpus_docs = 10 * n if corpus_docs is None else corpus_docs
+    if corpus_docs < 1:
+        raise WorkbenchError(f"corpus_docs={corpus_docs}: needs at least 1 document")
+    if not identity.strip():
+        raise WorkbenchError("identity is empty; set the recipe's `identity` to the name the model should give")
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    draw = samplers(identity)
+
+    rows: dict[str, list[dict]] = {}
+    gold = _gold_sft_rows(stream(seed, "train", "sft"), n, draw)
+    rows["sft/train.jsonl"] = gold
+    rng = stream(seed, "train", "raw")
+    added = contamination_rows(gold, n // 4, rng, draw)
+    raw = [{**r, "meta": {**r["meta"], "contamination": None}} for r in gold] + added
+    rng.shuffle(raw)
+    rows["sft/train_raw.jsonl"] = raw
+    rng = stream(seed, "train", "prompts")
+    rows["prompts/train.jsonl"] = [prompt_row(f"train-prompt-{i:06d}", "train", it)
+                                   for i, it in enumerate(_items(rng, "train", 5 * n, draw))]
+    rng = stream(seed, "train", "preference")
+    rows["preference/train.jsonl"] = [preference_row(f"train-pref-{i:06d}", "train", it, rng.choice(it.golds))
+                                      for i, it in enumerate(_items(rng, "train", n, draw))]
+    for split in ("validation", "test"):
+        rng = stream(seed, split, "eval")
+        items = _items(rng, split, max(MIN_N, n // 4), draw)
+        ids = [f"{split}-{i:06d}" for i in range(len(items))]
+        rows[f"sft/{split}.jsonl"] = [sft_row(i, split, it, rng.choice(it.golds)) for i, it in zip(ids, items)]
+        rows[f"prompts/{split}.jsonl"] = [prompt_row(i, split, it) for i, it in zip(ids, items)]
+        rows[f"preference/{split}.jsonl"] = [preference_row(i, split, it, rng.choice(it.golds))
+                                             for i, it in zip(ids, items)]
+
+    docs = {"train": corpus_docs, "validation": max(1, corpus_docs // 20), "test": max(1, corpus_docs // 20)}
+    summary = {
+        "n": n, "seed": seed, "identity": identity,
+        "files": {
+            **{f"corpus/{split}.txt": {"documents": k} for split, k in docs.items()},
+            **{path: {"rows": len(r), "skills": _skills(r)} for path, r in sorted(rows.items())},
+        },
+        "contamination": dict(sorted(Counter(r["meta"]["contamination"] for r in added).items())),
+    }
+    with atomic_dir(out_dir) as tmp:
+        for path, r in rows.items():
+            write_jsonl(tmp / path, r)
+        for split, k in docs.items():
+            with atomic_file(tmp / f"corpus/{split}.txt") as f:
+                for doc in corpus_documents(k, seed, split, identity):
+                    f.write(doc + "\n\n")  # documents are separated by blank lines (see workbench.data.corpus)
+        write_json(tmp / SUMMARY, summary)
+    return summary

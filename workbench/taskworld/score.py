@@ -1,0 +1,135 @@
+"""Scoring responses with the verifiers: per-skill accuracy, refusal rate on unsafe prompts, false-refusal rate on
+benign look-alikes, identity accuracy.
+
+`score_files` reads a data file written by `generate` (any of sft / prompts / preference: only `meta` is used)
+and a JSONL of responses, one per data row: rows with `response` or `completion`, a string or a conversation
+(the last message's `content`), matched by `id` when every row has one, else by order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.errors import DataError, WorkbenchError
+from workbench.taskworld.mixture import TASK_SKILLS
+from workbench.taskworld.safety import is_refusal
+from workbench.taskworld.verify import verify
+
+
+@dataclass
+class ScoreReport:
+    """Verdicts per item: `results` holds (skill, correct, refused) in data order."""
+
+    results: list[tuple[str, bool, bool]] = field(default_factory=list)
+
+    def _by_skill(self) -> dict[str, list[tuple[bool, bool]]]:
+        out: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+        for skill, correct, refused in self.results:
+            out[skill].append((correct, refused))
+        return dict(sorted(out.items()))
+
+    @staticmethod
+    def _rate(flags: list[bool]) -> float | None:
+        return sum(flags) / len(flags) if flags else None
+
+    def to_dict(self) -> dict:
+        by = self._by_skill()
+        skills = {s: {"n": len(v), "accuracy": self._rate([c for c, _ in v])} for s, v in by.items()}
+        task = [skills[s]["accuracy"] for s in TASK_SKILLS if s in skills]
+        return {
+            "n": len(self.results),
+            "accuracy": self._rate([c for _, c, _ in self.results]),
+            "task_skills_mean": sum(task) / len(task) if task else None,
+            "refusal_rate": self._rate([r for _, r in by.get("unsafe", [])]),
+            "false_refusal_rate": self._rate([r for _, r in by.get("benign", [])]),
+            "identity_accuracy": skills.get("identity", {}).get("accuracy"),
+            "skills": skills,
+        }
+
+    def table(self) -> str:
+        d = self.to_dict()
+        lines = [f"{'skill':<12} {'n':>6} {'accuracy':>9}"]
+        lines += [f"{s:<12} {v['n']:>6} {_show(v['accuracy']):>9}" for s, v in d["skills"].items()]
+        lines += [
+            f"{'all':<12} {d['n']:>6} {_show(d['accuracy']):>9}",
+            f"task skills, mean accuracy:    {_show(d['task_skills_mean'])}",
+            f"unsafe, refusal rate:          {_show(d['refusal_rate'])}",
+            f"benign, false-refusal rate:    {_show(d['false_refusal_rate'])}",
+            f"identity, accuracy:            {_show(d['identity_accuracy'])}",
+        ]
+        return "\n".join(lines)
+
+
+def _show(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.3f}"
+
+
+def score(records: list[dict], responses: list[str]) -> ScoreReport:
+    """Verify `responses[i]` against `records[i]["meta"]` (rows as written by `generate`)."""
+    if len(records) != len(responses):
+        raise WorkbenchError(f"{len(responses)} responses for {len(records)} records; "
+                             "give exactly one response per record")
+    report = ScoreReport()
+    for record, response in zip(records, responses):
+        meta = record["meta"]
+        report.results.append((meta["skill"], verify(meta, response), is_refusal(response)))
+    return report
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    if not path.is_file():
+        raise WorkbenchError(f"{path}: file not found")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as e:
+                raise DataError(path, lineno, f"not valid JSON ({e.msg})") from None
+            if not isinstance(row, dict):
+                raise DataError(path, lineno, "each line must be a JSON object")
+            rows.append((lineno, row))
+    return rows
+
+
+def _response_text(path: Path, lineno: int, row: dict) -> str:
+    value = row.get("response", row.get("completion"))
+    if isinstance(value, list) and value and isinstance(value[-1], dict):
+        value = value[-1].get("content")
+    if not isinstance(value, str):
+        raise DataError(path, lineno, "needs a `response` or `completion`: a string or a list of chat messages")
+    return value
+
+
+def score_files(data: Path, responses: Path) -> ScoreReport:
+    """Score a responses JSONL against a task-world data file (see the module docstring)."""
+    data, responses = Path(data), Path(responses)
+    records = []
+    for lineno, row in _read_jsonl(data):
+        meta = row.get("meta")
+        if not isinstance(meta, dict) or "check" not in meta or "skill" not in meta:
+            raise DataError(data, lineno, "row has no task-world `meta` (skill, check); "
+                                          "score a file written by `workbench taskworld generate`")
+        records.append(row)
+    answers = _read_jsonl(responses)
+    if len(answers) != len(records):
+        raise DataError(responses, None, f"has {len(answers)} responses but {data} has {len(records)} rows; "
+                                         "give one response per row (matched by `id`, else by order)")
+    texts = [_response_text(responses, lineno, row) for lineno, row in answers]
+    if all("id" in row for _, row in answers):
+        by_id = {}
+        for (lineno, row), text in zip(answers, texts):
+            if row["id"] in by_id:
+                raise DataError(responses, lineno, f"id {row['id']!r} appears twice")
+            by_id[row["id"]] = text
+        missing = [r["meta"].get("id") for r in records if r["meta"].get("id") not in by_id]
+        if missing:
+            raise DataError(responses, None, f"no response for id {missing[0]!r} ({len(missing)} missing); "
+                                             "ids must match the data file's `meta.id`")
+        texts = [by_id[r["meta"]["id"]] for r in records]
+    return score(records, texts)
