@@ -7,12 +7,16 @@ errors exit 2 as well. Nothing here shows a traceback for bad input.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+
+
+_COMMAND_MODULES = ("workbench.safety.cli", "workbench.store.cli")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -119,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True, help="prompt file written by `taskworld generate` (with metadata)")
     s.add_argument("--responses", required=True, help="JSONL of responses (same order, or with an `id`)")
     s.set_defaults(fn=_cmd_taskworld_score)
+
+    for module in _COMMAND_MODULES:  # packages that own their commands (they import their heavy deps lazily)
+        importlib.import_module(module).add_commands(sub)
     return p
 
 

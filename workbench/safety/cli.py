@@ -1,0 +1,5 @@
+"""`workbench filter` (being written)."""
+
+
+def add_commands(sub) -> None:
+    """Register this package's subcommands on the main parser's subparsers."""

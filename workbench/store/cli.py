@@ -1,0 +1,5 @@
+"""`workbench ratings …` and `workbench ui` (being written)."""
+
+
+def add_commands(sub) -> None:
+    """Register this package's subcommands on the main parser's subparsers."""
