@@ -1,0 +1,52 @@
+"""The pretraining-distillation table from a finished `recipes/pretrain-distillation.yaml` run.
+
+    workbench run recipes/pretrain-distillation.yaml --run-dir RUN_DIR
+    python -m bench.pretrain_distill RUN_DIR
+
+Compares the student pretrained from scratch with the dense and sparse (top-k) distilled students at the
+same token budget: validation perplexity, its change against scratch, wall time, and bytes of teacher targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def table(run_dir: Path) -> str:
+    stages = json.loads((run_dir / "manifest.json").read_text())["stages"]
+    teacher = stages["teacher_pretrain"]["metrics"]
+    scratch = stages["student_scratch"]["metrics"]["val_perplexity"]
+    rows = [f"teacher ({teacher['parameters'] / 1e6:.1f} M params, {teacher['tokens'] / 1e6:.2f} M tokens): "
+            f"val perplexity {teacher['val_perplexity']:.3f}, {stages['teacher_pretrain']['wall_time_s']:.0f} s",
+            "",
+            "| student (equal token budget) | tokens | val perplexity | vs scratch | wall time (s) | teacher targets stored |",
+            "|---|---|---|---|---|---|"]
+    for name, label in (("student_scratch", "from scratch"), ("student_dense", "dense distillation"),
+                        ("student_sparse", "sparse top-k distillation")):
+        e = stages[name]
+        m = e["metrics"]
+        ppl = m["val_perplexity"]
+        if name == "student_dense":
+            stored = f"0 B (online teacher; caching would need {m['dense_targets_would_need_bytes'] / 2**30:.1f} GiB)"
+        elif name == "student_sparse":
+            stored = f"{m['teacher_target_bytes'] / 2**20:.1f} MiB (k={m['top_k']}, made in {m['teacher_targets_seconds']:.0f} s)"
+        else:
+            stored = "—"
+        rows.append(f"| {label} | {m['tokens'] / 1e6:.2f} M | {ppl:.3f} | {ppl / scratch - 1:+.1%} | {e['wall_time_s']:.0f} | {stored} |")
+    dense, sparse = stages["student_dense"]["metrics"], stages["student_sparse"]["metrics"]
+    rows += ["",
+             f"sparse vs dense perplexity: {sparse['val_perplexity'] / dense['val_perplexity'] - 1:+.2%}; "
+             f"target storage: {dense['dense_targets_would_need_bytes'] / sparse['teacher_target_bytes']:.0f}x less than dense"]
+    return "\n".join(rows)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run_dir", type=Path)
+    print(table(ap.parse_args(argv).run_dir))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Stages `pretrain` and `distill_pretrain`: dense and sparse teacher targets, the sparse cache, vocabulary checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from workbench.errors import WorkbenchError
+from workbench.pipeline import run_recipe
+from workbench.recipe import load_recipe
+from workbench.stages.distill_pretrain import sparse_targets
+
+RECIPE = """
+name: pd
+seed: 0
+models:
+  teacher: {preset: gemma2-tiny-student, tokenizer: tok}
+  student: {preset: gemma2-tiny-student, tokenizer: tok}
+stages:
+  - {kind: taskworld, name: world, n: 60, corpus_docs: 1500}
+  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
+  - {kind: pretrain, name: teacher_pt, model: teacher, data: world, seq_len: 64, eval_blocks: 8,
+     train: {max_steps: 6, batch_size: 4, precision: fp32}}
+  - {kind: distill_pretrain, name: dense, model: student, teacher: teacher_pt, data: world, mode: dense, seq_len: 64,
+     eval_blocks: 8, train: {max_steps: 6, batch_size: 4, precision: fp32}}
+  - {kind: distill_pretrain, name: sparse, model: student, teacher: teacher_pt, data: world, mode: sparse, top_k: 4,
+     seq_len: 64, eval_blocks: 8, train: {max_steps: 6, batch_size: 4, precision: fp32}}
+  - {kind: distill_pretrain, name: sparse_again, model: student, teacher: teacher_pt, data: world, mode: sparse, top_k: 4,
+     seq_len: 64, eval_blocks: 8, train: {max_steps: 6, batch_size: 4, precision: fp32, lr: 0.001}}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+
+
+def test_dense_and_sparse_distillation_with_a_shared_target_cache(tmp_path):
+    (tmp_path / "r.yaml").write_text(RECIPE)
+    m = run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")["stages"]
+    dense, sparse, again = m["dense"]["metrics"], m["sparse"]["metrics"], m["sparse_again"]["metrics"]
+    assert dense["teacher_target_bytes"] == 0 and dense["dense_targets_would_need_bytes"] == 6 * 4 * 64 * 512 * 2
+    assert sparse["teacher_target_bytes"] == 6 * 4 * 64 * 4 * (2 + 2)  # int16 ids + fp16 probabilities
+    assert sparse["teacher_targets_reused"] is False and again["teacher_targets_reused"] is True
+    assert 0 < sparse["teacher_mass_covered"] <= 1
+    for e in (dense, sparse, again):
+        assert np.isfinite(e["val_perplexity"]) and e["val_perplexity"] > 1
+
+
+def test_sparse_targets_follow_the_teacher():
+    """Sampled ids are distinct per position, probabilities renormalised, and mostly the teacher's likely tokens."""
+
+    class Peaked(torch.nn.Module):
+        def get_output_embeddings(self):
+            return torch.nn.Linear(1, 50)
+
+        def forward(self, input_ids):
+            logits = torch.full((*input_ids.shape, 50), -10.0)
+            logits[..., 7] = 5.0
+            logits[..., 8] = 4.0
+            return type("Out", (), {"logits": logits})
+
+    ids, probs, coverage = sparse_targets(Peaked(), torch.zeros(3, 5, dtype=torch.long), k=4, temperature=1.0, seed=0, bf16=False)
+    assert ids.shape == (3, 5, 4) and probs.dtype == np.float16
+    assert all(len(set(row)) == 4 for row in ids.reshape(-1, 4).tolist())
+    assert np.allclose(probs.astype(np.float32).sum(-1), 1, atol=1e-2)
+    assert (ids[..., 0] == 7).mean() > 0.5 and coverage > 0.99
+
+
+def test_teacher_with_another_vocabulary_is_refused(tmp_path):
+    text = RECIPE.replace("teacher: {preset: gemma2-tiny-student, tokenizer: tok}",
+                          "teacher: {preset: gemma2-tiny-student, tokenizer: tok2}")
+    text = text.replace("  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}",
+                        "  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}\n"
+                        "  - {kind: tokenizer, name: tok2, corpus: world, vocab_size: 600}")
+    (tmp_path / "r.yaml").write_text(text)
+    with pytest.raises(WorkbenchError, match="600-token vocabulary but the student has 512"):
+        run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run", only=None)
