@@ -1,0 +1,431 @@
+"""The preference store: migrations, import/export of preference data, the rating queue, filter decisions and
+overrides, statistics, run directories, the CLI, and concurrent writers."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, select, text
+
+from workbench.cli import main
+from workbench.data import load_dataset, validate_file
+from workbench.errors import DataError, WorkbenchError
+from workbench.store import open_store
+from workbench.store.filters import decisions, import_decisions, override, overrides_document
+from workbench.store.preference_io import export_file, import_file, preference_rows
+from workbench.store.ratings import left_is_first, next_pair, progress, record_comparison
+from workbench.store.runs import history, register_run, side_by_side, stage_table
+from workbench.store.schema import Base, Comparison, Response
+from workbench.store.stats import agreement, choice_distribution, cohens_kappa, comparison_table, fleiss_kappa, win_rates
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def user(text):
+    return [{"role": "user", "content": text}]
+
+
+def assistant(text):
+    return [{"role": "assistant", "content": text}]
+
+
+def pairs_file(path: Path, n: int) -> Path:
+    return write_jsonl(path, [{"prompt": f"question {i}", "meta": {"id": i}, "responses": [
+        {"model": "sft", "stage": "sft", "settings": {"temperature": 0}, "completion": f"sft answer {i}"},
+        {"model": "dpo", "stage": "dpo", "completion": f"dpo answer {i}"}]} for i in range(n)])
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A new SQLite store, or with WORKBENCH_TEST_DB=URL (e.g. postgresql+psycopg://...) that database, emptied."""
+    url = os.environ.get("WORKBENCH_TEST_DB")
+    if url:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+    store = open_store(url or tmp_path / "workbench.db")
+    yield store
+    store.close()
+
+
+def rate(store, rater: str, prefer: str) -> None:
+    """`rater` works through their whole queue, always choosing the response of model `prefer` (or a tie/both_bad)."""
+    while (shown := next_pair(store, rater)) is not None:
+        if prefer in ("tie", "both_bad"):
+            choice = prefer
+        else:
+            with store.reading() as session:
+                choice = "A" if session.get(Response, shown.left_id).model == prefer else "B"
+        record_comparison(store, rater, shown.pair_id, shown.left_id, shown.right_id, choice)
+
+
+# --- schema --------------------------------------------------------------------------------------------------
+
+
+def test_a_new_store_is_migrated_to_the_models_schema_in_wal_mode(store, tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert context.get_current_revision() == "0001"
+        assert compare_metadata(context, Base.metadata) == []  # the migration builds exactly the ORM's tables
+        if store.engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert set(inspect(store.engine).get_table_names()) >= {
+        "prompts", "responses", "pairs", "comparisons", "filter_decisions", "filter_overrides", "runs"}
+    open_store(tmp_path / "workbench.db").close()  # opening again finds it up to date
+
+
+def test_a_bad_database_url_is_a_one_line_error(tmp_path):
+    with pytest.raises(WorkbenchError, match="--db nosuch://x: cannot open this database URL"):
+        open_store("nosuch://x")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(WorkbenchError, match="cannot create the store.s folder"):
+        open_store(tmp_path / "file" / "sub.db")
+
+
+# --- import and export ---------------------------------------------------------------------------------------
+
+
+def test_trl_preference_files_of_every_form_round_trip_as_conversational_rows(store, tmp_path):
+    conversational = write_jsonl(tmp_path / "conv.jsonl", [
+        {"prompt": user("2+2?"), "chosen": assistant("4"), "rejected": assistant("5"), "meta": {"id": 1}}])
+    standard = write_jsonl(tmp_path / "std.jsonl", [{"prompt": "capital of France?", "chosen": "Paris", "rejected": "Rome"}])
+    implicit = write_jsonl(tmp_path / "implicit.jsonl", [
+        {"chosen": user("hi") + assistant("hello"), "rejected": user("hi") + assistant("go away")}])
+    for path in (conversational, standard, implicit):
+        result = import_file(store, path)
+        assert (result.kind, result.rows, result.pairs, result.comparisons) == ("preference", 1, 1, 1)
+    assert import_file(store, conversational).pairs == 0  # idempotent
+
+    out = tmp_path / "export.jsonl"
+    assert export_file(store, out) == 3
+    info = validate_file(out, expect="preference")
+    assert (info.form, info.implicit_prompt, info.rows) == ("conversational", False, 3)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    triples = {(r["prompt"][-1]["content"], r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in rows}
+    assert triples == {("2+2?", "4", "5"), ("capital of France?", "Paris", "Rome"), ("hi", "hello", "go away")}
+    assert len(load_dataset(out, expect="preference")) == 3  # what the reward and dpo stages load
+
+
+def test_response_pairs_are_checked_at_their_line(store, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"prompt": "x", "responses": [{"model": "a", "completion": "y"}, {"model": "b", "completion": "z"}]})
+                   + "\n\n" + json.dumps({"prompt": "x", "responses": [{"model": "a", "completion": 3}, {"model": "b", "completion": "z"}]}) + "\n")
+    with pytest.raises(DataError, match=r"bad.jsonl:3: column completion must be a string"):
+        import_file(store, bad)
+    bad.write_text(json.dumps({"prompt": "x", "responses": [{"model": "a", "completion": "y"}]}) + "\n")
+    with pytest.raises(DataError, match=r"bad.jsonl:1: responses must be a list of exactly two"):
+        import_file(store, bad)
+    sft = write_jsonl(tmp_path / "sft.jsonl", [{"messages": user("a") + assistant("b")}])
+    with pytest.raises(DataError, match="holds language_modeling rows"):
+        import_file(store, sft)
+    with pytest.raises(WorkbenchError, match="nothing to export"):
+        export_file(store, tmp_path / "out.jsonl")
+
+
+# --- rating --------------------------------------------------------------------------------------------------
+
+
+def test_a_rater_works_through_a_blind_stable_queue(store, tmp_path):
+    result = import_file(store, pairs_file(tmp_path / "pairs.jsonl", 6))
+    assert (result.kind, result.pairs) == ("pairs", 6)
+    assert progress(store, "ann") == (0, 6)
+    first = next_pair(store, "ann")
+    assert next_pair(store, "ann") == first  # nothing changes until she rates it
+    assert first.prompt == user("question 0")
+    assert {first.left, first.right} == {"sft answer 0", "dpo answer 0"}
+    assert 80 < sum(left_is_first("ann", pair) for pair in range(200)) < 120  # each order about half the time
+    seen = []
+    while (shown := next_pair(store, "ann")) is not None:
+        seen.append(shown.pair_id)
+        record_comparison(store, "ann", shown.pair_id, shown.left_id, shown.right_id, "A", unsafe_right=True, comment=" ok ")
+    assert sorted(seen) == list(range(1, 7)) and progress(store, "ann") == (6, 6)
+    assert next_pair(store, "bob").pair_id == 1  # another rater's queue is his own
+
+    # a second rating of the same pair replaces the first
+    shown = first
+    record_comparison(store, "ann", shown.pair_id, shown.right_id, shown.left_id, "tie")
+    with store.reading() as session:
+        rows = session.scalars(select(Comparison).where(Comparison.rater == "ann")).all()
+    assert len(rows) == 6
+    replaced = next(r for r in rows if r.pair_id == shown.pair_id)
+    assert (replaced.choice, replaced.left_id, replaced.unsafe_right, replaced.comment) == ("tie", shown.right_id, False, "")
+    assert next(r for r in rows if r.pair_id != shown.pair_id).comment == "ok"
+
+
+def test_bad_ratings_are_refused(store, tmp_path):
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 2))
+    shown = next_pair(store, "ann")
+    with pytest.raises(WorkbenchError, match="unknown choice 'C'"):
+        record_comparison(store, "ann", shown.pair_id, shown.left_id, shown.right_id, "C")
+    with pytest.raises(WorkbenchError, match="not the two responses of pair"):
+        record_comparison(store, "ann", shown.pair_id, shown.left_id, shown.left_id + 100, "A")
+    with pytest.raises(WorkbenchError, match="needs a name"):
+        record_comparison(store, "  ", shown.pair_id, shown.left_id, shown.right_id, "A")
+    with pytest.raises(WorkbenchError, match="no pair 99"):
+        record_comparison(store, "ann", 99, 1, 2, "A")
+
+
+def test_export_leaves_out_ties_both_bad_and_unsafe_winners_and_can_take_the_majority(store, tmp_path):
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 4))
+    rate(store, "ann", "dpo")
+    rate(store, "bob", "dpo")
+    rate(store, "cat", "sft")
+    rate(store, "dan", "tie")
+    rate(store, "eve", "both_bad")
+    shown = next_pair(store, "fay")  # fay prefers sft on one pair but flags it unsafe: not a preference to learn
+    chosen_is_left = shown.left.startswith("sft")
+    record_comparison(store, "fay", shown.pair_id, shown.left_id, shown.right_id, "A" if chosen_is_left else "B",
+                      unsafe_left=chosen_is_left, unsafe_right=not chosen_is_left)
+
+    each = preference_rows(store, "each")
+    assert len(each) == 3 * 4  # ann, bob, cat
+    assert sorted(r["meta"]["chosen_model"] for r in each).count("dpo") == 8
+    majority = preference_rows(store, "majority")
+    assert len(majority) == 4
+    assert all(r["meta"]["chosen_model"] == "dpo" and r["meta"]["raters"] == "ann,bob" for r in majority)
+    assert all(r["chosen"][0]["content"].startswith("dpo answer") for r in majority)
+    with pytest.raises(WorkbenchError, match="unknown aggregate"):
+        preference_rows(store, "mean")
+
+    table = comparison_table(store)
+    assert choice_distribution(table)["tie"] == 4 and choice_distribution(table)["both_bad"] == 4
+    rates = {r["model"]: r for r in win_rates(table)}
+    assert rates["dpo"]["wins"] == 8 and rates["sft"]["wins"] == 5 and rates["dpo"]["comparisons"] == 21
+    assert rates["dpo"]["win_rate"] == round((8 + 4 / 2) / 21, 4)
+
+
+# --- agreement -----------------------------------------------------------------------------------------------
+
+
+def test_cohens_kappa_matches_the_textbook_example():
+    # 50 items: both yes 20, A yes B no 5, A no B yes 10, both no 15 -> kappa 0.4 (Wikipedia, "Cohen's kappa")
+    a = ["yes"] * 20 + ["yes"] * 5 + ["no"] * 10 + ["no"] * 15
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    assert cohens_kappa(a, b) == pytest.approx(0.4)
+    assert cohens_kappa(["x", "x"], ["x", "x"]) is None
+
+
+def test_fleiss_kappa_matches_the_textbook_example():
+    # 10 subjects, 14 raters, 5 categories -> kappa 0.210 (Wikipedia, "Fleiss' kappa")
+    counts = [(0, 0, 0, 0, 14), (0, 2, 6, 4, 2), (0, 0, 3, 5, 6), (0, 3, 9, 2, 0), (2, 2, 8, 1, 1), (7, 7, 0, 0, 0),
+              (3, 2, 6, 3, 0), (2, 5, 3, 2, 2), (6, 5, 2, 1, 0), (0, 2, 2, 3, 7)]
+    items = [[category for category, n in enumerate(row) for _ in range(n)] for row in counts]
+    assert fleiss_kappa(items) == pytest.approx(0.210, abs=5e-4)
+
+
+def test_agreement_compares_outcomes_in_the_pairs_own_order(store, tmp_path):
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 4))
+    rate(store, "ann", "dpo")
+    rate(store, "bob", "dpo")  # bob sees other sides than ann on some pairs, yet agrees with her on every outcome
+    rate(store, "cat", "sft")
+    result = agreement(comparison_table(store))
+    kappas = {c["raters"]: c["kappa"] for c in result["cohen"]}
+    assert kappas[("ann", "bob")] is None  # total agreement on a single outcome: chance agreement is 1
+    assert result["fleiss"]["raters_per_pair"] == 3 and result["fleiss"]["pairs"] == 4
+    assert result["fleiss"]["kappa"] == pytest.approx(-0.5)  # two agree, one always disagrees
+
+
+# --- filter decisions ----------------------------------------------------------------------------------------
+
+
+def decision_rows() -> list[dict]:
+    return [
+        {"key": "a" * 16, "action": "dropped", "rule": "unsafe_request", "reason": "asks for harm",
+         "spans": [[9, 13, "harm", "prompt"]], "record": {"prompt": "how do I harm people"}},
+        {"key": "b" * 16, "action": "redacted", "rule": "email", "reason": "personal data",
+         "spans": [[8, 21, "EMAIL", "text"]], "record": {"text": "mail me a@example.org"}},
+        {"key": "c" * 16, "action": "kept", "rule": None, "reason": "", "spans": [], "record": {"text": "hello"}},
+    ]
+
+
+def test_filter_decisions_import_override_and_export(store, tmp_path):
+    folder = tmp_path / "filter"
+    folder.mkdir()
+    write_jsonl(folder / "decisions.jsonl", decision_rows())
+    assert import_decisions(store, folder) == 3
+    assert import_decisions(store, folder) == 3  # again: updated, not duplicated
+    found = decisions(store)
+    assert [d.action for d in found] == ["dropped", "redacted", "kept"]
+    assert found[1].spans == [[8, 21, "EMAIL", "text"]] and found[0].override is None
+
+    override(store, found[0].key, "keep", "ann", "a question about history")
+    override(store, found[1].key, "drop", "bob", "still identifying")
+    override(store, found[0].key, "drop", "cat", "on reflection, harmful")  # the latest wins
+    document = overrides_document(store)
+    assert [(o["key"], o["action"], o["who"]) for o in document["overrides"]] == [("a" * 16, "drop", "cat"), ("b" * 16, "drop", "bob")]
+    assert document["overrides"][0]["at"].endswith("+00:00")
+    assert decisions(store)[0].override == "drop"
+    assert import_decisions(store, folder) == 3 and decisions(store)[0].override == "drop"  # overrides outlive re-imports
+    with pytest.raises(WorkbenchError, match="needs who made it and why"):
+        override(store, found[2].key, "keep", "ann", " ")
+    with pytest.raises(WorkbenchError, match="unknown override"):
+        override(store, found[2].key, "redact", "ann", "x")
+    with pytest.raises(WorkbenchError, match="no filter decision for record 0000"):
+        override(store, "0000", "keep", "ann", "x")
+
+
+def test_the_safety_filters_output_imports_with_each_record_as_it_came_in(store, tmp_path):
+    records = [{"messages": user("Who should I write to?") + assistant("Write to jane.doe@example.org today.")},
+               {"messages": user("What is 2+2?") + assistant("4")},
+               {"messages": user("What is 2+2?") + assistant("4")}]
+    data = write_jsonl(tmp_path / "sft.jsonl", records)
+    assert main(["filter", str(data), "--out", str(tmp_path / "filtered"), "--rules", "pii,duplicate"]) == 0
+    assert import_decisions(store, tmp_path / "filtered") == 3
+    redacted, kept, duplicate = decisions(store)
+    assert (redacted.action, redacted.rule, redacted.record) == ("redacted", "pii", records[0])
+    start, end, label, path = redacted.spans[0]
+    assert path == "messages[1].content" and records[0]["messages"][1]["content"][start:end] == "jane.doe@example.org"
+    assert (kept.action, duplicate.action, duplicate.rule, duplicate.key) == ("kept", "dropped", "duplicate", kept.key)
+    assert duplicate.record == records[2]
+
+    override(store, redacted.key, "keep", "ann", "a public address")
+    overrides = tmp_path / "overrides.json"
+    assert main(["filter-decisions", "overrides", "--out", str(overrides), "--db", store.url]) == 0
+    assert main(["filter", str(data), "--out", str(tmp_path / "again"), "--rules", "pii,duplicate",
+                 "--overrides", str(overrides)]) == 0  # the filter reads the store's export as it is
+    again = [json.loads(line) for line in (tmp_path / "again" / "decisions.jsonl").read_text().splitlines()]
+    assert again[0]["action"] == "kept" and (again[0]["override"]["action"], again[0]["override"]["who"]) == ("keep", "ann")
+
+
+def test_a_record_missing_from_the_filters_output_is_imported_empty(store, tmp_path):
+    folder = tmp_path / "filtered"
+    folder.mkdir()
+    write_jsonl(folder / "decisions.jsonl", [{"key": "k" * 16, "index": 0, "action": "redacted", "rule": "pii",
+                                              "reason": "email", "spans": [[0, 3, "email", "text"]]}])
+    (folder / "summary.json").write_text(json.dumps({"input": str(tmp_path / "gone.jsonl")}))
+    assert import_decisions(store, folder) == 1
+    assert decisions(store)[0].record == {}
+
+
+def test_bad_decision_files_are_refused_at_their_line(store, tmp_path):
+    folder = tmp_path / "filter"
+    folder.mkdir()
+    rows = decision_rows()
+    rows[1]["action"] = "maybe"
+    write_jsonl(folder / "decisions.jsonl", rows)
+    with pytest.raises(DataError, match=r"decisions.jsonl:2: action must be one of kept, redacted, dropped"):
+        import_decisions(store, folder)
+    with pytest.raises(WorkbenchError, match="no decisions.jsonl here"):
+        import_decisions(store, tmp_path)
+
+
+# --- runs ----------------------------------------------------------------------------------------------------
+
+
+def make_run(run_dir: Path) -> Path:
+    """A hand-made run directory: three stages, two with training curves and samples, one with filter decisions."""
+    stages = {"filter": {"kind": "filter", "status": "done", "wall_time_s": 0.5, "metrics": {"dropped": 1}},
+              "sft": {"kind": "sft", "status": "done", "wall_time_s": 12.0, "metrics": {"loss": 1.5}},
+              "dpo": {"kind": "dpo", "status": "failed", "wall_time_s": 3.0, "error": "boom"}}
+    (run_dir).mkdir(parents=True)
+    (run_dir / "manifest.json").write_text(json.dumps({"stages": stages}))
+    for name in stages:
+        (run_dir / name).mkdir()
+    for name, scale in (("sft", 1.0), ("dpo", 0.5)):
+        (run_dir / name / "history.json").write_text(json.dumps(
+            [{"step": s, "loss": scale * 3 / s, "learning_rate": 1e-3} for s in (1, 2, 3)] + [{"train_runtime": 1.0, "step": 3}]))
+        write_jsonl(run_dir / name / "samples.jsonl", [{"id": i, "prompt": user(f"q{i}"), "response": f"{name} says {i}"}
+                                                       for i in range(3 if name == "sft" else 2)])
+    write_jsonl(run_dir / "filter" / "decisions.jsonl", decision_rows())
+    return run_dir
+
+
+def test_a_run_directory_shows_stages_curves_and_side_by_side_answers(store, tmp_path):
+    run_dir = make_run(tmp_path / "runs" / "demo")
+    table = stage_table(run_dir)
+    assert [(r["stage"], r["status"]) for r in table] == [("filter", "done"), ("sft", "done"), ("dpo", "failed")]
+    assert [row["loss"] for row in history(run_dir, "sft")] == [3.0, 1.5, 1.0]
+    stages, rows = side_by_side(run_dir)
+    assert stages == ["sft", "dpo"]
+    assert rows[0] == {"id": "0", "prompt": "q0", "sft": "sft says 0", "dpo": "dpo says 0"}
+    assert rows[2]["dpo"] is None
+    assert register_run(store, run_dir) == 3 and len(decisions(store)) == 3
+    with pytest.raises(WorkbenchError, match="no manifest.json"):
+        stage_table(tmp_path)
+
+
+# --- command line --------------------------------------------------------------------------------------------
+
+
+def test_cli_imports_exports_and_reports_user_errors_in_one_line(tmp_path, capsys):
+    db = str(tmp_path / "cli.db")
+    pref = write_jsonl(tmp_path / "pref.jsonl", [{"prompt": "a?", "chosen": "yes", "rejected": "no"}])
+    assert main(["ratings", "import", str(pref), "--db", db, "--rater", "ann"]) == 0
+    assert "1 comparisons by 'ann'" in capsys.readouterr().out
+    out = tmp_path / "out.jsonl"
+    assert main(["ratings", "export", "--out", str(out), "--db", db]) == 0
+    assert validate_file(out, expect="preference").form == "conversational"
+
+    folder = tmp_path / "filter"
+    folder.mkdir()
+    write_jsonl(folder / "decisions.jsonl", decision_rows())
+    assert main(["filter-decisions", "import", str(folder), "--db", db]) == 0
+    store = open_store(db)
+    override(store, decisions(store)[0].key, "keep", "ann", "fine")
+    store.close()
+    overrides = tmp_path / "overrides.json"
+    assert main(["filter-decisions", "overrides", "--out", str(overrides), "--db", db]) == 0
+    assert json.loads(overrides.read_text())["overrides"][0]["action"] == "keep"
+    capsys.readouterr()
+
+    assert main(["ratings", "import", str(tmp_path / "missing.jsonl"), "--db", db]) == 2
+    assert main(["ratings", "export", "--out", str(tmp_path / "x.csv"), "--db", db]) == 2
+    assert main(["ui", "--db", "nosuch://x"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+    assert "missing.jsonl: no such file" in err[0]
+
+
+# --- concurrency ---------------------------------------------------------------------------------------------
+
+
+def test_concurrent_raters_lose_and_duplicate_nothing(tmp_path):
+    from bench.store_load import run
+
+    result = run(str(tmp_path / "load.db"), processes=8, ratings=25)
+    assert result["expected"] == result["acknowledged"] == result["rows"] == 200
+    assert result["lost"] == 0 and result["duplicated"] == 0
+
+
+# --- the export trains a reward model ------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # trains a tokenizer and a tiny reward model for a few steps (~10 s)
+def test_trls_reward_trainer_trains_on_the_export_as_it_is(store, tmp_path):
+    """The `reward` stage is not written yet; TRL's RewardTrainer, which it will use, takes the export unconverted."""
+    import inspect
+    import re
+
+    from transformers import AutoModelForSequenceClassification
+    from trl import RewardConfig, RewardTrainer
+
+    from workbench.models import ModelSpec, load_model
+    from workbench.tokenizer import train_tokenizer
+
+    (tmp_path / "corpus.txt").write_text("\n".join(inspect.getdoc(o) for o in (json, re, inspect, Path)))
+    train_tokenizer([tmp_path / "corpus.txt"], vocab_size=400, out_dir=tmp_path / "tok")
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 8))
+    rate(store, "ann", "dpo")
+    export_file(store, tmp_path / "preference.jsonl")
+
+    model, tokenizer = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=tmp_path / "tok",
+                                  model_class=AutoModelForSequenceClassification, num_labels=1)
+    args = RewardConfig(output_dir=str(tmp_path / "reward"), max_steps=4, per_device_train_batch_size=4, use_cpu=True,
+                        bf16=False, activation_checkpointing=False, report_to=[], logging_steps=1, save_strategy="no",
+                        learning_rate=1e-3)
+    trainer = RewardTrainer(model=model, args=args, processing_class=tokenizer,
+                            train_dataset=load_dataset(tmp_path / "preference.jsonl", expect="preference"))
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert len(losses) == 4 and losses[-1] < losses[0]

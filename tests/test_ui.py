@@ -1,0 +1,182 @@
+"""The UI's pages, driven headless with Streamlit's AppTest against a real store and a hand-made run directory."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from test_store import decision_rows, make_run, pairs_file, rate, write_jsonl
+from workbench.store import open_store
+from workbench.store.filters import decisions, import_decisions, overrides_document
+from workbench.store.preference_io import import_file
+from workbench.store.ratings import next_pair
+from workbench.store.schema import Comparison, Pair, Response
+
+AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+UI = Path(__file__).resolve().parents[1] / "ui"
+TRICKY = '<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1"> ![cat](http://evil.example/cat.png) [click](http://evil.example/) **bold**'
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """A store with five pairs to rate (one response of each full of HTML and markdown), and the UI pointed at it."""
+    url = f"sqlite:///{tmp_path / 'workbench.db'}"
+    monkeypatch.setenv("WORKBENCH_DB", url)
+    monkeypatch.delenv("WORKBENCH_RUN_DIR", raising=False)
+    monkeypatch.syspath_prepend(str(UI))  # what `streamlit run ui/app.py` does for the pages' `import common`
+    path = pairs_file(tmp_path / "pairs.jsonl", 4)
+    with path.open("a") as f:
+        f.write(json.dumps({"prompt": "show me a picture", "responses": [
+            {"model": "sft", "stage": "sft", "completion": TRICKY}, {"model": "dpo", "stage": "dpo", "completion": "no"}]}) + "\n")
+    store = open_store(url)
+    import_file(store, path)
+    yield store
+    store.close()
+
+
+def app(page: str) -> AppTest:
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=30).run()
+    assert not at.exception
+    return at.switch_page(f"pages/{page}.py").run()
+
+
+def test_highlighted_text_escapes_everything_and_marks_overlapping_spans(monkeypatch):
+    monkeypatch.syspath_prepend(str(UI))
+    from common import highlighted
+
+    body = highlighted('say <b>hi</b> & ![x](y)', [(4, 12, "tag<>"), (8, 14, "overlap"), (50, 60, "outside")])
+    assert body.endswith('say <mark title="tag&lt;&gt;">&lt;b&gt;hi&lt;/b</mark><mark title="overlap">&gt; </mark>'
+                         '&amp; ![x](y)</pre>')
+
+
+def test_rate_asks_for_a_name_then_shows_pairs_blind_and_records_choices(db):
+    at = app("rate")
+    assert at.info[0].value == "Type your name to start rating." and not at.code
+    at.text_input(key="rater").input("ann").run()
+    assert "0 of 5 pairs rated" in at.get("progress")[0].proto.text
+    assert not any(name in md.value for md in at.markdown for name in ("sft", "dpo"))  # blind
+    first = next_pair(db, "ann")
+    assert [c.value for c in at.code] == ["question 0", first.left, first.right]
+
+    at.button[0].click().run()  # no choice yet
+    assert at.warning[0].value == "Choose A, B, tie or both bad first."
+    at.radio[0].set_value("B is better")
+    at.checkbox(key=f"unsafe-a-{first.pair_id}").check()
+    at.text_area(key=f"comment-{first.pair_id}").input("A is rude")
+    at.button[0].click().run()
+    assert "1 of 5 pairs rated" in at.get("progress")[0].proto.text
+    with db.reading() as session:
+        row = session.scalars(select(Comparison)).one()
+    assert (row.rater, row.pair_id, row.left_id, row.right_id, row.choice, row.unsafe_left, row.unsafe_right, row.comment) \
+        == ("ann", first.pair_id, first.left_id, first.right_id, "B", True, False, "A is rude")
+
+    for choice in ("Tie", "Both bad", "A is better", "A is better"):
+        at.radio[0].set_value(choice)
+        at.button[0].click().run()
+    assert at.success[0].value.startswith("Nothing left to rate")
+    with db.reading() as session:
+        assert [c.choice for c in session.scalars(select(Comparison).order_by(Comparison.id))] == ["B", "tie", "both_bad", "A", "A"]
+
+
+def test_model_text_is_shown_as_text(db):
+    at = app("rate")
+    at.text_input(key="rater").input("ann").run()
+    for _ in range(4):
+        at.radio[0].set_value("Tie")
+        at.button[0].click().run()
+    assert at.code[0].value == "show me a picture"
+    assert TRICKY in [c.value for c in at.code]
+    assert not any("evil.example" in md.value for md in at.markdown)  # never passed to a markdown element
+
+
+@pytest.mark.slow  # trains a tokenizer and builds two models (~10 s)
+def test_a_rater_asks_two_models_and_rates_their_answers_next(db, tmp_path, monkeypatch):
+    from workbench.models import ModelSpec, load_model
+    from workbench.tokenizer import train_tokenizer
+
+    (tmp_path / "corpus.txt").write_text("\n".join(inspect.getdoc(o) for o in (json, re, inspect, Path)))
+    train_tokenizer([tmp_path / "corpus.txt"], vocab_size=400, out_dir=tmp_path / "tok")
+    run_dir = make_run(tmp_path / "run")
+    for seed, stage in enumerate(("sft", "dpo")):
+        model, tok = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=tmp_path / "tok", seed=seed)
+        model.save_pretrained(run_dir / stage / "model")
+        tok.save_pretrained(run_dir / stage / "model")
+    monkeypatch.setenv("WORKBENCH_RUN_DIR", str(run_dir))
+
+    at = app("rate")
+    at.text_input(key="rater").input("ann").run()
+    at.text_area[0].input("What is the capital of France?")
+    at.selectbox[0].set_value("sft")
+    at.selectbox[1].set_value("dpo")
+    at.number_input[0].set_value(4)
+    at.button[0].click().run()
+    assert not at.exception
+    with db.reading() as session:
+        pair = session.scalars(select(Pair).order_by(Pair.id.desc())).first()
+        models = {session.get(Response, pair.first_id).model, session.get(Response, pair.second_id).model}
+        settings = session.get(Response, pair.first_id).settings
+    assert models == {"sft", "dpo"} and settings == {"max_new_tokens": 4, "do_sample": False}
+    assert at.code[0].value == "What is the capital of France?"  # the asked pair comes next
+    assert "0 of 6 pairs rated" in at.get("progress")[0].proto.text
+
+
+def test_safety_page_counts_filters_searches_and_overrides(db, tmp_path):
+    folder = tmp_path / "filter"
+    folder.mkdir()
+    write_jsonl(folder / "decisions.jsonl", decision_rows())
+    import_decisions(db, folder)
+    at = app("safety")
+    counts = at.dataframe[0].value
+    assert counts.loc["email", "redacted"] == 1 and counts.loc["unsafe_request", "dropped"] == 1
+    assert len(at.dataframe[1].value) == 2  # kept records are not listed
+    at.multiselect(key="rules").set_value(["email"]).run()
+    assert list(at.dataframe[1].value.rule) == ["email"]
+    html = at.get("html")[0].proto.body
+    assert 'mail me <mark title="EMAIL">a@example.org</mark>' in html
+    at.multiselect(key="rules").set_value([]).run()
+    at.text_input(key="search").input("harm").run()
+    assert list(at.dataframe[1].value.rule) == ["unsafe_request"]
+
+    decision = next(d for d in decisions(db) if d.rule == "unsafe_request")
+    at.radio(key=f"action-{decision.id}").set_value("keep")
+    at.text_input(key=f"who-{decision.id}").input("ann")
+    at.text_area(key=f"why-{decision.id}").input("a history question")
+    at.button[0].click().run()
+    assert not at.exception
+    assert [(o["key"], o["action"], o["who"], o["why"]) for o in overrides_document(db)["overrides"]] == [
+        (decision.key, "keep", "ann", "a history question")]
+    assert at.info[0].value.startswith("Overridden: keep by ann")
+
+
+def test_preference_page_filters_and_summarises_comparisons(db):
+    for rater, prefer in (("ann", "dpo"), ("bob", "dpo"), ("cat", "sft")):
+        rate(db, rater, prefer)
+    at = app("preferences")
+    assert len(at.dataframe[0].value) == 15
+    rates = at.dataframe[1].value.set_index("model")
+    assert (rates.loc["dpo", "wins"], rates.loc["sft", "wins"], rates.loc["dpo", "comparisons"]) == (10, 5, 15)
+    assert at.metric[0].label.startswith("Fleiss' kappa (5 pairs with 3 raters each)")
+    at.multiselect(key="raters").set_value(["cat"]).run()
+    assert set(at.dataframe[0].value.rater) == {"cat"}
+    at.text_input(key="search").input("picture").run()
+    assert len(at.dataframe[0].value) == 1
+    exported = at.get("download_button")[0]
+    assert not at.exception and exported is not None
+
+
+def test_runs_page_shows_stages_curves_and_answers_side_by_side(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_RUN_DIR", str(make_run(tmp_path / "run")))
+    at = app("runs")
+    stages = at.dataframe[0].value
+    assert list(stages.stage) == ["filter", "sft", "dpo"] and list(stages.status) == ["done", "done", "failed"]
+    assert at.get("arrow_line_chart") or at.get("vega_lite_chart")
+    assert [c.value for c in at.code][:3] == ["q0", "sft says 0", "dpo says 0"]
+    at.text_input(key="sample_search").input("q2").run()
+    assert [c.value for c in at.code] == ["q2", "sft says 2", "(no answer)"]
+    at.text_input(key="run_dir").input(str(tmp_path)).run()
+    assert "no manifest.json" in at.info[0].value

@@ -1,0 +1,1 @@
+"""Alembic migrations of the preference store's schema (run by `workbench.store.db.open_store`)."""

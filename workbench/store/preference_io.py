@@ -1,0 +1,160 @@
+"""Preference files in and out of the store.
+
+Import reads, through `workbench.data.read_records`, either
+  * a TRL preference file (any type TRL accepts: standard or conversational, explicit or implicit prompt): each row
+    becomes a pair and one comparison by the importing rater, with the chosen response on the left and choice A; or
+  * response pairs to be rated: rows `{"prompt": text | messages, "responses": [R, R], "meta": {...}}` where each R
+    is `{"model": name, "stage": name (optional), "settings": {...} (optional), "completion": text | messages}`;
+    each row becomes a pair in every rater's queue.
+Export writes a conversational TRL preference dataset, rows `{"prompt", "chosen", "rejected", "meta"}`, which the
+`reward` and `dpo` stages read as it is. Ties and "both bad" carry no preference and are left out, and so is a
+comparison whose chosen response its rater flagged unsafe. `aggregate="each"` writes one row per comparison;
+`"majority"` one row per pair, for the response most raters preferred (pairs without a majority are left out).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from workbench.atomic import write_jsonl
+from workbench.data import detect, read_records, validate_file
+from workbench.data.readers import Records
+from workbench.errors import DataError, WorkbenchError
+from workbench.store.db import Store
+from workbench.store.ratings import add_pair, add_prompt, add_response, rater_name
+from workbench.store.schema import Comparison, Pair, Prompt, Response
+
+AGGREGATES = ("each", "majority")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: str  # "preference" | "pairs"
+    rows: int
+    pairs: int  # pairs new to the store
+    comparisons: int  # comparisons written (preference files only)
+
+
+def import_file(store: Store, path: str | Path, rater: str = "imported") -> ImportResult:
+    """Add the preference rows or response pairs in `path` to the store (idempotent: re-importing adds nothing)."""
+    path = Path(path)
+    records = read_records(path)
+    if all("responses" in row for row in records):
+        return _import_pairs(store, path, records)
+    info = detect(records, path)
+    if info.type != "preference":
+        raise DataError(path, None, f"holds {info.type} rows; import preference rows (prompt, chosen, rejected) "
+                                    "or response pairs to rate ({\"prompt\", \"responses\": [{\"model\", "
+                                    "\"completion\"}, {...}]})")
+    return _import_preferences(store, path, records, info.implicit_prompt, rater)
+
+
+def _conversation(value, role: str) -> list[dict]:
+    return [{"role": role, "content": value}] if isinstance(value, str) else value
+
+
+def _import_preferences(store: Store, path: Path, records: Records, implicit: bool, rater: str) -> ImportResult:
+    rater, source, pairs, comparisons = rater_name(rater), str(path), 0, 0
+    with store.writing() as session:
+        for row in records:
+            chosen, rejected = _conversation(row["chosen"], "assistant"), _conversation(row["rejected"], "assistant")
+            if implicit:
+                shared = next(i for i, (a, b) in enumerate(zip(chosen + [None], rejected + [None])) if a != b)
+                prompt_messages, chosen, rejected = chosen[:shared], chosen[shared:], rejected[shared:]
+            else:
+                prompt_messages = _conversation(row["prompt"], "user")
+            meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
+            prompt = add_prompt(session, prompt_messages, source, meta)
+            first = add_response(session, prompt, chosen, model=path.name)
+            second = add_response(session, prompt, rejected, model=path.name)
+            pair, new = add_pair(session, prompt, first, second, source)
+            pairs += new
+            if session.scalar(select(Comparison.id).where(Comparison.pair_id == pair.id,
+                                                         Comparison.rater == rater)) is None:
+                session.add(Comparison(pair_id=pair.id, rater=rater, left_id=first.id, right_id=second.id,
+                                       choice="A", unsafe_left=False, unsafe_right=False, comment=""))
+                comparisons += 1
+    return ImportResult("preference", len(records), pairs, comparisons)
+
+
+def _import_pairs(store: Store, path: Path, records: Records) -> ImportResult:
+    flat, lines = [], []
+    for index, row in enumerate(records):
+        responses = row["responses"]
+        if not isinstance(responses, list) or len(responses) != 2:
+            raise records.error(path, index, "responses must be a list of exactly two responses to compare")
+        for response in responses:
+            if not isinstance(response, dict) or not isinstance(response.get("model"), str) or "completion" not in response:
+                raise records.error(path, index, 'each response must be an object {"model": name, '
+                                                 '"completion": text or messages}')
+            flat.append({"prompt": row.get("prompt"), "completion": response["completion"]})
+            lines.append(records.lines[index] if records.lines is not None else None)
+    # Each response with its prompt is a TRL prompt-completion row: let the data module check it, at its line.
+    detect(Records(flat, lines if records.lines is not None else None), path)
+    source, pairs = str(path), 0
+    with store.writing() as session:
+        for row in records:
+            prompt = add_prompt(session, _conversation(row["prompt"], "user"), source,
+                                row.get("meta") if isinstance(row.get("meta"), dict) else {})
+            first, second = (add_response(session, prompt, _conversation(r["completion"], "assistant"), model=r["model"],
+                                          stage=r.get("stage"), settings=r.get("settings") or {})
+                             for r in row["responses"])
+            pairs += add_pair(session, prompt, first, second, source)[1]
+    return ImportResult("pairs", len(records), pairs, 0)
+
+
+def preference_rows(store: Store, aggregate: str = "each") -> list[dict]:
+    """The store's comparisons as conversational TRL preference rows (see the module docstring)."""
+    if aggregate not in AGGREGATES:
+        raise WorkbenchError(f"unknown aggregate {aggregate!r}; use one of {', '.join(AGGREGATES)}")
+    with store.reading() as session:
+        responses = {r.id: r for r in session.scalars(select(Response))}
+        prompts = {p.id: p for p in session.scalars(select(Prompt))}
+        pairs = {p.id: p for p in session.scalars(select(Pair))}
+        comparisons = session.scalars(select(Comparison).order_by(Comparison.pair_id, Comparison.id)).all()
+    votes: dict[int, list[tuple[int, int, str]]] = {}  # pair -> [(chosen id, rejected id, rater)]
+    for c in comparisons:
+        if c.choice not in ("A", "B") or (c.unsafe_left if c.choice == "A" else c.unsafe_right):
+            continue
+        chosen, rejected = (c.left_id, c.right_id) if c.choice == "A" else (c.right_id, c.left_id)
+        votes.setdefault(c.pair_id, []).append((chosen, rejected, c.rater))
+    rows = []
+    for pair_id, pair_votes in votes.items():
+        if aggregate == "majority":
+            counts = Counter(chosen for chosen, _, _ in pair_votes).most_common()
+            if len(counts) > 1 and counts[0][1] == counts[1][1]:
+                continue
+            winner = counts[0][0]
+            pair_votes = [(winner, next(r for c, r, _ in pair_votes if c == winner),
+                           ",".join(sorted(rater for c, _, rater in pair_votes if c == winner)))]
+        for chosen, rejected, raters in pair_votes:
+            rows.append(_row(prompts[pairs[pair_id].prompt_id], responses[chosen], responses[rejected], pair_id, raters))
+    return rows
+
+
+def _row(prompt: Prompt, chosen: Response, rejected: Response, pair_id: int, raters: str) -> dict:
+    return {
+        "prompt": prompt.messages,
+        "chosen": chosen.messages,
+        "rejected": rejected.messages,
+        "meta": {"pair_id": pair_id, "raters": raters, "chosen_model": chosen.model, "rejected_model": rejected.model,
+                 "chosen_stage": chosen.stage or "", "rejected_stage": rejected.stage or ""},
+    }
+
+
+def export_file(store: Store, out: str | Path, aggregate: str = "each") -> int:
+    """Write the store's preferences to `out` (JSON Lines) and check it is a conversational preference dataset."""
+    rows = preference_rows(store, aggregate)
+    if not rows:
+        raise WorkbenchError(f"nothing to export from {store.url}: no comparison with a preference (A or B) yet; "
+                             "rate some pairs or import a preference file first")
+    out = Path(out)
+    if out.suffix.lower() != ".jsonl":
+        raise WorkbenchError(f"--out {out}: the export is JSON Lines; name the file *.jsonl")
+    write_jsonl(out, rows)
+    validate_file(out, expect="preference")
+    return len(rows)
