@@ -1,5 +1,119 @@
-"""`workbench filter` (being written)."""
+"""`workbench filter INPUT --out DIR`: the safety filters as a command (outputs in `workbench.safety.filtering`).
+
+The input is read and checked exactly as `workbench data validate` does (same formats, same one-line errors).
+Settings: the default rules and identity, or with `--recipe` the recipe's `identity` and the `rules` of its
+`filter` stage (`--stage NAME` when it has several); `--rules` then runs only the rules named.
+
+`workbench safety train-classifier DATA --out FILE` trains the `unsafe` rule's optional classifier
+(`workbench.safety.classifier`) that `--classifier FILE` then uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
 
 
 def add_commands(sub) -> None:
     """Register this package's subcommands on the main parser's subparsers."""
+    f = sub.add_parser("filter", help="drop or redact PII, unsafe responses, wrong self-identification and duplicates, "
+                                      "recording every decision")
+    f.add_argument("input", help="a dataset file in any format `data validate` accepts")
+    f.add_argument("--out", required=True, help="folder for kept.jsonl, rejected.jsonl, decisions.jsonl, summary.json")
+    f.add_argument("--recipe", help="take the identity and the filter stage's rules from this recipe")
+    f.add_argument("--stage", help="which filter stage of --recipe, when it has several")
+    f.add_argument("--rules", help="comma-separated rules to run: pii,unsafe,self_id,duplicate (default: all, or the "
+                                   "recipe stage's)")
+    f.add_argument("--overrides", help='JSON file of decisions made by a person: {"overrides": [{"key", "action": '
+                                       '"keep" | "drop", "who", "why", "at"}]}')
+    f.add_argument("--classifier", help="a trained unsafe classifier (`workbench safety train-classifier`) whose score "
+                                        "also flags responses, at the unsafe rule's threshold")
+    f.set_defaults(fn=_cmd_filter)
+
+    safety = sub.add_parser("safety", help="safety filter tools")
+    tools = safety.add_subparsers(dest="sub", required=True, parser_class=type(safety))
+    t = tools.add_parser("train-classifier", help="train the unsafe rule's classifier on an unpaired-preference file "
+                                                  "(label false = unsafe completion)")
+    t.add_argument("data", help="unpaired-preference dataset: prompt, completion, label")
+    t.add_argument("--out", required=True, help="classifier file to write (safetensors)")
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(fn=_cmd_train_classifier)
+
+
+def _settings(args):
+    from workbench.recipe import load_recipe
+    from workbench.safety.filtering import RULES, Rules
+    from workbench.taskworld import DEFAULT_IDENTITY
+
+    rules, identity = Rules.all(), DEFAULT_IDENTITY
+    if args.stage and not args.recipe:
+        raise WorkbenchError("--stage names a filter stage of a recipe; give --recipe too")
+    if args.recipe:
+        recipe = load_recipe(args.recipe)
+        identity = recipe.identity
+        stages = [s for s in recipe.stages if s.kind == "filter"]
+        if args.stage:
+            stages = [s for s in stages if s.stage_name == args.stage]
+            if not stages:
+                raise WorkbenchError(f"--stage {args.stage}: {args.recipe} has no filter stage of that name")
+        if len(stages) > 1:
+            names = ", ".join(s.stage_name for s in stages)
+            raise WorkbenchError(f"{args.recipe} has several filter stages ({names}); pick one with --stage NAME")
+        if stages:
+            rules = stages[0].rules
+    if args.rules is not None:
+        names = [r.strip() for r in args.rules.split(",") if r.strip()]
+        unknown = [r for r in names if r not in RULES]
+        if unknown or not names:
+            raise WorkbenchError(f"--rules {args.rules}: unknown rule {', '.join(unknown) or '(none given)'}; "
+                                 f"choose from {','.join(RULES)}")
+        rules = rules.only(names)
+    return rules, identity
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise WorkbenchError(f"{out}: is a file; give --out a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").exists():
+        raise WorkbenchError(f"{out}: folder is not empty and holds no filter output (summary.json missing); "
+                             "give a new or empty folder, so nothing else gets overwritten")
+
+
+def _cmd_filter(args) -> int:
+    from workbench.data import detect, read_records
+    from workbench.safety.classifier import load_classifier
+    from workbench.safety.filtering import filter_records, load_overrides, write_outputs
+
+    rules, identity = _settings(args)
+    out = Path(args.out)
+    _check_out_dir(out)
+    records = read_records(args.input)
+    info = detect(records, args.input)
+    overrides = load_overrides(Path(args.overrides)) if args.overrides else None
+    classifier = load_classifier(Path(args.classifier)) if args.classifier else None
+    result = filter_records(records, rules, identity, overrides, records.lines, classifier)
+    summary = write_outputs(result, out, {"input": str(args.input), "type": info.type, "form": info.form,
+                                          "classifier": args.classifier})
+    per_rule = ", ".join(f"{rule} {n['dropped'] + n['redacted']}" for rule, n in summary["rules"].items())
+    print(f"{args.input}: {summary['records']} records: kept {summary['kept']}, redacted {summary['redacted']}, "
+          f"dropped {summary['dropped']} ({per_rule}); written to {out}")
+    return 0
+
+
+def _cmd_train_classifier(args) -> int:
+    from workbench.data import read_records, validate_file
+    from workbench.safety.classifier import train_classifier
+
+    if args.epochs < 1:
+        raise WorkbenchError(f"--epochs {args.epochs}: needs at least 1")
+    validate_file(args.data, expect="unpaired_preference")
+    records = read_records(args.data)
+    unsafe = sum(not r["label"] for r in records)
+    if unsafe in (0, len(records)):
+        raise WorkbenchError(f"{args.data}: every label is {str(not unsafe).lower()}; the classifier needs safe "
+                             "(label true) and unsafe (label false) completions")
+    train_classifier(records, epochs=args.epochs, seed=args.seed).save(Path(args.out))
+    print(f"unsafe classifier trained on {len(records)} rows ({unsafe} unsafe) written to {args.out}")
+    return 0

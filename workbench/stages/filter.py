@@ -1,0 +1,86 @@
+"""Stage `filter`: the safety filters (`workbench.safety`) over one dataset file, before `sft`, `reward`, `rlhf` or
+on teacher-generated data.
+
+`data` names a stage (its `data/` folder; `file` picks the dataset in it, default taskworld's raw SFT file) or a
+dataset file. `rules` are the rules that run with their settings (`workbench.safety.filtering.Rules`; `{}` for a
+rule's defaults), the identity is the recipe's. `overrides` optionally names a JSON file of a person's decisions
+(the store's export, `{"overrides": [{"key", "action", "who", "why", "at"}]}`); since it is a reference, editing
+it reruns the stage, which honours it. `classifier` optionally names a trained unsafe classifier file.
+
+Writes:
+  STAGE_DIR/filter/   kept.jsonl, rejected.jsonl, decisions.jsonl, summary.json (as `workbench filter --out`)
+  STAGE_DIR/data/     a data folder later stages use like the one they would have used: when `data` is a stage,
+                      a copy of its data folder; the kept records replace the file at `file` with `_raw` dropped
+                      from its name (sft/train_raw.jsonl -> sft/train.jsonl; preference/train.jsonl in place).
+                      When `data` is a file, the kept records go to `<folder>/train.jsonl` by the file's type
+                      (sft, prompts, preference, or the type's name for the other types).
+Metrics: counts per rule, and precision/recall per rule when the input carries `meta.contamination`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from workbench.atomic import atomic_dir, write_jsonl
+from workbench.data import detect, read_records
+from workbench.errors import WorkbenchError
+from workbench.safety.classifier import load_classifier
+from workbench.safety.filtering import Rules, filter_records, load_overrides, write_outputs
+from workbench.stages.base import DataRef, StageConfig, StageContext
+
+PRODUCES = {"data"}
+FOLDER_BY_TYPE = {"language_modeling": "sft", "prompt_only": "prompts", "preference": "preference"}
+
+
+class Config(StageConfig):
+    kind: Literal["filter"] = "filter"
+    data: DataRef
+    file: str = "sft/train_raw.jsonl"  # inside `data` when it is a stage's data folder
+    rules: Rules = Field(default_factory=Rules.all)
+    overrides: DataRef | None = None
+    classifier: DataRef | None = None  # a trained unsafe classifier (`workbench safety train-classifier`)
+
+
+def _input_file(cfg: Config, source: Path) -> Path:
+    if not source.is_dir():
+        return source
+    path = source / cfg.file
+    if not path.exists():
+        raise WorkbenchError(f"stage filter: {cfg.data!r} has no {cfg.file} (looked for {path}); set `file` to one of "
+                             f"its datasets, e.g. sft/train_raw.jsonl or preference/train.jsonl")
+    return path
+
+
+def _kept_path(cfg: Config, source: Path, data_type: str) -> Path:
+    if source.is_dir():
+        relative = Path(cfg.file)
+        return relative.with_name(relative.name.replace("_raw", "", 1))
+    return Path(FOLDER_BY_TYPE.get(data_type, data_type)) / "train.jsonl"
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    source = ctx.data_path(cfg.data)
+    path = _input_file(cfg, source)
+    records = read_records(path)
+    info = detect(records, path)
+    overrides = load_overrides(ctx.data_path(cfg.overrides)) if cfg.overrides else None
+    classifier = load_classifier(ctx.data_path(cfg.classifier)) if cfg.classifier else None
+    result = filter_records(records, cfg.rules, ctx.recipe.identity, overrides, records.lines, classifier)
+    summary = write_outputs(result, ctx.stage_dir / "filter", {"input": str(path), "type": info.type, "form": info.form,
+                                                               "classifier": cfg.classifier})
+    kept_path = _kept_path(cfg, source, info.type)
+    with atomic_dir(ctx.stage_dir / "data") as data_dir:
+        if source.is_dir():
+            shutil.copytree(source, data_dir, dirs_exist_ok=True)
+        write_jsonl(data_dir / kept_path, result.kept)
+    metrics = {key: summary[key] for key in ("records", "kept", "redacted", "dropped", "rules", "overrides",
+                                             "records_per_second")}
+    metrics["kept_file"] = str(kept_path)
+    if "contamination" in summary:
+        metrics["contamination"] = summary["contamination"]
+    ctx.log.info("filter: %s", metrics)
+    return metrics
