@@ -184,6 +184,7 @@ class Pipeline:
             log.removeHandler(handler)
             handler.close()
         wall = time.perf_counter() - t0
+        shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)  # only needed to resume an unfinished stage
         write_json(stage_dir / "metrics.json", metrics)
         outputs = {p.name: sha256_path(p) for p in sorted(stage_dir.iterdir())
                    if not p.name.startswith(".") and p.name not in ("checkpoints", "log.txt", "runs")}
