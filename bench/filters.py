@@ -14,6 +14,7 @@ detection alone (the baseline) in the same process.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import tempfile
 import time
@@ -23,9 +24,11 @@ from random import Random
 
 from workbench.data import read_records
 from workbench.safety.duplicates import find_duplicates
-from workbench.safety.filtering import Rules, filter_records
+from workbench.safety.filtering import Rules, filter_records, labelled_scores
 from workbench.safety.texts import record_text
 from workbench.taskworld import DEFAULT_IDENTITY, generate
+
+LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety_labelled.jsonl"
 
 WORDS = ["please", "thanks", "quickly", "now", "today", "again", "exactly", "briefly", "kindly", "also"]
 
@@ -75,6 +78,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     args = parser.parse_args()
+
+    labelled = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
+    scores = labelled_scores(labelled, filter_records(labelled, Rules.all(), DEFAULT_IDENTITY).decisions)
+    print(f"labelled set {LABELLED.name} ({len(labelled)} records):")
+    for rule, sc in scores.items():
+        print(f"  {rule:9} precision {sc['precision']:.3f}  recall {sc['recall']:.3f}  ({sc['labelled']} labelled, {sc['flagged']} flagged)")
 
     rows = workload(max(args.records, args.dedup_records))
     rule_rows = rows[:args.records]

@@ -396,3 +396,15 @@ def contamination_scores(records: list[dict], decisions: list[Decision], rules: 
         out[rule] = {"flagged": len(flagged), "marked": marked, "correct": correct,
                      "precision": _ratio(correct, len(flagged)), "recall": _ratio(correct, marked)}
     return out
+
+
+def labelled_scores(records: list[dict], decisions: list[Decision]) -> dict:
+    """Precision and recall of every rule against hand labels in `meta.labels` (a list of rule names)."""
+    out = {}
+    for rule in RULES:
+        labelled = [rule in r["meta"]["labels"] for r in records]
+        flagged = [rule in d.flagged for d in decisions]
+        correct = sum(a and b for a, b in zip(labelled, flagged))
+        out[rule] = {"labelled": sum(labelled), "flagged": sum(flagged), "correct": correct,
+                     "precision": _ratio(correct, sum(flagged)), "recall": _ratio(correct, sum(labelled))}
+    return out
