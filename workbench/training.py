@@ -88,11 +88,13 @@ def training_arguments(settings: TrainSettings, stage_dir: Path, seed: int, args
 
 
 def callbacks(stage_dir: Path) -> list:
-    """TensorBoard event files in `stage_dir/runs` (transformers 5 has no `logging_dir` argument any more)."""
-    from torch.utils.tensorboard import SummaryWriter
+    """TensorBoard event files in `stage_dir/runs` (transformers 5 has no `logging_dir` argument any more). The
+    callback opens its writer lazily in `logging_dir`, so an evaluation after training logs to the same folder."""
     from transformers.integrations import TensorBoardCallback
 
-    return [TensorBoardCallback(tb_writer=SummaryWriter(log_dir=str(stage_dir / "runs")))]
+    tensorboard = TensorBoardCallback()
+    tensorboard.logging_dir = str(stage_dir / "runs")
+    return [tensorboard]
 
 
 def save_history(trainer, stage_dir: Path) -> list[dict]:

@@ -1,0 +1,214 @@
+"""Preference pairs as the `reward` and `dpo` stages (and later the rlhf and evaluate stages) use them.
+
+Owns: finding a stage's pairs (a task world's `preference/<split>.jsonl`, a preference file, or the rating store
+exported into the stage folder), loading them as a checked TRL preference dataset, scoring conversations with a
+reward model (`score_texts`), the log-probability of a completion under a causal LM (`completion_logps`, for DPO's
+implicit reward), and pairwise accuracy on held-out pairs, overall and per task-world skill.
+
+Training itself is TRL's (`RewardTrainer`, `DPOTrainer`). Scoring is ours because TRL logs only batch means of its
+accuracies and exposes no per-pair scores; held-out accuracy per pair (exact, and per skill) needs them. Both
+scoring functions tokenize exactly as TRL does in training (chat template for conversations; `<bos>` text `<eos>`
+for plain strings), so a score here is the score the trainer optimised. They score whole sequences: a held-out
+pair longer than a stage's `max_length` is scored in full, where TRL's own evaluation would drop or cut it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+
+from workbench.errors import WorkbenchError
+
+Conversation = str | list[dict]  # standard (a string) or conversational (a list of {"role", "content"} messages)
+
+
+# --- where pairs come from -------------------------------------------------------------------------------------
+
+
+def _world_pairs(ctx, ref: str) -> Path | None:
+    """A task world's `preference/` folder, where `ref` names a task-world stage (or its data folder)."""
+    path = ctx.data_path(ref)
+    return path / "preference" if (path / "preference").is_dir() else None
+
+
+def preference_path(ctx, ref: str, split: str) -> Path:
+    """The pairs `ref` names: a task world's `preference/<split>.jsonl`, or the file itself."""
+    world = _world_pairs(ctx, ref)
+    return world / f"{split}.jsonl" if world is not None else ctx.data_path(ref)
+
+
+def held_out_path(ctx, data: str | None, eval_data: str | None) -> Path | None:
+    """The held-out pairs: `eval_data` (a task world gives its validation split), else the validation split of a
+    task world given as `data`, else none."""
+    if eval_data is not None:
+        return preference_path(ctx, eval_data, "validation")
+    world = _world_pairs(ctx, data) if data is not None else None
+    return world / "validation.jsonl" if world is not None else None
+
+
+def export_store(store: str, ctx, out: Path) -> Path:
+    """Export the rating store `store` (a database URL, or a SQLite path relative to the recipe) to `out`."""
+    from workbench.store import open_store
+    from workbench.store.preference_io import export_file
+
+    if "://" not in store:
+        path = ctx.data_path(store)
+        if not path.is_file():
+            raise WorkbenchError(f"store: {path}: no such SQLite store; give the path of a store written by "
+                                 "`workbench ratings` or a database URL")
+        store = str(path)
+    db = open_store(store)
+    try:
+        export_file(db, out)
+    finally:
+        db.close()
+    return out
+
+
+def load_pairs(path: Path, tokenizer):
+    """The preference dataset at `path` (checked row by row), ready for a TRL trainer."""
+    from workbench.data import load_dataset, validate_file
+
+    info = validate_file(path, expect="preference")
+    if info.form == "conversational" and tokenizer.chat_template is None:
+        raise WorkbenchError(f"{path}: conversational pairs need a tokenizer with a chat template, and this model's "
+                             "tokenizer has none; use a tokenizer from the `tokenizer` stage, or string pairs")
+    return load_dataset(path, expect="preference")
+
+
+def prompt_and_answers(row: dict) -> tuple[Conversation, Conversation, Conversation]:
+    """(prompt, chosen, rejected) of a pair; an implicit prompt is split off as TRL's DPOTrainer does."""
+    if "prompt" in row:
+        return row["prompt"], row["chosen"], row["rejected"]
+    from trl.data_utils import extract_prompt
+
+    split = extract_prompt(row)
+    return split["prompt"], split["chosen"], split["rejected"]
+
+
+def pair_conversations(row: dict) -> tuple[Conversation, Conversation]:
+    """The whole chosen and rejected conversations of a pair, prompt included (as TRL's RewardTrainer joins them)."""
+    if "prompt" not in row:  # implicit prompt: chosen and rejected already start with it
+        return row["chosen"], row["rejected"]
+    return row["prompt"] + row["chosen"], row["prompt"] + row["rejected"]
+
+
+# --- scoring -----------------------------------------------------------------------------------------------------
+
+
+def _token_ids(tokenizer, conversation: Conversation, **template_kwargs) -> list[int]:
+    if isinstance(conversation, str):
+        text = conversation if conversation.endswith(tokenizer.eos_token) else conversation + tokenizer.eos_token
+        return tokenizer(text)["input_ids"]
+    return list(tokenizer.apply_chat_template(conversation, tokenize=True, return_dict=True,
+                                              **template_kwargs)["input_ids"])
+
+
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
+def _right_padded(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for i, s in enumerate(sequences):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+@torch.no_grad()
+def score_texts(model, tokenizer, conversations: Sequence[Conversation], batch_size: int = 32) -> list[float]:
+    """The reward model's score for each whole conversation (a list of messages, or a plain string)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    pad_id = _pad_id(tokenizer)
+    scores: list[float] = []
+    for start in range(0, len(conversations), batch_size):
+        ids, mask = _right_padded([_token_ids(tokenizer, c) for c in conversations[start : start + batch_size]], pad_id)
+        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+        scores += logits[:, 0].float().tolist()
+    model.train(was_training)
+    return scores
+
+
+def _prompt_and_completion_ids(tokenizer, prompt: Conversation,
+                               completion: Conversation) -> tuple[list[int], list[int]]:
+    """Split prompt+completion into ids as TRL's DPOTrainer does: the completion starts where the tokenized prompt
+    (with the generation prompt) and the tokenized whole diverge."""
+    if isinstance(prompt, str):
+        prompt_ids = tokenizer(prompt)["input_ids"]
+    else:
+        prompt_ids = _token_ids(tokenizer, prompt, add_generation_prompt=True)
+    whole = _token_ids(tokenizer, prompt + completion)
+    shared = 0
+    while shared < min(len(prompt_ids), len(whole)) and prompt_ids[shared] == whole[shared]:
+        shared += 1
+    return whole[:shared], whole[shared:]
+
+
+@torch.no_grad()
+def completion_logps(model, tokenizer, prompts: Sequence[Conversation], completions: Sequence[Conversation],
+                     batch_size: int = 16) -> list[float]:
+    """log p(completion | prompt) under a causal LM: the sum of the completion tokens' log-probabilities."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    pad_id = _pad_id(tokenizer)
+    out: list[float] = []
+    for start in range(0, len(prompts), batch_size):
+        parts = [_prompt_and_completion_ids(tokenizer, p, c)
+                 for p, c in zip(prompts[start : start + batch_size], completions[start : start + batch_size])]
+        ids, mask = _right_padded([p + c for p, c in parts], pad_id)
+        completion_mask = torch.zeros_like(mask)
+        for i, (p, c) in enumerate(parts):
+            completion_mask[i, len(p) : len(p) + len(c)] = 1
+        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
+        logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None].to(device)).squeeze(-1)
+        out += (logps * completion_mask[:, 1:].to(device)).sum(-1).tolist()
+    model.train(was_training)
+    return out
+
+
+# --- held-out accuracy -------------------------------------------------------------------------------------------
+
+
+def pairwise_accuracy(chosen: Sequence[float], rejected: Sequence[float]) -> dict[str, float]:
+    """Fraction of pairs where the chosen response scores strictly higher, and the mean margin chosen - rejected."""
+    if len(chosen) != len(rejected) or not chosen:
+        raise ValueError(f"need as many chosen as rejected scores, at least one ({len(chosen)}, {len(rejected)})")
+    margins = [c - r for c, r in zip(chosen, rejected)]
+    return {"pairs": len(margins), "accuracy": sum(m > 0 for m in margins) / len(margins),
+            "mean_margin": sum(margins) / len(margins)}
+
+
+def accuracy_by_skill(metas: Sequence[Any], chosen: Sequence[float], rejected: Sequence[float]) -> dict[str, dict]:
+    """`pairwise_accuracy` per task-world skill (`meta.skill`); empty for pairs without skills."""
+    groups: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    for meta, c, r in zip(metas, chosen, rejected):
+        if isinstance(meta, dict) and isinstance(meta.get("skill"), str):
+            groups[meta["skill"]][0].append(c)
+            groups[meta["skill"]][1].append(r)
+    return {skill: pairwise_accuracy(c, r) for skill, (c, r) in sorted(groups.items())}
+
+
+def held_out_metrics(metas: Sequence[Any], chosen: Sequence[float], rejected: Sequence[float], accuracy: str,
+                     margin: str) -> dict:
+    """A stage's held-out metrics under its names: pairs, accuracy, mean margin, and accuracy per skill if any."""
+    overall = pairwise_accuracy(chosen, rejected)
+    metrics = {"eval_pairs": overall["pairs"], accuracy: overall["accuracy"], margin: overall["mean_margin"]}
+    by_skill = accuracy_by_skill(metas, chosen, rejected)
+    if by_skill:
+        metrics[f"{accuracy}_by_skill"] = {skill: m["accuracy"] for skill, m in by_skill.items()}
+    return metrics
+
+
+def rounded(metrics: dict, digits: int = 4) -> dict:
+    """Floats rounded for metrics.json, nested dicts included."""
+    return {k: rounded(v, digits) if isinstance(v, dict) else round(v, digits) if isinstance(v, float) else v
+            for k, v in metrics.items()}

@@ -1,0 +1,117 @@
+"""Stage `dpo`: offline preference optimisation with TRL's DPOTrainer, an alternative to `reward` + `rlhf`.
+
+The policy (`model`, e.g. an sft stage's model) learns from preference pairs (`data`: a task-world stage's
+`preference/train.jsonl` or any TRL preference file) against a frozen reference: `ref_model`, or by default a frozen
+copy of the policy as it starts (built with `trl.create_reference_model`, since TRL cannot rebuild a model made in
+memory: see NOTES.md). `beta` and `loss_type` are TRL's (`loss_type` one of TRL's DPO losses). Sequences longer than
+`max_length` tokens are cut at the end, as TRL does.
+Metrics on the held-out pairs (`eval_data`, or a task world's validation split): TRL's evaluation (`eval_rewards/
+accuracies`, `eval_rewards/margins`, …, batch means), and, per pair, the held-out pairwise accuracy and mean margin of
+the implicit reward beta * (log pi(y|x) - log pi_ref(y|x)), overall and per task-world skill.
+Output: `stage_dir/model`, the policy with its tokenizer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from pydantic import Field
+
+from workbench.atomic import atomic_dir
+from workbench.errors import WorkbenchError
+from workbench.preference import (completion_logps, held_out_metrics, held_out_path, load_pairs, preference_path,
+                                  prompt_and_answers, rounded)
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.training import TrainSettings, callbacks, save_history, training_arguments
+
+PRODUCES = {"model"}
+
+
+class DPOTrainSettings(TrainSettings):
+    # Tiny models barely move at TRL's default 1e-6. A class field, so a partial `train:` block keeps it.
+    lr: float = Field(1e-5, gt=0)
+
+
+LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot",
+              "aot_unpaired", "apo_zero", "apo_down", "discopop", "sft", "sigmoid_norm")  # TRL 1.16's DPOConfig
+
+
+class Config(StageConfig):
+    kind: Literal["dpo"] = "dpo"
+    model: ModelRef  # the policy to start from, e.g. an sft stage
+    ref_model: ModelRef | None = None  # default: a frozen copy of `model` as it starts
+    data: DataRef  # a task-world stage or a TRL preference file
+    eval_data: DataRef | None = None  # held-out pairs; default: a task world's validation split
+    beta: float = Field(0.1, gt=0)
+    loss_type: Literal[LOSS_TYPES] = "sigmoid"
+    max_length: int = Field(512, ge=8)
+    train: DPOTrainSettings = DPOTrainSettings()
+
+
+def load_policy_and_reference(cfg: Config, ctx: StageContext):
+    """(policy, frozen reference, tokenizer); the reference must read the policy's vocabulary."""
+    from trl import create_reference_model
+
+    from workbench.models import load_model
+
+    policy, tokenizer = load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed)
+    if cfg.ref_model is None:
+        return policy, create_reference_model(policy), tokenizer
+    reference, ref_tokenizer = load_model(ctx.model_path(cfg.ref_model), tokenizer=ctx.tokenizer_path(cfg.ref_model),
+                                          seed=ctx.seed)
+    if ref_tokenizer.get_vocab() != tokenizer.get_vocab():
+        raise WorkbenchError(f"ref_model {cfg.ref_model!r} uses another vocabulary than model {cfg.model!r}; "
+                             "DPO compares both models' probabilities of the same tokens: give them the same tokenizer")
+    return policy, create_reference_model(reference), tokenizer
+
+
+def implicit_reward_metrics(policy, reference, tokenizer, pairs, beta: float) -> dict:
+    """Held-out pairwise accuracy and mean margin of DPO's implicit reward, overall and per task-world skill."""
+    rows = pairs.to_list()
+    prompts, chosen, rejected = zip(*(prompt_and_answers(row) for row in rows))
+    prompts_twice, answers = list(prompts) * 2, list(chosen) + list(rejected)
+    policy_logps = completion_logps(policy, tokenizer, prompts_twice, answers)
+    reference_logps = completion_logps(reference, tokenizer, prompts_twice, answers)
+    rewards = [beta * (p - r) for p, r in zip(policy_logps, reference_logps)]
+    return held_out_metrics([row.get("meta") for row in rows], rewards[: len(rows)], rewards[len(rows):],
+                            accuracy="implicit_reward_accuracy", margin="implicit_reward_margin")
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    from trl import DPOConfig, DPOTrainer
+
+    policy, reference, tokenizer = load_policy_and_reference(cfg, ctx)
+    train_path = preference_path(ctx, cfg.data, "train")
+    train = load_pairs(train_path, tokenizer)
+    eval_path = held_out_path(ctx, cfg.data, cfg.eval_data)
+    held_out = load_pairs(eval_path, tokenizer) if eval_path is not None else None
+    s = cfg.train
+    args = training_arguments(s, ctx.stage_dir, ctx.seed, args_class=DPOConfig, beta=cfg.beta,
+                              loss_type=[cfg.loss_type], max_length=cfg.max_length,
+                              per_device_eval_batch_size=s.batch_size,
+                              eval_strategy="steps" if held_out is not None else "no", eval_steps=s.save_steps)
+    trainer = DPOTrainer(model=policy, ref_model=reference, args=args, train_dataset=train, eval_dataset=held_out,
+                         processing_class=tokenizer, callbacks=callbacks(ctx.stage_dir))
+    if len(trainer.train_dataset) == 0:
+        raise WorkbenchError(f"{train_path}: every prompt fills max_length={cfg.max_length} tokens, leaving no answer "
+                             "to learn from; raise max_length")
+    t0 = time.perf_counter()
+    checkpoint = ctx.last_checkpoint()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    wall = time.perf_counter() - t0
+    with atomic_dir(ctx.stage_dir / "model") as tmp:
+        policy.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    metrics = {
+        "train_loss": result.training_loss,
+        "train_pairs": len(trainer.train_dataset),
+        "train_seconds": wall,
+        "steps_per_second": result.metrics.get("train_steps_per_second"),
+    }
+    if held_out is not None:
+        evaluation = trainer.evaluate()
+        metrics.update({k: v for k, v in evaluation.items() if k.startswith(("eval_loss", "eval_rewards/"))})
+        metrics.update(implicit_reward_metrics(policy, reference, tokenizer, held_out, cfg.beta))
+    save_history(trainer, ctx.stage_dir)
+    return rounded(metrics)

@@ -1,0 +1,112 @@
+"""Stage `reward`: a reward model (Gemma 2 §4's RLHF reward) trained on preference pairs with TRL's RewardTrainer.
+
+The model is a sequence-classification head with one output on the given model (`AutoModelForSequenceClassification`,
+`num_labels=1`): a stage's trained model keeps its backbone and gets a new, seeded score head. Pairs come from
+exactly one of
+  * `data`: a task-world stage (its `preference/train.jsonl`: a correct answer against a wrong or unsafe one) or any
+    TRL preference file (standard or conversational, explicit or implicit prompt, multi-turn prompts included);
+  * `store`: the rating store (a database URL or SQLite path), exported into `stage_dir/preference.jsonl` with
+    `workbench.store.preference_io.export_file` and trained on as it is, with no conversion step.
+Held-out pairs (`eval_data`, or a task world's validation split) give the metrics: pairwise accuracy (the fraction of
+pairs where r(chosen) > r(rejected)) and the mean margin, overall and per task-world skill, computed per pair with
+`workbench.preference.score_texts`. Pairs longer than `max_length` tokens are left out, as TRL does, and counted.
+Output: `stage_dir/model`, the reward model with its tokenizer (pad token set).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from workbench.atomic import atomic_dir
+from workbench.errors import WorkbenchError
+from workbench.preference import (export_store, held_out_metrics, held_out_path, load_pairs, pair_conversations,
+                                  preference_path, rounded, score_texts)
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.training import TrainSettings, callbacks, save_history, training_arguments
+
+PRODUCES = {"model"}
+
+
+class RewardTrainSettings(TrainSettings):
+    # TRL's RewardConfig default. A class field, so a partial `train:` block keeps it.
+    lr: float = Field(1e-4, gt=0)
+
+
+class Config(StageConfig):
+    kind: Literal["reward"] = "reward"
+    model: ModelRef  # the backbone: a stage's model (e.g. sft) or a recipe model
+    data: DataRef | None = None  # a task-world stage or a TRL preference file
+    store: str | None = None  # or the rating store: a database URL or a SQLite path
+    eval_data: DataRef | None = None  # held-out pairs; default: a task world's validation split
+    max_length: int = Field(512, ge=8)  # longer pairs are left out of training
+    train: RewardTrainSettings = RewardTrainSettings()
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.data is None) == (self.store is None):
+            raise ValueError("give exactly one of `data` (a task world or a preference file) and `store` "
+                             "(the rating store)")
+        return self
+
+
+def load_reward_model(cfg: Config, ctx: StageContext):
+    """The backbone of `cfg.model` with a one-output score head, seeded. (RewardTrainer sets the pad token.)"""
+    from transformers import AutoModelForSequenceClassification, set_seed
+
+    from workbench.models import load_model
+
+    set_seed(ctx.seed)  # the new score head's initialisation
+    return load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed,
+                      model_class=AutoModelForSequenceClassification, num_labels=1)
+
+
+def reward_metrics(model, tokenizer, pairs) -> dict:
+    """Pairwise accuracy and mean margin of the reward model on `pairs`, overall and per task-world skill."""
+    rows = pairs.to_list()
+    chosen, rejected = zip(*(pair_conversations(row) for row in rows))
+    scores = score_texts(model, tokenizer, list(chosen) + list(rejected))
+    return held_out_metrics([row.get("meta") for row in rows], scores[: len(rows)], scores[len(rows):],
+                            accuracy="pairwise_accuracy", margin="mean_margin")
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    from trl import RewardConfig, RewardTrainer
+
+    model, tokenizer = load_reward_model(cfg, ctx)
+    train_path = (export_store(cfg.store, ctx, ctx.stage_dir / "preference.jsonl") if cfg.store
+                  else preference_path(ctx, cfg.data, "train"))
+    train = load_pairs(train_path, tokenizer)
+    eval_path = held_out_path(ctx, cfg.data, cfg.eval_data)
+    held_out = load_pairs(eval_path, tokenizer) if eval_path is not None else None
+    s = cfg.train
+    args = training_arguments(s, ctx.stage_dir, ctx.seed, args_class=RewardConfig, max_length=cfg.max_length,
+                              per_device_eval_batch_size=s.batch_size,
+                              eval_strategy="steps" if held_out is not None else "no", eval_steps=s.save_steps)
+    trainer = RewardTrainer(model=model, args=args, train_dataset=train, eval_dataset=held_out,
+                            processing_class=tokenizer, callbacks=callbacks(ctx.stage_dir))
+    kept = len(trainer.train_dataset)
+    if kept == 0:
+        raise WorkbenchError(f"{train_path}: every pair is longer than max_length={cfg.max_length} tokens; "
+                             "raise max_length")
+    t0 = time.perf_counter()
+    checkpoint = ctx.last_checkpoint()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    wall = time.perf_counter() - t0
+    save_history(trainer, ctx.stage_dir)
+    with atomic_dir(ctx.stage_dir / "model") as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    metrics = {
+        "train_loss": result.training_loss,
+        "train_pairs": kept,
+        "train_pairs_too_long": len(train) - kept,
+        "train_seconds": wall,
+        "steps_per_second": result.metrics.get("train_steps_per_second"),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    if held_out is not None:
+        metrics.update(reward_metrics(model, tokenizer, held_out))
+    return rounded(metrics)
