@@ -16,7 +16,7 @@ from pathlib import Path
 from workbench.errors import WorkbenchError
 
 
-_COMMAND_MODULES = ("workbench.safety.cli", "workbench.store.cli")
+_COMMAND_MODULES = ("workbench.safety.cli", "workbench.store.cli", "workbench.lora_cli")
 
 
 class _Parser(argparse.ArgumentParser):

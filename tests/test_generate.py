@@ -1,0 +1,125 @@
+"""Stage `generate` and `workbench.generation`: batched answers, seed determinism, the SFT rows it writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workbench.data import validate_file
+from workbench.errors import DataError
+from workbench.generation import GenerationSettings, generate_responses
+from workbench.models import ModelSpec, load_model
+from workbench.pipeline import run_recipe
+from workbench.recipe import load_recipe
+from workbench.tokenizer import CHAT_TEMPLATE
+
+WORLD = """
+name: g
+seed: {seed}
+models:
+  student: {{preset: gemma2-tiny-student, tokenizer: tok}}
+stages:
+  - {{kind: taskworld, name: world, n: 60, corpus_docs: 300}}
+  - {{kind: tokenizer, name: tok, corpus: world, vocab_size: 512}}
+"""
+GENERATE = """  - {{kind: generate, name: gen, model: student, prompts: {prompts}, limit: 5,
+     sampling: {{max_new_tokens: 12, num_return_sequences: 2, batch_size: 3, temperature: 0.9, top_k: 20}}}}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("world")
+    (root / "r.yaml").write_text(WORLD.format(seed=0))
+    run_recipe(load_recipe(root / "r.yaml"), root / "run")
+    return root / "run"
+
+
+def _generate(world: Path, where: Path, seed: int = 0, prompts: str = "world") -> Path:
+    where.mkdir(parents=True)
+    shutil.copytree(world, where / "run")
+    (where / "r.yaml").write_text(WORLD.format(seed=seed) + GENERATE.format(prompts=prompts))
+    run_recipe(load_recipe(where / "r.yaml"), where / "run")
+    return where / "run" / "gen"
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_generate_writes_valid_sft_rows_deterministically(world, tmp_path):
+    first = _generate(world, tmp_path / "a")
+    second = _generate(world, tmp_path / "b")
+    other_seed = _generate(world, tmp_path / "c", seed=1)
+    info = validate_file(first / "data" / "sft" / "train.jsonl", expect="language_modeling")
+    assert info.form == "conversational" and info.rows == 10  # 5 prompts x 2 answers
+    rows = _lines(first / "data" / "sft" / "train.jsonl")
+    prompts = _lines(world / "world" / "data" / "prompts" / "train.jsonl")[:5]
+    for i, row in enumerate(rows):
+        source = prompts[i // 2]
+        assert row["messages"][:-1] == source["prompt"] and row["messages"][-1]["role"] == "assistant"
+        assert row["meta"]["id"] == source["meta"]["id"] and row["meta"]["skill"] == source["meta"]["skill"]
+        assert row["meta"]["generated"]["sample"] == i % 2 and row["meta"]["generated"]["model"] == "student"
+        assert row["meta"]["generated"]["settings"]["top_k"] == 20
+        assert "<end_of_turn>" not in row["messages"][-1]["content"]
+    sft_file = Path("data") / "sft" / "train.jsonl"
+    assert (first / sft_file).read_bytes() == (second / sft_file).read_bytes()
+    answers = [r["response"] for r in _lines(first / "data" / "responses.jsonl")]
+    assert answers != [r["response"] for r in _lines(other_seed / "data" / "responses.jsonl")]
+    assert answers[0::2] != answers[1::2]  # two samples per prompt, drawn independently
+    metrics = json.loads((first / "metrics.json").read_text())
+    assert metrics["responses"] == 10 and metrics["taskworld"]["n"] == 10
+
+
+def test_generate_reads_a_prompt_file_with_plain_string_prompts(world, tmp_path):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"prompt": f"Say {w}."}) + "\n" for w in ("yes", "no", "maybe")))
+    gen = _generate(world, tmp_path / "a", prompts=str(prompts))
+    rows = _lines(gen / "data" / "sft" / "train.jsonl")
+    assert rows[0]["messages"][0] == {"role": "user", "content": "Say yes."} and len(rows) == 6
+    assert "taskworld" not in json.loads((gen / "metrics.json").read_text())
+
+
+def test_greedy_settings_refuse_several_answers():
+    with pytest.raises(ValueError, match="one answer per prompt"):
+        GenerationSettings(do_sample=False, num_return_sequences=2)
+
+
+def test_generate_refuses_rows_that_are_not_prompts(world, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "hello"}) + "\n")
+    with pytest.raises(DataError, match="prompt-only"):
+        _generate(world, tmp_path / "a", prompts=str(bad))
+
+
+def test_greedy_answers_repeat_and_stop_at_the_turn_end(world):
+    model, tokenizer = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=world / "tok" / "tokenizer",
+                                  seed=3)
+    prompts = [[{"role": "user", "content": "What is 2 plus 2?"}], [{"role": "user", "content": "Hi"}]]
+    settings = GenerationSettings(do_sample=False, max_new_tokens=10, batch_size=2)
+    tokenizer.chat_template = None  # a tokenizer without a template gets Gemma's
+    once = generate_responses(model, tokenizer, prompts, settings)
+    assert tokenizer.chat_template == CHAT_TEMPLATE
+    assert once == generate_responses(model, tokenizer, prompts, settings) and len(once) == 2
+    # A model that always prefers <end_of_turn> after its first token stops there: one more forward, not ten.
+    end = tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    forward, decoding_steps = model.forward, []
+
+    def eager_to_stop(*args, **kwargs):
+        out = forward(*args, **kwargs)
+        if out.logits.shape[1] == 1:  # a decoding step, not the prompt
+            decoding_steps.append(1)
+            out.logits[..., end] += 1e4
+        return out
+
+    model.forward = eager_to_stop
+    answers = generate_responses(model, tokenizer, prompts, settings)
+    assert len(decoding_steps) == 1 and all("<end_of_turn>" not in a for a in answers)

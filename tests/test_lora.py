@@ -1,0 +1,108 @@
+"""`workbench lora`: end to end on a tiny model folder (adapter, merged model, metrics, samples) and every refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from workbench import cli
+from workbench.models import ModelSpec, load_model
+from workbench.tokenizer import train_tokenizer
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "lora"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny Gemma 2 (random init) saved with a tokenizer trained on the example chats."""
+    root = tmp_path_factory.mktemp("tiny")
+    corpus = root / "corpus.txt"
+    corpus.write_text("\n".join(m["content"] for line in (EXAMPLES / "train.jsonl").read_text().splitlines()
+                                for m in json.loads(line)["messages"]))
+    tokenizer = train_tokenizer([corpus], vocab_size=400, out_dir=root / "tokenizer")
+    model, tokenizer = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=tokenizer, seed=0)
+    model.save_pretrained(root / "model")
+    tokenizer.save_pretrained(root / "model")
+    return root / "model"
+
+
+def _lora(*args) -> int:
+    return cli.main(["lora", *map(str, args)])
+
+
+def test_lora_end_to_end_with_merge(tiny_model, tmp_path, capsys):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    out = tmp_path / "out"
+    assert _lora("--model", tiny_model, "--data", EXAMPLES / "train.jsonl", "--out", out, "--steps", 3,
+                 "--batch-size", 4, "--max-length", 128, "--lr", 3e-3, "--rank", 4, "--merge") == 0
+    printed = capsys.readouterr().out
+    assert "eval loss" in printed and printed.count("before:") == 3 and printed.count("after:") == 3
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["eval_rows"] == 8 and metrics["train_rows"] == 76  # 10 % of 84 held out
+    assert metrics["before"]["eval_loss"] > 0 and metrics["after"]["eval_perplexity"] > 1
+    assert metrics["lora"]["r"] == 4
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 6 and {tuple(sorted(s)) for s in samples} == {("id", "prompt", "response", "stage")}
+
+    ids = torch.tensor([[2, 4, 40, 41, 42, 5, 4, 43]])
+    adapted = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model), out / "adapter").eval()
+    merged = AutoModelForCausalLM.from_pretrained(out / "merged").eval()
+    base = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
+    with torch.no_grad():
+        a, m, b = (x(input_ids=ids).logits for x in (adapted, merged, base))
+    assert torch.allclose(a, m, atol=1e-4)
+    assert not torch.allclose(m, b, atol=1e-4)  # the adapter changed something
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--data", "{tmp}/nowhere.jsonl"], "nowhere.jsonl: data file not found"),
+    (["--data", "{tmp}/question.jsonl"], "question.jsonl:1: no dataset columns"),
+    (["--data", "{tmp}/user_only.jsonl"], "user_only.jsonl:1: column messages has no assistant turn"),
+    (["--eval", "{tmp}/user_only.jsonl"], "user_only.jsonl:1: column messages has no assistant turn"),
+    (["--model", "/no/such/model"], "/no/such/model: no such folder"),
+    (["--model", "gemma2-tiny-student"], "give --tokenizer"),
+    (["--qlora", "--merge"], "cannot merge"),
+    (["--qlora"], "needs a CUDA GPU"),
+    (["--steps", "2", "--epochs", "1"], "not allowed with argument"),
+    (["--max-length", "5000"], "max_position_embeddings 1024"),
+], ids=["missing data", "wrong columns", "no assistant turn", "bad eval file", "missing model",
+        "preset without tokenizer", "merge into 4 bits", "qlora without a GPU", "steps and epochs",
+        "max length beyond the context"])
+def test_bad_input_is_one_line_and_exit_2(tiny_model, tmp_path, capsys, args, message):
+    (tmp_path / "question.jsonl").write_text(json.dumps({"question": "q", "answer": "a"}) + "\n")
+    (tmp_path / "user_only.jsonl").write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}]}) + "\n")
+    given = dict.fromkeys(a for a in args if a.startswith("--"))
+    defaults = [x for key, value in (("--model", tiny_model), ("--data", EXAMPLES / "train.jsonl"))
+                if key not in given for x in (key, value)]
+    try:
+        code = _lora(*defaults, "--out", tmp_path / "out", *[a.format(tmp=tmp_path) for a in args])
+    except SystemExit as e:  # argparse's own usage errors
+        code = e.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "out" / "lora").exists()  # refused before anything ran
+
+
+def test_bf16_is_refused_where_the_cpu_lacks_it(tiny_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("workbench.training.cpu_supports_bf16", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert _lora("--model", tiny_model, "--data", EXAMPLES / "train.jsonl", "--out", tmp_path / "o", "--bf16") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--bf16" in err[0]
+
+
+def test_max_length_beyond_the_context_of_a_preset_is_caught_by_the_stage(tiny_model, tmp_path, capsys):
+    code = _lora("--model", "gemma2-tiny-student", "--tokenizer", tiny_model, "--data", EXAMPLES / "train.jsonl",
+                 "--out", tmp_path / "o", "--steps", 1, "--max-length", 5000)
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and "max_position_embeddings 1024" in errors[0]

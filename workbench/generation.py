@@ -1,0 +1,107 @@
+"""Batched chat generation: a model answers a list of conversational prompts.
+
+Owns `GenerationSettings` (the sampling block recipes use) and `generate_responses`, which the `generate` stage,
+`sft`'s evaluation, the `lora` command and the UI share. Prompts are rendered with the tokenizer's chat template
+(Gemma's when it has none, see `chat_tokenizer`), left-padded into batches, and answered with transformers'
+`generate`, stopping at `<eos>` or `<end_of_turn>`. Given a seed, the answers are the same on every call: each batch
+draws from its own generator state (`seed`, batch index), whatever ran before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+END_OF_TURN = "<end_of_turn>"
+
+
+class GenerationSettings(BaseModel):
+    """How a model answers: sampling (or greedy with `do_sample: false`), length, answers per prompt, batch size."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    do_sample: bool = True
+    temperature: float = Field(1.0, gt=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    top_k: int = Field(0, ge=0)  # 0: no top-k cut
+    max_new_tokens: int = Field(64, ge=1)
+    num_return_sequences: int = Field(1, ge=1)
+    batch_size: int = Field(16, ge=1)
+
+    @model_validator(mode="after")
+    def _greedy_gives_one_answer(self):
+        if not self.do_sample and self.num_return_sequences > 1:
+            raise ValueError("greedy decoding (do_sample: false) gives one answer per prompt; "
+                             "set do_sample: true or num_return_sequences: 1")
+        return self
+
+
+GREEDY = GenerationSettings(do_sample=False, max_new_tokens=64)  # evaluation answers
+
+
+def chat_tokenizer(tokenizer: Any) -> Any:
+    """`tokenizer`, given Gemma's chat template (`workbench.tokenizer.CHAT_TEMPLATE`) when it has none."""
+    if tokenizer.chat_template is None:
+        from workbench.tokenizer import CHAT_TEMPLATE
+
+        tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+def stop_token_ids(tokenizer: Any) -> list[int]:
+    ids = [tokenizer.eos_token_id]
+    end_of_turn = tokenizer.get_vocab().get(END_OF_TURN)
+    if end_of_turn is not None and end_of_turn not in ids:
+        ids.append(end_of_turn)
+    return ids
+
+
+def generate_responses(model: Any, tokenizer: Any, prompts: list[list[dict]], settings: GenerationSettings = GREEDY,
+                       seed: int = 0) -> list[str]:
+    """The model's answers to `prompts` (each a list of {role, content} messages ending with a user turn).
+
+    Returns `settings.num_return_sequences` answers per prompt, prompt by prompt (answers of prompt i at
+    `i * n … i * n + n - 1`), as plain text without the stop token.
+    """
+    import torch
+
+    tokenizer = chat_tokenizer(tokenizer)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
+    answers: list[str] = []
+    for batch_index, start in enumerate(range(0, len(texts), settings.batch_size)):
+        batch = _left_padded(tokenizer, texts[start:start + settings.batch_size], pad)
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(seed * 1_000_003 + batch_index)
+            out = model.generate(
+                input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device),
+                max_new_tokens=settings.max_new_tokens, num_return_sequences=settings.num_return_sequences,
+                eos_token_id=stop_token_ids(tokenizer), pad_token_id=pad, **_sampling(settings),
+            )
+        new = out[:, batch["input_ids"].shape[1]:]
+        decoded = tokenizer.batch_decode(new, skip_special_tokens=True)
+        answers += [text.split(END_OF_TURN)[0].strip() for text in decoded]
+    model.train(was_training)
+    return answers
+
+
+def _left_padded(tokenizer: Any, texts: list[str], pad: int) -> dict:
+    """Token ids of `texts` (their template already holds `<bos>`), padded on the left so answers start together."""
+    import torch
+
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    width = max(map(len, ids))
+    return {
+        "input_ids": torch.tensor([[pad] * (width - len(row)) + row for row in ids]),
+        "attention_mask": torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in ids]),
+    }
+
+
+def _sampling(settings: GenerationSettings) -> dict:
+    if not settings.do_sample:  # greedy: say so explicitly, so a model's own generation_config cannot turn sampling on
+        return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    return {"do_sample": True, "temperature": settings.temperature, "top_p": settings.top_p, "top_k": settings.top_k}

@@ -1,0 +1,389 @@
+"""Stage `sft`: supervised fine-tuning (behavioural cloning) on prompt + response, full or LoRA, through TRL's
+`SFTTrainer` (Gemma 2 §4).
+
+Data. `data` is one source or several with weights (`{world: 1, teacher_answers: 2}`, or a list of
+`{data, weight}`). A source is a stage — taskworld, generate and filter stages all keep their SFT rows in
+`data/sft/train.jsonl` — or a file in any format `workbench data validate` accepts: conversational `messages`,
+prompt-completion, or plain `text` (all sources must share one type and form). A weight multiplies how often the
+source's rows are seen: 2 repeats every row twice, 0.5 keeps a seeded half. `eval_data` is a stage (its
+`sft/validation.jsonl`) or a file; without it, a seeded `eval_fraction` of every source (at least one row) is held out.
+
+Loss. `assistant_only_loss` trains on what the model must write: for conversations the assistant turns, stop token
+included (the chat template's `{% generation %}` markers, Gemma's when the tokenizer has no template); for
+prompt-completion rows the completion; plain text trains on every token.
+
+Why `compute_loss` is our own: TRL 1.16's SFTTrainer always patches the model with a fused LM head that, besides
+the log-probabilities, computes the entropy and top-1 accuracy of every position for its logs, and on a CPU (no
+Triton) scores every position — prompt and padding included — over the whole vocabulary in several torch passes,
+then recomputes the projection in the backward. SFTConfig has no switch for those metrics (checked in
+`trl/trainer/sft_trainer.py`: `outputs=("log_probs", "entropy", "is_top1")` is hard-coded). With Gemma 3's 262k
+vocabulary that made a step about 2x slower than a plain loop (NOTES.md). `LeanSFTTrainer` keeps everything else
+of SFTTrainer (tokenisation, masks, packing, PEFT, checkpoints) and projects only the positions that carry a label.
+
+Outputs: `model/` (a full model; for LoRA the adapter merged into the base, unless `lora.merge` is false),
+`adapter/` for LoRA (load with `peft.PeftModel.from_pretrained`), `samples.jsonl` (the first `samples` eval prompts
+answered greedily before and after), `history.json`. Metrics: train loss, eval loss and perplexity before and after,
+and for task-world eval data its score (greedy answers, `workbench.taskworld.score`) before and after.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import random
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from workbench.atomic import atomic_dir, write_jsonl
+from workbench.data import detect, read_records
+from workbench.errors import DataError, WorkbenchError
+from workbench.generation import GREEDY, chat_tokenizer, generate_responses
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.training import TrainSettings, callbacks, save_history, training_arguments, use_bf16
+
+PRODUCES = {"model"}
+TRAINABLE_TYPES = ("language_modeling", "prompt_completion")
+
+
+class LoraSettings(BaseModel):
+    """A LoRA adapter (peft) instead of full fine-tuning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    r: int = Field(16, ge=1)
+    alpha: float = Field(32, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: str | list[str] = "all-linear"
+    merge: bool = True  # also write the adapter merged into the base as `model/`, for later stages
+    qlora: bool = False  # load the base in 4 bits (bitsandbytes, CUDA only)
+
+    @model_validator(mode="after")
+    def _no_merge_into_4_bits(self):
+        if self.qlora and self.merge:
+            raise ValueError("a 4-bit (qlora) base cannot be merged with its adapter; set merge: false")
+        return self
+
+
+class Config(StageConfig):
+    kind: Literal["sft"] = "sft"
+    model: ModelRef
+    data: DataRef | dict[DataRef, float]  # one source, or source -> weight
+    eval_data: DataRef | None = None
+    eval_fraction: float = Field(0.1, gt=0, lt=1)  # held out of every source when there is no eval_data
+    assistant_only_loss: bool = True
+    max_length: int = Field(512, ge=8)
+    packing: bool = False
+    lora: LoraSettings | None = None
+    samples: int = Field(3, ge=0)  # eval prompts answered before and after, in samples.jsonl
+    score_prompts: int = Field(64, ge=0)  # task-world eval prompts scored before and after
+    train: TrainSettings = TrainSettings()
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _list_of_sources(cls, value):
+        """`[{data: a, weight: 2}, {data: b}]` is the same as `{a: 2, b: 1}`."""
+        if not isinstance(value, list):
+            return value
+        mix: dict = {}
+        for item in value:
+            if not isinstance(item, dict) or "data" not in item or set(item) - {"data", "weight"}:
+                raise ValueError("each source is {data: NAME, weight: W}")
+            if item["data"] in mix:
+                raise ValueError(f"source {item['data']!r} is listed twice")
+            mix[item["data"]] = item.get("weight", 1.0)
+        return mix
+
+    @field_validator("data")
+    @classmethod
+    def _positive_weights(cls, value):
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("give at least one data source")
+            bad = [name for name, weight in value.items() if not weight > 0]
+            if bad:
+                raise ValueError(f"weights must be positive (source {bad[0]!r})")
+        return value
+
+    @property
+    def sources(self) -> dict[str, float]:
+        return self.data if isinstance(self.data, dict) else {self.data: 1.0}
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+
+def data_file(ref: str, ctx: StageContext, split: str) -> Path:
+    """The SFT file a reference stands for: a stage's `data/sft/<split>.jsonl`, or the file itself."""
+    path = ctx.data_path(ref)
+    if not path.is_dir():
+        return path
+    file = path / "sft" / f"{split}.jsonl"
+    if not file.is_file():
+        raise WorkbenchError(f"stage {ctx.stage_name}: {ref!r} has no sft/{split}.jsonl (looked for {file}); "
+                             "name a stage that writes SFT data (taskworld, generate, filter) or a file")
+    return file
+
+
+def read_sft_rows(path: Path) -> tuple[list[dict], tuple[str, str]]:
+    """The rows of an SFT file and their (type, form); only trainable types are accepted."""
+    records = read_records(path)
+    info = detect(records, path)
+    if info.type not in TRAINABLE_TYPES:
+        raise DataError(path, None, f"holds {info.type} rows; sft trains on messages, prompt + completion, or text")
+    return list(records), (info.type, info.form)
+
+
+def held_out(rows: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, eval): a seeded `fraction` of the rows, at least one, held out for evaluation."""
+    if len(rows) < 2:
+        raise WorkbenchError(f"{len(rows)} row: too few to hold any out for evaluation; add rows or give eval data")
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    n_eval = max(1, round(fraction * len(rows)))
+    eval_ids = set(order[:n_eval])
+    return [r for i, r in enumerate(rows) if i not in eval_ids], [r for i, r in enumerate(rows) if i in eval_ids]
+
+
+def mix(sources: list[tuple[list[dict], float]], seed: int) -> list[dict]:
+    """Rows of every source, each seen `weight` times on average (whole repeats plus a seeded sample), shuffled."""
+    rng = random.Random(seed)
+    out: list[dict] = []
+    for rows, weight in sources:
+        whole, part = divmod(weight, 1)
+        out += rows * int(whole)
+        out += rng.sample(rows, round(part * len(rows)))
+    rng.shuffle(out)
+    return out
+
+
+def load_sft_data(cfg: Config, ctx: StageContext) -> tuple[list[dict], list[dict], tuple[str, str]]:
+    """(train rows, eval rows, (type, form)) after mixing the sources and picking or holding out the eval rows."""
+    parts, evals, kinds = [], [], {}
+    for ref, weight in cfg.sources.items():
+        path = data_file(ref, ctx, "train")
+        rows, kinds[path] = read_sft_rows(path)
+        if cfg.eval_data is None:
+            rows, held = held_out(rows, cfg.eval_fraction, ctx.seed)
+            evals += held
+        parts.append((rows, weight))
+    if cfg.eval_data is not None:
+        path = data_file(cfg.eval_data, ctx, "validation")
+        evals, kinds[path] = read_sft_rows(path)
+    if len(set(kinds.values())) > 1:
+        shown = "; ".join(f"{p}: {t} ({f})" for p, (t, f) in kinds.items())
+        raise WorkbenchError(f"stage {ctx.stage_name}: the data sources hold different kinds of rows ({shown}); "
+                             "convert them to one type and form")
+    train = mix(parts, ctx.seed)
+    if not train:
+        raise WorkbenchError(f"stage {ctx.stage_name}: no training rows left after weighting; raise the weights")
+    return train, evals, next(iter(kinds.values()))
+
+
+def _columns(kind: str) -> tuple[str, ...]:
+    return {"language_modeling": ("messages", "text"), "prompt_completion": ("prompt", "completion")}[kind]
+
+
+def as_dataset(rows: list[dict], kind: str):
+    """A `datasets.Dataset` of the data columns only (`meta` stays out of tokenisation)."""
+    import datasets
+
+    columns = [c for c in _columns(kind) if c in rows[0]]
+    return datasets.Dataset.from_list([{c: row[c] for c in columns} for row in rows])
+
+
+def eval_prompts(rows: list[dict]) -> list[tuple[list[dict], dict]]:
+    """(prompt conversation, row) for rows with a prompt: a conversation up to its last assistant turn, or the
+    prompt of a prompt-completion row. Plain-text rows have none."""
+    out = []
+    for row in rows:
+        if "messages" in row:
+            last = max(i for i, m in enumerate(row["messages"]) if m["role"] == "assistant")
+            out.append((row["messages"][:last], row))
+        elif "prompt" in row:
+            prompt = row["prompt"]
+            out.append(([{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt, row))
+    return out
+
+
+# --- training --------------------------------------------------------------------------------------------------
+
+
+def _lean_trainer_class():
+    import torch
+    from trl import SFTTrainer
+
+    class LeanSFTTrainer(SFTTrainer):
+        """SFTTrainer whose loss projects only the labelled positions onto the vocabulary (module docstring)."""
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            causal_lm = self.accelerator.unwrap_model(model)
+            if hasattr(causal_lm, "get_base_model"):  # a peft model: its LoRA layers live inside the base model
+                causal_lm = causal_lm.get_base_model()
+            labels = inputs["labels"][:, 1:]
+            features = {k: v for k, v in inputs.items() if k not in ("labels", "use_cache")}
+            hidden = causal_lm.base_model(**features, use_cache=False).last_hidden_state[:, :-1]
+            mask = labels != -100
+            logits = causal_lm.get_output_embeddings()(hidden[mask]).float()
+            cap = getattr(causal_lm.config.get_text_config(), "final_logit_softcapping", None)
+            if cap:
+                logits = torch.tanh(logits / cap) * cap
+            nll = torch.nn.functional.cross_entropy(logits, labels[mask], reduction="sum")
+            count = num_items_in_batch if num_items_in_batch is not None else mask.sum().clamp(min=1)
+            loss = nll / torch.as_tensor(count, device=nll.device)
+            return (loss, None) if return_outputs else loss
+
+    return LeanSFTTrainer
+
+
+def _loss_switches(cfg: Config, kind: str, form: str) -> dict:
+    conversation = kind == "language_modeling" and form == "conversational"
+    return {"assistant_only_loss": cfg.assistant_only_loss and conversation,
+            "completion_only_loss": cfg.assistant_only_loss if kind == "prompt_completion" else False}
+
+
+def _loss_on(switches: dict) -> str:
+    if switches["assistant_only_loss"]:
+        return "assistant turns"
+    return "completions" if switches["completion_only_loss"] else "all tokens"
+
+
+def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[dict], evals: list[dict],
+                  kind: tuple[str, str]):
+    """The SFT trainer for the stage's rows (exposed for tests, which inspect its collated batches)."""
+    from trl import SFTConfig
+
+    args = training_arguments(
+        cfg.train, ctx.stage_dir, ctx.seed, args_class=SFTConfig,
+        max_length=cfg.max_length, packing=cfg.packing,
+        packing_strategy="wrapped", padding_free=False,  # NOTES.md: the fastest packing here with eager attention
+        per_device_eval_batch_size=cfg.train.batch_size, prediction_loss_only=True,
+        dataset_num_proc=None, **_loss_switches(cfg, *kind),
+    )
+    return _lean_trainer_class()(
+        model=model, args=args, processing_class=tokenizer, train_dataset=as_dataset(train, kind[0]),
+        eval_dataset=as_dataset(evals, kind[0]), peft_config=_peft_config(cfg.lora), callbacks=callbacks(ctx.stage_dir),
+    )
+
+
+def _peft_config(lora: LoraSettings | None):
+    if lora is None:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
+                      task_type="CAUSAL_LM")
+
+
+def _quantization(lora: LoraSettings | None) -> dict:
+    """from_pretrained arguments for a 4-bit base (QLoRA), which needs bitsandbytes and a CUDA GPU."""
+    if lora is None or not lora.qlora:
+        return {}
+    import torch
+
+    if not torch.cuda.is_available():
+        raise WorkbenchError("qlora needs a CUDA GPU (bitsandbytes 4-bit); none here: use plain LoRA (qlora: false)")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise WorkbenchError("qlora needs bitsandbytes: pip install bitsandbytes, or use plain LoRA")
+    from transformers import BitsAndBytesConfig
+
+    return {"quantization_config": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                                      bnb_4bit_compute_dtype=torch.bfloat16)}
+
+
+def load_base(cfg: Config, ctx: StageContext):
+    from workbench.models import load_model
+
+    model, tokenizer = load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed,
+                                  **_quantization(cfg.lora))
+    limit = getattr(model.config.get_text_config(), "max_position_embeddings", None)
+    if limit is not None and cfg.max_length > limit:
+        raise WorkbenchError(f"max_length {cfg.max_length} is beyond what model {cfg.model!r} can attend to "
+                             f"(max_position_embeddings {limit}); use at most {limit}")
+    if cfg.lora is not None and cfg.lora.merge and getattr(model.config, "quantization_config", None) is not None:
+        raise WorkbenchError(f"model {cfg.model!r} is quantized, so an adapter cannot be merged into it; "
+                             "set lora.merge: false (or drop --merge)")
+    if cfg.lora is not None and cfg.lora.qlora:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    return model, chat_tokenizer(tokenizer)
+
+
+def evaluate(trainer, model, tokenizer, cfg: Config, prompts: list[tuple[list[dict], dict]], seed: int) -> dict:
+    """Eval loss and perplexity, greedy answers to the first eval prompts, and their task-world score if any."""
+    loss = trainer.evaluate()["eval_loss"]
+    n = max(cfg.samples, cfg.score_prompts if _is_taskworld(prompts) else 0)
+    answers = generate_responses(model, tokenizer, [p for p, _ in prompts[:n]], GREEDY, seed=seed)
+    out = {"eval_loss": round(loss, 4), "eval_perplexity": round(math.exp(min(loss, 50)), 4), "answers": answers}
+    if _is_taskworld(prompts) and cfg.score_prompts:
+        from workbench.taskworld import score
+
+        scored = min(cfg.score_prompts, len(answers))
+        out["taskworld"] = score([row for _, row in prompts[:scored]], answers[:scored]).to_dict()
+    return out
+
+
+def _is_taskworld(prompts: list[tuple[list[dict], dict]]) -> bool:
+    return bool(prompts) and all(isinstance(row.get("meta"), dict) and "check" in row["meta"] for _, row in prompts)
+
+
+def sample_rows(prompts, before: list[str], after: list[str], n: int) -> list[dict]:
+    rows = []
+    for stage, answers in (("before", before), ("after", after)):
+        for i, ((prompt, row), answer) in enumerate(zip(prompts[:n], answers[:n])):
+            rows.append({"id": (row.get("meta") or {}).get("id", i), "prompt": prompt, "response": answer,
+                         "stage": stage})
+    return rows
+
+
+def save_outputs(trainer, tokenizer, cfg: Config, ctx: StageContext) -> None:
+    """`adapter/` for LoRA; `model/`: the trained model, or for LoRA the merged one (when `lora.merge`)."""
+    model = trainer.model
+    if cfg.lora is not None:
+        with atomic_dir(ctx.stage_dir / "adapter") as tmp:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+        if not cfg.lora.merge:
+            return
+        model = model.merge_and_unload()
+    with atomic_dir(ctx.stage_dir / "model") as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    from workbench.models import describe
+
+    train, evals, kind = load_sft_data(cfg, ctx)
+    model, tokenizer = load_base(cfg, ctx)
+    trainer = build_trainer(cfg, ctx, model, tokenizer, train, evals, kind)
+    prompts = eval_prompts(evals)
+    before = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
+    checkpoint = ctx.last_checkpoint()
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    seconds = time.perf_counter() - started
+    save_history(trainer, ctx.stage_dir)
+    after = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
+    write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(prompts, before.pop("answers"), after.pop("answers"),
+                                                             cfg.samples))
+    save_outputs(trainer, tokenizer, cfg, ctx)
+    s = cfg.train
+    return {
+        "train_loss": round(result.training_loss, 4),
+        "before": before,
+        "after": after,
+        "train_rows": len(train),
+        "eval_rows": len(evals),
+        "data_type": f"{kind[0]} ({kind[1]})",
+        "loss_on": _loss_on(_loss_switches(cfg, *kind)),
+        "epochs": round(s.max_steps * s.batch_size * s.grad_accum / len(train), 3),
+        "train_seconds": round(seconds, 2),
+        "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
+        "bf16": use_bf16(s.precision),
+        "lora": cfg.lora.model_dump() if cfg.lora else None,
+        "model": describe(trainer.model),
+    }
