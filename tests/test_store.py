@@ -350,7 +350,15 @@ def test_a_run_directory_shows_stages_curves_and_side_by_side_answers(store, tmp
     assert stages == ["sft", "dpo"]
     assert rows[0] == {"id": "0", "prompt": "q0", "sft": "sft says 0", "dpo": "dpo says 0"}
     assert rows[2]["dpo"] is None
-    assert register_run(store, run_dir) == 3 and len(decisions(store)) == 3
+    # An evaluate stage's file holds one row per model and id: one column per model.
+    (run_dir / "manifest.json").write_text(json.dumps({"stages": {"evaluate": {"kind": "evaluate", "status": "done"}}}))
+    (run_dir / "evaluate").mkdir()
+    write_jsonl(run_dir / "evaluate" / "samples.jsonl", [{"id": 0, "prompt": "q0", "response": f"{m} says 0", "stage": m}
+                                                         for m in ("sft", "dpo")])
+    assert side_by_side(run_dir) == (["evaluate:sft", "evaluate:dpo"],
+                                     [{"id": "0", "prompt": "q0", "evaluate:sft": "sft says 0", "evaluate:dpo": "dpo says 0"}])
+    make_run(tmp_path / "runs" / "demo2")
+    assert register_run(store, tmp_path / "runs" / "demo2") == 3 and len(decisions(store)) == 3
     with pytest.raises(WorkbenchError, match="no manifest.json"):
         stage_table(tmp_path)
 

@@ -21,7 +21,6 @@ from typing import Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from pydantic import Field
 from tqdm.auto import tqdm
 

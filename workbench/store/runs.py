@@ -37,20 +37,26 @@ def history(run_dir: str | Path, stage: str) -> list[dict]:
 
 
 def side_by_side(run_dir: str | Path) -> tuple[list[str], list[dict]]:
-    """(stages that wrote samples, rows `{"id", "prompt", <stage>: response, ...}`) joined by sample id, in the
-    order of the first stage's file; a stage without an answer for an id has None there."""
+    """(columns, rows `{"id", "prompt", <column>: response, ...}`) joined by sample id, in the order of the first
+    file. A column is a stage folder, or `folder:model` when a row names its own `stage` (an evaluate stage's file
+    holds one row per model and id; an sft stage's holds before and after); a missing answer is None."""
     run_dir = Path(run_dir)
-    stages = [row["stage"] for row in stage_table(run_dir) if (run_dir / row["stage"] / SAMPLES).is_file()]
+    folders = [row["stage"] for row in stage_table(run_dir) if (run_dir / row["stage"] / SAMPLES).is_file()]
+    columns: list[str] = []
     rows: dict[str, dict] = {}
-    for stage in stages:
-        path = run_dir / stage / SAMPLES
+    for folder in folders:
+        path = run_dir / folder / SAMPLES
         records = read_records(path)
         for index, sample in enumerate(records):
             if not all(name in sample for name in ("id", "prompt", "response")):
                 raise records.error(path, index, 'a sample row needs "id", "prompt" and "response"')
+            named = str(sample.get("stage") or folder)
+            column = folder if named == folder else f"{folder}:{named}"
+            if column not in columns:
+                columns.append(column)
             row = rows.setdefault(str(sample["id"]), {"id": str(sample["id"]), "prompt": _text(sample["prompt"])})
-            row[stage] = _text(sample["response"])
-    return stages, [{**{s: None for s in stages}, **row} for row in rows.values()]
+            row[column] = _text(sample["response"])
+    return columns, [{**{c: None for c in columns}, **row} for row in rows.values()]
 
 
 def _text(value) -> str:

@@ -1,0 +1,114 @@
+"""Stage `evaluate`: a row per model (task-world score, reward, win rate, KL, perplexity), the report and its plots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from workbench.data import read_records
+from workbench.models import load_model
+from workbench.pipeline import run_recipe
+from workbench.recipe import load_recipe
+from workbench.report import SUMMARY_FIELDS
+from workbench.stages.evaluate import kl_estimate, win_rate
+
+TRAIN = "{max_steps: 4, batch_size: 4, precision: fp32, logging_steps: 1}"
+RECIPE = f"""
+name: evaluation
+seed: 0
+models:
+  tiny: {{preset: gemma2-tiny-student, tokenizer: tok}}
+stages:
+  - {{kind: taskworld, name: world, n: 60, corpus_docs: 200}}
+  - {{kind: tokenizer, name: tok, corpus: world, vocab_size: 512}}
+  - {{kind: pretrain, name: base, model: tiny, data: world, seq_len: 64, eval_blocks: 4, train: {TRAIN}}}
+  - {{kind: pretrain, name: more, model: base, data: world, seq_len: 64, eval_blocks: 4, train: {TRAIN}}}
+  - {{kind: reward, name: rm, model: tiny, data: world, max_length: 128, train: {TRAIN}}}
+  - {{kind: evaluate, name: eval, models: [base, more], teacher: tiny, reward: rm, data: world, limit: 16,
+     max_new_tokens: 8, seq_len: 64, eval_blocks: 4}}
+"""
+
+
+def test_win_rate_counts_ties_half():
+    assert win_rate([1.0, 2.0, 3.0, 0.0], [0.5, 2.0, 4.0, -1.0]) == pytest.approx((1 + 0.5 + 0 + 1) / 4)
+    with pytest.raises(ValueError):
+        win_rate([1.0], [])
+
+
+def test_kl_estimate_is_the_mean_log_ratio():
+    assert kl_estimate([-1.0, -2.0, -3.0], [-2.0, -2.5, -1.0]) == pytest.approx((1.0 + 0.5 - 2.0) / 3)
+    assert kl_estimate([-4.0], [-4.0]) == 0.0
+    with pytest.raises(ValueError):
+        kl_estimate([], [])
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("evaluate")
+    (tmp / "r.yaml").write_text(RECIPE)
+    manifest = run_recipe(load_recipe(tmp / "r.yaml"), tmp / "run")
+    return tmp / "run", manifest
+
+
+def test_report_has_a_row_per_model_and_the_plots(run):
+    run_dir, manifest = run
+    out = run_dir / "eval"
+    report = json.loads((out / "report.json").read_text())
+    assert [row["model"] for row in report["models"]] == ["base", "more", "tiny"]
+    assert manifest["stages"]["eval"]["metrics"] == report["summary"]
+    for name, figures in report["summary"].items():
+        assert set(figures) == set(SUMMARY_FIELDS)
+        assert 0 <= figures["task_skills_mean"] <= 1 and figures["perplexity"] > 1
+    base, more, teacher = report["models"]
+    assert "win_rate" not in base and report["summary"]["base"]["win_rate"] is None
+    assert more["previous"] == "base" and 0 <= more["win_rate"] <= 1
+    assert teacher.get("kl_to_teacher") is None and base["kl_to_teacher"] is not None
+    assert {row["taskworld"]["n"] for row in report["models"]} == {16}
+    assert [st["name"] for st in report["stages"]] == ["world", "tok", "base", "more", "rm"]
+    assert set(report["plots"]) == {"training_curves.png", "skills.png", "reward_vs_kl.png"}
+    for plot in report["plots"]:
+        assert (out / plot).read_bytes().startswith(b"\x89PNG") and (out / plot).stat().st_size > 1000
+
+    text = (out / "report.md").read_text()
+    assert "`evaluation`" in text
+    for name in ("base", "more", "tiny (teacher)"):
+        assert any(line.startswith(f"| {name} |") for line in text.splitlines()), name
+    for stage in ("world", "tok", "base", "more", "rm"):
+        assert f"| {stage} | " in text
+
+
+def test_samples_hold_the_first_prompts_of_every_model(run):
+    run_dir, _ = run
+    samples = read_records(run_dir / "eval/samples.jsonl")
+    prompts = read_records(run_dir / "world/data/prompts/test.jsonl")[:16]
+    assert [s["stage"] for s in samples] == ["base"] * 16 + ["more"] * 16 + ["tiny"] * 16
+    assert [s["id"] for s in samples[:16]] == [p["meta"]["id"] for p in prompts]
+    assert samples[0]["prompt"] == prompts[0]["prompt"] and isinstance(samples[0]["response"], str)
+
+
+def test_scores_match_a_recomputation(run):
+    """The `more` row's task-world score and perplexity, recomputed from its greedy answers in samples.jsonl."""
+    from workbench.stages.pretrain import pack_blocks, perplexity
+    from workbench.taskworld import score
+
+    run_dir, _ = run
+    report = json.loads((run_dir / "eval/report.json").read_text())
+    more = report["models"][1]
+    prompts = read_records(run_dir / "world/data/prompts/test.jsonl")[:16]
+    answers = [s["response"] for s in read_records(run_dir / "eval/samples.jsonl") if s["stage"] == "more"]
+    assert more["taskworld"]["accuracy"] == pytest.approx(score(prompts, answers).to_dict()["accuracy"], abs=1e-4)
+    model, tokenizer = load_model(run_dir / "more/model")
+    blocks = pack_blocks(run_dir / "world/data/corpus/validation.txt", tokenizer, 64, max_blocks=4)
+    assert more["perplexity"] == pytest.approx(perplexity(model, blocks), rel=1e-3)
+
+
+def test_data_without_task_world_prompts_is_refused(tmp_path):
+    from workbench.errors import WorkbenchError
+    from workbench.stages.base import StageContext
+    from workbench.stages.evaluate import Config, held_out_prompts
+
+    ctx = StageContext(run_dir=tmp_path, stage_dir=tmp_path / "eval", stage_name="eval", seed=0, recipe=None,
+                       resolve=lambda name, what: tmp_path)
+    with pytest.raises(WorkbenchError, match=r"^stage eval: data 'notes' has no prompts/test.jsonl"):
+        held_out_prompts(Config(models=["m"], data="notes"), ctx)

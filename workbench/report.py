@@ -1,0 +1,165 @@
+"""The evaluation report of a run: `report.md`, `report.json` and PNG plots, written by the `evaluate` stage.
+
+Owns how the measured rows (one per model, as `workbench.stages.evaluate` computes them) are rendered: the markdown
+tables (one row per model, accuracy per skill, each finished stage's wall time from the run's manifest), the plots
+(training curves of every stage that kept a `history.json`, per-skill accuracy by model as grouped bars, reward
+against KL to the teacher), and the JSON document whose `summary` is the stage's metrics. Plots use matplotlib's
+Agg backend, so no display is needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.atomic import atomic_file, write_json, write_text
+from workbench.pipeline import read_manifest
+from workbench.training import read_history
+
+SUMMARY_FIELDS = ("task_skills_mean", "accuracy", "refusal_rate", "false_refusal_rate", "identity_accuracy",
+                  "reward_mean", "win_rate", "kl_to_teacher", "perplexity")
+COLUMNS = {  # summary field -> report.md column
+    "task_skills_mean": "task skills", "accuracy": "all items", "refusal_rate": "refusal (unsafe)",
+    "false_refusal_rate": "false refusal (benign)", "identity_accuracy": "identity", "reward_mean": "reward",
+    "win_rate": "win rate vs previous", "kl_to_teacher": "KL to teacher", "perplexity": "perplexity",
+}
+
+
+def stage_times(run_dir: Path) -> list[dict]:
+    """Every finished stage of the run, in manifest order: name, kind, wall time."""
+    stages = read_manifest(run_dir)["stages"]
+    return [{"name": name, "kind": entry.get("kind"), "wall_time_s": entry.get("wall_time_s")}
+            for name, entry in stages.items() if entry.get("status") == "done"]
+
+
+def summary(rows: list[dict]) -> dict:
+    """model -> its headline figures (`SUMMARY_FIELDS`)."""
+    return {row["model"]: {f: row.get(f) for f in SUMMARY_FIELDS} for row in rows}
+
+
+def write_report(out: Path, recipe_name: str, run_dir: Path, stage_names: list[str], rows: list[dict],
+                 settings: dict) -> dict:
+    """Write report.md, report.json and the plots into `out`; return report.json's content."""
+    histories = {name: read_history(run_dir / name) for name in stage_names}
+    plots = [name for name, drawn in (
+        ("training_curves.png", plot_training_curves(out / "training_curves.png", histories)),
+        ("skills.png", plot_skills(out / "skills.png", rows)),
+        ("reward_vs_kl.png", plot_reward_vs_kl(out / "reward_vs_kl.png", rows)),
+    ) if drawn]
+    report = {"recipe": recipe_name, "settings": settings, "models": rows, "stages": stage_times(run_dir),
+              "plots": plots, "summary": summary(rows)}
+    write_json(out / "report.json", report)
+    write_text(out / "report.md", markdown(report))
+    return report
+
+
+# --- markdown ----------------------------------------------------------------------------------------------------
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _table(header: list[str], body: list[list]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+           ["| " + " | ".join(_cell(v) for v in line) + " |" for line in body]
+
+
+def _label(model: str, settings: dict) -> str:
+    return f"{model} (teacher)" if model == settings["teacher"] and model not in settings["models"] else model
+
+
+def markdown(report: dict) -> str:
+    s = report["settings"]
+    lines = [f"# Evaluation of recipe `{report['recipe']}`", "",
+             f"{s['prompts']} test prompts from `{s['data']}`, greedy answers of at most {s['max_new_tokens']} tokens. "
+             f"Reward model: {s['reward'] or 'none'}. Teacher: {s['teacher'] or 'none'}. "
+             "Win rate: against the previous model in the list, under the reward model (ties count half). "
+             "KL to teacher: mean of log p_model - log p_teacher over the model's own answers. "
+             "Perplexity: on the validation corpus.", ""]
+    lines += _table(["model"] + list(COLUMNS.values()),
+                    [[_label(name, s)] + [figures[f] for f in COLUMNS] for name, figures in report["summary"].items()])
+    skills = sorted({skill for row in report["models"] for skill in row["taskworld"]["skills"]})
+    lines += ["", "## Accuracy per skill", ""]
+    lines += _table(["skill"] + [row["model"] for row in report["models"]],
+                    [[skill] + [row["taskworld"]["skills"].get(skill, {}).get("accuracy") for row in report["models"]]
+                     for skill in skills])
+    lines += ["", "## Stages", ""]
+    lines += _table(["stage", "kind", "wall time (s)"],
+                    [[st["name"], st["kind"], st["wall_time_s"]] for st in report["stages"]])
+    if report["plots"]:
+        lines += ["", "## Plots", ""] + [f"![{p.removesuffix('.png')}]({p})" for p in report["plots"]]
+    return "\n".join(lines) + "\n"
+
+
+# --- plots -------------------------------------------------------------------------------------------------------
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> bool:
+    with atomic_file(path, "wb", encoding=None) as f:
+        fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
+    _pyplot().close(fig)
+    return True
+
+
+def plot_training_curves(path: Path, histories: dict[str, list[dict]]) -> bool:
+    """One panel per stage with a history: training loss (and eval loss where logged) against the step."""
+    curves = {name: h for name, h in histories.items() if any("loss" in e for e in h)}
+    if not curves:
+        return False
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(curves), 1, figsize=(6, 2.4 * len(curves)), squeeze=False)
+    for ax, (name, history) in zip(axes[:, 0], curves.items()):
+        for key in ("loss", "eval_loss"):
+            points = [(e["step"], e[key]) for e in history if key in e and "step" in e]
+            if points:
+                ax.plot(*zip(*points), marker=".", label=key)
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.legend()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_skills(path: Path, rows: list[dict]) -> bool:
+    """Accuracy per skill, one bar per model in each skill's group."""
+    skills = sorted({skill for row in rows for skill in row["taskworld"]["skills"]})
+    if not skills:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(skills) * max(1, len(rows)) / 2), 3.5))
+    width = 0.8 / len(rows)
+    for i, row in enumerate(rows):
+        heights = [row["taskworld"]["skills"].get(s, {}).get("accuracy") or 0 for s in skills]
+        ax.bar([x + i * width for x in range(len(skills))], heights, width, label=row["model"])
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(skills))], skills, rotation=30, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    ax.legend(fontsize="small")
+    return _save(fig, path)
+
+
+def plot_reward_vs_kl(path: Path, rows: list[dict]) -> bool:
+    """Mean reward against KL to the teacher, one labelled point per model that has both."""
+    points = [(row["kl_to_teacher"], row["reward_mean"], row["model"]) for row in rows
+              if row.get("kl_to_teacher") is not None and row.get("reward_mean") is not None]
+    if not points:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for kl, reward, name in points:
+        ax.scatter(kl, reward)
+        ax.annotate(name, (kl, reward), textcoords="offset points", xytext=(4, 4))
+    ax.set_xlabel("KL to teacher (nats per answer)")
+    ax.set_ylabel("mean reward")
+    return _save(fig, path)

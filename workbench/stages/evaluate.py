@@ -1,0 +1,181 @@
+"""Stage `evaluate`: every model of the chain measured on the same held-out task-world prompts, and the run's report.
+
+For each model in `models` (usually stage names in chain order) and the optional `teacher` (LoRA policies are merged
+into their base first, as `merge` does):
+  * greedy answers (`workbench.generation.generate_responses`, at most `max_new_tokens` tokens) to the first `limit`
+    prompts of the task world's `prompts/<split>.jsonl`, scored by `workbench.taskworld.score`: accuracy per skill,
+    refusal rate on unsafe prompts, false-refusal rate on benign ones, identity accuracy;
+  * with a `reward` model: the mean reward of its answers (`workbench.preference.score_texts` on prompt + answer),
+    and its win rate against the previous model in `models` (the fraction of prompts where its answer scores higher,
+    ties counting half);
+  * with a `teacher`: KL to the teacher, estimated on the model's own greedy answers y to the same prompts as the
+    mean of log p_model(y|x) - log p_teacher(y|x) (`workbench.preference.completion_logps`). Greedy answers are the
+    model's modes, not samples, so this is the divergence on what the model says, not an unbiased KL estimate;
+  * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`).
+Writes (see `workbench.report`) `report.md`, `report.json`, the PNG plots, and `samples.jsonl`: rows
+{"id", "prompt", "response", "stage"} for the first 20 prompts of every model, the model's name as `stage`.
+Metrics: report.json's `summary`, model -> headline figures.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Literal, Sequence
+
+from pydantic import Field
+
+from workbench.atomic import write_jsonl
+from workbench.errors import WorkbenchError
+from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+
+PRODUCES: set[str] = set()
+SAMPLES = 20  # prompts per model in samples.jsonl
+
+
+class Config(StageConfig):
+    kind: Literal["evaluate"] = "evaluate"
+    models: list[ModelRef] = Field(min_length=1)  # in chain order: each is compared with the one before
+    teacher: ModelRef | None = None
+    reward: ModelRef | None = None  # a reward stage's model
+    data: DataRef  # a taskworld stage: its prompts/<split>.jsonl and corpus/validation.txt
+    split: str = "test"
+    limit: int | None = Field(None, ge=1)  # evaluate on the first N prompts only
+    max_new_tokens: int = Field(48, ge=1)
+    batch_size: int = Field(16, ge=1)
+    seq_len: int = Field(256, ge=8)  # perplexity blocks
+    eval_blocks: int = Field(64, ge=1)
+
+
+# --- the figures -------------------------------------------------------------------------------------------------
+
+
+def win_rate(scores: Sequence[float], baseline: Sequence[float]) -> float:
+    """Fraction of prompts where `scores[i] > baseline[i]`, a tie counting half."""
+    if len(scores) != len(baseline) or not scores:
+        raise ValueError(f"need as many scores as baseline scores, at least one ({len(scores)}, {len(baseline)})")
+    return sum(1.0 if s > b else 0.5 if s == b else 0.0 for s, b in zip(scores, baseline)) / len(scores)
+
+
+def kl_estimate(model_logps: Sequence[float], teacher_logps: Sequence[float]) -> float:
+    """Mean of log p_model(y) - log p_teacher(y) over answers y drawn from (or decoded by) the model."""
+    if len(model_logps) != len(teacher_logps) or not model_logps:
+        raise ValueError(f"need as many model as teacher log-probs, at least one "
+                         f"({len(model_logps)}, {len(teacher_logps)})")
+    return sum(m - t for m, t in zip(model_logps, teacher_logps)) / len(model_logps)
+
+
+def _answer(text: str) -> list[dict]:
+    return [{"role": "assistant", "content": text}]
+
+
+def held_out_prompts(cfg: Config, ctx: StageContext) -> tuple[Path, list[dict]]:
+    """The task world's prompt rows (`prompt` a conversation, `meta` for the verifiers), the first `limit` of them."""
+    from workbench.stages.generate import read_prompts
+
+    path = ctx.data_path(cfg.data) / "prompts" / f"{cfg.split}.jsonl"
+    if not path.is_file():
+        raise WorkbenchError(f"stage {ctx.stage_name}: data {cfg.data!r} has no prompts/{cfg.split}.jsonl ({path}); "
+                             "name a taskworld stage")
+    rows = read_prompts(path, cfg.limit)
+    if not all(isinstance(r.get("meta"), dict) and "check" in r["meta"] for r in rows):
+        raise WorkbenchError(f"{path}: rows carry no task-world `meta` to verify answers against; name a taskworld "
+                             "stage")
+    return path, rows
+
+
+def validation_corpus(cfg: Config, ctx: StageContext) -> Path:
+    from workbench.data.corpus import corpus_files
+
+    _, validation = corpus_files(ctx.data_path(cfg.data))
+    if validation is None:
+        raise WorkbenchError(f"stage {ctx.stage_name}: data {cfg.data!r} has no corpus/validation.txt; name a "
+                             "taskworld stage")
+    return validation
+
+
+def load(ref: str, ctx: StageContext):
+    """A policy with its tokenizer (a LoRA stage or adapter folder merged into its base, as `merge` does)."""
+    from workbench.stages.merge import load_policy
+
+    model, tokenizer = load_policy(ref, ctx)
+    return model, chat_tokenizer(tokenizer)
+
+
+def load_reward(ref: str, ctx: StageContext):
+    from transformers import AutoModelForSequenceClassification
+
+    from workbench.models import load_model
+
+    model, tokenizer = load_model(ctx.model_path(ref), tokenizer=ctx.tokenizer_path(ref), seed=ctx.seed,
+                                  model_class=AutoModelForSequenceClassification, num_labels=1)
+    return model, chat_tokenizer(tokenizer)
+
+
+def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path, teacher, reward) -> dict:
+    """One model's row of the report (its answers included, under `answers`)."""
+    from workbench.preference import completion_logps, score_texts
+    from workbench.stages.pretrain import pack_blocks, perplexity
+    from workbench.taskworld import score
+
+    model, tokenizer = teacher if teacher is not None and ref == cfg.teacher else load(ref, ctx)
+    prompts = [r["prompt"] for r in prompt_rows]
+    settings = GenerationSettings(do_sample=False, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size)
+    started = time.perf_counter()
+    answers = generate_responses(model, tokenizer, prompts, settings, seed=ctx.seed)
+    row = {"model": ref, "generate_seconds": round(time.perf_counter() - started, 2), "answers": answers}
+    row["taskworld"] = score(prompt_rows, answers).to_dict()
+    row.update({k: row["taskworld"][k] for k in ("task_skills_mean", "accuracy", "refusal_rate",
+                                                  "false_refusal_rate", "identity_accuracy")})
+    if reward is not None:
+        reward_model, reward_tokenizer = reward
+        row["rewards"] = score_texts(reward_model, reward_tokenizer, [p + _answer(a) for p, a in zip(prompts, answers)],
+                                     batch_size=cfg.batch_size)
+        row["reward_mean"] = sum(row["rewards"]) / len(row["rewards"])
+    if teacher is not None and ref != cfg.teacher:
+        teacher_model, teacher_tokenizer = teacher
+        completions = [_answer(a) for a in answers]
+        own = completion_logps(model, tokenizer, prompts, completions, batch_size=cfg.batch_size)
+        theirs = completion_logps(teacher_model, teacher_tokenizer, prompts, completions, batch_size=cfg.batch_size)
+        row["kl_to_teacher"] = kl_estimate(own, theirs)
+    blocks = pack_blocks(corpus, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks)
+    row["perplexity"] = perplexity(model, blocks, batch_size=cfg.batch_size)
+    return row
+
+
+def compare_with_previous(rows: list[dict]) -> None:
+    """Each model's win rate under the reward model against the model listed before it."""
+    for previous, row in zip(rows, rows[1:]):
+        if "rewards" in row:
+            row["previous"] = previous["model"]
+            row["win_rate"] = win_rate(row["rewards"], previous["rewards"])
+
+
+def sample_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
+    return [{"id": p["meta"].get("id", i), "prompt": p["prompt"], "response": answer, "stage": row["model"]}
+            for row in rows for i, (p, answer) in enumerate(zip(prompts[:SAMPLES], row["answers"]))]
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    from workbench.preference import rounded
+    from workbench.report import write_report
+
+    path, prompts = held_out_prompts(cfg, ctx)
+    corpus = validation_corpus(cfg, ctx)
+    teacher = load(cfg.teacher, ctx) if cfg.teacher is not None else None
+    reward = load_reward(cfg.reward, ctx) if cfg.reward is not None else None
+    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward) for ref in cfg.models]
+    compare_with_previous(chain)
+    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward)]
+                    if cfg.teacher is not None and cfg.teacher not in cfg.models else [])
+    write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(rows, prompts))
+    for row in rows:
+        del row["answers"]
+        row.pop("rewards", None)
+    settings = {"data": str(path), "prompts": len(prompts), "max_new_tokens": cfg.max_new_tokens,
+                "models": cfg.models, "teacher": cfg.teacher, "reward": cfg.reward, "seq_len": cfg.seq_len,
+                "eval_blocks": cfg.eval_blocks}
+    stages = [s.stage_name for s in ctx.recipe.stages if s.stage_name != ctx.stage_name]
+    report = write_report(ctx.stage_dir, ctx.recipe.name, ctx.run_dir, stages, [rounded(r) for r in rows], settings)
+    return report["summary"]

@@ -1,0 +1,243 @@
+"""Stage `merge`: weight averaging of several fine-tuned policies (WARP's SLERP + LITI, or a plain average).
+
+Two methods:
+  * `warp` (Ramé et al. 2024, "WARP: On the Benefits of Weight Averaged Rewarded Policies"): the task vectors
+    delta_i = theta_i - theta_init of policies fine-tuned from one shared start `init` are combined by spherical
+    linear interpolation (SLERP), tensor by tensor, then the result is pulled back towards the start by linear
+    interpolation towards initialisation (LITI): theta = (1 - eta) * theta_init + eta * (theta_init + delta_slerp).
+    eta = 0 gives the start, eta = 1 the SLERP merge; in between trades reward for KL to the start.
+    Two policies: SLERP(delta_1, delta_2; t) with t = `t` (or the second of `weights`, normalised).
+    More than two: iterative pairwise SLERP, delta <- SLERP(delta, delta_k; w_k / (w_1 + ... + w_k)) in list order,
+    the spherical analogue of a running weighted mean (it equals the weighted mean when all vectors are parallel;
+    unlike a barycentre on the sphere it depends on the order of `models`).
+  * `average`: the (weighted) mean of the models' weights, a "model soup" as Gemma 2 reports for its final model.
+    `init` is optional there and only used for the task-vector metrics.
+Policies trained with LoRA are merged into their base first: a stage whose `model/` is missing but whose `adapter/`
+exists (sft with `lora.merge: false`) is applied to that stage's own base model, and a recipe model whose `path` is a
+peft adapter folder to the base named in its `adapter_config.json`. Every model must then have the same architecture,
+parameter names and shapes, and vocabulary, or the stage refuses in one line. Output: `stage_dir/model`, the merged
+model with the tokenizer of `init` (or of the first model).
+Metrics: the mean over policy pairs of the per-tensor cosine similarity of their task vectors, the norm of each
+task vector and of the merged one (before and after LITI).
+
+Why our own code: the arithmetic is a few tensor operations on state dicts of models already in memory. `mergekit`
+(on PyPI) works on model folders through its own YAML configs and loader and brings its own dependency set (scipy,
+immutables, click, ...); its `slerp` interpolates two models' raw weights rather than task vectors, its `multislerp`
+rescales the result to the mean norm (not SLERP's), and it has no LITI step, so WARP would still be ours around it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import Field, model_validator
+
+from workbench.atomic import atomic_dir
+from workbench.errors import WorkbenchError
+from workbench.models.spec import ModelSpec
+from workbench.stages.base import ModelRef, StageConfig, StageContext
+
+PRODUCES = {"model"}
+
+StateDict = dict[str, torch.Tensor]
+
+
+class Config(StageConfig):
+    kind: Literal["merge"] = "merge"
+    method: Literal["warp", "average"] = "warp"
+    init: ModelRef | None = None  # the shared start of the policies; warp needs it
+    models: list[ModelRef] = Field(min_length=2)
+    weights: list[float] | None = None  # one per model, normalised to sum 1; default: equal
+    t: float | None = Field(None, ge=0, le=1)  # warp with two models: SLERP's t (0: the first, 1: the second)
+    eta: float | None = Field(None, ge=0, le=1)  # warp: LITI's factor towards the SLERP merge (0: init, 1: merge)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.weights is not None and self.t is not None:
+            raise ValueError("give `weights` or `t`, not both")
+        if self.weights is not None and len(self.weights) != len(self.models):
+            raise ValueError(f"{len(self.weights)} weights for {len(self.models)} models; give one weight per model")
+        if self.weights is not None and not all(w > 0 for w in self.weights):
+            raise ValueError("weights must be positive")
+        if self.t is not None and len(self.models) != 2:
+            raise ValueError("`t` is SLERP's factor between exactly two models; for more, give `weights`")
+        if self.method == "warp" and (self.init is None or self.eta is None):
+            raise ValueError("method warp needs `init` (the policies' shared start) and `eta` (0: init, 1: the SLERP "
+                             "merge)")
+        if self.method == "average" and (self.eta is not None or self.t is not None):
+            raise ValueError("`eta` and `t` belong to method warp; method average takes `weights`")
+        return self
+
+    def normalised_weights(self) -> list[float]:
+        raw = [1 - self.t, self.t] if self.t is not None else self.weights or [1.0] * len(self.models)
+        return [w / sum(raw) for w in raw]
+
+
+# --- the arithmetic ----------------------------------------------------------------------------------------------
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation between two tensors seen as vectors: at angle omega between them,
+    (sin((1 - t) omega) a + sin(t omega) b) / sin(omega); linear where either is zero or they are parallel.
+    t = 0 and t = 1 return `a` and `b` exactly. Computed in float64, returned in `a`'s dtype."""
+    if t == 0:
+        return a.clone()
+    if t == 1:
+        return b.clone()
+    a64, b64 = a.double(), b.double()
+    norm_a, norm_b = a64.norm(), b64.norm()
+    if norm_a == 0 or norm_b == 0:
+        return ((1 - t) * a64 + t * b64).to(a.dtype)
+    omega = torch.arccos(((a64 * b64).sum() / (norm_a * norm_b)).clamp(-1, 1))
+    if torch.sin(omega) < 1e-6:
+        return ((1 - t) * a64 + t * b64).to(a.dtype)
+    mixed = (torch.sin((1 - t) * omega) * a64 + torch.sin(t * omega) * b64) / torch.sin(omega)
+    return mixed.to(a.dtype)
+
+
+def task_vector(policy: StateDict, init: StateDict) -> StateDict:
+    """theta_policy - theta_init for every floating-point tensor, in float64 (exact for float32 weights)."""
+    return {k: policy[k].double() - init[k].double() for k in init if init[k].is_floating_point()}
+
+
+def slerp_task_vectors(vectors: list[StateDict], weights: list[float]) -> StateDict:
+    """Iterative pairwise SLERP, tensor by tensor: delta <- SLERP(delta, delta_k; w_k / (w_1 + ... + w_k))."""
+    merged, total = dict(vectors[0]), weights[0]
+    for vector, weight in zip(vectors[1:], weights[1:]):
+        total += weight
+        merged = {k: slerp(merged[k], vector[k], weight / total) for k in merged}
+    return merged
+
+
+def liti(init: StateDict, delta: StateDict, eta: float) -> StateDict:
+    """theta_init + eta * delta, cast back to each tensor's dtype; tensors without a task vector are the init's."""
+    out = {}
+    for k, value in init.items():
+        if k not in delta or eta == 0:
+            out[k] = value.clone()
+        else:
+            out[k] = (value.double() + eta * delta[k]).to(value.dtype)
+    return out
+
+
+def weighted_average(states: list[StateDict], weights: list[float]) -> StateDict:
+    """sum_i w_i theta_i for floating-point tensors (the first model's for the others)."""
+    out = {}
+    for k, value in states[0].items():
+        if value.is_floating_point():
+            out[k] = sum(w * s[k].double() for s, w in zip(states, weights)).to(value.dtype)
+        else:
+            out[k] = value.clone()
+    return out
+
+
+def mean_tensor_cosine(a: StateDict, b: StateDict) -> float | None:
+    """The mean over tensors (both non-zero) of the cosine similarity of `a[k]` and `b[k]`."""
+    cosines = [torch.nn.functional.cosine_similarity(a[k].flatten(), b[k].flatten(), dim=0).item()
+               for k in a if a[k].norm() > 0 and b[k].norm() > 0]
+    return sum(cosines) / len(cosines) if cosines else None
+
+
+def global_norm(vector: StateDict) -> float:
+    return math.sqrt(sum(v.double().pow(2).sum().item() for v in vector.values()))
+
+
+# --- loading -----------------------------------------------------------------------------------------------------
+
+
+def load_policy(ref: str, ctx: StageContext) -> tuple[Any, Any]:
+    """(model, tokenizer) of `ref`, with a LoRA adapter merged into its base."""
+    from workbench.models import load_model
+
+    source = ctx.model_path(ref)
+    if isinstance(source, Path) and not source.exists() and (source.parent / "adapter").is_dir():
+        stage = next(s for s in ctx.recipe.stages if s.stage_name == ref)
+        base, tokenizer = load_model(ctx.model_path(stage.model), tokenizer=ctx.tokenizer_path(stage.model),
+                                     seed=ctx.seed)
+        return _merge_adapter(base, source.parent / "adapter"), tokenizer
+    folder = Path(source.path).expanduser() if isinstance(source, ModelSpec) and source.path else None
+    if folder is not None and (folder / "adapter_config.json").is_file():
+        base_path = json.loads((folder / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        if not base_path:
+            raise WorkbenchError(f"model {ref!r}: the adapter {folder} names no base model (base_model_name_or_path); "
+                                 "merge it into its base first or give a stage's merged model")
+        base, tokenizer = load_model(Path(base_path), tokenizer=folder if (folder / "tokenizer_config.json").is_file()
+                                     else None, seed=ctx.seed)
+        return _merge_adapter(base, folder), tokenizer
+    return load_model(source, tokenizer=ctx.tokenizer_path(ref), seed=ctx.seed)
+
+
+def _merge_adapter(base, adapter: Path):
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+
+
+def check_same_architecture(named: list[tuple[str, Any, Any]]) -> None:
+    """Refuse, in one line, models that differ in architecture, parameter names or shapes, or vocabulary."""
+    first_name, first, first_tok = named[0]
+    shapes = {k: tuple(v.shape) for k, v in first.state_dict().items()}
+    for name, model, tokenizer in named[1:]:
+        problem = None
+        if type(model).__name__ != type(first).__name__:
+            problem = f"{type(model).__name__} against {type(first).__name__}"
+        else:
+            other = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+            only = sorted(set(shapes) ^ set(other))
+            resized = [k for k in shapes if k in other and shapes[k] != other[k]]
+            if only:
+                problem = f"parameter {only[0]!r} is in only one of them"
+            elif resized:
+                problem = f"parameter {resized[0]!r} has shape {other[resized[0]]} against {shapes[resized[0]]}"
+            elif tokenizer.get_vocab() != first_tok.get_vocab():
+                problem = "their vocabularies differ"
+        if problem:
+            raise WorkbenchError(f"merge: model {name!r} cannot be merged with {first_name!r}: {problem}; merge only "
+                                 "models fine-tuned from the same start")
+
+
+# --- the stage ---------------------------------------------------------------------------------------------------
+
+
+def merge_states(cfg: Config, init: StateDict | None, states: list[StateDict]) -> tuple[StateDict, dict]:
+    """The merged weights and the task-vector metrics (when there is an init)."""
+    weights = cfg.normalised_weights()
+    metrics: dict = {"method": cfg.method, "models": len(states), "weights": [round(w, 4) for w in weights]}
+    vectors = [task_vector(s, init) for s in states] if init is not None else None
+    if cfg.method == "warp":
+        delta = slerp_task_vectors(vectors, weights)
+        merged = liti(init, delta, cfg.eta)
+        metrics.update(eta=cfg.eta, slerp_task_vector_norm=global_norm(delta))
+    else:
+        merged = weighted_average(states, weights)
+    if vectors is not None:
+        cosines = [mean_tensor_cosine(a, b) for a, b in combinations(vectors, 2)]
+        cosines = [c for c in cosines if c is not None]
+        metrics.update(
+            task_vector_cosine_mean=sum(cosines) / len(cosines) if cosines else None,
+            task_vector_norms=[round(global_norm(v), 4) for v in vectors],
+            merged_task_vector_norm=global_norm(task_vector(merged, init)),
+        )
+    return merged, metrics
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    from workbench.preference import rounded
+
+    refs = ([cfg.init] if cfg.init is not None else []) + cfg.models
+    loaded = [(ref, *load_policy(ref, ctx)) for ref in refs]
+    check_same_architecture(loaded)
+    init = loaded[0][1].state_dict() if cfg.init is not None else None
+    states = [model.state_dict() for _, model, _ in loaded[1 if cfg.init is not None else 0:]]
+    merged, metrics = merge_states(cfg, init, states)
+    _, target, tokenizer = loaded[0]
+    target.load_state_dict(merged)
+    with atomic_dir(ctx.stage_dir / "model") as tmp:
+        target.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    return rounded({k: v for k, v in metrics.items() if v is not None})
