@@ -1,0 +1,309 @@
+"""Stage `distill`: on-policy distillation from a teacher (Gemma 2 §4; GKD, Agarwal et al. 2024; MiniLLM).
+
+The student (`model`, e.g. an sft stage) answers prompts itself and learns to match the teacher's next-token
+distribution on its own answers, under the generalized Jensen-Shannon divergence of GKD: `beta` 0 is forward KL,
+0.5 JSD, 1 reverse KL (the default: GKD found it best for instruction tuning; MiniLLM's objective). `temperature`
+softens both distributions and the student's sampling; answers are at most `max_new_tokens` long.
+
+`lmbda` is GKD's student-data fraction: each generation batch is the student's own samples with probability
+`lmbda` (1: fully on-policy), otherwise off-policy sequences: the dataset's answers where the rows have them
+(conversations ending in an assistant turn, or prompt + completion), else the teacher's samples (GKD's sequence-level
+KD). The draw is seeded by (seed, step), so a resumed run makes the same choices. `top_k` restricts the divergence to
+the teacher's k most likely tokens at each position, both distributions renormalised over them.
+
+Prompts (`data`): a task-world stage (its `prompts/train.jsonl`), or a file of prompt-only, conversational or
+prompt-completion rows. With a task world, the student's held-out score (greedy answers to the first `eval_limit`
+prompts of `prompts/validation.jsonl`, `workbench.taskworld.score`) is measured before and after training.
+
+Built on TRL's stable `DistillationTrainer`, not `trl.experimental.gkd.GKDTrainer`: it handles multiple stop ids
+(Gemma's `<end_of_turn>`), generates once per generation batch under gradient accumulation, applies the
+temperature and Gemma's final-logit soft-cap in the loss (GKDTrainer samples at `temperature` but scores at 1, and
+computes full-vocabulary logits over the prompt too), and logs completion lengths and student entropy. What it
+lacks is added by `GKDDistillationTrainer` below: `lmbda` (off-policy batches), and `top_k`. The top-k divergence
+is `generalized_jsd`, the same formula as GKDTrainer's `generalized_jsd_loss` (the tests check they agree), written
+here because TRL's chunked loss takes no top-k and importing `trl.experimental` warns on every run that its APIs may
+change or vanish. A teacher with another vocabulary is refused before
+training (TRL would fail only on vocabulary size, and cannot see two same-sized vocabularies that differ).
+Output: `stage_dir/model` (the student with its tokenizer), `history.json`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from workbench.atomic import atomic_dir
+from workbench.data import detect, read_records
+from workbench.errors import DataError, WorkbenchError
+from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.training import TrainSettings, callbacks, save_history, training_arguments
+
+PRODUCES = {"model"}
+
+
+class DistillTrainSettings(TrainSettings):
+    # TRL's default 1e-6 barely moves a tiny model. A class field, so a partial `train:` block keeps it.
+    lr: float = Field(1e-4, gt=0)
+    batch_size: int = Field(8, ge=1)
+
+
+class Config(StageConfig):
+    kind: Literal["distill"] = "distill"
+    model: ModelRef  # the student, e.g. an sft stage
+    teacher: ModelRef  # must share the student's vocabulary
+    data: DataRef  # a task-world stage (prompts/train.jsonl) or a prompt file
+    beta: float = Field(1.0, ge=0, le=1)  # generalized JSD: 0 forward KL, 0.5 JSD, 1 reverse KL
+    lmbda: float = Field(1.0, ge=0, le=1)  # fraction of generation batches the student writes itself
+    temperature: float = Field(1.0, gt=0)
+    max_new_tokens: int = Field(64, ge=1)
+    top_k: int | None = Field(None, ge=1)  # the divergence over the teacher's k most likely tokens only
+    eval_limit: int = Field(64, ge=0)  # task-world validation prompts scored before and after
+    train: DistillTrainSettings = DistillTrainSettings()
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+
+def prompt_file(ctx: StageContext, ref: str, split: str) -> Path | None:
+    """A task world's `prompts/<split>.jsonl` (None if it has no such split), or the file `ref` names."""
+    path = ctx.data_path(ref)
+    if not path.is_dir():
+        return path if split == "train" else None
+    file = path / "prompts" / f"{split}.jsonl"
+    if split == "train" and not file.is_file():
+        raise WorkbenchError(f"stage {ctx.stage_name}: {ref!r} has no prompts/train.jsonl (looked for {file}); "
+                             "name a taskworld stage or a prompt file")
+    return file if file.is_file() else None
+
+
+def read_prompt_rows(path: Path) -> list[dict]:
+    """Rows `{"prompt": conversation, "answer": [assistant message] (if the row has one), "meta": ...}`."""
+    records = read_records(path)
+    info = detect(records, path)
+    rows = []
+    for record in records:
+        if info.type == "prompt_only":
+            prompt, answer = record["prompt"], None
+        elif info.type == "prompt_completion":
+            prompt, answer = record["prompt"], record["completion"]
+        elif info.type == "language_modeling" and info.form == "conversational":
+            messages = record["messages"]
+            last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=None)
+            if last is None:
+                raise DataError(path, None, "a conversation has no assistant turn; give prompt-only rows instead")
+            prompt, answer = messages[:last], [messages[last]]
+        else:
+            raise DataError(path, None, f"holds {info.type} rows ({info.form}); distill needs prompts: prompt-only, "
+                                        "conversational messages or prompt + completion rows")
+        row = {"prompt": _as_turns(prompt, "user"), "meta": record.get("meta")}
+        if answer is not None:
+            row["answer"] = _as_turns(answer, "assistant")
+        rows.append(row)
+    if not rows:
+        raise DataError(path, None, "no prompts")
+    return rows
+
+
+def _as_turns(value: str | list[dict], role: str) -> list[dict]:
+    return [{"role": role, "content": value}] if isinstance(value, str) else value
+
+
+def answer_ids(tokenizer, prompt: list[dict], answer: list[dict], max_new_tokens: int, stop_ids: list[int]):
+    """The token ids of `answer` after `prompt` as the chat template writes them, cut after the first stop token."""
+    prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True,
+                                               return_dict=True)["input_ids"]
+    whole = tokenizer.apply_chat_template(prompt + answer, tokenize=True, return_dict=True)["input_ids"]
+    ids = list(whole[len(prompt_ids):])
+    stops = [i for i, t in enumerate(ids) if t in stop_ids]
+    return ids[: stops[0] + 1 if stops else None][:max_new_tokens]
+
+
+def as_dataset(rows: list[dict], tokenizer, max_new_tokens: int, stop_ids: list[int]):
+    """The trainer's dataset: `prompt`, and `answer_ids` where the rows carry answers (for off-policy batches)."""
+    import datasets
+
+    columns = {"prompt": [r["prompt"] for r in rows]}
+    if all("answer" in r for r in rows):
+        columns["answer_ids"] = [answer_ids(tokenizer, r["prompt"], r["answer"], max_new_tokens, stop_ids)
+                                 for r in rows]
+    return datasets.Dataset.from_dict(columns)
+
+
+# --- models ----------------------------------------------------------------------------------------------------
+
+
+def load_student_and_teacher(cfg: Config, ctx: StageContext):
+    """(student, teacher, tokenizer); refuses a teacher whose vocabulary differs from the student's."""
+    from workbench.models import load_model
+
+    student, tokenizer = load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed)
+    teacher, teacher_tokenizer = load_model(ctx.model_path(cfg.teacher), tokenizer=ctx.tokenizer_path(cfg.teacher),
+                                            seed=ctx.seed + 1)
+    student_size = student.config.get_text_config().vocab_size
+    teacher_size = teacher.config.get_text_config().vocab_size
+    if teacher_tokenizer.get_vocab() != tokenizer.get_vocab() or student_size != teacher_size:
+        raise WorkbenchError(f"stage {ctx.stage_name}: teacher {cfg.teacher!r} uses another vocabulary than student "
+                             f"{cfg.model!r} ({len(teacher_tokenizer)} vs {len(tokenizer)} tokens); distillation "
+                             "compares both models' next-token probabilities over the same tokens: give them the "
+                             "same tokenizer")
+    teacher.requires_grad_(False)
+    return student, teacher.eval(), chat_tokenizer(tokenizer)
+
+
+# --- training --------------------------------------------------------------------------------------------------
+
+
+def trainer_class():
+    """`GKDDistillationTrainer`: TRL's DistillationTrainer plus GKD's `lmbda` and top-k teacher logits."""
+    import torch
+    from trl import DistillationTrainer
+
+    class GKDDistillationTrainer(DistillationTrainer):
+        def __init__(self, *args, lmbda: float = 1.0, top_k: int | None = None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.lmbda = lmbda
+            self.top_k = top_k
+            self._rows: list[dict] = []
+            self.off_policy_batches = 0
+
+        def on_policy_now(self) -> bool:
+            """This generation batch's draw: the student's samples with probability `lmbda`, seeded by the step."""
+            return random.Random(f"{self.args.seed}:{self.state.global_step}").random() < self.lmbda
+
+        def _generate_and_score_completions(self, inputs):
+            self._rows = inputs
+            return super()._generate_and_score_completions(inputs)
+
+        def _generate_single_turn(self, prompt_ids, images, multimodal_fields, has_tool_images=False):
+            if not self.model.training or self.on_policy_now():
+                return super()._generate_single_turn(prompt_ids, images, multimodal_fields, has_tool_images)
+            self.off_policy_batches += 1
+            if "answer_ids" in self._rows[0]:
+                return [list(row["answer_ids"]) for row in self._rows]
+            # The teacher samples: TRL's generation path, run on the teacher instead of the student.
+            student = self.model_wrapped
+            self.model_wrapped = self.teacher_model
+            try:
+                return super()._generate_single_turn(prompt_ids, images, multimodal_fields, has_tool_images)
+            finally:
+                self.model_wrapped = student
+
+        def _compute_loss(self, unwrapped_student, inputs, num_items_in_batch):
+            if self.top_k is None:
+                return super()._compute_loss(unwrapped_student, inputs, num_items_in_batch)
+            input_ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
+            attention_mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+            valid = inputs["completion_mask"].bool()
+            width = inputs["completion_ids"].size(1)
+            teacher = self.accelerator.unwrap_model(self.teacher_model)
+            student_logits = _logits(unwrapped_student, self._get_last_hidden_state(
+                unwrapped_student, input_ids, attention_mask, width)[valid])
+            with torch.no_grad():
+                teacher_logits = _logits(teacher, self._get_last_hidden_state(
+                    teacher, input_ids, attention_mask, width)[valid])
+                top, index = teacher_logits.topk(min(self.top_k, teacher_logits.size(-1)), dim=-1)
+            divergence = generalized_jsd(student_logits.gather(-1, index), top, self.beta, self.temperature).sum()
+            count = valid.sum()
+            loss = divergence / (num_items_in_batch if num_items_in_batch is not None else count.clamp(min=1))
+            with torch.no_grad():
+                logp = torch.log_softmax(student_logits / self.temperature, dim=-1)
+                entropy_sum = -(logp.exp() * logp).sum()
+            return loss, entropy_sum, count
+
+    return GKDDistillationTrainer
+
+
+def generalized_jsd(student_logits, teacher_logits, beta: float, temperature: float):
+    """GKD's generalized JSD per position (Agarwal et al. 2024, eq. 1) between the softmaxes of the logits (last
+    dimension): beta KL(teacher || mixture) + (1 - beta) KL(student || mixture), mixture = beta teacher +
+    (1 - beta) student; beta 0 is forward KL(teacher || student), 1 reverse KL(student || teacher)."""
+    import math
+
+    import torch
+
+    student = torch.log_softmax(student_logits / temperature, dim=-1)
+    teacher = torch.log_softmax(teacher_logits / temperature, dim=-1)
+    if beta == 0:
+        return (teacher.exp() * (teacher - student)).sum(-1)
+    if beta == 1:
+        return (student.exp() * (student - teacher)).sum(-1)
+    mixture = torch.logsumexp(torch.stack([student + math.log(1 - beta), teacher + math.log(beta)]), dim=0)
+    return (beta * (teacher.exp() * (teacher - mixture)).sum(-1)
+            + (1 - beta) * (student.exp() * (student - mixture)).sum(-1))
+
+
+def _logits(model, hidden):
+    """The LM head's logits for `hidden`, with Gemma's final-logit soft-cap where the model has one."""
+    import torch
+
+    logits = model.get_output_embeddings()(hidden).float()
+    cap = getattr(model.config.get_text_config(), "final_logit_softcapping", None)
+    return torch.tanh(logits / cap) * cap if cap else logits
+
+
+def distillation_arguments(cfg: Config, ctx: StageContext):
+    """TRL's `DistillationConfig` for the stage's settings."""
+    from trl import DistillationConfig
+
+    return training_arguments(cfg.train, ctx.stage_dir, ctx.seed, args_class=DistillationConfig, beta=cfg.beta,
+                              temperature=cfg.temperature, max_completion_length=cfg.max_new_tokens)
+
+
+def build_trainer(cfg: Config, ctx: StageContext, student, teacher, tokenizer, rows: list[dict]):
+    """The stage's trainer (exposed for the benchmark, which times it against TRL's own)."""
+    from workbench.generation import stop_token_ids
+
+    args = distillation_arguments(cfg, ctx)
+    dataset = as_dataset(rows, tokenizer, cfg.max_new_tokens, stop_token_ids(tokenizer))
+    return trainer_class()(model=student, teacher_model=teacher, args=args, train_dataset=dataset,
+                           processing_class=tokenizer, callbacks=callbacks(ctx.stage_dir), lmbda=cfg.lmbda,
+                           top_k=cfg.top_k)
+
+
+def taskworld_score(model, tokenizer, rows: list[dict], max_new_tokens: int, seed: int) -> dict:
+    """The task-world score of the model's greedy answers to `rows`."""
+    from workbench.taskworld import score
+
+    settings = GenerationSettings(do_sample=False, max_new_tokens=max_new_tokens)
+    answers = generate_responses(model, tokenizer, [r["prompt"] for r in rows], settings, seed=seed)
+    return score(rows, answers).to_dict()
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    from workbench.models import describe
+
+    rows = read_prompt_rows(prompt_file(ctx, cfg.data, "train"))
+    student, teacher, tokenizer = load_student_and_teacher(cfg, ctx)
+    validation = prompt_file(ctx, cfg.data, "validation")
+    held_out = read_prompt_rows(validation)[: cfg.eval_limit] if validation is not None and cfg.eval_limit else []
+    scored = bool(held_out) and all(isinstance(r["meta"], dict) and "check" in r["meta"] for r in held_out)
+    before = taskworld_score(student, tokenizer, held_out, cfg.max_new_tokens, ctx.seed) if scored else None
+    trainer = build_trainer(cfg, ctx, student, teacher, tokenizer, rows)
+    checkpoint = ctx.last_checkpoint()
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    seconds = time.perf_counter() - started
+    save_history(trainer, ctx.stage_dir)
+    with atomic_dir(ctx.stage_dir / "model") as tmp:
+        student.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    metrics = {
+        "train_loss": round(result.training_loss, 4),
+        "train_prompts": len(rows),
+        "train_seconds": round(seconds, 2),
+        "steps_per_second": result.metrics.get("train_steps_per_second"),
+        "off_policy_batches": trainer.off_policy_batches,
+        "tokens_seen": trainer.state.num_input_tokens_seen,
+        "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
+        "student": describe(student),
+        "teacher": describe(teacher),
+    }
+    if scored:
+        metrics["taskworld_before"] = before
+        metrics["taskworld_after"] = taskworld_score(student, tokenizer, held_out, cfg.max_new_tokens, ctx.seed)
+    return metrics
