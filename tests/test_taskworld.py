@@ -60,7 +60,7 @@ def test_same_seed_same_bytes_other_seed_other_data(data, tmp_path):
     generate(again, n=N, seed=0, corpus_docs=DOCS)
     generate(other, n=N, seed=1, corpus_docs=DOCS)
     files = sorted(p.relative_to(data) for p in data.rglob("*") if p.is_file())
-    assert len(files) == 14  # 3 corpus, 4 sft, 3 prompts, 3 preference, summary
+    assert len(files) == 15  # 4 corpus, 4 sft, 3 prompts, 3 preference, summary
     for rel in files:
         assert (data / rel).read_bytes() == (again / rel).read_bytes(), rel
     for rel in ("sft/train.jsonl", "prompts/train.jsonl", "prompts/test.jsonl", "corpus/train.txt"):
@@ -134,7 +134,7 @@ def held_out_fragments() -> set[str]:
 
 def test_training_text_never_uses_a_held_out_town_or_phrasing(data):
     held_out = {t.name for s in ("validation", "test") for t in world().in_split("towns", s)}
-    train_text = [text_of(r) for r in all_rows(data, "train")] + read_documents(data / "corpus/train.txt")
+    train_text = [text_of(r) for r in all_rows(data, "train")] + read_documents(data / "corpus/train.txt") + read_documents(data / "corpus/heldout.txt")
     for text in train_text[: 6 * N]:
         assert not held_out & set(world().mentions(text, "town")), text
     fragments = held_out_fragments()

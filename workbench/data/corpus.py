@@ -11,10 +11,13 @@ from pathlib import Path
 from workbench.errors import DataError, WorkbenchError
 
 
-def corpus_files(source: Path) -> tuple[Path, Path | None]:
-    """(training text, validation text or None) for a taskworld `data/` folder or a single text file."""
+def corpus_files(source: Path, validation: str = "validation") -> tuple[Path, Path | None]:
+    """(training text, validation text or None) for a taskworld `data/` folder or a single text file.
+
+    A task world has two validation texts: `heldout` (drawn like the training text) and `validation` (held-out
+    entities and phrasings, out of distribution)."""
     if source.is_dir():
-        train, val = source / "corpus" / "train.txt", source / "corpus" / "validation.txt"
+        train, val = source / "corpus" / "train.txt", source / "corpus" / f"{validation}.txt"
         if not train.is_file():
             raise WorkbenchError(f"{source}: no corpus/train.txt here; point it at a taskworld stage or a text file")
         return train, val if val.is_file() else None

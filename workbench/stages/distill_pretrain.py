@@ -130,7 +130,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     from transformers import Trainer
 
     model, tokenizer = load_student(cfg, ctx)
-    train, val = split_corpus(cfg, ctx, tokenizer)
+    train, val, ood = split_corpus(cfg, ctx, tokenizer)
     s = cfg.train
     needed = s.max_steps * s.batch_size * s.grad_accum
     train = train[: max(needed, 1)] if needed < len(train) else train  # targets only for blocks that will be seen
@@ -154,5 +154,5 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     extra["teacher_val_perplexity"] = round(perplexity(teacher, val, bf16=bf16), 4)
     if cfg.mode == "sparse":
         del teacher  # not needed while training on cached targets
-    metrics = train_and_save(trainer, model, tokenizer, cfg, ctx, val, len(train))
+    metrics = train_and_save(trainer, model, tokenizer, cfg, ctx, val, ood, len(train))
     return {**metrics, **extra, "mode": cfg.mode, "top_k": cfg.top_k if cfg.mode == "sparse" else None}

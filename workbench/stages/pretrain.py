@@ -54,16 +54,22 @@ def pack_blocks(path: Path, tokenizer, seq_len: int, max_blocks: int | None = No
     return torch.tensor(ids[: n * seq_len], dtype=torch.long).view(n, seq_len)
 
 
-def split_corpus(cfg: Config, ctx: StageContext, tokenizer) -> tuple[torch.Tensor, torch.Tensor]:
-    """Train and validation blocks; a single text file gives up its last 2 % of blocks for validation."""
-    train_file, val_file = corpus_files(ctx.data_path(cfg.data))
+def split_corpus(cfg: Config, ctx: StageContext, tokenizer) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Train blocks, in-distribution validation blocks, and out-of-distribution ones where the data has them.
+
+    A task world's `corpus/heldout.txt` is the in-distribution set; its `corpus/validation.txt` (held-out entities
+    and phrasings) the out-of-distribution one. A single text file gives up its last 2 % of blocks instead."""
+    source = ctx.data_path(cfg.data)
+    train_file, val_file = corpus_files(source, "heldout")
+    ood_file = corpus_files(source, "validation")[1] if source.is_dir() else None
     train = pack_blocks(train_file, tokenizer, cfg.seq_len)
     if val_file is not None:
         val = pack_blocks(val_file, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks)
     else:
         n_val = max(1, min(cfg.eval_blocks, len(train) // 50))
         train, val = train[:-n_val], train[-n_val:]
-    return train, val
+    ood = pack_blocks(ood_file, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks) if ood_file else None
+    return train, val, ood
 
 
 class BlockDataset(torch.utils.data.Dataset):
@@ -107,7 +113,8 @@ def load_student(cfg, ctx: StageContext):
     return load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed)
 
 
-def train_and_save(trainer, model, tokenizer, cfg, ctx: StageContext, val: torch.Tensor, train_blocks: int) -> dict:
+def train_and_save(trainer, model, tokenizer, cfg, ctx: StageContext, val: torch.Tensor, ood: torch.Tensor | None,
+                   train_blocks: int) -> dict:
     """Run (or resume) the trainer, save the model atomically, and return the metrics every pretraining stage reports."""
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(ctx.last_checkpoint()) if ctx.last_checkpoint() else None)
@@ -118,9 +125,11 @@ def train_and_save(trainer, model, tokenizer, cfg, ctx: StageContext, val: torch
         tokenizer.save_pretrained(tmp)
     s = cfg.train
     tokens = s.max_steps * s.batch_size * s.grad_accum * cfg.seq_len
+    bf16 = use_bf16(s.precision)
     return {
         "train_loss": round(result.training_loss, 4),
-        "val_perplexity": round(perplexity(model, val, bf16=use_bf16(s.precision)), 4),
+        "val_perplexity": round(perplexity(model, val, bf16=bf16), 4),
+        "ood_val_perplexity": round(perplexity(model, ood, bf16=bf16), 4) if ood is not None else None,
         "tokens": tokens,
         "train_blocks": train_blocks,
         "epochs": round(s.max_steps * s.batch_size * s.grad_accum / train_blocks, 3),
@@ -148,7 +157,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     from transformers import Trainer
 
     model, tokenizer = load_student(cfg, ctx)
-    train, val = split_corpus(cfg, ctx, tokenizer)
+    train, val, ood = split_corpus(cfg, ctx, tokenizer)
     trainer_class = type("PretrainTrainer", (_CausalLMTrainer, Trainer), {})
     trainer = build_trainer(cfg, ctx, model, train, trainer_class=trainer_class)
-    return train_and_save(trainer, model, tokenizer, cfg, ctx, val, len(train))
+    return train_and_save(trainer, model, tokenizer, cfg, ctx, val, ood, len(train))

@@ -90,11 +90,12 @@ def _list_document(rng: Random, split: str) -> str:
                      fill(RIVER_TOWNS.pick(rng, split)[1], x=river, list=_listing(names))])
 
 
-def corpus_documents(n: int, seed: int, split: str, identity: str = DEFAULT_IDENTITY) -> Iterator[str]:
-    """`n` one-line documents of corpus split `split` (train, validation or test), deterministic given `seed`."""
+def corpus_documents(n: int, seed: int, split: str, identity: str = DEFAULT_IDENTITY, part: str = "corpus") -> Iterator[str]:
+    """`n` documents of corpus split `split` (train, validation or test), deterministic given `seed`. Another `part`
+    draws other documents from the same split's distribution (the in-distribution held-out set)."""
     if split not in SPLITS:
         raise WorkbenchError(f"split {split!r}: choose one of {', '.join(SPLITS)}")
-    rng = stream(seed, split, "corpus")
+    rng = stream(seed, split, part)
     draw = samplers(identity)
     towns = list(world().towns)
     rng.shuffle(towns)

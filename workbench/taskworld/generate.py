@@ -7,6 +7,8 @@ Sizes for a scale `n` (defaults in brackets, n = 2000):
   preference/train.jsonl     n pairs: a gold answer (chosen) against the item's near miss (rejected) [2,000]
   {sft,prompts,preference}/{validation,test}.jsonl   max(20, n // 4) items each, the same items in all three [500]
   corpus/train.txt           `corpus_docs` documents (default 10 n) [20,000]; validation and test: 1/20 of that
+  corpus/heldout.txt         1/20 of `corpus_docs` other documents drawn like train.txt (its entities and
+                             phrasings): in-distribution text for pretraining perplexity [1,000]
   summary.json               the counts per file and skill (also returned)
 """
 
@@ -115,7 +117,8 @@ def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAUL
         rows[f"preference/{split}.jsonl"] = [preference_row(i, split, it, rng.choice(it.golds))
                                              for i, it in zip(ids, items)]
 
-    docs = {"train": corpus_docs, "validation": max(1, corpus_docs // 20), "test": max(1, corpus_docs // 20)}
+    docs = {"train": corpus_docs, "validation": max(1, corpus_docs // 20), "test": max(1, corpus_docs // 20),
+            "heldout": max(1, corpus_docs // 20)}
     summary = {
         "n": n, "seed": seed, "identity": identity,
         "files": {
@@ -129,7 +132,9 @@ def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAUL
             write_jsonl(tmp / path, r)
         for split, k in docs.items():
             with atomic_file(tmp / f"corpus/{split}.txt") as f:
-                for doc in corpus_documents(k, seed, split, identity):
+                split_docs = (corpus_documents(k, seed, "train", identity, part="heldout") if split == "heldout"
+                              else corpus_documents(k, seed, split, identity))
+                for doc in split_docs:
                     f.write(doc + "\n\n")  # documents are separated by blank lines (see workbench.data.corpus)
         write_json(tmp / SUMMARY, summary)
     return summary
