@@ -18,11 +18,12 @@ def table(run_dir: Path) -> str:
     stages = json.loads((run_dir / "manifest.json").read_text())["stages"]
     teacher = stages["teacher_pretrain"]["metrics"]
     scratch = stages["student_scratch"]["metrics"]["val_perplexity"]
-    rows = [f"teacher ({teacher['parameters'] / 1e6:.1f} M params, {teacher['tokens'] / 1e6:.2f} M tokens): "
-            f"val perplexity {teacher['val_perplexity']:.3f}, {stages['teacher_pretrain']['wall_time_s']:.0f} s",
+    rows = [f"teacher ({teacher['parameters'] / 1e6:.1f} M params, {teacher['tokens'] / 1e6:.2f} M tokens, "
+            f"{stages['teacher_pretrain']['wall_time_s']:.0f} s): val perplexity "
+            f"{stages['student_dense']['metrics']['teacher_val_perplexity']:.3f} (measured by the distillation stage)",
             "",
-            "| student (equal token budget) | tokens | val perplexity | vs scratch | wall time (s) | teacher targets stored |",
-            "|---|---|---|---|---|---|"]
+            "| student (equal token budget) | tokens | val perplexity | vs scratch | OOD perplexity | wall time (s) | teacher targets stored |",
+            "|---|---|---|---|---|---|---|"]
     for name, label in (("student_scratch", "from scratch"), ("student_dense", "dense distillation"),
                         ("student_sparse", "sparse top-k distillation")):
         e = stages[name]
@@ -31,10 +32,12 @@ def table(run_dir: Path) -> str:
         if name == "student_dense":
             stored = f"0 B (online teacher; caching would need {m['dense_targets_would_need_bytes'] / 2**30:.1f} GiB)"
         elif name == "student_sparse":
-            stored = f"{m['teacher_target_bytes'] / 2**20:.1f} MiB (k={m['top_k']}, made in {m['teacher_targets_seconds']:.0f} s)"
+            stored = (f"{m['teacher_target_bytes'] / 2**20:.1f} MiB (k={m['top_k']}, {m['teacher_mass_covered']:.0%} of teacher "
+                      f"mass, made in {m['teacher_targets_seconds']:.0f} s)")
         else:
             stored = "—"
-        rows.append(f"| {label} | {m['tokens'] / 1e6:.2f} M | {ppl:.3f} | {ppl / scratch - 1:+.1%} | {e['wall_time_s']:.0f} | {stored} |")
+        rows.append(f"| {label} | {m['tokens'] / 1e6:.2f} M | {ppl:.3f} | {ppl / scratch - 1:+.1%} | {m['ood_val_perplexity']:.1f} "
+                    f"| {e['wall_time_s']:.0f} | {stored} |")
     dense, sparse = stages["student_dense"]["metrics"], stages["student_sparse"]["metrics"]
     rows += ["",
              f"sparse vs dense perplexity: {sparse['val_perplexity'] / dense['val_perplexity'] - 1:+.2%}; "

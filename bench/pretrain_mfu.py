@@ -81,7 +81,7 @@ def main(argv=None) -> None:
     print(f"matmul peak (2048^3): fp32 {peak32 / 1e9:.0f} GFLOP/s, bf16 {peak16 / 1e9:.0f} GFLOP/s")
     print(f"{'preset':22} {'params':>8} {'prec':>5} {'tok/s':>8} {'GFLOP/s':>8} {'MFU/fp32':>9} {'MFU/same-dtype':>15}")
     for preset in ("gemma2-tiny-student", "gemma2-tiny-teacher"):
-        for precision in ("fp32", "auto"):
+        for precision in ("fp32", "bf16") if use_bf16("auto") else ("fp32",):  # bf16 only where the hardware has it
             r = pretrain_throughput(preset, args.steps, args.seq_len, args.batch_size, precision)
             peak_same = peak16 if r["precision"] == "bf16" else peak32
             print(f"{preset:22} {r['params'] / 1e6:7.1f}M {r['precision']:>5} {r['tokens_per_s']:8.0f} "
