@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from workbench.atomic import write_json
+from workbench.atomic import atomic_dir, write_json
 
 
 class TrainSettings(BaseModel):
@@ -95,6 +96,20 @@ def callbacks(stage_dir: Path) -> list:
     tensorboard = TensorBoardCallback()
     tensorboard.logging_dir = str(stage_dir / "runs")
     return [tensorboard]
+
+
+def train_and_save_model(trainer, model, tokenizer, ctx) -> tuple[Any, float]:
+    """Train (from the stage's last checkpoint, if an interrupted run left one), keep the log history, and save the
+    model with its tokenizer atomically to `stage_dir/model`. Returns (the trainer's result, seconds trained)."""
+    checkpoint = ctx.last_checkpoint()
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    seconds = time.perf_counter() - started
+    save_history(trainer, ctx.stage_dir)
+    with atomic_dir(ctx.stage_dir / "model") as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    return result, seconds
 
 
 def save_history(trainer, stage_dir: Path) -> list[dict]:

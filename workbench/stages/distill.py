@@ -30,18 +30,16 @@ Output: `stage_dir/model` (the student with its tokenizer), `history.json`.
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from workbench.atomic import atomic_dir
 from workbench.data import detect, read_records
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.training import TrainSettings, callbacks, save_history, training_arguments
+from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
 
@@ -285,13 +283,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     before = taskworld_score(student, tokenizer, held_out, cfg.max_new_tokens, ctx.seed) if scored else None
     trainer = build_trainer(cfg, ctx, student, teacher, tokenizer, rows)
     checkpoint = ctx.last_checkpoint()
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    seconds = time.perf_counter() - started
-    save_history(trainer, ctx.stage_dir)
-    with atomic_dir(ctx.stage_dir / "model") as tmp:
-        student.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    result, seconds = train_and_save_model(trainer, student, tokenizer, ctx)
     metrics = {
         "train_loss": round(result.training_loss, 4),
         "train_prompts": len(rows),

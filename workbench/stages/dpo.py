@@ -13,17 +13,15 @@ Output: `stage_dir/model`, the policy with its tokenizer.
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 from pydantic import Field
 
-from workbench.atomic import atomic_dir
 from workbench.errors import WorkbenchError
 from workbench.preference import (completion_logps, held_out_metrics, held_out_path, load_pairs, preference_path,
                                   prompt_and_answers, rounded)
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.training import TrainSettings, callbacks, save_history, training_arguments
+from workbench.training import TrainSettings, callbacks, save_history, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
 
@@ -96,13 +94,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     if len(trainer.train_dataset) == 0:
         raise WorkbenchError(f"{train_path}: every prompt fills max_length={cfg.max_length} tokens, leaving no answer "
                              "to learn from; raise max_length")
-    t0 = time.perf_counter()
-    checkpoint = ctx.last_checkpoint()
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    wall = time.perf_counter() - t0
-    with atomic_dir(ctx.stage_dir / "model") as tmp:
-        policy.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    result, wall = train_and_save_model(trainer, policy, tokenizer, ctx)
     metrics = {
         "train_loss": result.training_loss,
         "train_pairs": len(trainer.train_dataset),

@@ -8,18 +8,16 @@ needs nothing of our own.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Literal
 
 import torch
 from pydantic import Field
 
-from workbench.atomic import atomic_dir
 from workbench.data.corpus import corpus_files, read_documents
 from workbench.errors import WorkbenchError
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.training import TrainSettings, callbacks, save_history, training_arguments, use_bf16
+from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments, use_bf16
 
 PRODUCES = {"model"}
 
@@ -116,13 +114,7 @@ def load_student(cfg, ctx: StageContext):
 def train_and_save(trainer, model, tokenizer, cfg, ctx: StageContext, val: torch.Tensor, ood: torch.Tensor | None,
                    train_blocks: int) -> dict:
     """Run (or resume) the trainer, save the model atomically, and return the metrics every pretraining stage reports."""
-    t0 = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(ctx.last_checkpoint()) if ctx.last_checkpoint() else None)
-    wall = time.perf_counter() - t0
-    save_history(trainer, ctx.stage_dir)
-    with atomic_dir(ctx.stage_dir / "model") as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    result, wall = train_and_save_model(trainer, model, tokenizer, ctx)
     s = cfg.train
     tokens = s.max_steps * s.batch_size * s.grad_accum * cfg.seq_len
     bf16 = use_bf16(s.precision)

@@ -15,17 +15,15 @@ Output: `stage_dir/model`, the reward model with its tokenizer (pad token set).
 
 from __future__ import annotations
 
-import time
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from workbench.atomic import atomic_dir
 from workbench.errors import WorkbenchError
 from workbench.preference import (export_store, held_out_metrics, held_out_path, load_pairs, pair_conversations,
                                   preference_path, rounded, score_texts)
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.training import TrainSettings, callbacks, save_history, training_arguments
+from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
 
@@ -91,14 +89,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     if kept == 0:
         raise WorkbenchError(f"{train_path}: every pair is longer than max_length={cfg.max_length} tokens; "
                              "raise max_length")
-    t0 = time.perf_counter()
-    checkpoint = ctx.last_checkpoint()
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    wall = time.perf_counter() - t0
-    save_history(trainer, ctx.stage_dir)
-    with atomic_dir(ctx.stage_dir / "model") as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    result, wall = train_and_save_model(trainer, model, tokenizer, ctx)
     metrics = {
         "train_loss": result.training_loss,
         "train_pairs": kept,

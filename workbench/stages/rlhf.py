@@ -21,7 +21,6 @@ per reward) at the first and last logging step, the KL to the anchor at the last
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Literal
 
@@ -31,7 +30,7 @@ from workbench.atomic import atomic_dir
 from workbench.errors import WorkbenchError
 from workbench.generation import chat_tokenizer
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.training import TrainSettings, callbacks, save_history, training_arguments
+from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
 
@@ -184,13 +183,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     reward_model, reward_tokenizer = load_reward_model(cfg, ctx, tokenizer)
     trainer = build_trainer(cfg, ctx, policy, tokenizer, reward_model, reward_tokenizer, dataset)
     checkpoint = ctx.last_checkpoint()
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    seconds = time.perf_counter() - started
-    history = save_history(trainer, ctx.stage_dir)
-    with atomic_dir(ctx.stage_dir / "model") as tmp:
-        policy.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    result, seconds = train_and_save_model(trainer, policy, tokenizer, ctx)
+    history = trainer.state.log_history
     return {
         "algorithm": cfg.algorithm,
         "anchor": cfg.anchor,
