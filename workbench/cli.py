@@ -90,14 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("recipe")
     r.add_argument("--run-dir", help="run directory (default runs/<recipe name>)")
     r.add_argument("--only", help="comma-separated stage names to run (their inputs must be done)")
-    r.add_argument("overrides", nargs="*", metavar="key.path=value", help="override recipe values, e.g. seed=3 stages.sft.lr=1e-4")
-    r.set_defaults(fn=_cmd_run)
+    r.set_defaults(fn=_cmd_run, overrides=[])  # `key.path=value` arguments anywhere after the recipe (see main)
+    r.epilog = "Trailing key.path=value arguments override recipe values, e.g. seed=3 stages.sft.train.lr=1e-4."
 
     rc = sub.add_parser("recipe", help="recipe tools").add_subparsers(dest="sub", required=True, parser_class=_Parser)
     c = rc.add_parser("check", help="validate a recipe without running it")
     c.add_argument("recipe")
-    c.add_argument("overrides", nargs="*", metavar="key.path=value")
-    c.set_defaults(fn=_cmd_recipe_check)
+    c.set_defaults(fn=_cmd_recipe_check, overrides=[])
 
     tk = sub.add_parser("tokenizer", help="tokenizer tools").add_subparsers(dest="sub", required=True, parser_class=_Parser)
     t = tk.add_parser("train", help="train a SentencePiece tokenizer with Gemma's control tokens and chat template")
