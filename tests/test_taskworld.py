@@ -371,7 +371,7 @@ def test_score_cli_mismatched_counts_is_one_line_exit_2(data, tmp_path, capsys):
 def test_score_files_errors_name_the_place(data, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"response": "1"}\nnot json\n')
-    with pytest.raises(WorkbenchError, match=r"bad.jsonl:2: not valid JSON"):
+    with pytest.raises(WorkbenchError, match=r"bad.jsonl:2: malformed JSON"):
         score_files(data / "prompts/test.jsonl", bad)
     rows = read(data / "prompts/test.jsonl")
     wrong_ids = tmp_path / "ids.jsonl"

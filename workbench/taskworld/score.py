@@ -8,7 +8,6 @@ and a JSONL of responses, one per data row: rows with `response` or `completion`
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,57 +78,41 @@ def score(records: list[dict], responses: list[str]) -> ScoreReport:
     return report
 
 
-def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
-    if not path.is_file():
-        raise WorkbenchError(f"{path}: file not found")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as e:
-                raise DataError(path, lineno, f"not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(path, lineno, "each line must be a JSON object")
-            rows.append((lineno, row))
-    return rows
-
-
-def _response_text(path: Path, lineno: int, row: dict) -> str:
+def _response_text(row: dict) -> str | None:
     value = row.get("response", row.get("completion"))
     if isinstance(value, list) and value and isinstance(value[-1], dict):
         value = value[-1].get("content")
-    if not isinstance(value, str):
-        raise DataError(path, lineno, "needs a `response` or `completion`: a string or a list of chat messages")
-    return value
+    return value if isinstance(value, str) else None
 
 
 def score_files(data: Path, responses: Path) -> ScoreReport:
     """Score a responses JSONL against a task-world data file (see the module docstring)."""
+    from workbench.data import read_records
+
     data, responses = Path(data), Path(responses)
-    records = []
-    for lineno, row in _read_jsonl(data):
+    records = read_records(data)
+    for i, row in enumerate(records):
         meta = row.get("meta")
         if not isinstance(meta, dict) or "check" not in meta or "skill" not in meta:
-            raise DataError(data, lineno, "row has no task-world `meta` (skill, check); "
-                                          "score a file written by `workbench taskworld generate`")
-        records.append(row)
-    answers = _read_jsonl(responses)
+            raise records.error(data, i, "row has no task-world `meta` (skill, check); "
+                                         "score a file written by `workbench taskworld generate`")
+    answers = read_records(responses)
     if len(answers) != len(records):
         raise DataError(responses, None, f"has {len(answers)} responses but {data} has {len(records)} rows; "
                                          "give one response per row (matched by `id`, else by order)")
-    texts = [_response_text(responses, lineno, row) for lineno, row in answers]
-    if all("id" in row for _, row in answers):
+    texts = [_response_text(row) for row in answers]
+    for i, text in enumerate(texts):
+        if text is None:
+            raise answers.error(responses, i, "needs a `response` or `completion`: a string or a list of chat messages")
+    if all("id" in row for row in answers):
         by_id = {}
-        for (lineno, row), text in zip(answers, texts):
+        for i, (row, text) in enumerate(zip(answers, texts)):
             if row["id"] in by_id:
-                raise DataError(responses, lineno, f"id {row['id']!r} appears twice")
+                raise answers.error(responses, i, f"id {row['id']!r} appears twice")
             by_id[row["id"]] = text
         missing = [r["meta"].get("id") for r in records if r["meta"].get("id") not in by_id]
         if missing:
             raise DataError(responses, None, f"no response for id {missing[0]!r} ({len(missing)} missing); "
                                              "ids must match the data file's `meta.id`")
         texts = [by_id[r["meta"]["id"]] for r in records]
-    return score(records, texts)
+    return score(list(records), texts)
