@@ -197,6 +197,6 @@ def test_missing_store_is_an_error_not_a_new_empty_store(tmp_path):
     from workbench.preference import export_store
 
     ctx = SimpleNamespace(data_path=lambda ref: tmp_path / ref)
-    with pytest.raises(WorkbenchError, match=r"missing\.db: no such SQLite store"):
+    with pytest.raises(WorkbenchError, match=r"missing\.db: no store there"):
         export_store("missing.db", ctx, tmp_path / "out.jsonl")
     assert not (tmp_path / "missing.db").exists()

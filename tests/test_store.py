@@ -437,3 +437,12 @@ def test_trls_reward_trainer_trains_on_the_export_as_it_is(store, tmp_path):
     trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     assert len(losses) == 4 and losses[-1] < losses[0]
+
+
+def test_reading_commands_do_not_create_a_store(tmp_path, capsys):
+    missing = tmp_path / "nowhere" / "w.db"
+    assert main(["ratings", "export", "--out", str(tmp_path / "e.jsonl"), "--db", str(missing)]) == 2
+    assert main(["filter-decisions", "overrides", "--out", str(tmp_path / "o.json"), "--db", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("no store there") == 2 and "Traceback" not in err
+    assert not missing.parent.exists() and not (tmp_path / "e.jsonl").exists()

@@ -55,12 +55,8 @@ def export_store(store: str, ctx, out: Path) -> Path:
     from workbench.store.preference_io import export_file
 
     if "://" not in store:
-        path = ctx.data_path(store)
-        if not path.is_file():
-            raise WorkbenchError(f"store: {path}: no such SQLite store; give the path of a store written by "
-                                 "`workbench ratings` or a database URL")
-        store = str(path)
-    db = open_store(store)
+        store = str(ctx.data_path(store))  # relative to the recipe
+    db = open_store(store, create=False)
     try:
         export_file(db, out)
     finally:

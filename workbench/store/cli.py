@@ -35,7 +35,7 @@ def _cmd_ratings_export(args) -> int:
     from workbench.store import open_store
     from workbench.store.preference_io import export_file
 
-    rows = export_file(open_store(args.db), args.out, aggregate=args.aggregate)
+    rows = export_file(open_store(args.db, create=False), args.out, aggregate=args.aggregate)
     print(f"{args.out}: {rows} preference rows (conversational prompt/chosen/rejected)")
     return 0
 
@@ -54,7 +54,7 @@ def _cmd_decisions_overrides(args) -> int:
     from workbench.store import open_store
     from workbench.store.filters import overrides_document
 
-    document = overrides_document(open_store(args.db))
+    document = overrides_document(open_store(args.db, create=False))
     write_json(args.out, document)
     print(f"{args.out}: {len(document['overrides'])} overrides")
     return 0

@@ -55,8 +55,9 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(db: str | Path | None = None) -> Store:
-    """The store at `db` (URL or SQLite path; default `runs/workbench.db`), created or migrated as needed."""
+def open_store(db: str | Path | None = None, create: bool = True) -> Store:
+    """The store at `db` (URL or SQLite path; default `runs/workbench.db`), migrated as needed. With
+    `create=False` (commands that only read) a SQLite file that does not exist is an error, not a new empty store."""
     url = database_url(db)
     try:
         parsed = make_url(url)
@@ -64,6 +65,9 @@ def open_store(db: str | Path | None = None) -> Store:
     except (ArgumentError, NoSuchModuleError, ImportError) as e:
         raise WorkbenchError(f"--db {db}: cannot open this database URL ({str(e).splitlines()[0]}); give a SQLite "
                              "path or a URL like postgresql+psycopg://user@host/dbname with its driver installed") from None
+    if not create and engine.dialect.name == "sqlite" and parsed.database and not Path(parsed.database).is_file():
+        raise WorkbenchError(f"--db {db or DEFAULT_DB}: no store there; give the store written by `workbench ratings` "
+                             "or `workbench ui`, or a database URL")
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     store = Store(url, engine)
