@@ -25,7 +25,7 @@ stages:
   - {{kind: pretrain, name: base, model: tiny, data: world, seq_len: 64, eval_blocks: 4, train: {TRAIN}}}
   - {{kind: pretrain, name: more, model: base, data: world, seq_len: 64, eval_blocks: 4, train: {TRAIN}}}
   - {{kind: reward, name: rm, model: tiny, data: world, max_length: 128, train: {TRAIN}}}
-  - {{kind: evaluate, name: eval, models: [base, more], teacher: tiny, reward: rm, data: world, limit: 16,
+  - {{kind: evaluate, name: eval, models: [base, more], teacher: tiny, reward: rm, reference: base, data: world, limit: 16,
      max_new_tokens: 8, seq_len: 64, eval_blocks: 4}}
 """
 
@@ -64,6 +64,8 @@ def test_report_has_a_row_per_model_and_the_plots(run):
     assert "win_rate" not in base and report["summary"]["base"]["win_rate"] is None
     assert more["previous"] == "base" and 0 <= more["win_rate"] <= 1
     assert teacher.get("kl_to_teacher") is None and base["kl_to_teacher"] is not None
+    assert base.get("kl_to_reference") is None and more["kl_to_reference"] is not None  # base is the reference
+    assert teacher["kl_to_reference"] is not None
     assert {row["taskworld"]["n"] for row in report["models"]} == {16}
     assert [st["name"] for st in report["stages"]] == ["world", "tok", "base", "more", "rm"]
     assert set(report["plots"]) == {"training_curves.png", "skills.png", "reward_vs_kl.png"}

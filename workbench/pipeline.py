@@ -104,13 +104,17 @@ class Pipeline:
             raise WorkbenchError(f"{p}: data file not found")
         return sha256_path(p)
 
+    def seed(self, stage: StageConfig) -> int:
+        """The stage's own `seed` if it sets one (e.g. several RLHF policies to merge), else the recipe's."""
+        return self.recipe.seed if stage.seed is None else stage.seed
+
     def fingerprint(self, stage: StageConfig) -> tuple[str, dict[str, str]]:
         inputs = {ref: self._input_fingerprint(ref) for _, ref, _ in stage.references()}
         for spec_name in [r for r in inputs if r in self.recipe.models]:
             tok = self.recipe.models[spec_name].tokenizer
             if tok:
                 inputs[tok] = self._input_fingerprint(tok)
-        fp = sha256_json({"kind": stage.kind, "config": stage.model_dump(mode="json"), "inputs": inputs, "seed": self.recipe.seed})
+        fp = sha256_json({"kind": stage.kind, "config": stage.model_dump(mode="json"), "inputs": inputs, "seed": self.seed(stage)})
         return fp, inputs
 
     # --- running ---------------------------------------------------------------------------------------------
@@ -167,7 +171,7 @@ class Pipeline:
         handler = logging.FileHandler(stage_dir / "log.txt")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
-        ctx = StageContext(run_dir=self.run_dir, stage_dir=stage_dir, stage_name=name, seed=self.recipe.seed,
+        ctx = StageContext(run_dir=self.run_dir, stage_dir=stage_dir, stage_name=name, seed=self.seed(stage),
                            recipe=self.recipe, resolve=self.resolve, log=log)
         what = "resuming" if resumed and ctx.last_checkpoint() else "running"
         print(f"[workbench] {name} ({stage.kind}): {what}", flush=True)

@@ -16,11 +16,12 @@ from workbench.pipeline import read_manifest
 from workbench.training import read_history
 
 SUMMARY_FIELDS = ("task_skills_mean", "accuracy", "refusal_rate", "false_refusal_rate", "identity_accuracy",
-                  "reward_mean", "win_rate", "kl_to_teacher", "perplexity")
+                  "reward_mean", "win_rate", "kl_to_teacher", "kl_to_reference", "perplexity")
 COLUMNS = {  # summary field -> report.md column
     "task_skills_mean": "task skills", "accuracy": "all items", "refusal_rate": "refusal (unsafe)",
     "false_refusal_rate": "false refusal (benign)", "identity_accuracy": "identity", "reward_mean": "reward",
-    "win_rate": "win rate vs previous", "kl_to_teacher": "KL to teacher", "perplexity": "perplexity",
+    "win_rate": "win rate vs previous", "kl_to_teacher": "KL to teacher",
+    "kl_to_reference": "KL to reference", "perplexity": "perplexity",
 }
 
 
@@ -150,9 +151,11 @@ def plot_skills(path: Path, rows: list[dict]) -> bool:
 
 
 def plot_reward_vs_kl(path: Path, rows: list[dict]) -> bool:
-    """Mean reward against KL to the teacher, one labelled point per model that has both."""
-    points = [(row["kl_to_teacher"], row["reward_mean"], row["model"]) for row in rows
-              if row.get("kl_to_teacher") is not None and row.get("reward_mean") is not None]
+    """Mean reward against KL to the reference model (to the teacher when there is none), one labelled point per
+    model that has both."""
+    field = "kl_to_reference" if any(row.get("kl_to_reference") is not None for row in rows) else "kl_to_teacher"
+    points = [(row[field], row["reward_mean"], row["model"]) for row in rows
+              if row.get(field) is not None and row.get("reward_mean") is not None]
     if not points:
         return False
     plt = _pyplot()
@@ -160,6 +163,6 @@ def plot_reward_vs_kl(path: Path, rows: list[dict]) -> bool:
     for kl, reward, name in points:
         ax.scatter(kl, reward)
         ax.annotate(name, (kl, reward), textcoords="offset points", xytext=(4, 4))
-    ax.set_xlabel("KL to teacher (nats per answer)")
+    ax.set_xlabel(f"KL to {field.removeprefix('kl_to_')} (nats per answer)")
     ax.set_ylabel("mean reward")
     return _save(fig, path)

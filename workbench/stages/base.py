@@ -54,6 +54,7 @@ class StageConfig(BaseModel):
 
     kind: str
     name: str | None = None  # defaults to `kind`; must be unique in the recipe
+    seed: int | None = None  # defaults to the recipe's seed
 
     @property
     def stage_name(self) -> str:

@@ -11,6 +11,8 @@ into their base first, as `merge` does):
   * with a `teacher`: KL to the teacher, estimated on the model's own greedy answers y to the same prompts as the
     mean of log p_model(y|x) - log p_teacher(y|x) (`workbench.preference.completion_logps`). Greedy answers are the
     model's modes, not samples, so this is the divergence on what the model says, not an unbiased KL estimate;
+  * with a `reference` (e.g. the start the RLHF policies and their merge were trained from): KL to it, the same
+    estimate, so that reward can be read against the KL spent to get it as in WARP;
   * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`).
 Writes (see `workbench.report`) `report.md`, `report.json`, the PNG plots, and `samples.jsonl`: rows
 {"id", "prompt", "response", "stage"} for the first 20 prompts of every model, the model's name as `stage`.
@@ -39,6 +41,7 @@ class Config(StageConfig):
     models: list[ModelRef] = Field(min_length=1)  # in chain order: each is compared with the one before
     teacher: ModelRef | None = None
     reward: ModelRef | None = None  # a reward stage's model
+    reference: ModelRef | None = None  # also KL to this model, e.g. the policies' start (WARP's reward vs KL)
     data: DataRef  # a taskworld stage: its prompts/<split>.jsonl and corpus/validation.txt
     split: str = "test"
     limit: int | None = Field(None, ge=1)  # evaluate on the first N prompts only
@@ -113,9 +116,20 @@ def load_reward(ref: str, ctx: StageContext):
     return model, chat_tokenizer(tokenizer)
 
 
-def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path, teacher, reward) -> dict:
+def kl_on_answers(model, tokenizer, other, prompts: list, answers: list[str], batch_size: int) -> float:
+    """`kl_estimate` of `model` against `other` (a (model, tokenizer) pair) on the model's own answers."""
+    from workbench.preference import completion_logps
+
+    completions = [_answer(a) for a in answers]
+    own = completion_logps(model, tokenizer, prompts, completions, batch_size=batch_size)
+    theirs = completion_logps(other[0], other[1], prompts, completions, batch_size=batch_size)
+    return kl_estimate(own, theirs)
+
+
+def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path, teacher, reward,
+            reference=None) -> dict:
     """One model's row of the report (its answers included, under `answers`)."""
-    from workbench.preference import completion_logps, score_texts
+    from workbench.preference import score_texts
     from workbench.stages.pretrain import pack_blocks, perplexity
     from workbench.taskworld import score
 
@@ -134,11 +148,9 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
                                      batch_size=cfg.batch_size)
         row["reward_mean"] = sum(row["rewards"]) / len(row["rewards"])
     if teacher is not None and ref != cfg.teacher:
-        teacher_model, teacher_tokenizer = teacher
-        completions = [_answer(a) for a in answers]
-        own = completion_logps(model, tokenizer, prompts, completions, batch_size=cfg.batch_size)
-        theirs = completion_logps(teacher_model, teacher_tokenizer, prompts, completions, batch_size=cfg.batch_size)
-        row["kl_to_teacher"] = kl_estimate(own, theirs)
+        row["kl_to_teacher"] = kl_on_answers(model, tokenizer, teacher, prompts, answers, cfg.batch_size)
+    if reference is not None and ref != cfg.reference:
+        row["kl_to_reference"] = kl_on_answers(model, tokenizer, reference, prompts, answers, cfg.batch_size)
     blocks = pack_blocks(corpus, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks)
     row["perplexity"] = perplexity(model, blocks, batch_size=cfg.batch_size)
     return row
@@ -165,16 +177,17 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     corpus = validation_corpus(cfg, ctx)
     teacher = load(cfg.teacher, ctx) if cfg.teacher is not None else None
     reward = load_reward(cfg.reward, ctx) if cfg.reward is not None else None
-    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward) for ref in cfg.models]
+    reference = load(cfg.reference, ctx) if cfg.reference is not None else None
+    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward, reference) for ref in cfg.models]
     compare_with_previous(chain)
-    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward)]
+    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference)]
                     if cfg.teacher is not None and cfg.teacher not in cfg.models else [])
     write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(rows, prompts))
     for row in rows:
         del row["answers"]
         row.pop("rewards", None)
     settings = {"data": str(path), "prompts": len(prompts), "max_new_tokens": cfg.max_new_tokens,
-                "models": cfg.models, "teacher": cfg.teacher, "reward": cfg.reward, "seq_len": cfg.seq_len,
+                "models": cfg.models, "teacher": cfg.teacher, "reward": cfg.reward, "reference": cfg.reference, "seq_len": cfg.seq_len,
                 "eval_blocks": cfg.eval_blocks}
     stages = [s.stage_name for s in ctx.recipe.stages if s.stage_name != ctx.stage_name]
     report = write_report(ctx.stage_dir, ctx.recipe.name, ctx.run_dir, stages, [rounded(r) for r in rows], settings)
