@@ -85,3 +85,20 @@ def test_cli_exit_code_in_a_real_process(tmp_path):
     p = write(tmp_path, BROKEN["wrong type"][0])
     out = subprocess.run([sys.executable, "-m", "workbench.cli", "recipe", "check", str(p)], capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_extends_appends_and_replaces_stages(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("name: base\nseed: 3\nmodels:\n  s: {preset: gemma2-tiny-student, tokenizer: tok}\n"
+                    "stages:\n  - {kind: taskworld, name: world, n: 40}\n"
+                    "  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: base.yaml\nname: child\nstages:\n  - {kind: taskworld, name: world, n: 80}\n"
+                     "  - {kind: pretrain, name: p, model: s, data: world}\n")
+    recipe = load_recipe(child)
+    assert (recipe.name, recipe.seed) == ("child", 3)
+    assert [s.stage_name for s in recipe.stages] == ["world", "tok", "p"]
+    assert recipe.stages[0].n == 80 and "s" in recipe.models
+    (tmp_path / "loop.yaml").write_text("extends: loop.yaml\nname: x\nstages: []\n")
+    with pytest.raises(WorkbenchError, match="extends itself"):
+        load_recipe(tmp_path / "loop.yaml")

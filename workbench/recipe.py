@@ -3,6 +3,8 @@
 A recipe names its models (`models:`) and an ordered list of stages, each a discriminated union on `kind`
 whose settings live in that stage's module. `load_recipe` also applies `key.path=value` overrides and checks
 every cross-reference (a stage may only use a model defined in `models:` or produced by an *earlier* stage).
+`extends: BASE.yaml` builds a recipe on another one (e.g. ablations on the full chain; same stages, same run dir,
+so the shared stages are not run twice).
 Every problem is reported as one line naming its YAML path; nothing runs until the recipe is clean.
 """
 
@@ -138,9 +140,7 @@ def apply_override(data: dict, assignment: str) -> None:
 # --- loading and checking ------------------------------------------------------------------------------------
 
 
-def load_recipe(path: str | Path, overrides: list[str] | tuple = ()) -> Recipe:
-    """Read, override, validate and cross-check a recipe; raise WorkbenchError listing every problem."""
-    path = Path(path)
+def _read_yaml(path: Path) -> dict:
     if not path.is_file():
         raise WorkbenchError(f"{path}: recipe file not found")
     try:
@@ -154,6 +154,40 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple = ()) -> Recipe:
         raise WorkbenchError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     if not isinstance(data, dict):
         raise WorkbenchError(f"{path}: a recipe must be a YAML mapping with name, models and stages")
+    return data
+
+
+def _extended(data: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """`extends: BASE.yaml` (relative to this file): the base recipe's models and stages, then this recipe's.
+    This recipe's top-level settings and models win; a stage named like a base stage replaces it in place, other
+    stages are appended. Paths inside the stages resolve relative to the extending recipe (keep both in one folder)."""
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    base_path = (path.parent / str(base_name)).resolve()
+    if base_path in seen:
+        raise WorkbenchError(f"{path}: extends: {base_name} extends itself (cycle through {base_path})")
+    base = _extended(_read_yaml(base_path), base_path, (*seen, base_path))
+    merged = {**base, **{k: v for k, v in data.items() if k not in ("models", "stages")}}
+    merged["models"] = {**(base.get("models") or {}), **(data.get("models") or {})}
+    stages = list(base.get("stages") or [])
+    names = [s.get("name") or s.get("kind") if isinstance(s, dict) else None for s in stages]
+    for stage in data.get("stages") or []:
+        name = stage.get("name") or stage.get("kind") if isinstance(stage, dict) else None
+        if name is not None and name in names:
+            stages[names.index(name)] = stage
+        else:
+            stages.append(stage)
+            names.append(name)
+    merged["stages"] = stages
+    return merged
+
+
+def load_recipe(path: str | Path, overrides: list[str] | tuple = ()) -> Recipe:
+    """Read (following `extends`), override, validate and cross-check a recipe; raise WorkbenchError listing every
+    problem."""
+    path = Path(path)
+    data = _extended(_read_yaml(path), path, (path.resolve(),))
     for o in overrides:
         apply_override(data, o)
     return parse_recipe(data, path)
