@@ -10,7 +10,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.errors import WorkbenchError
-from workbench.recipe import apply_override, load_recipe
+from workbench.recipe import apply_override, load_recipe, parse_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,3 +85,11 @@ def test_cli_exit_code_in_a_real_process(tmp_path):
     p = write(tmp_path, BROKEN["wrong type"][0])
     out = subprocess.run([sys.executable, "-m", "workbench.cli", "recipe", "check", str(p)], capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_a_dumped_recipe_keeps_every_stage_setting(tmp_path):
+    """The manifest records `recipe.model_dump()`, and the accelerate launcher rebuilds the recipe from it."""
+    r = load_recipe(write(tmp_path, GOOD))
+    dumped = r.model_dump(mode="json")
+    assert dumped["stages"][2]["train"]["max_steps"] == 5 and dumped["stages"][1]["vocab_size"] == 512
+    assert parse_recipe(dumped, r.path) == r

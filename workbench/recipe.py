@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, TypeAdapter, ValidationError, field_validator
 
 from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
@@ -38,7 +38,7 @@ class Recipe(BaseModel):
     description: str = ""
     identity: str = DEFAULT_IDENTITY  # who the model says it is; taskworld data and the self_id filter use it
     models: dict[str, ModelSpec] = Field(default_factory=dict)
-    stages: list[StageConfig]  # replaced by the discriminated union in `parse_recipe`
+    stages: list[SerializeAsAny[StageConfig]]  # each its kind's Config (see `parse_recipe`); dumped with all fields
     path: Path | None = Field(default=None, exclude=True)  # where it was loaded from
 
     @field_validator("stages", mode="before")
