@@ -35,17 +35,20 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, seconds: float = 2.0) -> floa
 
 
 class _StepTimer(TrainerCallback):
+    """Seconds, steps and input tokens (with `include_num_input_tokens_seen`) after the first `skip` (warm-up) steps."""
+
     def __init__(self, skip: int):
         self.skip, self.t0, self.steps = skip, None, 0
 
     def on_step_end(self, args, state, control, **kw):
         if state.global_step == self.skip:
-            self.t0 = time.perf_counter()
+            self.t0, self.tokens0 = time.perf_counter(), state.num_input_tokens_seen
         elif state.global_step > self.skip:
             self.steps += 1
 
     def on_train_end(self, args, state, control, **kw):
         self.seconds = time.perf_counter() - self.t0
+        self.tokens = state.num_input_tokens_seen - self.tokens0
 
 
 def pretrain_throughput(preset: str, steps: int, seq_len: int, batch_size: int, precision: str, vocab: int = 4096) -> dict:
