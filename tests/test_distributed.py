@@ -115,6 +115,8 @@ def test_launcher_settings_come_from_the_recipe_then_the_command_line(tmp_path):
     plain = load_recipe(tmp_path / "r.yaml", ["launcher=null"])
     assert resolve_launcher(plain).kind == "local"
     assert resolve_launcher(plain, accelerate_config=str(CPU_2PROC)).kind == "accelerate"  # a config implies it
+    gpu = resolve_launcher(load_recipe(ROOT / "recipes" / "gemma2-2b-from-9b.yaml"))
+    assert gpu.kind == "accelerate" and gpu.accelerate_config == str(ROOT / "recipes/accelerate/deepspeed_zero3.yaml")
     with pytest.raises(WorkbenchError, match="nope.yaml: file not found"):
         resolve_launcher(plain, accelerate_config="nope.yaml")
     with pytest.raises(WorkbenchError, match="at least 1"):
