@@ -115,9 +115,9 @@ def _launch(ctx, launcher: LauncherSettings) -> dict:
 
 
 def _run_teed(cmd: list[str], log: Path) -> int:
-    """Run `cmd`, copying its output (stdout and stderr) to our stdout and to `log` as it comes."""
+    """Run `cmd`, copying its output (stdout and stderr) to our stdout and to the end of `log` as it comes."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    with open(log, "wb") as out:
+    with open(log, "ab") as out:  # appended: a resumed stage keeps the output of the attempt that failed
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             while chunk := os.read(proc.stdout.fileno(), 1 << 16):
