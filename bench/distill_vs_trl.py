@@ -68,6 +68,50 @@ def measure(trainer, teacher) -> dict:
             "losses": [h["loss"] for h in steps], "split": dict(totals)}
 
 
+def build_world(tmp: Path) -> Path:
+    """The task world and tokenizer both trainers use, in a run folder under `tmp`."""
+    from workbench.pipeline import run_recipe
+    from workbench.recipe import load_recipe
+
+    (tmp / "world.yaml").write_text(WORLD)
+    run_recipe(load_recipe(tmp / "world.yaml"), tmp / "run")
+    return tmp / "run"
+
+
+def compare(run_dir: Path, out: Path, steps: int = 6, batch_size: int = 8, max_new_tokens: int = 32,
+            rounds: int = 2) -> list[dict]:
+    """`rounds` alternating rounds of the distill stage's trainer and TRL's DistillationTrainer on the task world in
+    `run_dir` (see `build_world`), checkpoints under `out`; per round {"stage": measure(...), "trl": measure(...)}."""
+    import datasets
+    from trl import DistillationTrainer
+
+    from workbench.stages import distill
+
+    rows = distill.read_prompt_rows(run_dir / "world/data/prompts/train.jsonl")
+    cfg = distill.Config(model="student", teacher="teacher", data="world", max_new_tokens=max_new_tokens,
+                         train={"max_steps": steps, "batch_size": batch_size, "precision": "fp32",
+                                "logging_steps": 1, "save_steps": 10_000})
+    prompts = datasets.Dataset.from_dict({"prompt": [r["prompt"] for r in rows]})
+
+    def stage_trainer(student, teacher, tokenizer, stage_dir):
+        return distill.build_trainer(cfg, Ctx(stage_dir, 0), student, teacher, tokenizer, rows)
+
+    def trl_trainer(student, teacher, tokenizer, stage_dir):
+        return DistillationTrainer(model=student, teacher_model=teacher, train_dataset=prompts,
+                                   args=distill.distillation_arguments(cfg, Ctx(stage_dir, 0)),
+                                   processing_class=tokenizer)
+
+    results = []
+    for r in range(rounds):  # alternating, so warm-up and machine load do not favour one side
+        result = {}
+        for name, build in (("stage", stage_trainer), ("trl", trl_trainer)):
+            student, teacher, tokenizer = models(run_dir / "tok/tokenizer")
+            trainer = build(student, teacher, distill.chat_tokenizer(tokenizer), out / f"{name}{r}")
+            result[name] = measure(trainer, teacher)
+        results.append(result)
+    return results
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=6)
@@ -76,40 +120,8 @@ def main(argv=None) -> None:
     ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args(argv)
 
-    import datasets
-    from trl import DistillationTrainer
-
-    from workbench.pipeline import run_recipe
-    from workbench.recipe import load_recipe
-    from workbench.stages import distill
-
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        (tmp / "world.yaml").write_text(WORLD)
-        run_recipe(load_recipe(tmp / "world.yaml"), tmp / "run")
-        rows = distill.read_prompt_rows(tmp / "run/world/data/prompts/train.jsonl")
-        cfg = distill.Config(model="student", teacher="teacher", data="world", max_new_tokens=a.max_new_tokens,
-                             train={"max_steps": a.steps, "batch_size": a.batch_size, "precision": "fp32",
-                                    "logging_steps": 1, "save_steps": 10_000})
-
-        prompts = datasets.Dataset.from_dict({"prompt": [r["prompt"] for r in rows]})
-
-        def stage_trainer(student, teacher, tokenizer, stage_dir):
-            return distill.build_trainer(cfg, Ctx(stage_dir, 0), student, teacher, tokenizer, rows)
-
-        def trl_trainer(student, teacher, tokenizer, stage_dir):
-            return DistillationTrainer(model=student, teacher_model=teacher, train_dataset=prompts,
-                                       args=distill.distillation_arguments(cfg, Ctx(stage_dir, 0)),
-                                       processing_class=tokenizer)
-
-        rounds = []
-        for r in range(a.rounds):  # alternating, so warm-up and machine load do not favour one side
-            results = {}
-            for name, build in (("stage", stage_trainer), ("trl", trl_trainer)):
-                student, teacher, tokenizer = models(tmp / "run/tok/tokenizer")
-                trainer = build(student, teacher, distill.chat_tokenizer(tokenizer), tmp / f"{name}{r}")
-                results[name] = measure(trainer, teacher)
-            rounds.append(results)
+        rounds = compare(build_world(Path(tmp)), Path(tmp), a.steps, a.batch_size, a.max_new_tokens, a.rounds)
     ours, theirs = rounds[-1]["stage"], rounds[-1]["trl"]
 
     print(f"\n{a.steps} steps x {a.batch_size} prompts, up to {a.max_new_tokens} new tokens, reverse KL, on-policy")

@@ -24,28 +24,36 @@ from workbench.training import TrainSettings, use_bf16
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, seconds: float = 2.0) -> float:
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    """FLOP/s of n x n matmuls on the device the trainer uses (the GPU when there is one)."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    a, b = torch.randn(n, n, dtype=dtype, device=device), torch.randn(n, n, dtype=dtype, device=device)
     for _ in range(3):
         a @ b
+    sync()
     reps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         a @ b
         reps += 1
+    sync()
     return 2 * n**3 * reps / (time.perf_counter() - t0)
 
 
 class _StepTimer(TrainerCallback):
+    """Seconds, steps and input tokens (with `include_num_input_tokens_seen`) after the first `skip` (warm-up) steps."""
+
     def __init__(self, skip: int):
         self.skip, self.t0, self.steps = skip, None, 0
 
     def on_step_end(self, args, state, control, **kw):
         if state.global_step == self.skip:
-            self.t0 = time.perf_counter()
+            self.t0, self.tokens0 = time.perf_counter(), state.num_input_tokens_seen
         elif state.global_step > self.skip:
             self.steps += 1
 
     def on_train_end(self, args, state, control, **kw):
         self.seconds = time.perf_counter() - self.t0
+        self.tokens = state.num_input_tokens_seen - self.tokens0
 
 
 def pretrain_throughput(preset: str, steps: int, seq_len: int, batch_size: int, precision: str, vocab: int = 4096) -> dict:

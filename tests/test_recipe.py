@@ -10,7 +10,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.errors import WorkbenchError
-from workbench.recipe import apply_override, load_recipe
+from workbench.recipe import apply_override, load_recipe, parse_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,3 +102,11 @@ def test_extends_appends_and_replaces_stages(tmp_path):
     (tmp_path / "loop.yaml").write_text("extends: loop.yaml\nname: x\nstages: []\n")
     with pytest.raises(WorkbenchError, match="extends itself"):
         load_recipe(tmp_path / "loop.yaml")
+
+
+def test_a_dumped_recipe_keeps_every_stage_setting(tmp_path):
+    """The manifest records `recipe.model_dump()`, and the accelerate launcher rebuilds the recipe from it."""
+    r = load_recipe(write(tmp_path, GOOD))
+    dumped = r.model_dump(mode="json")
+    assert dumped["stages"][2]["train"]["max_steps"] == 5 and dumped["stages"][1]["vocab_size"] == 512
+    assert parse_recipe(dumped, r.path) == r

@@ -26,13 +26,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_run(args) -> int:
+    from workbench.distributed import resolve_launcher
     from workbench.pipeline import run_recipe
     from workbench.recipe import load_recipe
 
     recipe = load_recipe(args.recipe, args.overrides)
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / recipe.name
     only = [s for s in args.only.split(",") if s] if args.only else None
-    manifest = run_recipe(recipe, run_dir, only)
+    launcher = resolve_launcher(recipe, args.launcher, args.accelerate_config, args.num_processes)
+    manifest = run_recipe(recipe, run_dir, only, launcher)
     done = [n for n, e in manifest["stages"].items() if e.get("status") == "done"]
     print(f"[workbench] run directory: {run_dir}  ({len(done)}/{len(recipe.stages)} stages done)")
     return 0
@@ -90,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("recipe")
     r.add_argument("--run-dir", help="run directory (default runs/<recipe name>)")
     r.add_argument("--only", help="comma-separated stage names to run (their inputs must be done)")
+    r.add_argument("--launcher", choices=("local", "accelerate"),
+                   help="local: every stage in this process (the default); accelerate: each training stage as an "
+                        "`accelerate launch` job (default: the recipe's `launcher:` block, if any)")
+    r.add_argument("--accelerate-config", metavar="FILE",
+                   help="accelerate config for the training stages, e.g. recipes/accelerate/multi_gpu.yaml")
+    r.add_argument("--num-processes", type=int, metavar="N", help="processes per training stage (overrides the config)")
     r.set_defaults(fn=_cmd_run, overrides=[])  # `key.path=value` arguments anywhere after the recipe (see main)
     r.epilog = "Trailing key.path=value arguments override recipe values, e.g. seed=3 stages.sft.train.lr=1e-4."
 

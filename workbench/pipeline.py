@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.atomic import sha256_json, sha256_path, write_json
+from workbench.distributed import LOG as LAUNCH_LOG, LauncherSettings, resolve_launcher, run_stage
 from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
 from workbench.recipe import Recipe
@@ -45,8 +46,9 @@ def read_manifest(run_dir: Path) -> dict:
 
 
 class Pipeline:
-    def __init__(self, recipe: Recipe, run_dir: str | Path):
+    def __init__(self, recipe: Recipe, run_dir: str | Path, launcher: LauncherSettings | None = None):
         self.recipe = recipe
+        self.launcher = launcher or resolve_launcher(recipe)  # how training stages run (workbench.distributed)
         self.run_dir = Path(run_dir)
         self.mods = stage_modules()
         self.manifest = read_manifest(self.run_dir)
@@ -178,7 +180,7 @@ class Pipeline:
         log.info("stage %s (%s): %s", name, stage.kind, what)
         t0 = time.perf_counter()
         try:
-            metrics = self.mods[stage.kind].run(stage, ctx) or {}
+            metrics = run_stage(self.mods[stage.kind], stage, ctx, self.launcher)
         except BaseException as e:
             entry.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed", error=str(e).splitlines()[0] if str(e) else type(e).__name__,
                          wall_time_s=round(time.perf_counter() - t0, 3))
@@ -191,12 +193,13 @@ class Pipeline:
         shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)  # only needed to resume an unfinished stage
         write_json(stage_dir / "metrics.json", metrics)
         outputs = {p.name: sha256_path(p) for p in sorted(stage_dir.iterdir())
-                   if not p.name.startswith(".") and p.name not in ("checkpoints", "log.txt", "runs")}
+                   if not p.name.startswith(".") and p.name not in ("checkpoints", "log.txt", LAUNCH_LOG, "runs")}
         entry.update(status="done", metrics=metrics, outputs=outputs, wall_time_s=round(wall, 3), finished_at=_now())
         entry.pop("error", None)
         self._save()
         print(f"[workbench] {name}: done in {wall:.1f}s", flush=True)
 
 
-def run_recipe(recipe: Recipe, run_dir: str | Path, only: list[str] | None = None) -> dict:
-    return Pipeline(recipe, run_dir).run(only)
+def run_recipe(recipe: Recipe, run_dir: str | Path, only: list[str] | None = None,
+               launcher: LauncherSettings | None = None) -> dict:
+    return Pipeline(recipe, run_dir, launcher).run(only)

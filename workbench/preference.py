@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import torch
 
+from workbench.distributed import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
 
 Conversation = str | list[dict]  # standard (a string) or conversational (a list of {"role", "content"} messages)
@@ -56,11 +57,13 @@ def export_store(store: str, ctx, out: Path) -> Path:
 
     if "://" not in store:
         store = str(ctx.data_path(store))  # relative to the recipe
-    db = open_store(store, create=False)
-    try:
-        export_file(db, out)
-    finally:
-        db.close()
+    if is_main_process():  # in a distributed launch, rank 0 exports and the other ranks read its file
+        db = open_store(store, create=False)
+        try:
+            export_file(db, out)
+        finally:
+            db.close()
+    wait_for_everyone()
     return out
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, TypeAdapter, ValidationError, field_validator
 
+from workbench.distributed import LauncherSettings
 from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
 from workbench.stages import stage_modules
@@ -40,7 +41,8 @@ class Recipe(BaseModel):
     description: str = ""
     identity: str = DEFAULT_IDENTITY  # who the model says it is; taskworld data and the self_id filter use it
     models: dict[str, ModelSpec] = Field(default_factory=dict)
-    stages: list[StageConfig]  # replaced by the discriminated union in `parse_recipe`
+    stages: list[SerializeAsAny[StageConfig]]  # each its kind's Config (see `parse_recipe`); dumped with all fields
+    launcher: LauncherSettings | None = None  # how training stages run (workbench.distributed); CLI flags override
     path: Path | None = Field(default=None, exclude=True)  # where it was loaded from
 
     @field_validator("stages", mode="before")
@@ -230,6 +232,10 @@ def check_references(recipe: Recipe) -> list[str]:
         seen.setdefault(s.stage_name, i)
     order = {s.stage_name: i for i, s in enumerate(recipe.stages)}
     base = recipe.path.parent if recipe.path else Path.cwd()
+    config = recipe.launcher.accelerate_config if recipe.launcher else None
+    if config and not (base / Path(config).expanduser()).is_file():
+        errors.append(f"launcher.accelerate_config: {config!r} not found (looked for {base / Path(config).expanduser()}); "
+                      "paths in a recipe are relative to the recipe file")
     for mname, spec in recipe.models.items():
         if spec.preset and not spec.tokenizer:
             errors.append(f"models.{mname}.tokenizer: a preset is built for a tokenizer; name the tokenizer stage (e.g. tokenizer: tokenizer)")

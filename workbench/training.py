@@ -3,7 +3,9 @@
 Training stages build on transformers' `Trainer` (or TRL's trainers, which subclass it), which already gives
 checkpointing, `resume_from_checkpoint`, TensorBoard logging and a tqdm progress bar with time left. This module
 only maps the recipe's settings onto `TrainingArguments` the same way for every stage, with the CPU traps from
-NOTES.md handled (use_cpu, no gradient checkpointing, bf16 autocast only where the CPU supports it).
+NOTES.md handled (use_cpu, no gradient checkpointing, bf16 autocast only where the CPU supports it), and saves the
+trained model the same way under every launcher: in a distributed launch (workbench.distributed) every rank takes
+part in gathering the weights (ZeRO-3 and FSDP shard them) and rank 0 alone writes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.atomic import atomic_dir, write_json
+from workbench.distributed import is_main_process, wait_for_everyone
 
 
 class TrainSettings(BaseModel):
@@ -83,6 +86,7 @@ def training_arguments(settings: TrainSettings, stage_dir: Path, seed: int, args
         seed=seed,
         data_seed=seed,
         dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,  # every parameter takes part; True costs a graph traversal a step (NOTES.md)
         disable_tqdm=False,
         **extra,
     )
@@ -106,16 +110,41 @@ def train_and_save_model(trainer, model, tokenizer, ctx) -> tuple[Any, float]:
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - started
     save_history(trainer, ctx.stage_dir)
-    with atomic_dir(ctx.stage_dir / "model") as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    save_model(trainer, model, tokenizer, ctx.stage_dir / "model")
     return result, seconds
+
+
+def train_after_evaluate(trainer) -> None:
+    """Call between a `trainer.evaluate()` and the `trainer.train()` that follows it. `evaluate()` prepares the model
+    for evaluation only, which under DDP means no wrapper, but accelerate still marks the model as prepared, so
+    `train()` would not wrap it either: every rank would then train alone, with no gradient synchronisation
+    (measured with 2 ranks: their weights drifted apart). Unmarking the model lets `train()` wrap it in DDP.
+    (Under DeepSpeed and FSDP, `evaluate()` already wraps the model for real, and this does nothing.)"""
+    if trainer.accelerator.num_processes > 1 and trainer.model_wrapped is trainer.model:
+        trainer.model.__dict__.pop("_is_accelerate_prepared", None)
+        trainer.accelerator._models = [m for m in trainer.accelerator._models if m is not trainer.model]
+
+
+def save_model(trainer, model, tokenizer, target: Path) -> None:
+    """`model.save_pretrained` with its tokenizer, atomically, into `target`. In a distributed launch every rank must
+    call this: the weights are gathered from all of them (accelerate's `get_state_dict`, which undoes ZeRO-3 and FSDP
+    sharding), rank 0 writes, and the others wait until the folder is in place."""
+    import torch.distributed as dist
+
+    distributed = dist.is_available() and dist.is_initialized()
+    state_dict = trainer.accelerator.get_state_dict(trainer.model_wrapped) if distributed else None
+    if is_main_process():
+        with atomic_dir(target) as tmp:
+            model.save_pretrained(tmp, state_dict=state_dict)
+            tokenizer.save_pretrained(tmp)
+    wait_for_everyone()
 
 
 def save_history(trainer, stage_dir: Path) -> list[dict]:
     """Keep the trainer's log history (loss, lr, grad norm per logging step) as `history.json` for plots."""
     history = [h for h in trainer.state.log_history]
-    write_json(stage_dir / "history.json", history)
+    if is_main_process():
+        write_json(stage_dir / "history.json", history)
     return history
 
 

@@ -25,6 +25,7 @@ from pydantic import Field
 from tqdm.auto import tqdm
 
 from workbench.atomic import atomic_dir, sha256_json, sha256_path
+from workbench.distributed import main_process_first, world_size
 from workbench.errors import WorkbenchError
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.data.corpus import corpus_files
@@ -132,7 +133,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     model, tokenizer = load_student(cfg, ctx)
     train, val, ood = split_corpus(cfg, ctx, tokenizer)
     s = cfg.train
-    needed = s.max_steps * s.batch_size * s.grad_accum
+    needed = s.max_steps * s.batch_size * s.grad_accum * world_size()  # batch_size is per rank
     train = train[: max(needed, 1)] if needed < len(train) else train  # targets only for blocks that will be seen
     teacher = _teacher(cfg, ctx, model.get_output_embeddings().weight.shape[0])
     bf16 = use_bf16(s.precision)
@@ -145,7 +146,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         dense_bytes = train.numel() * teacher.get_output_embeddings().weight.shape[0] * 2
         extra.update(teacher_target_bytes=0, dense_targets_would_need_bytes=dense_bytes)
     else:
-        folder, meta = cached_sparse_targets(cfg, ctx, teacher, train, bf16)
+        with main_process_first():  # rank 0 fills the cache, the other ranks then reuse it
+            folder, meta = cached_sparse_targets(cfg, ctx, teacher, train, bf16)
         trainer.targets = (np.load(folder / "ids.npy", mmap_mode="r"), np.load(folder / "probs.npy", mmap_mode="r"))
         extra.update(teacher_target_bytes=meta["bytes"], teacher_targets_seconds=meta["seconds"],
                      teacher_targets_reused=meta["reused"], teacher_mass_covered=meta["teacher_mass_covered"])

@@ -116,7 +116,7 @@ def train_and_save(trainer, model, tokenizer, cfg, ctx: StageContext, val: torch
     """Run (or resume) the trainer, save the model atomically, and return the metrics every pretraining stage reports."""
     result, wall = train_and_save_model(trainer, model, tokenizer, ctx)
     s = cfg.train
-    tokens = s.max_steps * s.batch_size * s.grad_accum * cfg.seq_len
+    tokens = s.max_steps * s.batch_size * s.grad_accum * trainer.args.world_size * cfg.seq_len  # batch_size is per rank
     bf16 = use_bf16(s.precision)
     return {
         "train_loss": round(result.training_loss, 4),
@@ -124,7 +124,7 @@ def train_and_save(trainer, model, tokenizer, cfg, ctx: StageContext, val: torch
         "ood_val_perplexity": round(perplexity(model, ood, bf16=bf16), 4) if ood is not None else None,
         "tokens": tokens,
         "train_blocks": train_blocks,
-        "epochs": round(s.max_steps * s.batch_size * s.grad_accum / train_blocks, 3),
+        "epochs": round(tokens / cfg.seq_len / train_blocks, 3),
         "train_seconds": round(wall, 2),
         "tokens_per_second": round(tokens / max(result.metrics.get("train_runtime", wall), 1e-9), 1),
         "parameters": sum(p.numel() for p in model.parameters()),

@@ -27,6 +27,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from workbench.atomic import atomic_dir
+from workbench.distributed import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
 from workbench.generation import chat_tokenizer
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
@@ -117,9 +118,11 @@ def load_policy(cfg: Config, ctx: StageContext):
     source = policy.config._name_or_path
     if not source or not (Path(source) / "config.json").is_file():
         start = ctx.stage_dir / "start_model"
-        with atomic_dir(start) as tmp:
-            policy.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
+        if is_main_process():
+            with atomic_dir(start) as tmp:
+                policy.save_pretrained(tmp)
+                tokenizer.save_pretrained(tmp)
+        wait_for_everyone()
         policy.config._name_or_path = str(start)
     return policy, tokenizer
 

@@ -42,7 +42,9 @@ from workbench.data import detect, read_records
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GREEDY, chat_tokenizer, generate_responses
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.training import TrainSettings, callbacks, save_history, training_arguments, use_bf16
+from workbench.distributed import is_main_process, wait_for_everyone
+from workbench.training import (TrainSettings, callbacks, save_history, save_model, train_after_evaluate,
+                                training_arguments, use_bf16)
 
 PRODUCES = {"model"}
 TRAINABLE_TYPES = ("language_modeling", "prompt_completion")
@@ -214,12 +216,22 @@ def eval_prompts(rows: list[dict]) -> list[tuple[list[dict], dict]]:
 def _lean_trainer_class():
     import torch
     from trl import SFTTrainer
+    from trl.models.utils import _ForwardRedirection
 
     class LeanSFTTrainer(SFTTrainer):
         """SFTTrainer whose loss projects only the labelled positions onto the vocabulary (module docstring)."""
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            causal_lm = self.accelerator.unwrap_model(model)
+            # Through the DDP/FSDP/DeepSpeed wrapper's forward (TRL's forward redirection, as its DistillationTrainer
+            # does): calling the unwrapped model directly would skip DDP's gradient synchronisation.
+            unwrapped = self.accelerator.unwrap_model(model)
+            loss = _ForwardRedirection()(model, unwrapped, self._lean_loss, unwrapped, inputs, num_items_in_batch)
+            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+                loss = loss * self.accelerator.num_processes  # the count is every rank's tokens; DDP averages (as Trainer)
+            return (loss, None) if return_outputs else loss
+
+        def _lean_loss(self, unwrapped, inputs, num_items_in_batch):
+            causal_lm = unwrapped
             if hasattr(causal_lm, "get_base_model"):  # a peft model: its LoRA layers live inside the base model
                 causal_lm = causal_lm.get_base_model()
             labels = inputs["labels"][:, 1:]
@@ -232,8 +244,7 @@ def _lean_trainer_class():
                 logits = torch.tanh(logits / cap) * cap
             nll = torch.nn.functional.cross_entropy(logits, labels[mask], reduction="sum")
             count = num_items_in_batch if num_items_in_batch is not None else mask.sum().clamp(min=1)
-            loss = nll / torch.as_tensor(count, device=nll.device)
-            return (loss, None) if return_outputs else loss
+            return nll / torch.as_tensor(count, device=nll.device)
 
     return LeanSFTTrainer
 
@@ -340,18 +351,21 @@ def sample_rows(prompts, before: list[str], after: list[str], n: int) -> list[di
 
 
 def save_outputs(trainer, tokenizer, cfg: Config, ctx: StageContext) -> None:
-    """`adapter/` for LoRA; `model/`: the trained model, or for LoRA the merged one (when `lora.merge`)."""
+    """`adapter/` for LoRA; `model/`: the trained model, or for LoRA the merged one (when `lora.merge`).
+    (`save_model`: rank 0 writes in a distributed launch.)"""
     model = trainer.model
     if cfg.lora is not None:
-        with atomic_dir(ctx.stage_dir / "adapter") as tmp:
-            model.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
+        save_model(trainer, model, tokenizer, ctx.stage_dir / "adapter")
         if not cfg.lora.merge:
             return
         model = model.merge_and_unload()
-    with atomic_dir(ctx.stage_dir / "model") as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+        if is_main_process():  # merged in place on every rank, so no gathering (not for ZeRO-3/FSDP-sharded LoRA)
+            with atomic_dir(ctx.stage_dir / "model") as tmp:
+                model.save_pretrained(tmp)
+                tokenizer.save_pretrained(tmp)
+        wait_for_everyone()
+        return
+    save_model(trainer, model, tokenizer, ctx.stage_dir / "model")
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
@@ -362,14 +376,16 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     trainer = build_trainer(cfg, ctx, model, tokenizer, train, evals, kind)
     prompts = eval_prompts(evals)
     before = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
+    train_after_evaluate(trainer)  # else a distributed launch would train without gradient synchronisation
     checkpoint = ctx.last_checkpoint()
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - started
     save_history(trainer, ctx.stage_dir)
     after = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
-    write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(prompts, before.pop("answers"), after.pop("answers"),
-                                                             cfg.samples))
+    samples = sample_rows(prompts, before.pop("answers"), after.pop("answers"), cfg.samples)
+    if is_main_process():
+        write_jsonl(ctx.stage_dir / "samples.jsonl", samples)
     save_outputs(trainer, tokenizer, cfg, ctx)
     s = cfg.train
     return {
@@ -380,7 +396,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "eval_rows": len(evals),
         "data_type": f"{kind[0]} ({kind[1]})",
         "loss_on": _loss_on(_loss_switches(cfg, *kind)),
-        "epochs": round(s.max_steps * s.batch_size * s.grad_accum / len(train), 3),
+        "epochs": round(s.max_steps * s.batch_size * s.grad_accum * trainer.args.world_size / len(train), 3),
         "train_seconds": round(seconds, 2),
         "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
         "bf16": use_bf16(s.precision),
