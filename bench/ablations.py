@@ -8,7 +8,9 @@ answers, so the rows are comparable):
   1. distillation beats training from scratch: held-out (in-distribution) perplexity of `student_pretrain`
      (pretrained by distillation) below `student_scratch`'s, same steps, batch and sequence length;
   2. on-policy reverse-KL distillation beats SFT on teacher outputs alone: test accuracy (all items) of
-     `student_distill` above `student_sft_more` (the same number of further steps of SFT on the teacher's answers);
+     `student_distill` above `student_sft_more` (the same number of further steps of SFT on the teacher's answers)
+     by more than two standard errors of the difference (two proportions over the same n prompts); a smaller
+     difference counts as no: not shown;
   3. a WARP merge beats the best single RLHF policy at equal or lower KL: `warp`'s mean reward above the better of
      `rlhf_a` / `rlhf_b` (by reward) while its KL to their shared start is not larger.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 
@@ -31,13 +34,16 @@ def claims(run_dir: Path) -> list[dict]:
     distilled = stages["student_pretrain"]["metrics"]["val_perplexity"]
     scratch = stages["student_scratch"]["metrics"]["val_perplexity"]
     on_policy, sft_more = rows["student_distill"]["accuracy"], rows["student_sft_more"]["accuracy"]
+    n = rows["student_distill"]["taskworld"]["n"]
+    noise = 2 * math.sqrt((on_policy * (1 - on_policy) + sft_more * (1 - sft_more)) / n)
     best = max((rows["rlhf_a"], rows["rlhf_b"]), key=lambda r: r["reward_mean"])
     warp = rows["warp"]
     return [
         {"claim": "distillation beats training from scratch (held-out perplexity, lower is better)",
          "ours": f"distilled {distilled:.3f}", "baseline": f"scratch {scratch:.3f}", "holds": distilled < scratch},
         {"claim": "on-policy reverse-KL distillation beats SFT on teacher outputs (test accuracy)",
-         "ours": f"distill {on_policy:.3f}", "baseline": f"more SFT {sft_more:.3f}", "holds": on_policy > sft_more},
+         "ours": f"distill {on_policy:.3f}", "baseline": f"more SFT {sft_more:.3f} (n={n}, 2 s.e. {noise:.3f})",
+         "holds": on_policy - sft_more > noise},
         {"claim": "WARP merge beats the best RLHF policy at equal or lower KL (reward, KL to start)",
          "ours": f"warp {warp['reward_mean']:.3f}, KL {warp['kl_to_reference']:.3f}",
          "baseline": f"{best['model']} {best['reward_mean']:.3f}, KL {best['kl_to_reference']:.3f}",
