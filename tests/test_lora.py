@@ -48,7 +48,7 @@ def test_lora_end_to_end_with_merge(tiny_model, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "eval loss" in printed and printed.count("before:") == 3 and printed.count("after:") == 3
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["eval_rows"] == 8 and metrics["train_rows"] == 76  # 10 % of 84 held out
+    assert metrics["eval_rows"] == 10 and metrics["train_rows"] == 91  # 10 % of 101 held out
     assert metrics["before"]["eval_loss"] > 0 and metrics["after"]["eval_perplexity"] > 1
     assert metrics["lora"]["r"] == 4
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
