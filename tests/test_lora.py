@@ -62,6 +62,34 @@ def test_lora_end_to_end_with_merge(tiny_model, tmp_path, capsys):
         a, m, b = (x(input_ids=ids).logits for x in (adapted, merged, base))
     assert torch.allclose(a, m, atol=1e-4)
     assert not torch.allclose(m, b, atol=1e-4)  # the adapter changed something
+    config = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str(tiny_model.resolve())  # loadable on its own
+
+
+def test_adapter_of_a_preset_built_in_memory_loads_on_its_own(tiny_model, tmp_path):
+    """A recipe's sft stage on a preset: the base exists only in memory, so the stage saves it as `base/` and the
+    adapter names that folder; `AutoPeftModelForCausalLM` then needs nothing but the adapter folder."""
+    from peft import AutoPeftModelForCausalLM
+    from transformers import AutoModelForCausalLM
+
+    from workbench.pipeline import run_recipe
+    from workbench.recipe import parse_recipe
+
+    recipe = parse_recipe({"name": "p", "seed": 0, "models": {"m": {"preset": "gemma2-tiny-student", "tokenizer": "tok"}},
+                           "stages": [{"kind": "tokenizer", "name": "tok", "corpus": str(tiny_model.parent / "corpus.txt"),
+                                       "vocab_size": 400},
+                                      {"kind": "sft", "name": "lora", "model": "m", "data": str(EXAMPLES / "train.jsonl"),
+                                       "eval_data": str(EXAMPLES / "eval.jsonl"), "max_length": 128, "samples": 1,
+                                       "lora": {"r": 4}, "train": {"max_steps": 2, "batch_size": 4, "lr": 3e-3}}]})
+    run_recipe(recipe, tmp_path / "run")
+    stage = tmp_path / "run" / "lora"
+    config = json.loads((stage / "adapter" / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str((stage / "base").resolve())
+    ids = torch.tensor([[2, 4, 40, 41, 42, 5, 4, 43]])
+    adapted = AutoPeftModelForCausalLM.from_pretrained(stage / "adapter").eval()
+    merged = AutoModelForCausalLM.from_pretrained(stage / "model").eval()
+    with torch.no_grad():
+        assert torch.allclose(adapted(input_ids=ids).logits, merged(input_ids=ids).logits, atol=1e-4)
 
 
 @pytest.mark.parametrize("args,message", [

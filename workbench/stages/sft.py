@@ -21,9 +21,11 @@ vocabulary that made a step about 2x slower than a plain loop (NOTES.md). `LeanS
 of SFTTrainer (tokenisation, masks, packing, PEFT, checkpoints) and projects only the positions that carry a label.
 
 Outputs: `model/` (a full model; for LoRA the adapter merged into the base, unless `lora.merge` is false),
-`adapter/` for LoRA (load with `peft.PeftModel.from_pretrained`), `samples.jsonl` (the first `samples` eval prompts
-answered greedily before and after), `history.json`. Metrics: train loss, eval loss and perplexity before and after,
-and for task-world eval data its score (greedy answers, `workbench.taskworld.score`) before and after.
+`adapter/` for LoRA (loadable on its own with `peft.AutoPeftModelForCausalLM.from_pretrained`: its
+`base_model_name_or_path` is the base's absolute folder, for a preset built in memory a copy saved as `base/`),
+`samples.jsonl` (the first `samples` eval prompts answered greedily before and after), `history.json`. Metrics: train
+loss, eval loss and perplexity before and after, and for task-world eval data its score (greedy answers,
+`workbench.taskworld.score`) before and after.
 """
 
 from __future__ import annotations
@@ -312,6 +314,25 @@ def load_base(cfg: Config, ctx: StageContext):
     return model, chat_tokenizer(tokenizer)
 
 
+def name_the_base(model, tokenizer, ctx: StageContext) -> str:
+    """Make the saved adapter loadable on its own (`AutoPeftModelForCausalLM.from_pretrained(adapter/)`): peft
+    records the model's `name_or_path` as `base_model_name_or_path`, so set it to the base's folder as an absolute
+    path (a hub id stays as it is). A model built in memory (a preset) has no folder and would be recorded as null:
+    it is saved once as `stage_dir/base` and named by that. Call before the trainer wraps the model."""
+    name = model.name_or_path
+    if name and Path(name).expanduser().is_dir():
+        name = str(Path(name).expanduser().resolve())
+    elif not name:
+        folder = ctx.stage_dir / "base"
+        if not (folder / "config.json").is_file():
+            with atomic_dir(folder) as tmp:
+                model.save_pretrained(tmp)
+                tokenizer.save_pretrained(tmp)
+        name = str(folder.resolve())
+    model.name_or_path = model.config._name_or_path = name
+    return name
+
+
 def evaluate(trainer, model, tokenizer, cfg: Config, prompts: list[tuple[list[dict], dict]], seed: int) -> dict:
     """Eval loss and perplexity, greedy answers to the first eval prompts, and their task-world score if any."""
     loss = trainer.evaluate()["eval_loss"]
@@ -359,6 +380,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
 
     train, evals, kind = load_sft_data(cfg, ctx)
     model, tokenizer = load_base(cfg, ctx)
+    if cfg.lora is not None:
+        name_the_base(model, tokenizer, ctx)
     trainer = build_trainer(cfg, ctx, model, tokenizer, train, evals, kind)
     prompts = eval_prompts(evals)
     before = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
