@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -119,6 +120,24 @@ def test_bad_input_is_one_line_and_exit_2(tiny_model, tmp_path, capsys, args, me
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0], err
     assert not (tmp_path / "out" / "lora").exists()  # refused before anything ran
+
+
+def test_qlora_is_refused_in_one_line_without_gpu_or_bitsandbytes(tiny_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    common = ["--model", tiny_model, "--data", EXAMPLES / "train.jsonl", "--out", tmp_path / "o", "--steps", 1]
+    # the recipe's own switch (lora.qlora), reached through an override: the stage refuses before loading the model
+    assert _lora(*common, "stages.lora.lora.qlora=true") == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "lora.qlora needs a CUDA GPU" in err[0], err
+    assert not (tmp_path / "o" / "lora" / "adapter").exists()
+    # a GPU without bitsandbytes
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "bitsandbytes" else real_find_spec(name, *a))
+    assert _lora(*common, "--qlora") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--qlora needs bitsandbytes" in err[0], err
 
 
 def test_bf16_is_refused_where_the_cpu_lacks_it(tiny_model, tmp_path, capsys, monkeypatch):

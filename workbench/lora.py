@@ -69,7 +69,7 @@ DEFAULT_EPOCHS = 3
 
 def check_request(req: LoraRequest) -> None:
     """The refusals that need no model: options that cannot work here."""
-    from workbench.stages.sft import read_sft_rows
+    from workbench.stages.sft import qlora_unavailable, read_sft_rows
     from workbench.training import cpu_supports_bf16
 
     for path in (req.data, req.eval):
@@ -84,9 +84,9 @@ def check_request(req: LoraRequest) -> None:
                              "without --qlora to get a mergeable model")
     import torch
 
-    if req.qlora and not torch.cuda.is_available():
-        raise WorkbenchError("--qlora needs a CUDA GPU and bitsandbytes; this machine has no GPU: drop --qlora "
-                             "(plain LoRA runs on the CPU)")
+    reason = qlora_unavailable() if req.qlora else None
+    if reason is not None:
+        raise WorkbenchError(f"--qlora {reason}: drop --qlora (plain LoRA runs on a CPU)")
     if req.bf16 and not (torch.cuda.is_available() or cpu_supports_bf16()):
         raise WorkbenchError("--bf16: this CPU has no bf16 arithmetic (AMX or AVX512-BF16) and no GPU is present; "
                              "drop --bf16 (fp32 is used)")

@@ -279,16 +279,25 @@ def _peft_config(lora: LoraSettings | None):
                       task_type="CAUSAL_LM")
 
 
+def qlora_unavailable() -> str | None:
+    """Why a 4-bit (QLoRA) base cannot be loaded here, or None: bitsandbytes' 4-bit kernels need a CUDA GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return "needs a CUDA GPU and bitsandbytes (4-bit kernels), and this machine has no GPU"
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return "needs bitsandbytes, which is not installed (pip install bitsandbytes)"
+    return None
+
+
 def _quantization(lora: LoraSettings | None) -> dict:
     """from_pretrained arguments for a 4-bit base (QLoRA), which needs bitsandbytes and a CUDA GPU."""
     if lora is None or not lora.qlora:
         return {}
+    reason = qlora_unavailable()
+    if reason is not None:
+        raise WorkbenchError(f"lora.qlora {reason}; set qlora: false for plain LoRA (which runs on a CPU)")
     import torch
-
-    if not torch.cuda.is_available():
-        raise WorkbenchError("qlora needs a CUDA GPU (bitsandbytes 4-bit); none here: use plain LoRA (qlora: false)")
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise WorkbenchError("qlora needs bitsandbytes: pip install bitsandbytes, or use plain LoRA")
     from transformers import BitsAndBytesConfig
 
     return {"quantization_config": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
