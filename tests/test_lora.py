@@ -52,6 +52,7 @@ def test_lora_end_to_end_with_merge(tiny_model, tmp_path, capsys):
     assert metrics["eval_rows"] == 10 and metrics["train_rows"] == 91  # 10 % of 101 held out
     assert metrics["before"]["eval_loss"] > 0 and metrics["after"]["eval_perplexity"] > 1
     assert metrics["lora"]["r"] == 4
+    assert 0 < metrics["model"]["trainable_parameters"] < metrics["model"]["parameters"] / 5  # counted before merging
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len(samples) == 6 and {tuple(sorted(s)) for s in samples} == {("id", "prompt", "response", "stage")}
 

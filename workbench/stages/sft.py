@@ -402,6 +402,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     after = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
     write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(prompts, before.pop("answers"), after.pop("answers"),
                                                              cfg.samples))
+    trained = describe(trainer.model)  # before save_outputs, whose merge takes the LoRA layers out of the model
     save_outputs(trainer, tokenizer, cfg, ctx)
     s = cfg.train
     return {
@@ -417,5 +418,5 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
         "bf16": use_bf16(s.precision),
         "lora": cfg.lora.model_dump() if cfg.lora else None,
-        "model": describe(trainer.model),
+        "model": trained,
     }
