@@ -94,6 +94,25 @@ def test_adapter_of_a_preset_built_in_memory_loads_on_its_own(tiny_model, tmp_pa
         assert torch.allclose(adapted(input_ids=ids).logits, merged(input_ids=ids).logits, atol=1e-4)
 
 
+def test_recipe_settings_are_taken_and_options_override_them(tiny_model):
+    from workbench.lora import LoraRequest, build_recipe
+    from workbench.recipe import load_recipe
+
+    recipe = EXAMPLES.parent.parent / "recipes" / "lora-custom.yaml"
+    stage = load_recipe(recipe).stages[0]
+
+    def train(**options) -> dict:
+        return build_recipe(LoraRequest(model=str(tiny_model), data=EXAMPLES / "train.jsonl",
+                                        eval=EXAMPLES / "eval.jsonl", **options))["stages"][0]["train"]
+
+    taken = train(recipe=recipe)
+    assert (taken["max_steps"], taken["lr"], taken["batch_size"]) == (stage.train.max_steps, stage.train.lr,
+                                                                       stage.train.batch_size)
+    assert train(recipe=recipe, epochs=1)["max_steps"] == -(-101 // stage.train.batch_size)  # 101 rows, rounded up
+    assert train(recipe=recipe, steps=7, lr=0.01)["max_steps"] == 7 and train(recipe=recipe, lr=0.01)["lr"] == 0.01
+    assert train()["max_steps"] == -(-3 * 101 // 8)  # no recipe: 3 epochs at the default batch size 8
+
+
 @pytest.mark.parametrize("args,message", [
     (["--data", "{tmp}/nowhere.jsonl"], "nowhere.jsonl: data file not found"),
     (["--data", "{tmp}/question.jsonl"], "question.jsonl:1: no dataset columns"),

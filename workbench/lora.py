@@ -142,6 +142,8 @@ def _template(req: LoraRequest) -> tuple[dict, int]:
     if not stages:
         raise WorkbenchError(f"{req.recipe}: no sft stage with a lora block to take settings from")
     stage = stages[0].model_dump(mode="json", exclude={"model", "data", "eval_data"})
+    if "max_steps" not in stages[0].train.model_fields_set:  # a default, not the recipe's choice: --epochs decides
+        del stage["train"]["max_steps"]
     return {**stage, "name": STAGE}, recipe.seed
 
 
@@ -169,7 +171,10 @@ def build_recipe(req: LoraRequest) -> dict:
         stage["max_length"] = req.max_length
     if req.packing:
         stage["packing"] = True
-    train["max_steps"] = req.steps if req.steps is not None else _steps_for_epochs(req, stage, seed)
+    if req.steps is not None:
+        train["max_steps"] = req.steps
+    elif req.epochs is not None or "max_steps" not in train:  # --recipe's own max_steps stands unless --epochs
+        train["max_steps"] = _steps_for_epochs(req, stage, seed)
     train.setdefault("logging_steps", max(1, min(10, train["max_steps"] // 10)))
     return {"name": f"lora-{req.data.stem}", "seed": seed, "models": {"base": base_model(req)}, "stages": [stage]}
 
