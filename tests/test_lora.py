@@ -173,3 +173,15 @@ def test_max_length_beyond_the_context_of_a_preset_is_caught_by_the_stage(tiny_m
                  "--out", tmp_path / "o", "--steps", 1, "--max-length", 5000)
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert code == 2 and len(errors) == 1 and "max_position_embeddings 1024" in errors[0]
+
+
+@pytest.mark.slow
+def test_step_benchmark_runs_both_loops_on_the_same_batches():
+    from bench.lora_step import report, run
+
+    r = run(model="gemma2-tiny-student", steps=2, warmup=1)
+    assert r["trainer"] == "LeanSFTTrainer" and r["batch_shapes"] == [(4, 256)] and not r["gradient_checkpointing"]
+    assert len(r["workbench_step_s"]) == len(r["plain_step_s"]) == 3
+    assert r["first_step_loss"]["workbench"] == pytest.approx(r["first_step_loss"]["plain"], rel=1e-4)
+    assert r["ratio"] == pytest.approx(r["workbench_s_per_step"] / r["plain_s_per_step"], rel=0.01)
+    assert "ratio" in report(r)
