@@ -2,6 +2,7 @@
 
     python -m bench.lora_step [--model gemma3-270m] [--steps 5] [--warmup 2]
     python -m bench.lora_step --model gemma2-tiny-student        # quick: a tiny preset and a tokenizer trained here
+    python -m bench.lora_step --stock-trl                         # TRL's SFTTrainer as it comes, in the stage's place
 
 Both sides train LoRA r16 on all linear layers (alpha 32, dropout 0.05) at batch 4 x 256 tokens, no gradient
 accumulation, in the precision the command uses (fp32 unless `--bf16`, which it refuses on CPUs without bf16
@@ -93,8 +94,9 @@ def _stage(model: str, steps: int, folder: Path):
     return cfg, ctx
 
 
-def run(model: str = "gemma2-tiny-student", steps: int = 5, warmup: int = 2) -> dict:
-    """Time `steps` interleaved optimizer steps of each side after `warmup` each; the figures as a dict."""
+def run(model: str = "gemma2-tiny-student", steps: int = 5, warmup: int = 2, stock_trl: bool = False) -> dict:
+    """Time `steps` interleaved optimizer steps of each side after `warmup` each; the figures as a dict.
+    `stock_trl`: time TRL's own `SFTTrainer` (same arguments) instead of the stage's `LeanSFTTrainer`."""
     import torch
     from peft import get_peft_model
     from transformers import TrainerCallback
@@ -108,7 +110,10 @@ def run(model: str = "gemma2-tiny-student", steps: int = 5, warmup: int = 2) -> 
         cfg, ctx = _stage(model, total, Path(tmp))
         train, evals, kind = sft.load_sft_data(cfg, ctx)
         base, tokenizer = sft.load_base(cfg, ctx)
-        trainer = sft.build_trainer(cfg, ctx, base, tokenizer, train, evals, kind)
+        if stock_trl:
+            from trl import SFTTrainer
+        trainer = sft.build_trainer(cfg, ctx, base, tokenizer, train, evals, kind,
+                                    trainer_class=SFTTrainer if stock_trl else None)
         from transformers.trainer_callback import ProgressCallback
 
         trainer.remove_callback(ProgressCallback)  # its per-step bar and log prints would only clutter the table
@@ -199,14 +204,15 @@ def report(r: dict) -> str:
         f"{r['model']}: LoRA r{r['lora']['r']} {r['lora']['target_modules']}, batch {r['batch'][0]} x {r['batch'][1]} "
         f"tokens ({r['labelled_fraction']:.0%} of them labelled), {r['precision']}, {r['threads']} threads, "
         f"{r['trainable_parameters']:,} trainable parameters",
-        f"workbench: {r['trainer']} ({r['trainer_optimizer']}, gradient checkpointing {r['gradient_checkpointing']})"
-        f"   plain: model(...).loss, backward, clip, AdamW",
-        f"loss at step 1 (same batch, same starting weights): workbench {r['first_step_loss']['workbench']}, "
+        f"workbench side: {r['trainer']} ({r['trainer_optimizer']}, gradient checkpointing "
+        f"{r['gradient_checkpointing']})   plain side: model(...).loss, backward, clip, AdamW",
+        f"loss at step 1 (same batch, same starting weights): {r['trainer']} {r['first_step_loss']['workbench']}, "
         f"plain {r['first_step_loss']['plain']}",
         "step  workbench s  plain s" + "".join(
             f"\n{i + 1:>4}  {w:>11.2f}  {p:>7.2f}{'  (warm-up)' if i < r['warmup'] else ''}"
             for i, (w, p) in enumerate(zip(r["workbench_step_s"], r["plain_step_s"]))),
-        f"s/step over {r['steps']} steps: workbench {r['workbench_s_per_step']:.2f}, plain {r['plain_s_per_step']:.2f}, "
+        f"s/step over {r['steps']} steps: {r['trainer']} {r['workbench_s_per_step']:.2f}, "
+        f"plain {r['plain_s_per_step']:.2f}, "
         f"ratio {r['ratio']:.3f} (median of per-step ratios {r['median_step_ratio']:.3f})",
         f"load average before {r['loadavg_before']}, after {r['loadavg_after']}",
     ]
@@ -219,9 +225,11 @@ def main(argv=None) -> None:
                                                              "a model folder or a .gguf file")
     ap.add_argument("--steps", type=int, default=5, help="timed steps of each side")
     ap.add_argument("--warmup", type=int, default=2, help="untimed steps of each side first")
+    ap.add_argument("--stock-trl", action="store_true", help="time TRL's SFTTrainer as it comes instead of the "
+                                                              "stage's trainer (same arguments)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
-    result = run(model=args.model, steps=args.steps, warmup=args.warmup)
+    result = run(model=args.model, steps=args.steps, warmup=args.warmup, stock_trl=args.stock_trl)
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

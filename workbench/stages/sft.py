@@ -253,8 +253,9 @@ def _loss_on(switches: dict) -> str:
 
 
 def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[dict], evals: list[dict],
-                  kind: tuple[str, str]):
-    """The SFT trainer for the stage's rows (exposed for tests, which inspect its collated batches)."""
+                  kind: tuple[str, str], trainer_class=None):
+    """The SFT trainer for the stage's rows (exposed for tests, which inspect its collated batches, and for
+    bench.lora_step, which can swap in TRL's own `SFTTrainer` as `trainer_class`)."""
     from trl import SFTConfig
 
     args = training_arguments(
@@ -264,7 +265,7 @@ def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[
         per_device_eval_batch_size=cfg.train.batch_size, prediction_loss_only=True,
         dataset_num_proc=None, **_loss_switches(cfg, *kind),
     )
-    return _lean_trainer_class()(
+    return (trainer_class or _lean_trainer_class())(
         model=model, args=args, processing_class=tokenizer, train_dataset=as_dataset(train, kind[0]),
         eval_dataset=as_dataset(evals, kind[0]), peft_config=_peft_config(cfg.lora), callbacks=callbacks(ctx.stage_dir),
     )
