@@ -77,12 +77,12 @@ def test_adapter_of_a_preset_built_in_memory_loads_on_its_own(tiny_model, tmp_pa
     from workbench.pipeline import run_recipe
     from workbench.recipe import parse_recipe
 
-    recipe = parse_recipe({"name": "p", "seed": 0, "models": {"m": {"preset": "gemma2-tiny-student", "tokenizer": "tok"}},
-                           "stages": [{"kind": "tokenizer", "name": "tok", "corpus": str(tiny_model.parent / "corpus.txt"),
-                                       "vocab_size": 400},
-                                      {"kind": "sft", "name": "lora", "model": "m", "data": str(EXAMPLES / "train.jsonl"),
-                                       "eval_data": str(EXAMPLES / "eval.jsonl"), "max_length": 128, "samples": 1,
-                                       "lora": {"r": 4}, "train": {"max_steps": 2, "batch_size": 4, "lr": 3e-3}}]})
+    tokenizer = {"kind": "tokenizer", "name": "tok", "corpus": str(tiny_model.parent / "corpus.txt"), "vocab_size": 400}
+    lora = {"kind": "sft", "name": "lora", "model": "m", "data": str(EXAMPLES / "train.jsonl"),
+            "eval_data": str(EXAMPLES / "eval.jsonl"), "max_length": 128, "samples": 1, "lora": {"r": 4},
+            "train": {"max_steps": 2, "batch_size": 4, "lr": 3e-3}}
+    recipe = parse_recipe({"name": "p", "seed": 0, "stages": [tokenizer, lora],
+                           "models": {"m": {"preset": "gemma2-tiny-student", "tokenizer": "tok"}}})
     run_recipe(recipe, tmp_path / "run")
     stage = tmp_path / "run" / "lora"
     config = json.loads((stage / "adapter" / "adapter_config.json").read_text())
