@@ -205,11 +205,14 @@ def adapter_folder_is_applied_to_the_base_it_names(run_dir, kept: dict, tmp_path
     tokenizer.save_pretrained(tmp_path / "base")
     adapter = tmp_path / "adapter"
     shutil.copytree(run_dir / "kept/adapter", adapter)
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str((run_dir / "kept/base").resolve())  # the sft stage saved it
+    config["base_model_name_or_path"] = None  # an adapter from elsewhere that names no base
+    (adapter / "adapter_config.json").write_text(json.dumps(config))
     ctx = StageContext(run_dir=run_dir, stage_dir=tmp_path, stage_name="m", seed=0, recipe=None,
                        resolve=lambda name, what: ModelSpec(path=str(adapter)))
     with pytest.raises(WorkbenchError, match=r"^model 'ad': the adapter .* names no base model"):
         merge.load_policy("ad", ctx)
-    config = json.loads((adapter / "adapter_config.json").read_text())
     config["base_model_name_or_path"] = str(tmp_path / "base")
     (adapter / "adapter_config.json").write_text(json.dumps(config))
     model, _ = merge.load_policy("ad", ctx)

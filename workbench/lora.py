@@ -69,7 +69,7 @@ DEFAULT_EPOCHS = 3
 
 def check_request(req: LoraRequest) -> None:
     """The refusals that need no model: options that cannot work here."""
-    from workbench.stages.sft import read_sft_rows
+    from workbench.stages.sft import qlora_unavailable, read_sft_rows
     from workbench.training import cpu_supports_bf16
 
     for path in (req.data, req.eval):
@@ -84,9 +84,9 @@ def check_request(req: LoraRequest) -> None:
                              "without --qlora to get a mergeable model")
     import torch
 
-    if req.qlora and not torch.cuda.is_available():
-        raise WorkbenchError("--qlora needs a CUDA GPU and bitsandbytes; this machine has no GPU: drop --qlora "
-                             "(plain LoRA runs on the CPU)")
+    reason = qlora_unavailable() if req.qlora else None
+    if reason is not None:
+        raise WorkbenchError(f"--qlora {reason}: drop --qlora (plain LoRA runs on a CPU)")
     if req.bf16 and not (torch.cuda.is_available() or cpu_supports_bf16()):
         raise WorkbenchError("--bf16: this CPU has no bf16 arithmetic (AMX or AVX512-BF16) and no GPU is present; "
                              "drop --bf16 (fp32 is used)")
@@ -142,6 +142,8 @@ def _template(req: LoraRequest) -> tuple[dict, int]:
     if not stages:
         raise WorkbenchError(f"{req.recipe}: no sft stage with a lora block to take settings from")
     stage = stages[0].model_dump(mode="json", exclude={"model", "data", "eval_data"})
+    if "max_steps" not in stages[0].train.model_fields_set:  # a default, not the recipe's choice: --epochs decides
+        del stage["train"]["max_steps"]
     return {**stage, "name": STAGE}, recipe.seed
 
 
@@ -169,7 +171,10 @@ def build_recipe(req: LoraRequest) -> dict:
         stage["max_length"] = req.max_length
     if req.packing:
         stage["packing"] = True
-    train["max_steps"] = req.steps if req.steps is not None else _steps_for_epochs(req, stage, seed)
+    if req.steps is not None:
+        train["max_steps"] = req.steps
+    elif req.epochs is not None or "max_steps" not in train:  # --recipe's own max_steps stands unless --epochs
+        train["max_steps"] = _steps_for_epochs(req, stage, seed)
     train.setdefault("logging_steps", max(1, min(10, train["max_steps"] // 10)))
     return {"name": f"lora-{req.data.stem}", "seed": seed, "models": {"base": base_model(req)}, "stages": [stage]}
 

@@ -26,7 +26,7 @@ def add_commands(sub) -> None:
     p.add_argument("--target-modules", help="all-linear (default) or comma-separated module names, e.g. q_proj,v_proj")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="optimizer steps")
-    length.add_argument("--epochs", type=float, help="passes over the training rows (default 3)")
+    length.add_argument("--epochs", type=float, help="passes over the training rows (default: --recipe's max_steps, else 3)")
     p.add_argument("--lr", type=float, help="learning rate (default 2e-4)")
     p.add_argument("--schedule", choices=["cosine", "linear", "constant", "constant_with_warmup"])
     p.add_argument("--batch-size", type=int)

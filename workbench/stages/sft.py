@@ -21,9 +21,11 @@ vocabulary that made a step about 2x slower than a plain loop (NOTES.md). `LeanS
 of SFTTrainer (tokenisation, masks, packing, PEFT, checkpoints) and projects only the positions that carry a label.
 
 Outputs: `model/` (a full model; for LoRA the adapter merged into the base, unless `lora.merge` is false),
-`adapter/` for LoRA (load with `peft.PeftModel.from_pretrained`), `samples.jsonl` (the first `samples` eval prompts
-answered greedily before and after), `history.json`. Metrics: train loss, eval loss and perplexity before and after,
-and for task-world eval data its score (greedy answers, `workbench.taskworld.score`) before and after.
+`adapter/` for LoRA (loadable on its own with `peft.AutoPeftModelForCausalLM.from_pretrained`: its
+`base_model_name_or_path` is the base's absolute folder, for a preset built in memory a copy saved as `base/`),
+`samples.jsonl` (the first `samples` eval prompts answered greedily before and after), `history.json`. Metrics: train
+loss, eval loss and perplexity before and after, and for task-world eval data its score (greedy answers,
+`workbench.taskworld.score`) before and after.
 """
 
 from __future__ import annotations
@@ -262,8 +264,9 @@ def _loss_on(switches: dict) -> str:
 
 
 def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[dict], evals: list[dict],
-                  kind: tuple[str, str]):
-    """The SFT trainer for the stage's rows (exposed for tests, which inspect its collated batches)."""
+                  kind: tuple[str, str], trainer_class=None):
+    """The SFT trainer for the stage's rows (exposed for tests, which inspect its collated batches, and for
+    bench.lora_step, which can swap in TRL's own `SFTTrainer` as `trainer_class`)."""
     from trl import SFTConfig
 
     args = training_arguments(
@@ -273,7 +276,7 @@ def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[
         per_device_eval_batch_size=cfg.train.batch_size, prediction_loss_only=True,
         dataset_num_proc=None, **_loss_switches(cfg, *kind),
     )
-    return _lean_trainer_class()(
+    return (trainer_class or _lean_trainer_class())(
         model=model, args=args, processing_class=tokenizer, train_dataset=as_dataset(train, kind[0]),
         eval_dataset=as_dataset(evals, kind[0]), peft_config=_peft_config(cfg.lora), callbacks=callbacks(ctx.stage_dir),
     )
@@ -288,16 +291,25 @@ def _peft_config(lora: LoraSettings | None):
                       task_type="CAUSAL_LM")
 
 
+def qlora_unavailable() -> str | None:
+    """Why a 4-bit (QLoRA) base cannot be loaded here, or None: bitsandbytes' 4-bit kernels need a CUDA GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return "needs a CUDA GPU and bitsandbytes (4-bit kernels), and this machine has no GPU"
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return "needs bitsandbytes, which is not installed (pip install bitsandbytes)"
+    return None
+
+
 def _quantization(lora: LoraSettings | None) -> dict:
     """from_pretrained arguments for a 4-bit base (QLoRA), which needs bitsandbytes and a CUDA GPU."""
     if lora is None or not lora.qlora:
         return {}
+    reason = qlora_unavailable()
+    if reason is not None:
+        raise WorkbenchError(f"lora.qlora {reason}; set qlora: false for plain LoRA (which runs on a CPU)")
     import torch
-
-    if not torch.cuda.is_available():
-        raise WorkbenchError("qlora needs a CUDA GPU (bitsandbytes 4-bit); none here: use plain LoRA (qlora: false)")
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise WorkbenchError("qlora needs bitsandbytes: pip install bitsandbytes, or use plain LoRA")
     from transformers import BitsAndBytesConfig
 
     return {"quantization_config": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
@@ -321,6 +333,25 @@ def load_base(cfg: Config, ctx: StageContext):
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     return model, chat_tokenizer(tokenizer)
+
+
+def name_the_base(model, tokenizer, ctx: StageContext) -> str:
+    """Make the saved adapter loadable on its own (`AutoPeftModelForCausalLM.from_pretrained(adapter/)`): peft
+    records the model's `name_or_path` as `base_model_name_or_path`, so set it to the base's folder as an absolute
+    path (a hub id stays as it is). A model built in memory (a preset) has no folder and would be recorded as null:
+    it is saved once as `stage_dir/base` and named by that. Call before the trainer wraps the model."""
+    name = model.name_or_path
+    if name and Path(name).expanduser().is_dir():
+        name = str(Path(name).expanduser().resolve())
+    elif not name:
+        folder = ctx.stage_dir / "base"
+        if is_main_process() and not (folder / "config.json").is_file():
+            with atomic_dir(folder) as tmp:
+                model.save_pretrained(tmp)
+                tokenizer.save_pretrained(tmp)
+        name = str(folder.resolve())
+    model.name_or_path = model.config._name_or_path = name
+    return name
 
 
 def evaluate(trainer, model, tokenizer, cfg: Config, prompts: list[tuple[list[dict], dict]], seed: int) -> dict:
@@ -373,6 +404,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
 
     train, evals, kind = load_sft_data(cfg, ctx)
     model, tokenizer = load_base(cfg, ctx)
+    if cfg.lora is not None:
+        name_the_base(model, tokenizer, ctx)
     trainer = build_trainer(cfg, ctx, model, tokenizer, train, evals, kind)
     prompts = eval_prompts(evals)
     before = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
@@ -386,6 +419,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     samples = sample_rows(prompts, before.pop("answers"), after.pop("answers"), cfg.samples)
     if is_main_process():
         write_jsonl(ctx.stage_dir / "samples.jsonl", samples)
+    trained = describe(trainer.model)  # before save_outputs, whose merge takes the LoRA layers out of the model
     save_outputs(trainer, tokenizer, cfg, ctx)
     s = cfg.train
     return {
@@ -401,5 +435,5 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
         "bf16": use_bf16(s.precision),
         "lora": cfg.lora.model_dump() if cfg.lora else None,
-        "model": describe(trainer.model),
+        "model": trained,
     }
