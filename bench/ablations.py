@@ -20,11 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 
 
 def _report_rows(run_dir: Path, stage: str) -> dict[str, dict]:
-    report = json.loads((run_dir / stage / "report.json").read_text())
+    path = run_dir / stage / "report.json"
+    if not path.is_file():
+        print(f"error: {path} not found: {run_dir} is not a finished recipes/ablations.yaml run "
+              "(workbench run recipes/ablations.yaml --run-dir RUN_DIR)", file=sys.stderr)
+        raise SystemExit(2)
+    report = json.loads(path.read_text())
     return {row["model"]: row for row in report["models"]}
 
 
