@@ -35,7 +35,7 @@ def _cmd_run(args) -> int:
     only = [s for s in args.only.split(",") if s] if args.only else None
     launcher = resolve_launcher(recipe, args.launcher, args.accelerate_config, args.num_processes)
     manifest = run_recipe(recipe, run_dir, only, launcher)
-    done = [n for n, e in manifest["stages"].items() if e.get("status") == "done"]
+    done = [s.stage_name for s in recipe.stages if manifest["stages"].get(s.stage_name, {}).get("status") == "done"]
     print(f"[workbench] run directory: {run_dir}  ({len(done)}/{len(recipe.stages)} stages done)")
     return 0
 
