@@ -3,10 +3,14 @@
 The student learns the teacher's next-token distribution instead of the one-hot next token:
 loss = −Σₓ P_T(x|c) log P_S(x|c), averaged over positions.
   * `dense`: the teacher runs on every batch and its full distribution is the target.
-  * `sparse`: per position, k token ids are sampled from the teacher's distribution without replacement
-    (Gumbel-top-k), their teacher probabilities are kept and renormalised, the rest are zero. These targets are
-    computed once, stored on disk (ids + fp16 probabilities) in the workbench cache keyed by teacher, corpus and
-    settings, and reused by every later student, so the teacher is not run again.
+  * `sparse`: per position, k token ids are drawn from the teacher's distribution, computed once, stored on disk in
+    the workbench cache keyed by teacher, corpus and settings, and reused by every later student, so the teacher is
+    not run again. `sampling`:
+      - `with_replacement` (default): k independent draws, each weighing 1/k. The target's expectation is the
+        teacher's distribution, so the loss -1/k Σⱼ log P_S(xⱼ|c) is an unbiased estimate of the dense loss
+        ("random sampling KD", Anshumann et al. 2025). Only the ids are stored (2 bytes each below 32k tokens).
+      - `without_replacement`: k distinct ids (Gumbel-top-k) with their teacher probabilities renormalised (ids +
+        fp16 probabilities); biased towards the sampled tail, kept for comparison.
 
 Our own code because neither transformers nor TRL offers pretraining distillation over a text corpus with
 cached sparse teacher targets (TRL's distillation trainers are for prompt/response post-training).
@@ -41,7 +45,8 @@ class Config(StageConfig):
     teacher: ModelRef  # a trained model sharing the student's vocabulary
     data: DataRef
     mode: Literal["dense", "sparse"] = "sparse"
-    top_k: int = Field(16, ge=1)  # sparse: teacher tokens kept per position
+    top_k: int = Field(16, ge=1)  # sparse: teacher tokens drawn per position
+    sampling: Literal["with_replacement", "without_replacement"] = "with_replacement"  # sparse: see above
     temperature: float = Field(1.0, gt=0)
     seq_len: int = Field(256, ge=8)
     eval_blocks: int = Field(256, ge=1)
@@ -61,25 +66,34 @@ def _teacher(cfg: Config, ctx: StageContext, student_vocab: int):
 
 
 @torch.no_grad()
-def sparse_targets(teacher, blocks: torch.Tensor, k: int, temperature: float, seed: int, bf16: bool, batch_size: int = 16):
-    """Per position, k teacher-sampled token ids (int16/int32) and their renormalised probabilities (fp16)."""
+def sparse_targets(teacher, blocks: torch.Tensor, k: int, temperature: float, seed: int, bf16: bool,
+                   batch_size: int = 16, replacement: bool = True):
+    """Per position, k teacher-sampled token ids (int16/int32) and, without replacement, their renormalised
+    probabilities (fp16; None with replacement, where every draw weighs 1/k); and the teacher mass the distinct
+    drawn ids cover, averaged over positions."""
     gen = torch.Generator().manual_seed(seed)
     vocab = teacher.get_output_embeddings().weight.shape[0]
     id_dtype = np.int16 if vocab < 2**15 else np.int32
     ids_out = np.empty((*blocks.shape, k), dtype=id_dtype)
-    probs_out = np.empty((*blocks.shape, k), dtype=np.float16)
+    probs_out = None if replacement else np.empty((*blocks.shape, k), dtype=np.float16)
     coverage = 0.0
     for i in tqdm(range(0, len(blocks), batch_size), desc="teacher targets", unit="batch"):
         x = blocks[i : i + batch_size]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             logits = teacher(input_ids=x).logits.float() / temperature
         logp = logits.log_softmax(-1)
-        gumbel = -torch.empty_like(logp).exponential_(generator=gen).log()
-        ids = (logp + gumbel).topk(k, dim=-1).indices  # k draws without replacement, ∝ P_T
-        p = logp.gather(-1, ids).exp()
-        coverage += p.sum(-1).sum().item()
+        if replacement:
+            ids = torch.multinomial(logp.exp().reshape(-1, vocab), k, replacement=True, generator=gen)
+            ids = ids.reshape(*logp.shape[:-1], k)
+            drawn = torch.zeros_like(logp, dtype=torch.bool).scatter_(-1, ids, True)
+            coverage += logp.exp().masked_fill(~drawn, 0).sum().item()
+        else:
+            gumbel = -torch.empty_like(logp).exponential_(generator=gen).log()
+            ids = (logp + gumbel).topk(k, dim=-1).indices  # k draws without replacement, ∝ P_T
+            p = logp.gather(-1, ids).exp()
+            coverage += p.sum().item()
+            probs_out[i : i + len(x)] = (p / p.sum(-1, keepdim=True)).numpy().astype(np.float16)
         ids_out[i : i + len(x)] = ids.numpy().astype(id_dtype)
-        probs_out[i : i + len(x)] = (p / p.sum(-1, keepdim=True)).numpy().astype(np.float16)
     return ids_out, probs_out, coverage / blocks.numel()
 
 
@@ -92,17 +106,20 @@ def cached_sparse_targets(cfg: Config, ctx: StageContext, teacher, train: torch.
         "teacher": sha256_path(teacher_src) if isinstance(teacher_src, Path) else str(teacher_src),
         "corpus": sha256_path(corpus_files(ctx.data_path(cfg.data))[0]),
         "blocks": list(train.shape), "k": cfg.top_k, "temperature": cfg.temperature, "seed": ctx.seed,
+        **({"sampling": cfg.sampling} if cfg.sampling != "without_replacement" else {}),
     })[:16]
     folder = cache_dir() / "teacher_targets" / key
     if (folder / "meta.json").exists():
         meta = json.loads((folder / "meta.json").read_text())
         return folder, {**meta, "reused": True}
     t0 = time.perf_counter()
-    ids, probs, coverage = sparse_targets(teacher, train, cfg.top_k, cfg.temperature, ctx.seed, bf16)
+    ids, probs, coverage = sparse_targets(teacher, train, cfg.top_k, cfg.temperature, ctx.seed, bf16,
+                                          replacement=cfg.sampling == "with_replacement")
     with atomic_dir(folder) as tmp:
         np.save(tmp / "ids.npy", ids)
-        np.save(tmp / "probs.npy", probs)
-        meta = {"bytes": ids.nbytes + probs.nbytes, "seconds": round(time.perf_counter() - t0, 2),
+        if probs is not None:
+            np.save(tmp / "probs.npy", probs)
+        meta = {"bytes": ids.nbytes + (probs.nbytes if probs is not None else 0), "seconds": round(time.perf_counter() - t0, 2),
                 "teacher_mass_covered": round(coverage, 4), "shape": list(ids.shape)}
         (tmp / "meta.json").write_text(json.dumps(meta))
     return folder, {**meta, "reused": False}
@@ -122,8 +139,11 @@ class _DistillTrainer(_CausalLMTrainer):
         else:
             idx = inputs["block_idx"].cpu().numpy()
             ids = torch.from_numpy(self.targets[0][idx].astype(np.int64)).to(x.device)
-            q = torch.from_numpy(self.targets[1][idx].astype(np.float32)).to(x.device)
-            loss = -(q * logp.gather(-1, ids)).sum(-1).mean()
+            if self.targets[1] is None:  # k draws with replacement, each weighing 1/k
+                loss = -logp.gather(-1, ids).mean()
+            else:
+                q = torch.from_numpy(self.targets[1][idx].astype(np.float32)).to(x.device)
+                loss = -(q * logp.gather(-1, ids)).sum(-1).mean()
         return (loss, None) if return_outputs else loss
 
 
@@ -148,7 +168,9 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     else:
         with main_process_first():  # rank 0 fills the cache, the other ranks then reuse it
             folder, meta = cached_sparse_targets(cfg, ctx, teacher, train, bf16)
-        trainer.targets = (np.load(folder / "ids.npy", mmap_mode="r"), np.load(folder / "probs.npy", mmap_mode="r"))
+        probs = folder / "probs.npy"
+        trainer.targets = (np.load(folder / "ids.npy", mmap_mode="r"),
+                           np.load(probs, mmap_mode="r") if probs.exists() else None)
         extra.update(teacher_target_bytes=meta["bytes"], teacher_targets_seconds=meta["seconds"],
                      teacher_targets_reused=meta["reused"], teacher_mass_covered=meta["teacher_mass_covered"])
     from workbench.stages.pretrain import perplexity
@@ -157,4 +179,5 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     if cfg.mode == "sparse":
         del teacher  # not needed while training on cached targets
     metrics = train_and_save(trainer, model, tokenizer, cfg, ctx, val, ood, len(train))
-    return {**metrics, **extra, "mode": cfg.mode, "top_k": cfg.top_k if cfg.mode == "sparse" else None}
+    return {**metrics, **extra, "mode": cfg.mode, "top_k": cfg.top_k if cfg.mode == "sparse" else None,
+            "sampling": cfg.sampling if cfg.mode == "sparse" else None}
