@@ -2,7 +2,7 @@
 
 The policy (`model`, e.g. an sft stage's model) learns from preference pairs (`data`: a task-world stage's
 `preference/train.jsonl` or any TRL preference file) against a frozen reference: `ref_model`, or by default a frozen
-copy of the policy as it starts (built with `trl.create_reference_model`, since TRL cannot rebuild a model made in
+copy of the policy as it starts (built with TRL's `create_reference_model`, since TRL cannot rebuild a model made in
 memory: see NOTES.md). `beta` and `loss_type` are TRL's (`loss_type` one of TRL's DPO losses). Sequences longer than
 `max_length` tokens are cut at the end, as TRL does.
 Metrics on the held-out pairs (`eval_data`, or a task world's validation split): TRL's evaluation (`eval_rewards/
@@ -49,7 +49,10 @@ class Config(StageConfig):
 
 def load_policy_and_reference(cfg: Config, ctx: StageContext):
     """(policy, frozen reference, tokenizer); the reference must read the policy's vocabulary."""
-    from trl import create_reference_model
+    try:  # its home since TRL 1.x; the top-level import warns that it will go
+        from trl.experimental.utils import create_reference_model
+    except ImportError:
+        from trl import create_reference_model
 
     from workbench.models import load_model
 
