@@ -25,7 +25,8 @@ def table(run_dir: Path) -> str:
             "| student (equal token budget) | tokens | val perplexity | vs scratch | OOD perplexity | wall time (s) | teacher targets stored |",
             "|---|---|---|---|---|---|---|"]
     sparse = [("student_topk", "sparse, k distinct ids (renormalised)"),
-              ("student_sampled", "sparse, k draws with replacement (unbiased)")]
+              ("student_sampled", "sparse, k draws with replacement (unbiased)"),
+              ("student_sampled_k64", "sparse, 2k draws with replacement")]
     for name, label in [("student_scratch", "from scratch"), ("student_dense", "dense distillation"), *sparse]:
         e = stages[name]
         m = e["metrics"]
