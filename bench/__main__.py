@@ -20,7 +20,6 @@ Every model is a tiny preset on a small task world (n=60, 512-token tokenizer) b
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import importlib.util
 import json
@@ -85,19 +84,17 @@ def _recipe(world: Path, name: str, stages: str):
 
 def _stage_context(world: Path, stage_yaml: str, stage_dir: Path):
     """(config, StageContext) for one extra stage on the bench's task world."""
+    from dataclasses import replace
+
     from workbench.pipeline import Pipeline
-    from workbench.stages.base import StageContext
 
     recipe = _recipe(world, "extra", stage_yaml)
     cfg = recipe.stages[-1]
-    return cfg, StageContext(run_dir=world, stage_dir=stage_dir, stage_name=cfg.stage_name, seed=0, recipe=recipe,
-                             resolve=Pipeline(recipe, world).resolve)
+    return cfg, replace(Pipeline(recipe, world).context(cfg), stage_dir=stage_dir)
 
 
 def _timed_sft(world: Path, steps: int, lora: bool, stock: bool, out: Path) -> dict:
     """Train an SFT stage's trainer (or TRL's stock SFTTrainer with the same arguments); time after 2 warm-up steps."""
-    from unittest import mock
-
     from trl import SFTTrainer
 
     from bench.pretrain_mfu import _StepTimer
@@ -109,8 +106,8 @@ def _timed_sft(world: Path, steps: int, lora: bool, stock: bool, out: Path) -> d
                                      f"save_steps: 100000, logging_steps: 100000}}}}\n", out)
     train, evals, kind = sft.load_sft_data(cfg, ctx)
     model, tokenizer = sft.load_base(cfg, ctx)
-    with mock.patch.object(sft, "_lean_trainer_class", lambda: SFTTrainer) if stock else contextlib.nullcontext():
-        trainer = sft.build_trainer(cfg, ctx, model, tokenizer, train, evals, kind)
+    trainer = sft.build_trainer(cfg, ctx, model, tokenizer, train, evals, kind,
+                                trainer_class=SFTTrainer if stock else None)
     trainer.args.include_num_input_tokens_seen = "non_padding"
     trainer.args.disable_tqdm = True
     timer = _StepTimer(skip=2)

@@ -187,7 +187,6 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.pipeline import Pipeline
     from workbench.recipe import parse_recipe
     from workbench.stages import stage_modules
-    from workbench.stages.base import StageContext
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
@@ -201,10 +200,8 @@ def main(argv: list[str] | None = None) -> int:
               f"({state.distributed_type}, {state.device})", flush=True)
     try:
         recipe = parse_recipe(spec["recipe"], Path(spec["recipe_path"]) if spec["recipe_path"] else None)
-        run_dir = Path(spec["run_dir"])
         cfg = recipe.stage(spec["stage"])
-        ctx = StageContext(run_dir=run_dir, stage_dir=run_dir / cfg.stage_name, stage_name=cfg.stage_name,
-                           seed=recipe.seed, recipe=recipe, resolve=Pipeline(recipe, run_dir).resolve)
+        ctx = Pipeline(recipe, Path(spec["run_dir"])).context(cfg)  # the stage's own seed included
         metrics = stage_modules()[cfg.kind].run(cfg, ctx) or {}
     except WorkbenchError as e:
         for line in e.lines:

@@ -155,6 +155,12 @@ class Pipeline:
             self._run_stage(stage, fp, inputs, resumed=entry.get("fingerprint") == fp)
         return self.manifest
 
+    def context(self, stage: StageConfig) -> StageContext:
+        """What `stage` sees of the run (also what every rank of a distributed launch rebuilds)."""
+        return StageContext(run_dir=self.run_dir, stage_dir=self.run_dir / stage.stage_name,
+                            stage_name=stage.stage_name, seed=self.seed(stage), recipe=self.recipe,
+                            resolve=self.resolve, log=log)
+
     def _run_stage(self, stage: StageConfig, fp: str, inputs: dict, resumed: bool) -> None:
         name = stage.stage_name
         stage_dir = self.run_dir / name
@@ -173,8 +179,7 @@ class Pipeline:
         handler = logging.FileHandler(stage_dir / "log.txt")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
-        ctx = StageContext(run_dir=self.run_dir, stage_dir=stage_dir, stage_name=name, seed=self.seed(stage),
-                           recipe=self.recipe, resolve=self.resolve, log=log)
+        ctx = self.context(stage)
         what = "resuming" if resumed and ctx.last_checkpoint() else "running"
         print(f"[workbench] {name} ({stage.kind}): {what}", flush=True)
         log.info("stage %s (%s): %s", name, stage.kind, what)

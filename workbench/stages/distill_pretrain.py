@@ -106,7 +106,7 @@ def cached_sparse_targets(cfg: Config, ctx: StageContext, teacher, train: torch.
         "teacher": sha256_path(teacher_src) if isinstance(teacher_src, Path) else str(teacher_src),
         "corpus": sha256_path(corpus_files(ctx.data_path(cfg.data))[0]),
         "blocks": list(train.shape), "k": cfg.top_k, "temperature": cfg.temperature, "seed": ctx.seed,
-        **({"sampling": cfg.sampling} if cfg.sampling != "without_replacement" else {}),
+        "sampling": cfg.sampling,
     })[:16]
     folder = cache_dir() / "teacher_targets" / key
     if (folder / "meta.json").exists():

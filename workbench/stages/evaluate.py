@@ -116,14 +116,19 @@ def load_reward(ref: str, ctx: StageContext):
     return model, chat_tokenizer(tokenizer)
 
 
-def kl_on_answers(model, tokenizer, other, prompts: list, answers: list[str], batch_size: int) -> float:
-    """`kl_estimate` of `model` against `other` (a (model, tokenizer) pair) on the model's own answers."""
+def kl_on_answers(model, tokenizer, others: dict[str, tuple], prompts: list, answers: list[str],
+                  batch_size: int) -> dict[str, float]:
+    """`kl_estimate` of `model` against each of `others` (name -> (model, tokenizer)) on the model's own answers;
+    the model's log-probabilities are computed once for all of them."""
     from workbench.preference import completion_logps
 
+    if not others:
+        return {}
     completions = [_answer(a) for a in answers]
     own = completion_logps(model, tokenizer, prompts, completions, batch_size=batch_size)
-    theirs = completion_logps(other[0], other[1], prompts, completions, batch_size=batch_size)
-    return kl_estimate(own, theirs)
+    return {name: kl_estimate(own, completion_logps(other, other_tokenizer, prompts, completions,
+                                                    batch_size=batch_size))
+            for name, (other, other_tokenizer) in others.items()}
 
 
 def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path, teacher, reward,
@@ -147,10 +152,10 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
         row["rewards"] = score_texts(reward_model, reward_tokenizer, [p + _answer(a) for p, a in zip(prompts, answers)],
                                      batch_size=cfg.batch_size)
         row["reward_mean"] = sum(row["rewards"]) / len(row["rewards"])
-    if teacher is not None and ref != cfg.teacher:
-        row["kl_to_teacher"] = kl_on_answers(model, tokenizer, teacher, prompts, answers, cfg.batch_size)
-    if reference is not None and ref != cfg.reference:
-        row["kl_to_reference"] = kl_on_answers(model, tokenizer, reference, prompts, answers, cfg.batch_size)
+    others = {field: pair for field, pair, name in (("kl_to_teacher", teacher, cfg.teacher),
+                                                     ("kl_to_reference", reference, cfg.reference))
+              if pair is not None and ref != name}
+    row.update(kl_on_answers(model, tokenizer, others, prompts, answers, cfg.batch_size))
     blocks = pack_blocks(corpus, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks)
     row["perplexity"] = perplexity(model, blocks, batch_size=cfg.batch_size)
     return row
