@@ -102,6 +102,9 @@ def test_extends_appends_and_replaces_stages(tmp_path):
     (tmp_path / "loop.yaml").write_text("extends: loop.yaml\nname: x\nstages: []\n")
     with pytest.raises(WorkbenchError, match="extends itself"):
         load_recipe(tmp_path / "loop.yaml")
+    (tmp_path / "missing.yaml").write_text("extends: nowhere.yaml\nname: x\nstages: []\n")
+    with pytest.raises(WorkbenchError, match="extends: nowhere.yaml not found"):
+        load_recipe(tmp_path / "missing.yaml")
 
 
 def test_a_dumped_recipe_keeps_every_stage_setting(tmp_path):

@@ -166,7 +166,11 @@ def _extended(data: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
-    base_path = (path.parent / str(base_name)).resolve()
+    if not isinstance(base_name, str):
+        raise WorkbenchError(f"{path}: extends: give one recipe file name (relative to this file), got {base_name!r}")
+    base_path = (path.parent / base_name).resolve()
+    if not base_path.is_file():
+        raise WorkbenchError(f"{path}: extends: {base_name} not found (looked for {base_path})")
     if base_path in seen:
         raise WorkbenchError(f"{path}: extends: {base_name} extends itself (cycle through {base_path})")
     base = _extended(_read_yaml(base_path), base_path, (*seen, base_path))
