@@ -4,7 +4,8 @@ the same process where there is one.
     python -m bench [--quick] [--only mfu,sft,...] [--run-dir RUN_DIR]
 
 Rows (`--only` names):
-  mfu          pretrain tokens/s of the tiny student (the stage's trainer, fp32; bf16 too where the CPU has it), as
+  mfu          pretrain tokens/s of the tiny student (the stage's trainer, fp32; bf16 too where the CPU has it;
+               eager and with train.compile), as
                MFU: model FLOP/s over a 2048^3 matmul in the same dtype (bench.pretrain_mfu)
   sft          SFT tokens/s (non-padding) of the sft stage's trainer, against TRL's stock SFTTrainer on the same rows
   distill      on-policy distill tokens/s of the distill stage, against TRL's DistillationTrainer (bench.distill_vs_trl)
@@ -63,12 +64,14 @@ def bench_mfu(world: Path, quick: bool) -> list[Row]:
     for precision in ("fp32", "bf16") if use_bf16("auto") else ("fp32",):  # bf16 only where the hardware has it
         dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         peak = matmul_peak(dtype, seconds=0.5 if quick else 2.0)
-        r = pretrain_throughput("gemma2-tiny-student", steps=8 if quick else 30, seq_len=128 if quick else 256,
-                                batch_size=8 if quick else 16, precision=precision)
-        rows.append(Row("mfu", f"pretrain tok/s, tiny student {r['params'] / 1e6:.1f} M, {precision}",
-                        f"{r['tokens_per_s']:,.0f} tok/s ({r['model_flops_per_s'] / 1e9:.1f} GFLOP/s)",
-                        f"{precision} matmul 2048^3: {peak / 1e9:.0f} GFLOP/s",
-                        f"MFU {r['model_flops_per_s'] / peak:.1%}"))
+        for compile in (False,) if quick else (False, True):  # compiling takes ~40 s: not in --quick
+            r = pretrain_throughput("gemma2-tiny-student", steps=8 if quick else 30, seq_len=128 if quick else 256,
+                                    batch_size=8 if quick else 16, precision=precision, compile=compile)
+            rows.append(Row("mfu", f"pretrain tok/s, tiny student {r['params'] / 1e6:.1f} M, {precision}"
+                                   + (", train.compile" if compile else ""),
+                            f"{r['tokens_per_s']:,.0f} tok/s ({r['model_flops_per_s'] / 1e9:.1f} GFLOP/s)",
+                            f"{precision} matmul 2048^3: {peak / 1e9:.0f} GFLOP/s",
+                            f"MFU {r['model_flops_per_s'] / peak:.1%}"))
     return rows
 
 

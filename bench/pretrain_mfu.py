@@ -1,10 +1,11 @@
 """Pretrain-stage throughput and MFU on the tiny presets, against a large matmul measured in the same process.
 
-    python -m bench.pretrain_mfu [--steps 30] [--seq-len 256] [--batch-size 16]
+    python -m bench.pretrain_mfu [--steps 30] [--seq-len 256] [--batch-size 16] [--no-compile]
 
 MFU = model FLOP/s / peak matmul FLOP/s, with model FLOPs per token = 6·N + 12·L·H·T (PaLM appendix B:
 N parameters incl. the tied output projection, L layers, H = heads × head_dim, T = sequence length).
-The trainer is the one the `pretrain` stage builds (same arguments, same precision choice).
+The trainer is the one the `pretrain` stage builds (same arguments, same precision choice), eager and with
+`train.compile: true` (torch.compile; its compile time is in the warm-up steps, which are not timed).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from itertools import product
 from pathlib import Path
 
 import torch
@@ -56,10 +58,12 @@ class _StepTimer(TrainerCallback):
         self.tokens = state.num_input_tokens_seen - self.tokens0
 
 
-def pretrain_throughput(preset: str, steps: int, seq_len: int, batch_size: int, precision: str, vocab: int = 4096) -> dict:
+def pretrain_throughput(preset: str, steps: int, seq_len: int, batch_size: int, precision: str, vocab: int = 4096,
+                        compile: bool = False) -> dict:
     model = build_preset(preset, vocab)
     cfg = Config(model="m", data="d", seq_len=seq_len,
-                 train=TrainSettings(max_steps=steps, batch_size=batch_size, save_steps=10**9, logging_steps=10**9, precision=precision))
+                 train=TrainSettings(max_steps=steps, batch_size=batch_size, save_steps=10**9, logging_steps=10**9,
+                                     precision=precision, compile=compile))
     with tempfile.TemporaryDirectory() as d:
         ctx = StageContext(run_dir=Path(d), stage_dir=Path(d), stage_name="bench", seed=0, recipe=None, resolve=None)
         blocks = torch.randint(4, vocab, (steps * batch_size, seq_len))
@@ -73,7 +77,7 @@ def pretrain_throughput(preset: str, steps: int, seq_len: int, batch_size: int, 
     flops_per_token = 6 * n_params + 12 * c.num_hidden_layers * c.num_attention_heads * c.head_dim * seq_len
     tok_s = timer.steps * batch_size * seq_len / timer.seconds
     return {"preset": preset, "params": n_params, "precision": "bf16" if use_bf16(precision) else "fp32",
-            "tokens_per_s": tok_s, "model_flops_per_s": tok_s * flops_per_token}
+            "compiled": compile, "tokens_per_s": tok_s, "model_flops_per_s": tok_s * flops_per_token}
 
 
 def main(argv=None) -> None:
@@ -81,19 +85,23 @@ def main(argv=None) -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--no-compile", action="store_true", help="eager only (skip the torch.compile rows)")
     args = ap.parse_args(argv)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     peak32 = matmul_peak(torch.float32)
     peak16 = matmul_peak(torch.bfloat16)
     print(f"matmul peak (2048^3): fp32 {peak32 / 1e9:.0f} GFLOP/s, bf16 {peak16 / 1e9:.0f} GFLOP/s")
-    print(f"{'preset':22} {'params':>8} {'prec':>5} {'tok/s':>8} {'GFLOP/s':>8} {'MFU/fp32':>9} {'MFU/same-dtype':>15}")
-    for preset in ("gemma2-tiny-student", "gemma2-tiny-teacher"):
-        for precision in ("fp32", "bf16") if use_bf16("auto") else ("fp32",):  # bf16 only where the hardware has it
-            r = pretrain_throughput(preset, args.steps, args.seq_len, args.batch_size, precision)
-            peak_same = peak16 if r["precision"] == "bf16" else peak32
-            print(f"{preset:22} {r['params'] / 1e6:7.1f}M {r['precision']:>5} {r['tokens_per_s']:8.0f} "
-                  f"{r['model_flops_per_s'] / 1e9:8.1f} {r['model_flops_per_s'] / peak32:9.1%} {r['model_flops_per_s'] / peak_same:15.1%}")
+    print(f"{'preset':22} {'params':>8} {'prec':>5} {'compiled':>8} {'tok/s':>8} {'GFLOP/s':>8} {'MFU/fp32':>9} "
+          f"{'MFU/same-dtype':>15}")
+    precisions = ("fp32", "bf16") if use_bf16("auto") else ("fp32",)  # bf16 only where the hardware has it
+    compiles = (False,) if args.no_compile else (False, True)
+    for preset, precision, compile in product(("gemma2-tiny-student", "gemma2-tiny-teacher"), precisions, compiles):
+        r = pretrain_throughput(preset, args.steps, args.seq_len, args.batch_size, precision, compile=compile)
+        peak_same = peak16 if r["precision"] == "bf16" else peak32
+        print(f"{preset:22} {r['params'] / 1e6:7.1f}M {r['precision']:>5} {'yes' if compile else 'no':>8} "
+              f"{r['tokens_per_s']:8.0f} {r['model_flops_per_s'] / 1e9:8.1f} {r['model_flops_per_s'] / peak32:9.1%} "
+              f"{r['model_flops_per_s'] / peak_same:15.1%}")
 
 
 if __name__ == "__main__":

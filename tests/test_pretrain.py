@@ -62,7 +62,7 @@ def test_sparse_targets_follow_the_teacher():
             return type("Out", (), {"logits": logits})
 
     ids, probs, coverage = sparse_targets(Peaked(), torch.zeros(3, 5, dtype=torch.long), k=4, temperature=1.0, seed=0,
-                                          bf16=False, replacement=False)
+                                          bf16=False, sampling="without_replacement")
     assert ids.shape == (3, 5, 4) and probs.dtype == np.float16
     assert all(len(set(row)) == 4 for row in ids.reshape(-1, 4).tolist())
     assert np.allclose(probs.astype(np.float32).sum(-1), 1, atol=1e-2)
@@ -88,6 +88,28 @@ def test_draws_with_replacement_are_unbiased_and_store_ids_only():
     assert 0.9 < coverage <= 1
 
 
+def test_systematic_draws_take_each_token_floor_or_ceil_of_k_times_its_probability():
+    """Systematic sampling: unbiased like independent draws, but per position a token appears floor(k p) or
+    ceil(k p) times, so a 0.5-probability token is exactly 4 of 8 draws every time."""
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+
+    class Fixed(torch.nn.Module):
+        def get_output_embeddings(self):
+            return torch.nn.Linear(1, 4)
+
+        def forward(self, input_ids):
+            return type("Out", (), {"logits": probs.log().expand(*input_ids.shape, 4).clone()})
+
+    ids, stored, _ = sparse_targets(Fixed(), torch.zeros(50, 40, dtype=torch.long), k=8, temperature=1.0, seed=0,
+                                    bf16=False, sampling="systematic")
+    assert stored is None and ids.shape == (50, 40, 8)
+    counts = np.stack([(ids == t).sum(-1) for t in range(4)], -1)  # (50, 40, 4) draws per token and position
+    expected = 8 * probs.numpy()
+    assert (counts >= np.floor(expected - 1e-6)).all() and (counts <= np.ceil(expected + 1e-6)).all()
+    assert (counts[..., 0] == 4).all()
+    assert np.allclose(counts.reshape(-1, 4).mean(0), expected, atol=0.05)
+
+
 def test_sampled_sparse_stage_stores_two_bytes_per_draw(tmp_path):
     text = RECIPE.split("  - {kind: distill_pretrain, name: dense")[0] + (
         "  - {kind: distill_pretrain, name: sampled, model: student, teacher: teacher_pt, data: world, mode: sparse,\n"
@@ -107,3 +129,28 @@ def test_teacher_with_another_vocabulary_is_refused(tmp_path):
     (tmp_path / "r.yaml").write_text(text)
     with pytest.raises(WorkbenchError, match="600-token vocabulary but the student has 512"):
         run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run", only=None)
+
+
+def test_compile_is_left_out_of_the_config_while_off():
+    """`train.compile` joined the schema later: off, a stage's config (and so its fingerprint) is what it was."""
+    from workbench.training import TrainSettings
+
+    assert "compile" not in TrainSettings().model_dump(mode="json")
+    assert TrainSettings(compile=True).model_dump(mode="json")["compile"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("cc") is None, reason="torch.compile on a CPU needs a C compiler")
+def test_compiled_pretrain_stage_trains_and_saves_a_plain_model(tmp_path):
+    """`train.compile: true` runs the stage under torch.compile and still saves a loadable, uncompiled model."""
+    text = RECIPE.split("  - {kind: distill_pretrain, name: dense")[0].replace(
+        "train: {max_steps: 6, batch_size: 4, precision: fp32}}", "train: {max_steps: 4, batch_size: 4, precision: fp32, compile: true}}")
+    (tmp_path / "r.yaml").write_text(text)
+    m = run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")["stages"]["teacher_pt"]
+    assert m["config"]["train"]["compile"] is True
+    assert np.isfinite(m["metrics"]["val_perplexity"])
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "run" / "teacher_pt" / "model" / "model.safetensors"), "pt") as f:
+        keys = list(f.keys())
+    assert "model.embed_tokens.weight" in keys and not any("_orig_mod" in k for k in keys)

@@ -39,6 +39,10 @@ class TrainSettings(BaseModel):
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     save_steps: int = Field(100, ge=1)
     logging_steps: int = Field(10, ge=1)
+    # torch.compile the model (TrainingArguments.torch_compile): fuses the soft-caps, norms and GeGLU into a few
+    # kernels; costs ~40 s of compiling up front (a C++ compiler on a CPU), so it pays off on long fixed-shape runs.
+    # Left out of the stage's config (and fingerprint) while off, so run directories made before it existed resume.
+    compile: bool = Field(False, exclude_if=lambda on: not on)
 
 
 def cpu_supports_bf16() -> bool:
@@ -81,6 +85,7 @@ def training_arguments(settings: TrainSettings, stage_dir: Path, seed: int, args
         save_strategy="steps",
         save_steps=settings.save_steps,
         save_total_limit=2,
+        torch_compile=settings.compile,
         logging_steps=settings.logging_steps,
         report_to=[],  # TensorBoard goes through `callbacks()`, which puts the events in the stage folder
         seed=seed,

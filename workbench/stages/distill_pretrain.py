@@ -9,6 +9,10 @@ loss = −Σₓ P_T(x|c) log P_S(x|c), averaged over positions.
       - `with_replacement` (default): k independent draws, each weighing 1/k. The target's expectation is the
         teacher's distribution, so the loss -1/k Σⱼ log P_S(xⱼ|c) is an unbiased estimate of the dense loss
         ("random sampling KD", Anshumann et al. 2025). Only the ids are stored (2 bytes each below 32k tokens).
+      - `systematic`: the same k ids-only draws at weight 1/k, taken by systematic sampling: one uniform offset u
+        per position, draw j is the token whose cumulative teacher probability first exceeds (j + u)/k. Still
+        unbiased (token x is drawn k·P_T(x) times in expectation), but a token is drawn floor or ceil of
+        k·P_T(x) times, never more or fewer, so the estimate's variance is far lower than with independent draws.
       - `without_replacement`: k distinct ids (Gumbel-top-k) with their teacher probabilities renormalised (ids +
         fp16 probabilities); biased towards the sampled tail, kept for comparison.
 
@@ -46,7 +50,7 @@ class Config(StageConfig):
     data: DataRef
     mode: Literal["dense", "sparse"] = "sparse"
     top_k: int = Field(16, ge=1)  # sparse: teacher tokens drawn per position
-    sampling: Literal["with_replacement", "without_replacement"] = "with_replacement"  # sparse: see above
+    sampling: Literal["with_replacement", "systematic", "without_replacement"] = "with_replacement"  # sparse: see above
     temperature: float = Field(1.0, gt=0)
     seq_len: int = Field(256, ge=8)
     eval_blocks: int = Field(256, ge=1)
@@ -67,10 +71,11 @@ def _teacher(cfg: Config, ctx: StageContext, student_vocab: int):
 
 @torch.no_grad()
 def sparse_targets(teacher, blocks: torch.Tensor, k: int, temperature: float, seed: int, bf16: bool,
-                   batch_size: int = 16, replacement: bool = True):
+                   batch_size: int = 16, sampling: str = "with_replacement"):
     """Per position, k teacher-sampled token ids (int16/int32) and, without replacement, their renormalised
-    probabilities (fp16; None with replacement, where every draw weighs 1/k); and the teacher mass the distinct
+    probabilities (fp16; None otherwise, where every draw weighs 1/k); and the teacher mass the distinct
     drawn ids cover, averaged over positions."""
+    replacement = sampling != "without_replacement"
     gen = torch.Generator().manual_seed(seed)
     vocab = teacher.get_output_embeddings().weight.shape[0]
     id_dtype = np.int16 if vocab < 2**15 else np.int32
@@ -82,9 +87,15 @@ def sparse_targets(teacher, blocks: torch.Tensor, k: int, temperature: float, se
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             logits = teacher(input_ids=x).logits.float() / temperature
         logp = logits.log_softmax(-1)
-        if replacement:
+        if sampling == "systematic":
+            cdf = logp.double().exp().cumsum(-1)
+            u = (torch.arange(k, dtype=torch.float64) + torch.rand((*logp.shape[:-1], 1), generator=gen,
+                                                                    dtype=torch.float64)) / k
+            ids = torch.searchsorted(cdf, u * cdf[..., -1:]).clamp_(max=vocab - 1)
+        elif replacement:
             ids = torch.multinomial(logp.exp().reshape(-1, vocab), k, replacement=True, generator=gen)
             ids = ids.reshape(*logp.shape[:-1], k)
+        if replacement:
             drawn = torch.zeros_like(logp, dtype=torch.bool).scatter_(-1, ids, True)
             coverage += logp.exp().masked_fill(~drawn, 0).sum().item()
         else:
@@ -114,7 +125,7 @@ def cached_sparse_targets(cfg: Config, ctx: StageContext, teacher, train: torch.
         return folder, {**meta, "reused": True}
     t0 = time.perf_counter()
     ids, probs, coverage = sparse_targets(teacher, train, cfg.top_k, cfg.temperature, ctx.seed, bf16,
-                                          replacement=cfg.sampling == "with_replacement")
+                                          sampling=cfg.sampling)
     with atomic_dir(folder) as tmp:
         np.save(tmp / "ids.npy", ids)
         if probs is not None:
@@ -139,7 +150,7 @@ class _DistillTrainer(_CausalLMTrainer):
         else:
             idx = inputs["block_idx"].cpu().numpy()
             ids = torch.from_numpy(self.targets[0][idx].astype(np.int64)).to(x.device)
-            if self.targets[1] is None:  # k draws with replacement, each weighing 1/k
+            if self.targets[1] is None:  # k draws (independent or systematic), each weighing 1/k
                 loss = -logp.gather(-1, ids).mean()
             else:
                 q = torch.from_numpy(self.targets[1][idx].astype(np.float32)).to(x.device)
