@@ -125,6 +125,37 @@ def test_reward_model_trains_on_a_store_export_as_it_is(run):
     assert torch.isfinite(torch.tensor(metrics["train_loss"]))
 
 
+def test_a_new_rating_reruns_the_store_trained_reward_model(run):
+    """The store's content is an input of the stage: a new or changed rating gives `rm_store` a new fingerprint (so
+    the next run retrains it), and leaves the other stages' fingerprints alone."""
+    import shutil
+
+    from workbench.pipeline import Pipeline
+
+    run_dir, _, _ = run
+    shutil.copy(run_dir.parent / "ratings.db", run_dir.parent / "ratings_copy.db")
+    recipe_file = run_dir.parent / "r_copy.yaml"
+    recipe_file.write_text(RECIPE.replace("store: ratings.db", "store: ratings_copy.db"))
+    recipe = load_recipe(recipe_file)
+
+    def fingerprints():
+        pipeline = Pipeline(recipe, run_dir.parent / "unused_run")
+        out = {}
+        for stage in recipe.stages:
+            out[stage.stage_name] = pipeline.fingerprints[stage.stage_name] = pipeline.fingerprint(stage)[0]
+        return out
+
+    before = fingerprints()
+    assert before == fingerprints()  # stable while nothing changes
+    store = open_store(run_dir.parent / "ratings_copy.db", create=False)
+    shown = next_pair(store, "bob")  # a second rater's vote adds an exported row
+    record_comparison(store, "bob", shown.pair_id, shown.left_id, shown.right_id, "A")
+    store.close()
+    after = fingerprints()
+    assert after["rm_store"] != before["rm_store"]
+    assert {k: v for k, v in after.items() if k != "rm_store"} == {k: v for k, v in before.items() if k != "rm_store"}
+
+
 def test_standard_pairs_with_an_implicit_prompt(run):
     """Plain-text pairs are scored as TRL trains on them: <bos> text <eos>, the whole of chosen and of rejected."""
     from transformers import AutoModelForSequenceClassification

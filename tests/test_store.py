@@ -446,3 +446,23 @@ def test_reading_commands_do_not_create_a_store(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("no store there") == 2 and "Traceback" not in err
     assert not missing.parent.exists() and not (tmp_path / "e.jsonl").exists()
+
+
+def test_a_failed_import_leaves_no_new_store_behind(tmp_path, capsys):
+    """Importing a bad file into a store that did not exist yet fails in one line and removes the store it made;
+    into an existing store it fails the same way and keeps what was there."""
+    new = tmp_path / "new.db"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "hi", "chosen": "a"}\n')  # no `rejected`: not a preference row
+    assert main(["ratings", "import", str(bad), "--db", str(new)]) == 2
+    assert main(["filter-decisions", "import", str(tmp_path / "no_filter_output"), "--db", str(new)]) == 2
+    assert not any(tmp_path.glob("new.db*"))
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") for line in err)
+
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"prompt": "hi", "chosen": "hello", "rejected": "go away"}) + "\n")
+    assert main(["ratings", "import", str(good), "--db", str(new)]) == 0
+    assert main(["ratings", "import", str(bad), "--db", str(new)]) == 2
+    assert main(["ratings", "export", "--out", str(tmp_path / "e.jsonl"), "--db", str(new)]) == 0
+    assert len((tmp_path / "e.jsonl").read_text().splitlines()) == 1

@@ -116,6 +116,7 @@ class Pipeline:
             tok = self.recipe.models[spec_name].tokenizer
             if tok:
                 inputs[tok] = self._input_fingerprint(tok)
+        inputs.update(stage.external_inputs(self._recipe_relative))
         fp = sha256_json({"kind": stage.kind, "config": stage.model_dump(mode="json"), "inputs": inputs, "seed": self.seed(stage)})
         return fp, inputs
 

@@ -67,6 +67,25 @@ def export_store(store: str, ctx, out: Path) -> Path:
     return out
 
 
+def store_digest(store: str, locate) -> str:
+    """A hash of the preference rows the rating store `store` would export now ("missing" if it does not exist), so
+    that new or changed ratings rerun the stage that trains on them. `locate` resolves a recipe-relative path."""
+    from workbench.atomic import sha256_json
+    from workbench.store import open_store
+    from workbench.store.preference_io import preference_rows
+
+    if "://" not in store:
+        path = locate(store)
+        if not path.exists():
+            return "missing"
+        store = str(path)
+    db = open_store(store, create=False)
+    try:
+        return sha256_json(preference_rows(db))
+    finally:
+        db.close()
+
+
 def load_pairs(path: Path, tokenizer):
     """The preference dataset at `path` (checked row by row), ready for a TRL trainer."""
     from workbench.data import load_dataset, validate_file

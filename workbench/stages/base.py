@@ -78,6 +78,11 @@ class StageConfig(BaseModel):
                 out.append((path, str(v), refs[0].what))
         return out
 
+    def external_inputs(self, locate: Callable[[str], Path]) -> dict[str, str]:
+        """Fingerprints of what the stage reads from outside the run and the recipe's references (e.g. the rating
+        store), so that a change there reruns the stage. `locate` resolves a recipe-relative path."""
+        return {}
+
 
 @dataclass
 class StageContext:

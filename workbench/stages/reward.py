@@ -49,6 +49,11 @@ class Config(StageConfig):
                              "(the rating store)")
         return self
 
+    def external_inputs(self, locate) -> dict[str, str]:
+        from workbench.preference import store_digest
+
+        return {"store": store_digest(self.store, locate)} if self.store else {}
+
 
 def load_reward_model(cfg: Config, ctx: StageContext):
     """The backbone of `cfg.model` with a one-output score head, seeded. (RewardTrainer sets the pad token.)"""

@@ -9,6 +9,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -20,11 +21,35 @@ def _db_option(parser) -> None:
     parser.add_argument("--db", help="database URL or SQLite file (default runs/workbench.db)")
 
 
-def _cmd_ratings_import(args) -> int:
+@contextmanager
+def _store_for_import(db):
+    """The store to import into (created if need be); if the import fails, a SQLite file this created is removed
+    again, so a bad input file never leaves an empty store behind."""
+    from sqlalchemy.engine import make_url
+
     from workbench.store import open_store
+    from workbench.store.db import database_url
+
+    parsed = make_url(database_url(db))
+    new_file = (Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database
+                and not Path(parsed.database).exists() else None)
+    store = open_store(db)
+    try:
+        yield store
+    except BaseException:
+        store.close()
+        if new_file is not None:
+            for leftover in (new_file, *new_file.parent.glob(new_file.name + "-*")):  # -wal, -shm, -journal
+                leftover.unlink(missing_ok=True)
+        raise
+    store.close()
+
+
+def _cmd_ratings_import(args) -> int:
     from workbench.store.preference_io import import_file
 
-    result = import_file(open_store(args.db), args.file, rater=args.rater)
+    with _store_for_import(args.db) as store:
+        result = import_file(store, args.file, rater=args.rater)
     what = (f"{result.comparisons} comparisons by {args.rater!r}" if result.kind == "preference"
             else "to rate")
     print(f"{args.file}: {result.rows} {result.kind} rows, {result.pairs} new pairs, {what}")
@@ -41,10 +66,10 @@ def _cmd_ratings_export(args) -> int:
 
 
 def _cmd_decisions_import(args) -> int:
-    from workbench.store import open_store
     from workbench.store.filters import import_decisions
 
-    rows = import_decisions(open_store(args.db), args.dir)
+    with _store_for_import(args.db) as store:
+        rows = import_decisions(store, args.dir)
     print(f"{args.dir}: {rows} filter decisions imported")
     return 0
 
