@@ -72,6 +72,26 @@ def test_run_records_lineage_and_skips_finished_stages(tmp_path, capsys):
     assert "world: up to date, skipped" in out and "tok (tokenizer): running" in out and "pt (pretrain): running" in out
 
 
+def test_two_runs_sharing_a_run_directory_keep_each_others_stages(tmp_path, capsys):
+    """Two `workbench run`s in one run directory (e.g. one `--only` stage each, started together): neither loses
+    the other's manifest entries, and a stage the other one finished is skipped, not rerun."""
+    from workbench.pipeline import Pipeline
+
+    text = ("name: two\nseed: 0\nstages:\n  - {kind: taskworld, name: a, n: 20, corpus_docs: 50}\n"
+            "  - {kind: taskworld, name: b, n: 20, corpus_docs: 50, seed: 1}\n")
+    (tmp_path / "two.yaml").write_text(text)
+    run_dir = tmp_path / "run"
+    first, second = (Pipeline(load_recipe(tmp_path / "two.yaml"), run_dir) for _ in range(2))  # both read it empty
+    first.run(only=["a"])
+    second.run(only=["b"])
+    m = manifest(run_dir)
+    assert {n: e["status"] for n, e in m["stages"].items()} == {"a": "done", "b": "done"}
+    assert m["stages"]["a"]["recipe"] == {"name": "two", "hash": m["recipe_hash"]}
+    capsys.readouterr()
+    second.run()  # `a` was finished by the other process: skipped
+    assert capsys.readouterr().out.count("up to date, skipped") == 2
+
+
 def test_same_seed_same_model(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for d in (a, b):

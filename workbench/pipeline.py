@@ -5,6 +5,8 @@ its inputs, its fingerprint (config + inputs + seed), outputs with hashes, metri
 Running again skips a `done` stage whose fingerprint is unchanged; a stage left `running` (killed) or `failed`
 with an unchanged fingerprint is run again and picks up its last checkpoint; a stage whose fingerprint changed
 is wiped and rerun, and since fingerprints chain through references, so is every stage that depends on it.
+Several `workbench run`s may share a run directory (e.g. one `--only` stage each): every save re-reads the
+manifest under a lock and writes back only the entries this process ran, so none loses another's.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,22 @@ def read_manifest(run_dir: Path) -> dict:
         raise WorkbenchError(f"{p}: manifest is not valid JSON; move the run directory aside or pass another --run-dir") from None
 
 
+@contextmanager
+def _manifest_lock(run_dir: Path):
+    """An exclusive lock on the run directory's manifest (POSIX; elsewhere, no lock)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(run_dir / ".manifest.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 class Pipeline:
     def __init__(self, recipe: Recipe, run_dir: str | Path, launcher: LauncherSettings | None = None):
         self.recipe = recipe
@@ -53,6 +72,7 @@ class Pipeline:
         self.mods = stage_modules()
         self.manifest = read_manifest(self.run_dir)
         self.fingerprints: dict[str, str] = {}
+        self._ran: set[str] = set()  # the stages whose manifest entries this process writes
 
     # --- references ------------------------------------------------------------------------------------------
 
@@ -123,7 +143,23 @@ class Pipeline:
     # --- running ---------------------------------------------------------------------------------------------
 
     def _save(self) -> None:
-        write_json(self.run_dir / MANIFEST, self.manifest)
+        """Write this process's recipe and stage entries into the manifest as it is on disk now, and take up the
+        entries other processes wrote meanwhile."""
+        with _manifest_lock(self.run_dir):
+            disk = read_manifest(self.run_dir)
+            stages = disk.setdefault("stages", {})
+            stages.update({name: self.manifest["stages"][name] for name in self._ran})
+            disk.update({k: self.manifest[k] for k in ("recipe", "recipe_path", "recipe_hash")})
+            disk.setdefault("created", self.manifest["created"])
+            write_json(self.run_dir / MANIFEST, disk)
+        self._take_others(disk)
+
+    def _take_others(self, disk: dict | None = None) -> None:
+        """Adopt the stage entries other processes have written to the manifest (all but the ones this one ran)."""
+        if disk is None:
+            with _manifest_lock(self.run_dir):
+                disk = read_manifest(self.run_dir)
+        self.manifest["stages"].update({n: e for n, e in disk.get("stages", {}).items() if n not in self._ran})
 
     def run(self, only: list[str] | None = None) -> dict:
         names = self._stage_names()
@@ -142,6 +178,7 @@ class Pipeline:
             name = stage.stage_name
             if only and name not in only:
                 continue
+            self._take_others()  # another run in this directory may have finished stages meanwhile
             fp, inputs = self.fingerprint(stage)
             self.fingerprints[name] = fp
             entry = self.manifest["stages"].get(name, {})
@@ -174,8 +211,10 @@ class Pipeline:
             "status": "running",
             "started_at": _now(),
             "attempts": self.manifest["stages"].get(name, {}).get("attempts", 0) + 1,
+            "recipe": {"name": self.recipe.name, "hash": self.manifest["recipe_hash"]},
         }
         self.manifest["stages"][name] = entry
+        self._ran.add(name)
         self._save()
         handler = logging.FileHandler(stage_dir / "log.txt")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
