@@ -310,3 +310,22 @@ def test_gemma3_270m_from_pypi_converts_once_and_speaks_english(monkeypatch):
     assert len(text.split()) >= 5 and re.search(r"Paris|France|city", text)
     assert "<start_of_turn>model\n" in tok.apply_chat_template([{"role": "user", "content": "Hi"}], tokenize=False,
                                                                add_generation_prompt=True)
+
+
+def test_inference_stages_put_their_model_on_the_gpu_when_there_is_one(monkeypatch):
+    """generate and evaluate call `to_inference_device`: the GPU where there is one, the model untouched otherwise."""
+    import torch
+
+    from workbench.models import to_inference_device
+
+    class Recorder:
+        moved_to = None
+
+        def to(self, device):
+            self.moved_to = device
+            return self
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert to_inference_device(Recorder()).moved_to is None
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert to_inference_device(Recorder()).moved_to == "cuda"

@@ -1,7 +1,8 @@
 """Models: Gemma 2 presets (`presets`), where a model comes from (`spec.ModelSpec`), and loading any of them
 with its tokenizer (`loading`)."""
 
-from workbench.models.loading import cache_dir, describe, gguf_to_folder, load_model, load_tokenizer
+from workbench.models.loading import (cache_dir, describe, gguf_to_folder, load_model, load_tokenizer,
+                                      to_inference_device)
 from workbench.models.spec import ModelSpec
 
 __all__ = ["ModelSpec", "cache_dir", "describe", "gguf_to_folder", "load_model", "load_tokenizer"]

@@ -95,6 +95,14 @@ def gguf_to_folder(gguf_path: str | Path, cache: str | Path | None = None) -> Pa
     return folder
 
 
+def to_inference_device(model):
+    """`model` on the GPU where there is one (stages that only generate or score: generate, evaluate), else as is.
+    Training stages leave placement to the Trainer / accelerate."""
+    import torch
+
+    return model.to("cuda") if torch.cuda.is_available() else model
+
+
 def describe(model) -> dict:
     """Facts about a model for metrics: architecture, parameter counts, dtype."""
     params = list(model.parameters())

@@ -100,20 +100,21 @@ def validation_corpus(cfg: Config, ctx: StageContext) -> Path:
 
 def load(ref: str, ctx: StageContext):
     """A policy with its tokenizer (a LoRA stage or adapter folder merged into its base, as `merge` does)."""
+    from workbench.models import to_inference_device
     from workbench.stages.merge import load_policy
 
     model, tokenizer = load_policy(ref, ctx)
-    return model, chat_tokenizer(tokenizer)
+    return to_inference_device(model), chat_tokenizer(tokenizer)
 
 
 def load_reward(ref: str, ctx: StageContext):
     from transformers import AutoModelForSequenceClassification
 
-    from workbench.models import load_model
+    from workbench.models import load_model, to_inference_device
 
     model, tokenizer = load_model(ctx.model_path(ref), tokenizer=ctx.tokenizer_path(ref), seed=ctx.seed,
                                   model_class=AutoModelForSequenceClassification, num_labels=1)
-    return model, chat_tokenizer(tokenizer)
+    return to_inference_device(model), chat_tokenizer(tokenizer)
 
 
 def kl_on_answers(model, tokenizer, others: dict[str, tuple], prompts: list, answers: list[str],

@@ -63,11 +63,12 @@ def read_prompts(path: Path, limit: int | None = None) -> list[dict]:
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
-    from workbench.models import describe, load_model
+    from workbench.models import describe, load_model, to_inference_device
 
     path = prompt_file(cfg, ctx)
     rows = read_prompts(path, cfg.limit)
     model, tokenizer = load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed)
+    model = to_inference_device(model)
     started = time.perf_counter()
     answers = generate_responses(model, tokenizer, [r["prompt"] for r in rows], cfg.sampling, seed=ctx.seed)
     seconds = time.perf_counter() - started
