@@ -113,3 +113,12 @@ def test_a_dumped_recipe_keeps_every_stage_setting(tmp_path):
     dumped = r.model_dump(mode="json")
     assert dumped["stages"][2]["train"]["max_steps"] == 5 and dumped["stages"][1]["vocab_size"] == 512
     assert parse_recipe(dumped, r.path) == r
+
+
+def test_a_missing_recipe_or_a_folder_is_one_clean_line(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text("name: a\nstages: []\n")
+    assert main(["recipe", "check", str(tmp_path / "nope.yaml")]) == 2
+    assert main(["recipe", "check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("nope.yaml: recipe file not found")
+    assert err[1].endswith("is a folder; give one recipe file in it, e.g. a.yaml") and len(err) == 2

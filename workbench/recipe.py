@@ -143,6 +143,9 @@ def apply_override(data: dict, assignment: str) -> None:
 
 
 def _read_yaml(path: Path) -> dict:
+    if path.is_dir():
+        yamls = sorted(p.name for p in path.glob("*.yaml"))[:5]
+        raise WorkbenchError(f"{path}: is a folder; give one recipe file in it" + (f", e.g. {', '.join(yamls)}" if yamls else ""))
     if not path.is_file():
         raise WorkbenchError(f"{path}: recipe file not found")
     try:
