@@ -105,6 +105,37 @@ def test_scores_match_a_recomputation(run):
     assert more["perplexity"] == pytest.approx(perplexity(model, blocks), rel=1e-3)
 
 
+def test_kl_along_answers_is_the_per_token_kl_of_the_full_distributions(run):
+    """`completion_kl` in a padded batch equals a one-sequence-at-a-time recomputation, is 0 to the model itself and
+    positive to another model; the report's KL to reference is that figure on the model's greedy answers."""
+    import torch
+
+    from workbench.generation import chat_tokenizer
+    from workbench.preference import _prompt_and_completion_ids, completion_kl
+
+    run_dir, _ = run
+    model, tokenizer = load_model(run_dir / "more/model")
+    base, _ = load_model(run_dir / "base/model")
+    tokenizer = chat_tokenizer(tokenizer)
+    prompts = [row["prompt"] for row in read_records(run_dir / "world/data/prompts/test.jsonl")[:16]]
+    answers = [s["response"] for s in read_records(run_dir / "eval/samples.jsonl") if s["stage"] == "more"]
+    completions = [[{"role": "assistant", "content": a}] for a in answers]
+    kl = completion_kl(model, tokenizer, {"base": base, "self": model}, prompts, completions, batch_size=5)
+    assert kl["self"] == pytest.approx(0.0, abs=1e-5) and kl["base"] > 0
+
+    total = 0.0
+    for prompt, completion in zip(prompts, completions):
+        p, c = _prompt_and_completion_ids(tokenizer, prompt, completion)
+        x = torch.tensor([p + c])
+        with torch.no_grad():
+            lp = torch.log_softmax(model(input_ids=x).logits[0, len(p) - 1 : -1].float(), -1)
+            lq = torch.log_softmax(base(input_ids=x).logits[0, len(p) - 1 : -1].float(), -1)
+        total += (lp.exp() * (lp - lq)).sum().item()
+    assert kl["base"] == pytest.approx(total / len(prompts), rel=1e-4)
+    report = json.loads((run_dir / "eval/report.json").read_text())
+    assert report["models"][1]["kl_to_reference"] == pytest.approx(kl["base"], rel=1e-3)
+
+
 def test_data_without_task_world_prompts_is_refused(tmp_path):
     from workbench.errors import WorkbenchError
     from workbench.stages.base import StageContext

@@ -193,6 +193,43 @@ def completion_logps(model, tokenizer, prompts: Sequence[Conversation], completi
     return out
 
 
+@torch.no_grad()
+def completion_kl(model, tokenizer, others: dict[str, Any], prompts: Sequence[Conversation],
+                  completions: Sequence[Conversation], batch_size: int = 16) -> dict[str, float]:
+    """For each model in `others` (name -> model, sharing `tokenizer`'s vocabulary): the sum over the completion's
+    tokens of the exact KL(p_model(.|x, y<t) || p_other(.|x, y<t)) between the two full next-token distributions,
+    averaged over prompts. Every term is a KL between distributions, so the figure is never negative, unlike the
+    log-ratio of one decoded sequence; each model runs once per batch."""
+    if not others:
+        return {}
+    models = [model, *others.values()]
+    states = [m.training for m in models]
+    for m in models:
+        m.eval()
+    device = next(model.parameters()).device
+    totals = dict.fromkeys(others, 0.0)
+    for start in range(0, len(prompts), batch_size):
+        parts = [_prompt_and_completion_ids(tokenizer, p, c)
+                 for p, c in zip(prompts[start : start + batch_size], completions[start : start + batch_size])]
+        ids, mask = _right_padded([p + c for p, c in parts], _pad_id(tokenizer))
+        answer = torch.zeros_like(mask, dtype=torch.bool)  # positions whose next token is a completion token
+        for i, (p, c) in enumerate(parts):
+            answer[i, len(p) - 1 : len(p) + len(c) - 1] = True
+        row = answer.nonzero()[:, 0].to(device)
+
+        def logps(m):
+            logits = m(input_ids=ids.to(m.device), attention_mask=mask.to(m.device)).logits
+            return torch.log_softmax(logits[answer.to(m.device)].float(), dim=-1).to(device)
+
+        own = logps(model)
+        for name, other in others.items():
+            per_token = (own.exp() * (own - logps(other))).sum(-1)
+            totals[name] += torch.zeros(len(parts), device=device).index_add_(0, row, per_token).sum().item()
+    for m, state in zip(models, states):
+        m.train(state)
+    return {name: total / len(prompts) for name, total in totals.items()}
+
+
 # --- held-out accuracy -------------------------------------------------------------------------------------------
 
 

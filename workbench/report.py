@@ -77,7 +77,8 @@ def markdown(report: dict) -> str:
              f"{s['prompts']} test prompts from `{s['data']}`, greedy answers of at most {s['max_new_tokens']} tokens. "
              f"Reward model: {s['reward'] or 'none'}. Teacher: {s['teacher'] or 'none'}. "
              "Win rate: against the previous model in the list, under the reward model (ties count half). "
-             "KL to teacher: mean of log p_model - log p_teacher over the model's own answers. "
+             "KL to teacher (and to reference): per answer, the sum over its tokens of KL(model || teacher) between "
+             "the two next-token distributions, along the model's own answers (nats). "
              "Perplexity: on the validation corpus.", ""]
     lines += _table(["model"] + list(COLUMNS.values()),
                     [[_label(name, s)] + [figures[f] for f in COLUMNS] for name, figures in report["summary"].items()])

@@ -8,11 +8,13 @@ into their base first, as `merge` does):
   * with a `reward` model: the mean reward of its answers (`workbench.preference.score_texts` on prompt + answer),
     and its win rate against the previous model in `models` (the fraction of prompts where its answer scores higher,
     ties counting half);
-  * with a `teacher`: KL to the teacher, estimated on the model's own greedy answers y to the same prompts as the
-    mean of log p_model(y|x) - log p_teacher(y|x) (`workbench.preference.completion_logps`). Greedy answers are the
-    model's modes, not samples, so this is the divergence on what the model says, not an unbiased KL estimate;
+  * with a `teacher`: KL to the teacher along the model's own greedy answers y to the same prompts: the sum over
+    y's tokens of KL(p_model(.|x, y<t) || p_teacher(.|x, y<t)) between the full next-token distributions
+    (`workbench.preference.completion_kl`), averaged over prompts; never negative. A teacher with another
+    vocabulary gets the mean of log p_model(y|x) - log p_teacher(y|x) instead, which on greedy (not sampled)
+    answers is no unbiased KL estimate and can come out negative;
   * with a `reference` (e.g. the start the RLHF policies and their merge were trained from): KL to it, the same
-    estimate, so that reward can be read against the KL spent to get it as in WARP;
+    way, so that reward can be read against the KL spent to get it as in WARP;
   * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`).
 Writes (see `workbench.report`) `report.md`, `report.json`, the PNG plots, and `samples.jsonl`: rows
 {"id", "prompt", "response", "stage"} for the first 20 prompts of every model, the model's name as `stage`.
@@ -119,17 +121,22 @@ def load_reward(ref: str, ctx: StageContext):
 
 def kl_on_answers(model, tokenizer, others: dict[str, tuple], prompts: list, answers: list[str],
                   batch_size: int) -> dict[str, float]:
-    """`kl_estimate` of `model` against each of `others` (name -> (model, tokenizer)) on the model's own answers;
-    the model's log-probabilities are computed once for all of them."""
-    from workbench.preference import completion_logps
+    """KL of `model` to each of `others` (name -> (model, tokenizer)) along the model's own answers: the exact
+    per-token KL summed over the answer (`completion_kl`) where the two share a vocabulary, else `kl_estimate` on
+    the answers' log-probabilities (each model tokenizing them its own way)."""
+    from workbench.preference import completion_kl, completion_logps
 
-    if not others:
-        return {}
     completions = [_answer(a) for a in answers]
-    own = completion_logps(model, tokenizer, prompts, completions, batch_size=batch_size)
-    return {name: kl_estimate(own, completion_logps(other, other_tokenizer, prompts, completions,
-                                                    batch_size=batch_size))
-            for name, (other, other_tokenizer) in others.items()}
+    vocab = tokenizer.get_vocab()
+    shared = {name: other for name, (other, other_tokenizer) in others.items() if other_tokenizer.get_vocab() == vocab}
+    out = completion_kl(model, tokenizer, shared, prompts, completions, batch_size=batch_size)
+    foreign = {name: pair for name, pair in others.items() if name not in shared}
+    if foreign:
+        own = completion_logps(model, tokenizer, prompts, completions, batch_size=batch_size)
+        out.update({name: kl_estimate(own, completion_logps(other, other_tokenizer, prompts, completions,
+                                                            batch_size=batch_size))
+                    for name, (other, other_tokenizer) in foreign.items()})
+    return out
 
 
 def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path, teacher, reward,
