@@ -2,6 +2,7 @@
 
     workbench run recipes/pretrain-distillation.yaml --run-dir RUN_DIR
     python -m bench.pretrain_distill RUN_DIR
+    python -m bench.pretrain_distill RUN_DIR --suffix _600    # recipes/pretrain-distillation-long.yaml's students
 
 Compares the student pretrained from scratch with the dense and the sparse distilled students at the
 same token budget: validation perplexity, its change against scratch, wall time, and bytes of teacher targets.
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
+import sys
 from pathlib import Path
 
 SPARSE = [("student_topk", "sparse, k distinct ids (renormalised)"),
@@ -22,8 +25,32 @@ SPARSE = [("student_topk", "sparse, k distinct ids (renormalised)"),
           ("student_systematic", "sparse, k systematic draws (unbiased)")]
 
 
-def table(run_dir: Path) -> str:
-    stages = json.loads((run_dir / "manifest.json").read_text())["stages"]
+def _refuse(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def students(stages: dict, suffix: str = "") -> dict:
+    """The manifest's teacher and its students `student_<variant><suffix>[_s<seed>]`, the latter under the names
+    `student_<variant>[_s<seed>]`."""
+    out = {"teacher_pretrain": stages["teacher_pretrain"]}
+    for name, entry in stages.items():
+        match = re.fullmatch(rf"(student_[a-z0-9_]+?){re.escape(suffix)}(_s\d+)?", name)
+        if match:
+            out[match.group(1) + (match.group(2) or "")] = entry
+    return out
+
+
+def table(run_dir: Path, suffix: str = "") -> str:
+    """The table for the students named `student_<variant><suffix>` (other seeds: `..._s1`, `..._s2`, ...)."""
+    manifest = run_dir / "manifest.json"
+    if not manifest.is_file():
+        _refuse(f"{run_dir} has no manifest.json; give the run directory of recipes/pretrain-distillation.yaml")
+    stages = students(json.loads(manifest.read_text())["stages"], suffix)
+    for needed in ("teacher_pretrain", "student_scratch", "student_dense"):
+        if stages.get(needed, {}).get("status") != "done":
+            name = needed if needed == "teacher_pretrain" else needed + suffix
+            _refuse(f"stage {name} has not finished in {run_dir}; run its recipe into that directory first")
     teacher = stages["teacher_pretrain"]["metrics"]
     scratch = stages["student_scratch"]["metrics"]["val_perplexity"]
     rows = [f"teacher ({teacher['parameters'] / 1e6:.1f} M params, {teacher['tokens'] / 1e6:.2f} M tokens, "
@@ -82,7 +109,9 @@ def seeds_summary(stages: dict) -> list[str]:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run_dir", type=Path)
-    print(table(ap.parse_args(argv).run_dir))
+    ap.add_argument("--suffix", default="", help="read the students named student_<variant><suffix> (e.g. _600)")
+    args = ap.parse_args(argv)
+    print(table(args.run_dir, args.suffix))
 
 
 if __name__ == "__main__":
