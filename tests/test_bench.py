@@ -34,3 +34,48 @@ def test_unknown_bench_name_is_a_usage_error():
     out = subprocess.run([sys.executable, "-m", "bench", "--only", "nope"], cwd=ROOT, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 2 and "--only nope: unknown" in out.stderr
+
+
+def test_pretrain_distill_table_reads_suffixed_students_and_their_seeds(tmp_path):
+    """`--suffix _600` reads student_<variant>_600[_sN] as the table's students; seeds give mean ± sd and per-seed
+    gaps to dense; an unfinished student is refused in one line."""
+    sys.path.insert(0, str(ROOT))
+    from bench.pretrain_distill import main
+
+    def student(ppl, mode=None, seconds=10.0):
+        m = {"val_perplexity": ppl, "ood_val_perplexity": 100.0, "tokens": 600 * 8 * 128}
+        if mode == "dense":
+            m.update(teacher_val_perplexity=7.0, dense_targets_would_need_bytes=64 * 2**20)
+        if mode == "sparse":
+            m.update(mode="sparse", top_k=32, teacher_target_bytes=2**20, teacher_mass_covered=0.8,
+                     teacher_targets_seconds=5.0)
+        return {"status": "done", "wall_time_s": seconds, "metrics": m}
+
+    stages = {"teacher_pretrain": {"status": "done", "wall_time_s": 100.0,
+                                   "metrics": {"parameters": 12e6, "tokens": 4e5}},
+              "student_scratch": student(20.0), "student_dense": student(15.0, "dense"),  # the 200-step ones: ignored
+              "student_scratch_600": student(10.0), "student_dense_600": student(8.0, "dense"),
+              "student_sampled_600": student(8.08, "sparse"),
+              "student_dense_600_s1": student(8.2, "dense"), "student_scratch_600_s1": student(10.4),
+              "student_sampled_600_s1": student(8.2, "sparse")}
+    (tmp_path / "manifest.json").write_text(json.dumps({"stages": stages}))
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main([str(tmp_path), "--suffix", "_600"])
+    text = out.getvalue()
+    assert "| from scratch | 0.61 M | 10.000 | +0.0% |" in text and "| dense distillation | 0.61 M | 8.000 | -20.0% |" in text
+    assert "k draws with replacement (unbiased): perplexity +1.00% vs dense; target storage 64x less" in text
+    assert "over 2 seeds" in text and "8.14 ± 0.08, +0.5% vs dense on the mean (per seed +1.0%, +0.0%)" in text
+
+    stages["student_dense_600"]["status"] = "running"
+    (tmp_path / "manifest.json").write_text(json.dumps({"stages": stages}))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            main([str(tmp_path), "--suffix", "_600"])
+        except SystemExit as e:
+            assert e.code == 2
+    assert err.getvalue() == f"error: stage student_dense_600 has not finished in {tmp_path}; run its recipe into that directory first\n"
