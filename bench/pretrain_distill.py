@@ -31,13 +31,16 @@ def _refuse(message: str) -> None:
 
 
 def students(stages: dict, suffix: str = "") -> dict:
-    """The manifest's teacher and its students `student_<variant><suffix>[_s<seed>]`, the latter under the names
-    `student_<variant>[_s<seed>]`."""
-    out = {"teacher_pretrain": stages["teacher_pretrain"]}
+    """The students `student_<variant><suffix>[_s<seed>]` under the names `student_<variant>[_s<seed>]`, and as
+    `teacher` the stage the dense student learned from."""
+    out = {}
     for name, entry in stages.items():
         match = re.fullmatch(rf"(student_[a-z0-9_]+?){re.escape(suffix)}(_s\d+)?", name)
         if match:
             out[match.group(1) + (match.group(2) or "")] = entry
+    teacher = out.get("student_dense", {}).get("config", {}).get("teacher", "teacher_pretrain")
+    if teacher in stages:
+        out["teacher"] = {**stages[teacher], "name": teacher}
     return out
 
 
@@ -47,14 +50,14 @@ def table(run_dir: Path, suffix: str = "") -> str:
     if not manifest.is_file():
         _refuse(f"{run_dir} has no manifest.json; give the run directory of recipes/pretrain-distillation.yaml")
     stages = students(json.loads(manifest.read_text())["stages"], suffix)
-    for needed in ("teacher_pretrain", "student_scratch", "student_dense"):
+    for needed in ("student_scratch", "student_dense", "teacher"):
         if stages.get(needed, {}).get("status") != "done":
-            name = needed if needed == "teacher_pretrain" else needed + suffix
+            name = "the teacher" if needed == "teacher" else needed + suffix
             _refuse(f"stage {name} has not finished in {run_dir}; run its recipe into that directory first")
-    teacher = stages["teacher_pretrain"]["metrics"]
+    teacher = stages["teacher"]["metrics"]
     scratch = stages["student_scratch"]["metrics"]["val_perplexity"]
     rows = [f"teacher ({teacher['parameters'] / 1e6:.1f} M params, {teacher['tokens'] / 1e6:.2f} M tokens, "
-            f"{stages['teacher_pretrain']['wall_time_s']:.0f} s): val perplexity "
+            f"{stages['teacher']['wall_time_s']:.0f} s, stage {stages['teacher']['name']}): val perplexity "
             f"{stages['student_dense']['metrics']['teacher_val_perplexity']:.3f} (measured by the distillation stage)",
             "",
             "| student (equal token budget) | tokens | val perplexity | vs scratch | OOD perplexity | wall time (s) | teacher targets stored |",
