@@ -95,12 +95,16 @@ def seeds_summary(stages: dict) -> list[str]:
     dense = runs("student_dense")
     if len(dense) < 2 or None in dense:
         return []
-    out = ["", f"over {len(dense)} seeds (val perplexity, mean ± sd; gap to dense seed by seed):"]
+    out = ["", f"over {len(dense)} seeds (val perplexity, mean ± sd; change of the mean against scratch and dense; "
+                   "gap to dense seed by seed):"]
     for name, label in [("student_scratch", "from scratch"), ("student_dense", "dense distillation"), *SPARSE]:
         values = runs(name)
         if len(values) != len(dense) or None in values:
             continue
         line = f"  {label}: {statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+        scratch = runs("student_scratch")
+        if name != "student_scratch" and len(scratch) == len(values) and None not in scratch:
+            line += f", {statistics.mean(values) / statistics.mean(scratch) - 1:+.1%} vs scratch"
         if name != "student_dense":
             gaps = [v / d - 1 for v, d in zip(values, dense)]
             line += (f", {statistics.mean(values) / statistics.mean(dense) - 1:+.1%} vs dense on the mean "

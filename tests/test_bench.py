@@ -68,7 +68,7 @@ def test_pretrain_distill_table_reads_suffixed_students_and_their_seeds(tmp_path
     text = out.getvalue()
     assert "| from scratch | 0.61 M | 10.000 | +0.0% |" in text and "| dense distillation | 0.61 M | 8.000 | -20.0% |" in text
     assert "k draws with replacement (unbiased): perplexity +1.00% vs dense; target storage 64x less" in text
-    assert "over 2 seeds" in text and "8.14 ± 0.08, +0.5% vs dense on the mean (per seed +1.0%, +0.0%)" in text
+    assert "over 2 seeds" in text and "8.14 ± 0.08, -20.2% vs scratch, +0.5% vs dense on the mean (per seed +1.0%, +0.0%)" in text
 
     stages["student_dense_600"]["status"] = "running"
     (tmp_path / "manifest.json").write_text(json.dumps({"stages": stages}))
