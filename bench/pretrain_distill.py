@@ -97,12 +97,12 @@ def seeds_summary(stages: dict) -> list[str]:
         return []
     out = ["", f"over {len(dense)} seeds (val perplexity, mean ± sd; change of the mean against scratch and dense; "
                    "gap to dense seed by seed):"]
+    scratch = runs("student_scratch")
     for name, label in [("student_scratch", "from scratch"), ("student_dense", "dense distillation"), *SPARSE]:
         values = runs(name)
         if len(values) != len(dense) or None in values:
             continue
         line = f"  {label}: {statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
-        scratch = runs("student_scratch")
         if name != "student_scratch" and len(scratch) == len(values) and None not in scratch:
             line += f", {statistics.mean(values) / statistics.mean(scratch) - 1:+.1%} vs scratch"
         if name != "student_dense":

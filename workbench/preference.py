@@ -50,13 +50,17 @@ def held_out_path(ctx, data: str | None, eval_data: str | None) -> Path | None:
     return world / "validation.jsonl" if world is not None else None
 
 
+def _store_url(store: str, locate) -> str:
+    """A database URL as it is; a SQLite path resolved relative to the recipe by `locate`."""
+    return store if "://" in store else str(locate(store))
+
+
 def export_store(store: str, ctx, out: Path) -> Path:
     """Export the rating store `store` (a database URL, or a SQLite path relative to the recipe) to `out`."""
     from workbench.store import open_store
     from workbench.store.preference_io import export_file
 
-    if "://" not in store:
-        store = str(ctx.data_path(store))  # relative to the recipe
+    store = _store_url(store, ctx.data_path)
     if is_main_process():  # in a distributed launch, rank 0 exports and the other ranks read its file
         db = open_store(store, create=False)
         try:
@@ -74,11 +78,9 @@ def store_digest(store: str, locate) -> str:
     from workbench.store import open_store
     from workbench.store.preference_io import preference_rows
 
-    if "://" not in store:
-        path = locate(store)
-        if not path.exists():
-            return "missing"
-        store = str(path)
+    store = _store_url(store, locate)
+    if "://" not in store and not Path(store).exists():
+        return "missing"
     db = open_store(store, create=False)
     try:
         return sha256_json(preference_rows(db))
@@ -170,6 +172,19 @@ def _prompt_and_completion_ids(tokenizer, prompt: Conversation,
     return whole[:shared], whole[shared:]
 
 
+def _completion_batches(tokenizer, prompts: Sequence[Conversation], completions: Sequence[Conversation],
+                        batch_size: int):
+    """Per batch: prompt + completion ids right-padded, their attention mask, and a mask of the completion tokens."""
+    for start in range(0, len(prompts), batch_size):
+        parts = [_prompt_and_completion_ids(tokenizer, p, c)
+                 for p, c in zip(prompts[start : start + batch_size], completions[start : start + batch_size])]
+        ids, mask = _right_padded([p + c for p, c in parts], _pad_id(tokenizer))
+        completion_mask = torch.zeros_like(mask)
+        for i, (p, c) in enumerate(parts):
+            completion_mask[i, len(p) : len(p) + len(c)] = 1
+        yield ids, mask, completion_mask
+
+
 @torch.no_grad()
 def completion_logps(model, tokenizer, prompts: Sequence[Conversation], completions: Sequence[Conversation],
                      batch_size: int = 16) -> list[float]:
@@ -177,15 +192,8 @@ def completion_logps(model, tokenizer, prompts: Sequence[Conversation], completi
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    pad_id = _pad_id(tokenizer)
     out: list[float] = []
-    for start in range(0, len(prompts), batch_size):
-        parts = [_prompt_and_completion_ids(tokenizer, p, c)
-                 for p, c in zip(prompts[start : start + batch_size], completions[start : start + batch_size])]
-        ids, mask = _right_padded([p + c for p, c in parts], pad_id)
-        completion_mask = torch.zeros_like(mask)
-        for i, (p, c) in enumerate(parts):
-            completion_mask[i, len(p) : len(p) + len(c)] = 1
+    for ids, mask, completion_mask in _completion_batches(tokenizer, prompts, completions, batch_size):
         logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
         logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None].to(device)).squeeze(-1)
         out += (logps * completion_mask[:, 1:].to(device)).sum(-1).tolist()
@@ -208,23 +216,16 @@ def completion_kl(model, tokenizer, others: dict[str, Any], prompts: Sequence[Co
         m.eval()
     device = next(model.parameters()).device
     totals = dict.fromkeys(others, 0.0)
-    for start in range(0, len(prompts), batch_size):
-        parts = [_prompt_and_completion_ids(tokenizer, p, c)
-                 for p, c in zip(prompts[start : start + batch_size], completions[start : start + batch_size])]
-        ids, mask = _right_padded([p + c for p, c in parts], _pad_id(tokenizer))
-        answer = torch.zeros_like(mask, dtype=torch.bool)  # positions whose next token is a completion token
-        for i, (p, c) in enumerate(parts):
-            answer[i, len(p) - 1 : len(p) + len(c) - 1] = True
-        row = answer.nonzero()[:, 0].to(device)
+    for ids, mask, completion_mask in _completion_batches(tokenizer, prompts, completions, batch_size):
+        predicting = completion_mask[:, 1:].bool()  # positions whose next token is a completion token
 
         def logps(m):
-            logits = m(input_ids=ids.to(m.device), attention_mask=mask.to(m.device)).logits
-            return torch.log_softmax(logits[answer.to(m.device)].float(), dim=-1).to(device)
+            logits = m(input_ids=ids.to(m.device), attention_mask=mask.to(m.device)).logits[:, :-1]
+            return torch.log_softmax(logits[predicting.to(m.device)].float(), dim=-1).to(device)
 
         own = logps(model)
         for name, other in others.items():
-            per_token = (own.exp() * (own - logps(other))).sum(-1)
-            totals[name] += torch.zeros(len(parts), device=device).index_add_(0, row, per_token).sum().item()
+            totals[name] += (own.exp() * (own - logps(other))).sum().item()
     for m, state in zip(models, states):
         m.train(state)
     return {name: total / len(prompts) for name, total in totals.items()}

@@ -5,4 +5,5 @@ from workbench.models.loading import (cache_dir, describe, gguf_to_folder, load_
                                       to_inference_device)
 from workbench.models.spec import ModelSpec
 
-__all__ = ["ModelSpec", "cache_dir", "describe", "gguf_to_folder", "load_model", "load_tokenizer"]
+__all__ = ["ModelSpec", "cache_dir", "describe", "gguf_to_folder", "load_model", "load_tokenizer",
+           "to_inference_device"]

@@ -87,23 +87,23 @@ def sparse_targets(teacher, blocks: torch.Tensor, k: int, temperature: float, se
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             logits = teacher(input_ids=x).logits.float() / temperature
         logp = logits.log_softmax(-1)
-        if sampling == "systematic":
-            cdf = logp.double().exp().cumsum(-1)
-            u = (torch.arange(k, dtype=torch.float64) + torch.rand((*logp.shape[:-1], 1), generator=gen,
-                                                                    dtype=torch.float64)) / k
-            ids = torch.searchsorted(cdf, u * cdf[..., -1:]).clamp_(max=vocab - 1)
-        elif replacement:
-            ids = torch.multinomial(logp.exp().reshape(-1, vocab), k, replacement=True, generator=gen)
-            ids = ids.reshape(*logp.shape[:-1], k)
-        if replacement:
-            drawn = torch.zeros_like(logp, dtype=torch.bool).scatter_(-1, ids, True)
-            coverage += logp.exp().masked_fill(~drawn, 0).sum().item()
-        else:
+        if not replacement:
             gumbel = -torch.empty_like(logp).exponential_(generator=gen).log()
             ids = (logp + gumbel).topk(k, dim=-1).indices  # k draws without replacement, ∝ P_T
             p = logp.gather(-1, ids).exp()
             coverage += p.sum().item()
             probs_out[i : i + len(x)] = (p / p.sum(-1, keepdim=True)).numpy().astype(np.float16)
+        else:
+            if sampling == "systematic":
+                cdf = logp.double().exp().cumsum(-1)
+                u = (torch.arange(k, dtype=torch.float64) + torch.rand((*logp.shape[:-1], 1), generator=gen,
+                                                                        dtype=torch.float64)) / k
+                ids = torch.searchsorted(cdf, u * cdf[..., -1:]).clamp_(max=vocab - 1)
+            else:
+                ids = torch.multinomial(logp.exp().reshape(-1, vocab), k, replacement=True, generator=gen)
+                ids = ids.reshape(*logp.shape[:-1], k)
+            drawn = torch.zeros_like(logp, dtype=torch.bool).scatter_(-1, ids, True)
+            coverage += logp.exp().masked_fill(~drawn, 0).sum().item()
         ids_out[i : i + len(x)] = ids.numpy().astype(id_dtype)
     return ids_out, probs_out, coverage / blocks.numel()
 
