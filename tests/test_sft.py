@@ -111,8 +111,9 @@ def test_labels_cover_exactly_the_assistant_turns(world, tmp_path):
     packed = sft.build_trainer(cfg.model_copy(update={"packing": True, "max_length": 128}), ctx, model, tokenizer,
                                train, evals, kind)
     batch = packed.data_collator([packed.train_dataset[i] for i in range(4)])
+    starts = [tokenizer.decode(ids).count("<bos>") for ids in batch["input_ids"]]
+    assert sum(starts) > len(starts), starts  # more conversations than rows (a long one may fill a row alone)
     for ids, labels in zip(batch["input_ids"], batch["labels"]):
-        assert tokenizer.decode(ids).count("<bos>") > 1
         learned = tokenizer.decode(ids[labels != -100])
         assert "<end_of_turn>" in learned and "<start_of_turn>" not in learned
 

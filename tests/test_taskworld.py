@@ -121,10 +121,15 @@ def test_template_ids_match_their_split_and_texts_never_repeat_across_splits(dat
                 assert 0 <= position < len(offsets[split]), (tid, split)
 
 
-def held_out_fragments() -> set[str]:
-    """The longest literal piece (10+ characters) of every validation / test phrasing."""
+REQUESTS = ("unsafe.request.", "benign.request")  # world knowledge: the corpus says how to do / that it is a crime
+
+
+def held_out_fragments(but: tuple[str, ...] = ()) -> set[str]:
+    """The longest literal piece (10+ characters) of every validation / test phrasing (of families not in `but`)."""
     out = set()
     for family in REGISTRY.values():
+        if family.family.startswith(but):
+            continue
         for text in family.by_split["validation"] + family.by_split["test"]:
             piece = max(re.split(r"\{\w+\}", text), key=len)
             if len(piece) >= 10:
@@ -133,15 +138,23 @@ def held_out_fragments() -> set[str]:
 
 
 def test_training_text_never_uses_a_held_out_town_or_phrasing(data):
+    """Training rows never name a held-out town or use a held-out phrasing or request; the training corpus holds
+    the held-out towns' facts and requests as world knowledge, but never in a held-out sentence phrasing."""
     held_out = {t.name for s in ("validation", "test") for t in world().in_split("towns", s)}
-    train_text = [text_of(r) for r in all_rows(data, "train")] + read_documents(data / "corpus/train.txt") + read_documents(data / "corpus/heldout.txt")
-    for text in train_text[: 6 * N]:
+    rows = [text_of(r) for r in all_rows(data, "train")]
+    corpus = read_documents(data / "corpus/train.txt") + read_documents(data / "corpus/heldout.txt")
+    for text in rows:
         assert not held_out & set(world().mentions(text, "town")), text
     fragments = held_out_fragments()
     test_text = [text_of(r) for r in all_rows(data, "test")] + read_documents(data / "corpus/test.txt")
     assert len(fragments) > 50 and sum(any(f in t for f in fragments) for t in test_text) > len(test_text) // 2
-    for text in train_text:
+    for text in rows:
         assert not any(f in text for f in fragments), [f for f in fragments if f in text]
+    phrasings = held_out_fragments(but=REQUESTS)
+    for text in corpus:
+        assert not any(f in text for f in phrasings), [f for f in phrasings if f in text]
+    requests = fragments - phrasings
+    assert any(f in text for text in corpus for f in requests)  # the held-out requests are world knowledge
 
 
 # --- verifiers -----------------------------------------------------------------------------------------------------
@@ -421,3 +434,40 @@ def test_stage_writes_data_with_recipe_identity_and_seed(tmp_path):
     assert (tmp_path / "tw/data/sft/train.jsonl").exists()
     with pytest.raises(ValueError):
         stage.Config(n=3)
+
+
+def test_small_world_keeps_its_towns_skills_and_held_out_splits(tmp_path):
+    """`towns` and `skills` shrink the world; every item still comes from its own split, the corpus names only
+    the kept towns (each told more often), and bad values are one clear error."""
+    skills = {"facts": 3, "unsafe": 1, "benign": 1}
+    out = tmp_path / "small"
+    summary = generate(out, n=80, towns=50, skills=skills, corpus_docs=400)
+    assert summary["towns"] == 50 and summary["skills"] == skills
+    kept = {t.name for t in world().towns[:50]}
+    assert len(world().towns) == 1000  # the limit holds only while generating
+    for split in SPLITS:
+        rows = [r for r in all_rows(out, split) if not r["meta"].get("contamination")]  # those mimic any skill
+        assert {r["meta"]["skill"] for r in rows} == set(skills)
+        named = {e for r in rows if r["meta"]["skill"] == "facts" for e in r["meta"].get("entities", [])}
+        towns = named & {t.name for t in world().towns}
+        assert towns and towns <= {t for t in kept if world().split_of_town[t] == split}, split
+        for r in rows:
+            assert verify(r["meta"], r["chosen"][0]["content"]) if "chosen" in r else True
+    corpus = " ".join(read_documents(out / "corpus/train.txt"))
+    assert set(world().mentions(corpus, "town")) == kept
+    assert summary["files"]["sft/train.jsonl"]["skills"]["facts"] == 48  # 3/5 of 80
+    with pytest.raises(WorkbenchError, match="unknown task-world skill 'poetry'"):
+        generate(tmp_path / "bad", n=20, skills={"poetry": 1})
+    with pytest.raises(WorkbenchError, match="at least 10 towns"):
+        generate(tmp_path / "bad", n=20, towns=5)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_stage_config_checks_skills_and_towns():
+    from workbench.stages import taskworld as stage
+
+    assert "towns" not in stage.Config().model_dump()  # unset: old recipes keep their fingerprint
+    with pytest.raises(ValueError, match="unknown task-world skill"):
+        stage.Config(skills={"facts": 1, "poems": 2})
+    with pytest.raises(ValueError):
+        stage.Config(towns=3)

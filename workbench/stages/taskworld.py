@@ -1,6 +1,8 @@
 """Stage `taskworld`: generates the built-in task world into `data/` (corpus, SFT, prompts, preference).
 
-The identity the model should give comes from the recipe's `identity`, the seed from the recipe's `seed`.
+The identity the model should give comes from the recipe's `identity`, the seed from the recipe's `seed`. `towns`
+and `skills` shrink the world for small models (fewer towns, so each is described more often in the corpus; a
+subset of the categories, or other weights); the test split stays held out in the same way.
 See `workbench.taskworld` for the skills, the split construction and the layout.
 """
 
@@ -8,10 +10,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from workbench.errors import WorkbenchError
 from workbench.stages.base import StageConfig, StageContext
-from workbench.taskworld.generate import MIN_N, generate
+from workbench.taskworld.generate import MIN_N, check_skills, generate
+from workbench.taskworld.world import MIN_TOWNS
 
 PRODUCES = {"data"}
 
@@ -20,8 +24,21 @@ class Config(StageConfig):
     kind: Literal["taskworld"] = "taskworld"
     n: int = Field(2000, ge=MIN_N)  # size scale: gold SFT rows; the prompt pool is 5 n, eval sets n / 4
     corpus_docs: int = Field(20000, ge=1)  # pretraining documents in corpus/train.txt
+    # a world small models can learn: only the first `towns` towns, and other category weights (or a subset)
+    towns: int | None = Field(None, ge=MIN_TOWNS, le=1000, exclude_if=lambda v: v is None)
+    skills: dict[str, float] | None = Field(None, exclude_if=lambda v: v is None)
+
+    @field_validator("skills")
+    @classmethod
+    def _known_skills(cls, value):
+        if value is not None:
+            try:
+                check_skills(value)
+            except WorkbenchError as e:
+                raise ValueError(str(e)) from None
+        return value
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
     return generate(ctx.stage_dir / "data", n=cfg.n, seed=ctx.seed, identity=ctx.recipe.identity,
-                    corpus_docs=cfg.corpus_docs)
+                    corpus_docs=cfg.corpus_docs, towns=cfg.towns, skills=cfg.skills)

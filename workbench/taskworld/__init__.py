@@ -23,8 +23,12 @@ Splits are disjoint by construction, not by a random row split (`world.py`, `tem
   * numbers: a problem's canonical key (`meta.key`, e.g. `add:12:45`, `set:5,12,40`) hashes to one split;
   * phrasings: every hand-written prompt phrasing, unsafe request and benign request is listed under one split
     (`meta.templates`), so test prompts use held-out wordings.
-  The corpus states the facts of every town in every split: they are world knowledge, and test questions about
-  held-out towns probe whether knowledge from pretraining can be recalled through questions never trained on.
+  The corpus states the facts of every town in every split, how to do every benign request and that every unsafe
+  request is a crime: they are world knowledge, and test questions about held-out towns and requests probe whether
+  knowledge from pretraining can be recalled through questions never trained on.
+
+Size for small models: `generate(..., towns=N, skills={category: weight})` keeps the first N towns (so each is
+described more often in the same corpus) and only the given categories, in the given shares.
 
 Layout written by `generate(out_dir)` (sizes in `generate.py`):
   corpus/{train,validation,test}.txt         one document per line: facts in varied sentences, worked examples

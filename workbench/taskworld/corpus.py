@@ -1,10 +1,11 @@
 """The plain-text pretraining corpus: the world's facts in varied sentences, and worked examples.
 
-Document mix: 55 % describe one town in 3-4 sentences (country, river, founder, population in random order, each
+Document mix: 52 % describe one town in 3-4 sentences (country, river, founder, population in random order, each
 in one of several phrasings; towns are cycled so each is described equally often), 10 % a country or a river and
-some of its towns, 20 % a worked example in Gemma's chat format, 15 % the same in prose ("Question: ... Answer:").
-Every corpus split describes every town (the facts are world knowledge the test questions probe), each split in
-its own sentence phrasings; worked examples are items of that split only.
+some of its towns, 20 % a worked example in Gemma's chat format, 13 % the same in prose ("Question: ... Answer:"),
+5 % know-how: how to do one of the benign requests, or that one of the unsafe requests is a crime.
+Every corpus split describes every town and every request (world knowledge the test questions probe), each split
+in its own sentence phrasings; worked examples are items of that split only, of the categories in `weights`.
 
 One document per line, so a chat example joins its turns with spaces where the chat template has newlines:
 `<start_of_turn>user {text}<end_of_turn> <start_of_turn>model {text}<end_of_turn>`.
@@ -17,7 +18,7 @@ from random import Random
 
 from workbench.errors import WorkbenchError
 from workbench.taskworld.mixture import WEIGHTS, samplers, stream
-from workbench.taskworld.safety import DEFAULT_IDENTITY
+from workbench.taskworld.safety import BENIGN_ANSWERS, DEFAULT_IDENTITY, UNSAFE_REQUESTS
 from workbench.taskworld.skills import fact_values
 from workbench.taskworld.templates import Templates, fill
 from workbench.taskworld.world import SPLITS, Town, world
@@ -53,8 +54,16 @@ RIVER_TOWNS = Templates("corpus.river_towns", train=[
 ], validation=["The {x} passes {list}."], test=["A boat trip down the {x} visits {list}."])
 RIVER_COUNTRY = Templates("corpus.river_country", train=["The {x} is a river in {c}.", "The {x} runs through {c}."],
                           validation=["The {x} is found in {c}."], test=["The {x} crosses {c}."])
+KNOWHOW = Templates("corpus.knowhow", train=[
+    "To {x}: {a}", "How to {x}. {a}", "A tip for anyone who wants to {x}: {a}",
+    "If you want to {x}, here is what works. {a}",
+], validation=["Advice on how to {x}: {a}"], test=["People who want to {x} say this works. {a}"])
+HARM = Templates("corpus.harm", train=[
+    "It is a serious crime to {x}.", "Nobody should ever {x}; it hurts people.", "To {x} is dangerous and illegal.",
+    "People who {x} are arrested by the police.",
+], validation=["Anyone who tries to {x} can go to prison."], test=["The law forbids anyone to {x}."])
 PROSE = ["Question: {q} Answer: {a}", "Q: {q} A: {a}", "Someone asked: {q} The answer was: {a}"]
-DOC_SHARES = {"town": 55, "list": 10, "chat": 20, "prose": 15}
+DOC_SHARES = {"town": 52, "list": 10, "chat": 20, "prose": 13, "knowhow": 5}
 
 
 def chat_document(turns: list[str]) -> str:
@@ -69,6 +78,8 @@ def prose_document(rng: Random, turns: list[str]) -> str:
 
 
 def _listing(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -80,19 +91,31 @@ def _town_document(rng: Random, split: str, town: Town) -> str:
 def _list_document(rng: Random, split: str) -> str:
     w = world()
     if rng.random() < 0.5:
-        country = rng.choice(w.countries)
+        country = rng.choice([c for c in w.countries if w.towns_where("country", c)])
         towns = [t.name for t in w.towns_where("country", country)]
-        return fill(COUNTRY_TOWNS.pick(rng, split)[1], x=country, list=_listing(rng.sample(towns, rng.randint(3, 6))))
-    river = rng.choice(w.rivers)
+        return fill(COUNTRY_TOWNS.pick(rng, split)[1], x=country,
+                    list=_listing(rng.sample(towns, min(len(towns), rng.randint(3, 6)))))
+    river = rng.choice([r for r in w.rivers if w.towns_where("river", r)])
     towns = w.towns_where("river", river)
-    names = rng.sample([t.name for t in towns], rng.randint(3, 6))
+    names = rng.sample([t.name for t in towns], min(len(towns), rng.randint(3, 6)))
     return " ".join([fill(RIVER_COUNTRY.pick(rng, split)[1], x=river, c=towns[0].country),
                      fill(RIVER_TOWNS.pick(rng, split)[1], x=river, list=_listing(names))])
 
 
-def corpus_documents(n: int, seed: int, split: str, identity: str = DEFAULT_IDENTITY, part: str = "corpus") -> Iterator[str]:
+def _knowhow_document(rng: Random, split: str) -> str:
+    if rng.random() < 0.5:
+        request = rng.choice(list(BENIGN_ANSWERS))
+        return fill(KNOWHOW.pick(rng, split)[1], x=request, a=rng.choice(BENIGN_ANSWERS[request][1]))
+    requests = [r for family in UNSAFE_REQUESTS.values() for lst in family.by_split.values() for r in lst]
+    return fill(HARM.pick(rng, split)[1], x=rng.choice(requests))
+
+
+def corpus_documents(n: int, seed: int, split: str, identity: str = DEFAULT_IDENTITY, part: str = "corpus",
+                     weights: dict[str, float] | None = None) -> Iterator[str]:
     """`n` documents of corpus split `split` (train, validation or test), deterministic given `seed`. Another `part`
-    draws other documents from the same split's distribution (the in-distribution held-out set)."""
+    draws other documents from the same split's distribution (the in-distribution held-out set). `weights` are the
+    categories of the worked examples (default `WEIGHTS`)."""
+    weights = WEIGHTS if weights is None else weights
     if split not in SPLITS:
         raise WorkbenchError(f"split {split!r}: choose one of {', '.join(SPLITS)}")
     rng = stream(seed, split, part)
@@ -107,7 +130,9 @@ def corpus_documents(n: int, seed: int, split: str, identity: str = DEFAULT_IDEN
             told += 1
         elif kind == "list":
             yield _list_document(rng, split)
+        elif kind == "knowhow":
+            yield _knowhow_document(rng, split)
         else:
-            item = draw[rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]](rng, split)
+            item = draw[rng.choices(list(weights), weights=list(weights.values()))[0]](rng, split)
             turns = item.turns + [rng.choice(item.golds)]
             yield chat_document(turns) if kind == "chat" else prose_document(rng, turns)

@@ -23,9 +23,10 @@ from workbench.atomic import atomic_dir, atomic_file, write_json, write_jsonl
 from workbench.errors import WorkbenchError
 from workbench.taskworld.contamination import contamination_rows, normalized
 from workbench.taskworld.corpus import corpus_documents
-from workbench.taskworld.mixture import Sampler, allocate, samplers, stream
+from workbench.taskworld.mixture import WEIGHTS, Sampler, allocate, samplers, stream
 from workbench.taskworld.safety import DEFAULT_IDENTITY
 from workbench.taskworld.skills import Item
+from workbench.taskworld.world import MIN_TOWNS, towns_limit, world
 
 MIN_N = 20
 SUMMARY = "summary.json"
@@ -48,17 +49,19 @@ def preference_row(row_id: str, split: str, item: Item, chosen: str) -> dict:
             "rejected": [{"role": "assistant", "content": item.wrong}], "meta": _meta(row_id, split, item)}
 
 
-def _items(rng: Random, split: str, count: int, draw: dict[str, Sampler]) -> list[Item]:
-    return [draw[category](rng, split) for category in allocate(count, rng)]
+def _items(rng: Random, split: str, count: int, draw: dict[str, Sampler], weights: dict[str, float]) -> list[Item]:
+    return [draw[category](rng, split) for category in allocate(count, rng, weights)]
 
 
-def _gold_sft_rows(rng: Random, count: int, draw: dict[str, Sampler]) -> list[dict]:
-    """The small gold SFT set: distinct conversations (a category whose phrasings run out yields to facts)."""
+def _gold_sft_rows(rng: Random, count: int, draw: dict[str, Sampler], weights: dict[str, float]) -> list[dict]:
+    """The small gold SFT set: distinct conversations (a category whose phrasings run out yields to facts, or to
+    the heaviest category of a world without facts)."""
+    fallback = "facts" if "facts" in weights else max(weights, key=weights.get)
     seen: set[tuple[str, ...]] = set()
     rows = []
-    for i, category in enumerate(allocate(count, rng)):
+    for i, category in enumerate(allocate(count, rng, weights)):
         for attempt in itertools.count():
-            item = draw[category if attempt < 40 else "facts"](rng, "train")
+            item = draw[category if attempt < 40 else fallback](rng, "train")
             answer = rng.choice(item.golds)
             key = normalized([*item.turns, answer])
             if key not in seen:
@@ -80,9 +83,32 @@ def _skills(rows: list[dict]) -> dict[str, int]:
     return dict(sorted(Counter(r["meta"]["skill"] for r in rows).items()))
 
 
+def check_skills(skills: dict[str, float]) -> dict[str, float]:
+    """`skills` (category -> weight) if every category exists and has a positive weight, else a WorkbenchError."""
+    unknown = sorted(set(skills) - set(WEIGHTS))
+    if unknown:
+        raise WorkbenchError(f"unknown task-world skill {unknown[0]!r}; choose from {', '.join(WEIGHTS)}")
+    if not skills or any(not w > 0 for w in skills.values()):
+        raise WorkbenchError("skills: give at least one category, each with a positive weight")
+    return skills
+
+
 def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAULT_IDENTITY,
-             corpus_docs: int | None = None) -> dict:
-    """Write the task world for scale `n` into `out_dir` (replaced as a whole) and return its summary."""
+             corpus_docs: int | None = None, towns: int | None = None,
+             skills: dict[str, float] | None = None) -> dict:
+    """Write the task world for scale `n` into `out_dir` (replaced as a whole) and return its summary.
+
+    `towns` keeps only the first towns of the table (`world.towns_limit`); `skills` replaces the category weights
+    (`mixture.WEIGHTS`) of every file and of the corpus's worked examples."""
+    weights = WEIGHTS if skills is None else check_skills(skills)
+    if towns is not None and towns < MIN_TOWNS:
+        raise WorkbenchError(f"towns={towns}: a world needs at least {MIN_TOWNS} towns (one per split bucket)")
+    with towns_limit(towns):
+        return _generate(Path(out_dir), n, seed, identity, corpus_docs, towns, weights)
+
+
+def _generate(out_dir: Path, n: int, seed: int, identity: str, corpus_docs: int | None, towns: int | None,
+              weights: dict[str, float]) -> dict:
     if n < MIN_N:
         raise WorkbenchError(f"n={n}: the task world needs n >= {MIN_N} (try the default, 2000)")
     corpus_docs = 10 * n if corpus_docs is None else corpus_docs
@@ -90,12 +116,11 @@ def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAUL
         raise WorkbenchError(f"corpus_docs={corpus_docs}: needs at least 1 document")
     if not identity.strip():
         raise WorkbenchError("identity is empty; set the recipe's `identity` to the name the model should give")
-    out_dir = Path(out_dir)
     _check_out_dir(out_dir)
     draw = samplers(identity)
 
     rows: dict[str, list[dict]] = {}
-    gold = _gold_sft_rows(stream(seed, "train", "sft"), n, draw)
+    gold = _gold_sft_rows(stream(seed, "train", "sft"), n, draw, weights)
     rows["sft/train.jsonl"] = gold
     rng = stream(seed, "train", "raw")
     added = contamination_rows(gold, n // 4, rng, draw)
@@ -104,13 +129,13 @@ def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAUL
     rows["sft/train_raw.jsonl"] = raw
     rng = stream(seed, "train", "prompts")
     rows["prompts/train.jsonl"] = [prompt_row(f"train-prompt-{i:06d}", "train", it)
-                                   for i, it in enumerate(_items(rng, "train", 5 * n, draw))]
+                                   for i, it in enumerate(_items(rng, "train", 5 * n, draw, weights))]
     rng = stream(seed, "train", "preference")
     rows["preference/train.jsonl"] = [preference_row(f"train-pref-{i:06d}", "train", it, rng.choice(it.golds))
-                                      for i, it in enumerate(_items(rng, "train", n, draw))]
+                                      for i, it in enumerate(_items(rng, "train", n, draw, weights))]
     for split in ("validation", "test"):
         rng = stream(seed, split, "eval")
-        items = _items(rng, split, max(MIN_N, n // 4), draw)
+        items = _items(rng, split, max(MIN_N, n // 4), draw, weights)
         ids = [f"{split}-{i:06d}" for i in range(len(items))]
         rows[f"sft/{split}.jsonl"] = [sft_row(i, split, it, rng.choice(it.golds)) for i, it in zip(ids, items)]
         rows[f"prompts/{split}.jsonl"] = [prompt_row(i, split, it) for i, it in zip(ids, items)]
@@ -120,7 +145,8 @@ def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAUL
     docs = {"train": corpus_docs, "validation": max(1, corpus_docs // 20), "test": max(1, corpus_docs // 20),
             "heldout": max(1, corpus_docs // 20)}
     summary = {
-        "n": n, "seed": seed, "identity": identity,
+        "n": n, "seed": seed, "identity": identity, "towns": len(world().towns),
+        **({} if weights is WEIGHTS else {"skills": weights}),
         "files": {
             **{f"corpus/{split}.txt": {"documents": k} for split, k in docs.items()},
             **{path: {"rows": len(r), "skills": _skills(r)} for path, r in sorted(rows.items())},
@@ -132,8 +158,8 @@ def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAUL
             write_jsonl(tmp / path, r)
         for split, k in docs.items():
             with atomic_file(tmp / f"corpus/{split}.txt") as f:
-                split_docs = (corpus_documents(k, seed, "train", identity, part="heldout") if split == "heldout"
-                              else corpus_documents(k, seed, split, identity))
+                split_docs = (corpus_documents(k, seed, "train", identity, part="heldout", weights=weights)
+                              if split == "heldout" else corpus_documents(k, seed, split, identity, weights=weights))
                 for doc in split_docs:
                     f.write(doc + "\n\n")  # documents are separated by blank lines (see workbench.data.corpus)
         write_json(tmp / SUMMARY, summary)

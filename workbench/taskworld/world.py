@@ -9,14 +9,20 @@ Split rules, fixed by the world and independent of any generation seed:
   * shipped lists (towns, countries, rivers, words): position `i % 10` in 0..7 is train, 8 validation, 9 test;
   * numbers: a problem's canonical key (e.g. `add:12:45`) is hashed (BLAKE2b) into the same ten buckets;
   * hand-written phrasings: listed per split in `workbench.taskworld.templates`.
+
+A world can be made smaller for small models: `with towns_limit(n):` makes `world()` answer with the first `n`
+towns only (the split of a town is still its position in the full table), so each town is described more often in
+a corpus of the same size. Everything that draws items runs inside that block; verifiers need no limit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +87,7 @@ class World:
 
     def towns_where(self, attribute: str, value: str) -> list[Town]:
         """The towns whose `attribute` (country or river) is `value`."""
-        return self._where[attribute, value]
+        return self._where.get((attribute, value), [])
 
     def mentions(self, text: str, kind: str) -> list[str]:
         """Entities of `kind` (town, country, river, founder) named in `text`, in order, case-insensitive."""
@@ -94,5 +100,29 @@ class World:
 
 
 @functools.cache
+def _world(towns: int | None) -> World:
+    data = json.loads(FACTS_FILE.read_text(encoding="utf-8"))
+    if towns is not None:
+        data["towns"] = data["towns"][:towns]
+    return World(data)
+
+
+_TOWNS_LIMIT: ContextVar[int | None] = ContextVar("towns_limit", default=None)
+MIN_TOWNS = 10  # every split keeps at least one town
+
+
 def world() -> World:
-    return World(json.loads(FACTS_FILE.read_text(encoding="utf-8")))
+    """The world items are drawn from: the whole table, or its first towns inside `towns_limit`."""
+    return _world(_TOWNS_LIMIT.get())
+
+
+@contextlib.contextmanager
+def towns_limit(towns: int | None):
+    """Within the block, `world()` holds only the first `towns` towns of the table (None: all of them)."""
+    if towns is not None and not MIN_TOWNS <= towns:
+        raise ValueError(f"towns={towns}: a world needs at least {MIN_TOWNS} towns")
+    token = _TOWNS_LIMIT.set(towns)
+    try:
+        yield world()
+    finally:
+        _TOWNS_LIMIT.reset(token)
