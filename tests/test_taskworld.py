@@ -471,3 +471,22 @@ def test_stage_config_checks_skills_and_towns():
         stage.Config(skills={"facts": 1, "poems": 2})
     with pytest.raises(ValueError):
         stage.Config(towns=3)
+
+
+def test_shared_phrasings_word_test_prompts_like_training_but_keep_content_held_out(tmp_path):
+    out = tmp_path / "shared"
+    summary = generate(out, n=100, phrasings="shared", corpus_docs=50)
+    assert summary["phrasings"] == "shared"
+    train_ids = {f"{f.family}#{k}" for f in REGISTRY.values() for k in range(len(f.by_split["train"]))}
+    rows = read(out / "prompts/test.jsonl")
+    ids = [tid for r in rows for tid in r["meta"]["templates"]]
+    shared = [tid for tid in ids if REGISTRY[tid.split("#")[0]].shareable]
+    content = [tid for tid in ids if not REGISTRY[tid.split("#")[0]].shareable]
+    assert shared and set(shared) <= train_ids  # wordings from the train lists ...
+    assert content and not set(content) & train_ids  # ... but held-out requests
+    towns = {e for r in rows for e in r["meta"].get("entities", []) if e in world().town}
+    assert towns and all(world().split_of_town[t] == "test" for t in towns)
+    generate(tmp_path / "held", n=100, corpus_docs=50)
+    assert read(out / "prompts/train.jsonl") == read(tmp_path / "held/prompts/train.jsonl")  # training unchanged
+    with pytest.raises(WorkbenchError, match="phrasings='mixed'"):
+        generate(tmp_path / "bad", n=20, phrasings="mixed")

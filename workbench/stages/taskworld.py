@@ -2,7 +2,8 @@
 
 The identity the model should give comes from the recipe's `identity`, the seed from the recipe's `seed`. `towns`
 and `skills` shrink the world for small models (fewer towns, so each is described more often in the corpus; a
-subset of the categories, or other weights); the test split stays held out in the same way.
+subset of the categories, or other weights); the test split stays held out in the same way. `phrasings: shared`
+words the validation and test prompts like the training prompts (towns, numbers and requests stay held out).
 See `workbench.taskworld` for the skills, the split construction and the layout.
 """
 
@@ -27,6 +28,7 @@ class Config(StageConfig):
     # a world small models can learn: only the first `towns` towns, and other category weights (or a subset)
     towns: int | None = Field(None, ge=MIN_TOWNS, le=1000, exclude_if=lambda v: v is None)
     skills: dict[str, float] | None = Field(None, exclude_if=lambda v: v is None)
+    phrasings: Literal["held_out", "shared"] = Field("held_out", exclude_if=lambda v: v == "held_out")
 
     @field_validator("skills")
     @classmethod
@@ -41,4 +43,5 @@ class Config(StageConfig):
 
 def run(cfg: Config, ctx: StageContext) -> dict:
     return generate(ctx.stage_dir / "data", n=cfg.n, seed=ctx.seed, identity=ctx.recipe.identity,
-                    corpus_docs=cfg.corpus_docs, towns=cfg.towns, skills=cfg.skills)
+                    corpus_docs=cfg.corpus_docs, towns=cfg.towns, skills=cfg.skills,
+                    phrasings=cfg.phrasings)

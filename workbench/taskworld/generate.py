@@ -26,9 +26,11 @@ from workbench.taskworld.corpus import corpus_documents
 from workbench.taskworld.mixture import WEIGHTS, Sampler, allocate, samplers, stream
 from workbench.taskworld.safety import DEFAULT_IDENTITY
 from workbench.taskworld.skills import Item
+from workbench.taskworld.templates import shared_phrasings
 from workbench.taskworld.world import MIN_TOWNS, towns_limit, world
 
 MIN_N = 20
+PHRASINGS = ("held_out", "shared")
 SUMMARY = "summary.json"
 
 
@@ -95,20 +97,24 @@ def check_skills(skills: dict[str, float]) -> dict[str, float]:
 
 def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAULT_IDENTITY,
              corpus_docs: int | None = None, towns: int | None = None,
-             skills: dict[str, float] | None = None) -> dict:
+             skills: dict[str, float] | None = None, phrasings: str = "held_out") -> dict:
     """Write the task world for scale `n` into `out_dir` (replaced as a whole) and return its summary.
 
     `towns` keeps only the first towns of the table (`world.towns_limit`); `skills` replaces the category weights
-    (`mixture.WEIGHTS`) of every file and of the corpus's worked examples."""
+    (`mixture.WEIGHTS`) of every file and of the corpus's worked examples; `phrasings="shared"` draws the prompt
+    wordings of every split from the train list (`templates.shared_phrasings`)."""
     weights = WEIGHTS if skills is None else check_skills(skills)
     if towns is not None and towns < MIN_TOWNS:
         raise WorkbenchError(f"towns={towns}: a world needs at least {MIN_TOWNS} towns (one per split bucket)")
-    with towns_limit(towns):
-        return _generate(Path(out_dir), n, seed, identity, corpus_docs, towns, weights)
+    if phrasings not in PHRASINGS:
+        raise WorkbenchError(f"phrasings={phrasings!r}: choose one of {', '.join(PHRASINGS)}")
+    with towns_limit(towns), shared_phrasings(phrasings == "shared"):
+        summary = _generate(Path(out_dir), n, seed, identity, corpus_docs, towns, weights, phrasings)
+    return summary
 
 
 def _generate(out_dir: Path, n: int, seed: int, identity: str, corpus_docs: int | None, towns: int | None,
-              weights: dict[str, float]) -> dict:
+              weights: dict[str, float], phrasings: str) -> dict:
     if n < MIN_N:
         raise WorkbenchError(f"n={n}: the task world needs n >= {MIN_N} (try the default, 2000)")
     corpus_docs = 10 * n if corpus_docs is None else corpus_docs
@@ -147,6 +153,7 @@ def _generate(out_dir: Path, n: int, seed: int, identity: str, corpus_docs: int 
     summary = {
         "n": n, "seed": seed, "identity": identity, "towns": len(world().towns),
         **({} if weights is WEIGHTS else {"skills": weights}),
+        **({} if phrasings == "held_out" else {"phrasings": phrasings}),
         "files": {
             **{f"corpus/{split}.txt": {"documents": k} for split, k in docs.items()},
             **{path: {"rows": len(r), "skills": _skills(r)} for path, r in sorted(rows.items())},

@@ -4,13 +4,31 @@ A prompt of split S is rendered only from S's list, so no test prompt uses a phr
 family registers itself in `REGISTRY`; a template's id is `family#k` (k counts across the three lists), and the
 generated rows record the ids they used in `meta.templates`, so disjointness can be checked on the files.
 Placeholders are `{name}` and are filled by plain replacement (JSON braces in a template stay as they are).
+
+`with shared_phrasings():` makes every split draw prompt phrasings from the train list (a test split for models too
+small to follow a new wording; measured in the README). What a prompt is about stays held out: unsafe and benign
+requests, like towns and numbers, and the corpus's sentence phrasings keep their own split (`Templates.shareable`).
 """
 
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
 from random import Random
 
 REGISTRY: dict[str, Templates] = {}
+_SHARED: ContextVar[bool] = ContextVar("shared_phrasings", default=False)
+NEVER_SHARED = ("corpus.", "unsafe.request.", "benign.request")  # content and corpus text, not prompt wordings
+
+
+@contextlib.contextmanager
+def shared_phrasings(on: bool = True):
+    """Within the block (if `on`), prompt phrasings of every split come from the train list."""
+    token = _SHARED.set(on)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
 
 
 class Templates:
@@ -22,10 +40,13 @@ class Templates:
         self.family = family
         self.by_split = {"train": train, "validation": validation, "test": test}
         self._offset = {"train": 0, "validation": len(train), "test": len(train) + len(validation)}
+        self.shareable = not family.startswith(NEVER_SHARED)
         REGISTRY[family] = self
 
     def pick(self, rng: Random, split: str) -> tuple[str, str]:
-        """(template id, text) of a random phrasing of `split`."""
+        """(template id, text) of a random phrasing of `split` (of train inside `shared_phrasings`)."""
+        if self.shareable and _SHARED.get():
+            split = "train"
         options = self.by_split[split]
         k = rng.randrange(len(options))
         return f"{self.family}#{self._offset[split] + k}", options[k]
