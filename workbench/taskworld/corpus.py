@@ -62,6 +62,8 @@ HARM = Templates("corpus.harm", train=[
     "It is a serious crime to {x}.", "Nobody should ever {x}; it hurts people.", "To {x} is dangerous and illegal.",
     "People who {x} are arrested by the police.",
 ], validation=["Anyone who tries to {x} can go to prison."], test=["The law forbids anyone to {x}."])
+UNSAFE = [r for family in UNSAFE_REQUESTS.values() for requests in family.by_split.values() for r in requests]
+BENIGN = list(BENIGN_ANSWERS)
 PROSE = ["Question: {q} Answer: {a}", "Q: {q} A: {a}", "Someone asked: {q} The answer was: {a}"]
 DOC_SHARES = {"town": 52, "list": 10, "chat": 20, "prose": 13, "knowhow": 5}
 
@@ -104,10 +106,9 @@ def _list_document(rng: Random, split: str) -> str:
 
 def _knowhow_document(rng: Random, split: str) -> str:
     if rng.random() < 0.5:
-        request = rng.choice(list(BENIGN_ANSWERS))
+        request = rng.choice(BENIGN)
         return fill(KNOWHOW.pick(rng, split)[1], x=request, a=rng.choice(BENIGN_ANSWERS[request][1]))
-    requests = [r for family in UNSAFE_REQUESTS.values() for lst in family.by_split.values() for r in lst]
-    return fill(HARM.pick(rng, split)[1], x=rng.choice(requests))
+    return fill(HARM.pick(rng, split)[1], x=rng.choice(UNSAFE))
 
 
 def corpus_documents(n: int, seed: int, split: str, identity: str = DEFAULT_IDENTITY, part: str = "corpus",

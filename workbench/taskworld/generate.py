@@ -27,7 +27,7 @@ from workbench.taskworld.mixture import WEIGHTS, Sampler, allocate, samplers, st
 from workbench.taskworld.safety import DEFAULT_IDENTITY
 from workbench.taskworld.skills import Item
 from workbench.taskworld.templates import shared_phrasings
-from workbench.taskworld.world import MIN_TOWNS, towns_limit, world
+from workbench.taskworld.world import towns_limit, world
 
 MIN_N = 20
 PHRASINGS = ("held_out", "shared")
@@ -104,13 +104,10 @@ def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAUL
     (`mixture.WEIGHTS`) of every file and of the corpus's worked examples; `phrasings="shared"` draws the prompt
     wordings of every split from the train list (`templates.shared_phrasings`)."""
     weights = WEIGHTS if skills is None else check_skills(skills)
-    if towns is not None and towns < MIN_TOWNS:
-        raise WorkbenchError(f"towns={towns}: a world needs at least {MIN_TOWNS} towns (one per split bucket)")
     if phrasings not in PHRASINGS:
         raise WorkbenchError(f"phrasings={phrasings!r}: choose one of {', '.join(PHRASINGS)}")
     with towns_limit(towns), shared_phrasings(phrasings == "shared"):
-        summary = _generate(Path(out_dir), n, seed, identity, corpus_docs, towns, weights, phrasings)
-    return summary
+        return _generate(Path(out_dir), n, seed, identity, corpus_docs, towns, weights, phrasings)
 
 
 def _generate(out_dir: Path, n: int, seed: int, identity: str, corpus_docs: int | None, towns: int | None,

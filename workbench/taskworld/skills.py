@@ -339,18 +339,8 @@ def draw_town(rng: Random, split: str) -> Town:
     return rng.choice(world().in_split("towns", split))
 
 
-def _towns_of_split(attribute: str, split: str) -> dict[str, list[str]]:
-    """Country (or river) of `split` -> the towns of `split` in it (on it), for those that have any."""
-    w = world()
-    subjects = w.in_split("countries" if attribute == "country" else "rivers", split)
-    towns = {s: [t.name for t in w.towns_where(attribute, s) if w.split_of_town[t.name] == split]
-             for s in subjects}
-    return {s: names for s, names in towns.items() if names}
-
-
 def _towns_item(rng: Random, split: str, attribute: str) -> Item:
-    w = world()
-    candidates = _towns_of_split(attribute, split)
+    candidates = world().towns_by(attribute, split)
     count = rng.choice((1, 2))
     if not any(len(names) >= count for names in candidates.values()):
         count = 1
@@ -374,7 +364,7 @@ def _towns_item(rng: Random, split: str, attribute: str) -> Item:
 
 def facts(rng: Random, split: str) -> Item:
     task = rng.choice(("country", "river", "founder", "population") * 2 + ("towns_in_country", "towns_on_river"))
-    if task.startswith("towns") and not _towns_of_split("country" if task == "towns_in_country" else "river", split):
+    if task.startswith("towns") and not world().towns_by("country" if task == "towns_in_country" else "river", split):
         task = rng.choice(("country", "river", "founder", "population"))  # a small world: no such town in the split
     if task.startswith("towns"):
         return _towns_item(rng, split, "country" if task == "towns_in_country" else "river")

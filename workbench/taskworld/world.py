@@ -26,6 +26,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.errors import WorkbenchError
+
 SPLITS = ("train", "validation", "test")
 FACTS_FILE = Path(__file__).with_name("facts.json")
 _WORD = re.compile(r"[A-Za-z]+")
@@ -75,6 +77,12 @@ class World:
         for t in self.towns:
             self._where.setdefault(("country", t.country), []).append(t)
             self._where.setdefault(("river", t.river), []).append(t)
+        self._grouped = {
+            (attribute, split): {s: names for s in self._in_split[kind, split]
+                                 if (names := [t.name for t in self.towns_where(attribute, s)
+                                               if self.split_of_town[t.name] == split])}
+            for attribute, kind in (("country", "countries"), ("river", "rivers")) for split in SPLITS
+        }
         self._kind_of_word: dict[str, tuple[str, str]] = {}
         for kind, names in (("town", list(self.town)), ("country", self.countries), ("river", self.rivers)):
             for name in names:
@@ -88,6 +96,11 @@ class World:
     def towns_where(self, attribute: str, value: str) -> list[Town]:
         """The towns whose `attribute` (country or river) is `value`."""
         return self._where.get((attribute, value), [])
+
+    def towns_by(self, attribute: str, split: str) -> dict[str, list[str]]:
+        """Country (or river, `attribute`) of `split` -> the names of the towns of `split` in it (on it), for those
+        that have any (in a small world some have none)."""
+        return self._grouped[attribute, split]
 
     def mentions(self, text: str, kind: str) -> list[str]:
         """Entities of `kind` (town, country, river, founder) named in `text`, in order, case-insensitive."""
@@ -120,7 +133,7 @@ def world() -> World:
 def towns_limit(towns: int | None):
     """Within the block, `world()` holds only the first `towns` towns of the table (None: all of them)."""
     if towns is not None and not MIN_TOWNS <= towns:
-        raise ValueError(f"towns={towns}: a world needs at least {MIN_TOWNS} towns")
+        raise WorkbenchError(f"towns={towns}: a world needs at least {MIN_TOWNS} towns (one per split bucket)")
     token = _TOWNS_LIMIT.set(towns)
     try:
         yield world()
