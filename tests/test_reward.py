@@ -11,7 +11,8 @@ import torch
 from workbench.data import read_records
 from workbench.errors import WorkbenchError
 from workbench.pipeline import run_recipe
-from workbench.preference import accuracy_by_skill, pair_conversations, pairwise_accuracy, score_texts
+from workbench.preference import (accuracy_by_skill, explicit_pairs, off_topic_pairs, pair_conversations,
+                                  pairwise_accuracy, score_texts)
 from workbench.recipe import load_recipe
 from workbench.store import open_store
 from workbench.store.preference_io import import_file
@@ -29,7 +30,7 @@ stages:
   - {{kind: tokenizer, name: tok, corpus: world, vocab_size: 512}}
   - {{kind: reward, name: rm, model: tiny, data: world, max_length: 256, train: {TRAIN}}}
   - {{kind: reward, name: rm_store, model: tiny, store: ratings.db, eval_data: world, max_length: 256, train: {TRAIN}}}
-  - {{kind: reward, name: rm_text, model: tiny, data: text_pairs.jsonl, eval_data: text_pairs.jsonl,
+  - {{kind: reward, name: rm_text, model: tiny, data: text_pairs.jsonl, eval_data: text_pairs.jsonl, off_topic_pairs: 0.5,
      train: {{max_steps: 2, batch_size: 4, precision: fp32}}}}
 """
 TEXT_PAIRS = [{"chosen": f"Q: {i} + {i}? A: {2 * i}", "rejected": f"Q: {i} + {i}? A: {2 * i + 1}"} for i in range(6)]
@@ -87,6 +88,21 @@ def test_pairwise_accuracy_on_known_scores():
         pairwise_accuracy([1.0], [])
 
 
+def test_off_topic_pairs_answer_another_prompt():
+    from datasets import Dataset
+
+    pairs = Dataset.from_list([{"chosen": f"Q: {i}? A: {i}", "rejected": f"Q: {i}? A: no", "id": i} for i in range(8)])
+    rows = explicit_pairs(pairs)  # the implicit prompt split off, other columns kept
+    assert rows[3] == {"prompt": "Q: 3? A:", "chosen": " 3", "rejected": " no", "id": 3}
+    extra = off_topic_pairs(rows, 0.5, seed=1)
+    assert len(extra) == 4 and extra == off_topic_pairs(rows, 0.5, seed=1)
+    for row in extra:
+        source = rows[row["id"]]
+        assert {**row, "rejected": source["rejected"]} == source
+        assert row["rejected"] in {r["chosen"] for r in rows if r["prompt"] != source["prompt"]}
+    assert off_topic_pairs([rows[0], rows[0]], 1.0, seed=1) == []  # one prompt: nothing to borrow from
+
+
 def test_reward_model_on_task_world_pairs(run):
     from transformers import AutoModelForSequenceClassification
 
@@ -96,6 +112,7 @@ def test_reward_model_on_task_world_pairs(run):
     assert metrics["train_pairs"] == len(read_records(run_dir / "world/data/preference/train.jsonl"))
     assert metrics["eval_pairs"] == len(validation)
     assert set(metrics["pairwise_accuracy_by_skill"]) == {row["meta"]["skill"] for row in validation}
+    assert 0 <= metrics["off_topic_accuracy"] <= 1 and metrics["train_pairs_off_topic"] == 0
     assert list((run_dir / "rm/runs").glob("events.out.tfevents.*"))
     history = json.loads((run_dir / "rm/history.json").read_text())
     assert [entry["step"] for entry in history if "eval_accuracy" in entry] == [2, 4]  # TRL's eval at each save
@@ -164,7 +181,8 @@ def test_standard_pairs_with_an_implicit_prompt(run):
 
     run_dir, stages, _ = run
     metrics = stages["rm_text"]["metrics"]
-    assert metrics["train_pairs"] == metrics["eval_pairs"] == len(TEXT_PAIRS)
+    assert metrics["eval_pairs"] == len(TEXT_PAIRS)
+    assert metrics["train_pairs"] == len(TEXT_PAIRS) + metrics["train_pairs_off_topic"] == len(TEXT_PAIRS) + 3
     assert "pairwise_accuracy_by_skill" not in metrics  # no task-world skills in these rows
     model = AutoModelForSequenceClassification.from_pretrained(run_dir / "rm_text/model")
     tokenizer = load_tokenizer(run_dir / "rm_text/model")

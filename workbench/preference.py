@@ -14,6 +14,7 @@ pair longer than a stage's `max_length` is scored in full, where TRL's own evalu
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
@@ -114,6 +115,39 @@ def pair_conversations(row: dict) -> tuple[Conversation, Conversation]:
     if "prompt" not in row:  # implicit prompt: chosen and rejected already start with it
         return row["chosen"], row["rejected"]
     return row["prompt"] + row["chosen"], row["prompt"] + row["rejected"]
+
+
+def explicit_pairs(pairs) -> list[dict]:
+    """The rows of preference dataset `pairs` with an explicit prompt (an implicit one split off), other columns kept."""
+    return [dict(row, **dict(zip(("prompt", "chosen", "rejected"), prompt_and_answers(row)))) for row in pairs.to_list()]
+
+
+def explicit_dataset(pairs, rows: list[dict]):
+    """`rows` (as `explicit_pairs` gives them) as a dataset with the column types of `pairs`, plus a prompt column
+    typed like the answers where `pairs` had an implicit prompt."""
+    from datasets import Dataset, Features
+
+    features = Features({"prompt": pairs.features["chosen"], **pairs.features})
+    return Dataset.from_list(rows, features=features)
+
+
+def off_topic_pairs(rows: list[dict], fraction: float, seed: int) -> list[dict]:
+    """`round(fraction * len(rows))` new pairs (`rows` as `explicit_pairs` gives them): seeded draws of a pair whose
+    rejected answer is replaced by the chosen answer of a pair with another prompt, a fluent, correct answer to the
+    wrong question. Trained on, they teach a reward model that an answer must fit its prompt: without them, a reward
+    model trained on task-world pairs scored well-formed but unrelated answers highly, and RLHF against it learned to
+    answer every prompt with pieces of the benign requests' answers. Other columns come from the drawn pair. None
+    when all pairs share one prompt."""
+    if len({repr(row["prompt"]) for row in rows}) < 2:
+        return []
+    rng = random.Random(seed)
+    extra = []
+    for i in rng.sample(range(len(rows)), round(fraction * len(rows))):
+        j = rng.randrange(len(rows))
+        while rows[j]["prompt"] == rows[i]["prompt"]:
+            j = rng.randrange(len(rows))
+        extra.append(dict(rows[i], rejected=rows[j]["chosen"]))
+    return extra
 
 
 # --- scoring -----------------------------------------------------------------------------------------------------

@@ -9,7 +9,11 @@ exactly one of
     `workbench.store.preference_io.export_file` and trained on as it is, with no conversion step.
 Held-out pairs (`eval_data`, or a task world's validation split) give the metrics: pairwise accuracy (the fraction of
 pairs where r(chosen) > r(rejected)) and the mean margin, overall and per task-world skill, computed per pair with
-`workbench.preference.score_texts`. Pairs longer than `max_length` tokens are left out, as TRL does, and counted.
+`workbench.preference.score_texts`, and `off_topic_accuracy`: how often the model prefers each held-out pair's
+chosen answer to another prompt's chosen answer. `off_topic_pairs` > 0 adds that fraction of such pairs to training
+(`workbench.preference.off_topic_pairs`): without them a reward model learns what good answers look like, not that
+they must answer the question, and RLHF exploits it. Pairs longer than `max_length` tokens are left out, as TRL
+does, and counted.
 Output: `stage_dir/model`, the reward model with its tokenizer (pad token set).
 """
 
@@ -20,8 +24,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from workbench.errors import WorkbenchError
-from workbench.preference import (export_store, held_out_metrics, held_out_path, load_pairs, pair_conversations,
-                                  preference_path, rounded, score_texts)
+from workbench.preference import (explicit_dataset, explicit_pairs, export_store, held_out_metrics, held_out_path, load_pairs,
+                                  off_topic_pairs, pair_conversations, pairwise_accuracy, preference_path, rounded,
+                                  score_texts)
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments
 
@@ -40,6 +45,7 @@ class Config(StageConfig):
     store: str | None = None  # or the rating store: a database URL or a SQLite path
     eval_data: DataRef | None = None  # held-out pairs; default: a task world's validation split
     max_length: int = Field(512, ge=8)  # longer pairs are left out of training
+    off_topic_pairs: float = Field(0.0, ge=0, le=1)  # add this fraction of pairs rejecting another prompt's answer
     train: RewardTrainSettings = RewardTrainSettings()
 
     @model_validator(mode="after")
@@ -66,13 +72,19 @@ def load_reward_model(cfg: Config, ctx: StageContext):
                       model_class=AutoModelForSequenceClassification, num_labels=1)
 
 
-def reward_metrics(model, tokenizer, pairs) -> dict:
-    """Pairwise accuracy and mean margin of the reward model on `pairs`, overall and per task-world skill."""
-    rows = pairs.to_list()
-    chosen, rejected = zip(*(pair_conversations(row) for row in rows))
+def reward_metrics(model, tokenizer, pairs, seed: int) -> dict:
+    """Pairwise accuracy and mean margin of the reward model on `pairs`, overall and per task-world skill, and its
+    accuracy on off-topic pairs built from them (each chosen answer against another prompt's)."""
+    rows = explicit_pairs(pairs)
+    off_topic = off_topic_pairs(rows, 1.0, seed)
+    chosen, rejected = zip(*(pair_conversations(row) for row in rows + off_topic))
     scores = score_texts(model, tokenizer, list(chosen) + list(rejected))
-    return held_out_metrics([row.get("meta") for row in rows], scores[: len(rows)], scores[len(rows):],
-                            accuracy="pairwise_accuracy", margin="mean_margin")
+    n, total = len(rows), len(rows) + len(off_topic)
+    metrics = held_out_metrics([row.get("meta") for row in rows], scores[:n], scores[total:total + n],
+                               accuracy="pairwise_accuracy", margin="mean_margin")
+    if off_topic:
+        metrics["off_topic_accuracy"] = pairwise_accuracy(scores[n:total], scores[total + n:])["accuracy"]
+    return metrics
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
@@ -82,6 +94,14 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     train_path = (export_store(cfg.store, ctx, ctx.stage_dir / "preference.jsonl") if cfg.store
                   else preference_path(ctx, cfg.data, "train"))
     train = load_pairs(train_path, tokenizer)
+    added = []
+    if cfg.off_topic_pairs:
+        rows = explicit_pairs(train)
+        added = off_topic_pairs(rows, cfg.off_topic_pairs, ctx.seed)
+        if not added and round(cfg.off_topic_pairs * len(rows)):
+            raise WorkbenchError(f"{train_path}: off_topic_pairs needs pairs with at least two different prompts; "
+                                 "set off_topic_pairs: 0")
+        train = explicit_dataset(train, rows + added)
     eval_path = held_out_path(ctx, cfg.data, cfg.eval_data)
     held_out = load_pairs(eval_path, tokenizer) if eval_path is not None else None
     s = cfg.train
@@ -98,11 +118,12 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     metrics = {
         "train_loss": result.training_loss,
         "train_pairs": kept,
+        "train_pairs_off_topic": len(added),
         "train_pairs_too_long": len(train) - kept,
         "train_seconds": wall,
         "steps_per_second": result.metrics.get("train_steps_per_second"),
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     if held_out is not None:
-        metrics.update(reward_metrics(model, tokenizer, held_out))
+        metrics.update(reward_metrics(model, tokenizer, held_out, ctx.seed))
     return rounded(metrics)
