@@ -30,8 +30,8 @@ stages:
   - {{kind: tokenizer, name: tok, corpus: world, vocab_size: 512}}
   - {{kind: reward, name: rm, model: tiny, data: world, max_length: 256, train: {TRAIN}}}
   - {{kind: reward, name: rm_store, model: tiny, store: ratings.db, eval_data: world, max_length: 256, train: {TRAIN}}}
-  - {{kind: reward, name: rm_text, model: tiny, data: text_pairs.jsonl, eval_data: text_pairs.jsonl, off_topic_pairs: 0.5,
-     train: {{max_steps: 2, batch_size: 4, precision: fp32}}}}
+  - {{kind: reward, name: rm_text, model: tiny, data: text_pairs.jsonl, eval_data: text_pairs.jsonl,
+     off_topic_pairs: 0.5, train: {{max_steps: 2, batch_size: 4, precision: fp32}}}}
 """
 TEXT_PAIRS = [{"chosen": f"Q: {i} + {i}? A: {2 * i}", "rejected": f"Q: {i} + {i}? A: {2 * i + 1}"} for i in range(6)]
 

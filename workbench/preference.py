@@ -118,8 +118,10 @@ def pair_conversations(row: dict) -> tuple[Conversation, Conversation]:
 
 
 def explicit_pairs(pairs) -> list[dict]:
-    """The rows of preference dataset `pairs` with an explicit prompt (an implicit one split off), other columns kept."""
-    return [dict(row, **dict(zip(("prompt", "chosen", "rejected"), prompt_and_answers(row)))) for row in pairs.to_list()]
+    """The rows of preference dataset `pairs` with an explicit prompt (an implicit one split off), other columns
+    kept."""
+    return [dict(row, **dict(zip(("prompt", "chosen", "rejected"), prompt_and_answers(row))))
+            for row in pairs.to_list()]
 
 
 def explicit_dataset(pairs, rows: list[dict]):

@@ -24,9 +24,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from workbench.errors import WorkbenchError
-from workbench.preference import (explicit_dataset, explicit_pairs, export_store, held_out_metrics, held_out_path, load_pairs,
-                                  off_topic_pairs, pair_conversations, pairwise_accuracy, preference_path, rounded,
-                                  score_texts)
+from workbench.preference import (explicit_dataset, explicit_pairs, export_store, held_out_metrics, held_out_path,
+                                  load_pairs, off_topic_pairs, pair_conversations, pairwise_accuracy, preference_path,
+                                  rounded, score_texts)
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments
 
@@ -75,15 +75,17 @@ def load_reward_model(cfg: Config, ctx: StageContext):
 def reward_metrics(model, tokenizer, pairs, seed: int) -> dict:
     """Pairwise accuracy and mean margin of the reward model on `pairs`, overall and per task-world skill, and its
     accuracy on off-topic pairs built from them (each chosen answer against another prompt's)."""
+
+    def scored(rows):  # (chosen scores, rejected scores)
+        chosen, rejected = zip(*(pair_conversations(row) for row in rows))
+        scores = score_texts(model, tokenizer, list(chosen) + list(rejected))
+        return scores[: len(rows)], scores[len(rows):]
+
     rows = explicit_pairs(pairs)
-    off_topic = off_topic_pairs(rows, 1.0, seed)
-    chosen, rejected = zip(*(pair_conversations(row) for row in rows + off_topic))
-    scores = score_texts(model, tokenizer, list(chosen) + list(rejected))
-    n, total = len(rows), len(rows) + len(off_topic)
-    metrics = held_out_metrics([row.get("meta") for row in rows], scores[:n], scores[total:total + n],
-                               accuracy="pairwise_accuracy", margin="mean_margin")
-    if off_topic:
-        metrics["off_topic_accuracy"] = pairwise_accuracy(scores[n:total], scores[total + n:])["accuracy"]
+    metrics = held_out_metrics([row.get("meta") for row in rows], *scored(rows), accuracy="pairwise_accuracy",
+                               margin="mean_margin")
+    if off_topic := off_topic_pairs(rows, 1.0, seed):
+        metrics["off_topic_accuracy"] = pairwise_accuracy(*scored(off_topic))["accuracy"]
     return metrics
 
 
