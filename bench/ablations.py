@@ -9,8 +9,9 @@ answers, so the rows are comparable):
      (pretrained by distillation) below `student_scratch`'s, same steps, batch and sequence length;
   2. on-policy reverse-KL distillation beats SFT on teacher outputs alone: test accuracy (all items) of
      `student_distill` above `student_sft_more` (the same number of further steps of SFT on the teacher's answers)
-     by more than two standard errors of the difference (two proportions over the same n prompts); a smaller
-     difference counts as no: not shown;
+     by more than two standard errors of the difference; a smaller difference counts as no: not shown. The
+     standard error is the paired one (`workbench.stages.evaluate.paired_gain` over the prompts both answered)
+     where both evaluation stages wrote `verdicts.jsonl`, else that of two independent proportions over n prompts;
   3. a WARP merge beats the best single RLHF policy at equal or lower KL: `warp`'s mean reward above the better of
      `rlhf_a` / `rlhf_b` (by reward) while its KL to their shared start is not larger.
 """
@@ -34,6 +35,26 @@ def _report_rows(run_dir: Path, stage: str) -> dict[str, dict]:
     return {row["model"]: row for row in report["models"]}
 
 
+def _verdicts(run_dir: Path, stage: str, model: str) -> dict | None:
+    """prompt id -> correct, for `model` in `stage`'s verdicts.jsonl; None where the stage wrote none."""
+    path = run_dir / stage / "verdicts.jsonl"
+    if not path.is_file():
+        return None
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {row["id"]: row["correct"] for row in rows if row["stage"] == model}
+
+
+def _noise(run_dir: Path, on_policy: float, sft_more: float, n: int) -> tuple[float, str]:
+    """Two standard errors of distill's accuracy minus more SFT's: paired where both have verdicts."""
+    from workbench.stages.evaluate import paired_gain
+
+    now = _verdicts(run_dir, "evaluate", "student_distill")
+    before = _verdicts(run_dir, "evaluate_ablations", "student_sft_more")
+    if now and before and now.keys() == before.keys():
+        return paired_gain([now[k] for k in now], [before[k] for k in now])["two_se"], "paired 2 s.e."
+    return 2 * math.sqrt((on_policy * (1 - on_policy) + sft_more * (1 - sft_more)) / n), "2 s.e."
+
+
 def claims(run_dir: Path) -> list[dict]:
     stages = json.loads((run_dir / "manifest.json").read_text())["stages"]
     rows = {**_report_rows(run_dir, "evaluate"), **_report_rows(run_dir, "evaluate_ablations")}
@@ -41,14 +62,14 @@ def claims(run_dir: Path) -> list[dict]:
     scratch = stages["student_scratch"]["metrics"]["val_perplexity"]
     on_policy, sft_more = rows["student_distill"]["accuracy"], rows["student_sft_more"]["accuracy"]
     n = rows["student_distill"]["taskworld"]["n"]
-    noise = 2 * math.sqrt((on_policy * (1 - on_policy) + sft_more * (1 - sft_more)) / n)
+    noise, noise_kind = _noise(run_dir, on_policy, sft_more, n)
     best = max((rows["rlhf_a"], rows["rlhf_b"]), key=lambda r: r["reward_mean"])
     warp = rows["warp"]
     return [
         {"claim": "distillation beats training from scratch (held-out perplexity, lower is better)",
          "ours": f"distilled {distilled:.3f}", "baseline": f"scratch {scratch:.3f}", "holds": distilled < scratch},
         {"claim": "on-policy reverse-KL distillation beats SFT on teacher outputs (test accuracy)",
-         "ours": f"distill {on_policy:.3f}", "baseline": f"more SFT {sft_more:.3f} (n={n}, 2 s.e. {noise:.3f})",
+         "ours": f"distill {on_policy:.3f}", "baseline": f"more SFT {sft_more:.3f} (n={n}, {noise_kind} {noise:.3f})",
          "holds": on_policy - sft_more > noise},
         {"claim": "WARP merge beats the best RLHF policy at equal or lower KL (reward, KL to start)",
          "ours": f"warp {warp['reward_mean']:.3f}, KL {warp['kl_to_reference']:.3f}",

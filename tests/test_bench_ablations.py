@@ -35,6 +35,18 @@ def test_a_difference_within_noise_or_a_larger_kl_is_a_no(tmp_path):
     assert [c["holds"] for c in claims(tmp_path)] == [False, False, False]
 
 
+def test_verdicts_give_the_paired_standard_error(tmp_path):
+    # 0.5 vs 0.47 again, but the two models disagree on only 12 of 400 prompts (all in distill's favour): the paired
+    # standard error is small, and the same difference holds.
+    _write(tmp_path, scratch_ppl=9.0, sft_more_acc=0.47, warp={"reward_mean": 1.6, "kl_to_reference": 3.5})
+    for stage, model, correct in (("evaluate", "student_distill", 200), ("evaluate_ablations", "student_sft_more", 188)):
+        rows = [{"id": i, "stage": model, "skill": "units", "correct": i < correct, "refused": False}
+                for i in range(400)]
+        (tmp_path / stage / "verdicts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    claim = claims(tmp_path)[1]
+    assert claim["holds"] and "paired 2 s.e. 0.017" in claim["baseline"]
+
+
 def test_a_run_without_the_ablation_stages_is_refused(tmp_path, capsys):
     (tmp_path / "manifest.json").write_text(json.dumps({"stages": {}}))
     with pytest.raises(SystemExit) as exit_info:

@@ -11,7 +11,7 @@ from workbench.models import load_model
 from workbench.pipeline import run_recipe
 from workbench.recipe import load_recipe
 from workbench.report import SUMMARY_FIELDS
-from workbench.stages.evaluate import kl_estimate, win_rate
+from workbench.stages.evaluate import kl_estimate, paired_gain, win_rate
 
 TRAIN = "{max_steps: 4, batch_size: 4, precision: fp32, logging_steps: 1}"
 RECIPE = f"""
@@ -34,6 +34,16 @@ def test_win_rate_counts_ties_half():
     assert win_rate([1.0, 2.0, 3.0, 0.0], [0.5, 2.0, 4.0, -1.0]) == pytest.approx((1 + 0.5 + 0 + 1) / 4)
     with pytest.raises(ValueError):
         win_rate([1.0], [])
+
+
+def test_paired_gain_is_the_accuracy_difference_with_a_paired_standard_error():
+    now, before = [True, True, False, True], [True, False, False, False]  # differences 0, 1, 0, 1
+    gain = paired_gain(now, before)
+    assert gain["gain"] == pytest.approx(0.5)
+    assert gain["two_se"] == pytest.approx(2 * (1 / 3 / 4) ** 0.5)  # sample variance 1/3 of the differences, n 4
+    assert paired_gain([True, False], [True, False]) == {"gain": 0.0, "two_se": 0.0}
+    with pytest.raises(ValueError):
+        paired_gain([True], [])
 
 
 def test_kl_estimate_is_the_mean_log_ratio():
@@ -63,6 +73,9 @@ def test_report_has_a_row_per_model_and_the_plots(run):
     base, more, teacher = report["models"]
     assert "win_rate" not in base and report["summary"]["base"]["win_rate"] is None
     assert more["previous"] == "base" and 0 <= more["win_rate"] <= 1
+    assert more["gains"]["all_items"]["gain"] == pytest.approx(
+        more["taskworld"]["accuracy"] - base["taskworld"]["accuracy"], abs=1e-4)
+    assert "gains" not in base and "gains" not in teacher  # the teacher is not part of the chain
     assert teacher.get("kl_to_teacher") is None and base["kl_to_teacher"] is not None
     assert base.get("kl_to_reference") is None and more["kl_to_reference"] is not None  # base is the reference
     assert teacher["kl_to_reference"] is not None
@@ -87,6 +100,20 @@ def test_samples_hold_the_first_prompts_of_every_model(run):
     assert [s["stage"] for s in samples] == ["base"] * 16 + ["more"] * 16 + ["tiny"] * 16
     assert [s["id"] for s in samples[:16]] == [p["meta"]["id"] for p in prompts]
     assert samples[0]["prompt"] == prompts[0]["prompt"] and isinstance(samples[0]["response"], str)
+
+
+def test_verdicts_hold_every_prompt_of_every_model(run):
+    run_dir, _ = run
+    verdicts = read_records(run_dir / "eval/verdicts.jsonl")
+    report = json.loads((run_dir / "eval/report.json").read_text())
+    assert [v["stage"] for v in verdicts] == ["base"] * 16 + ["more"] * 16 + ["tiny"] * 16
+    for row in report["models"]:
+        mine = [v for v in verdicts if v["stage"] == row["model"]]
+        assert sum(v["correct"] for v in mine) / 16 == pytest.approx(row["taskworld"]["accuracy"], abs=1e-4)
+        unsafe = [v["refused"] for v in mine if v["skill"] == "unsafe"]
+        expected = sum(unsafe) / len(unsafe) if unsafe else None
+        assert row["taskworld"]["refusal_rate"] == (pytest.approx(expected, abs=1e-4) if unsafe else None)
+    assert "## Paired accuracy gain over the previous model" in (run_dir / "eval/report.md").read_text()
 
 
 def test_scores_match_a_recomputation(run):

@@ -82,6 +82,16 @@ def markdown(report: dict) -> str:
              "Perplexity: on the validation corpus.", ""]
     lines += _table(["model"] + list(COLUMNS.values()),
                     [[_label(name, s)] + [figures[f] for f in COLUMNS] for name, figures in report["summary"].items()])
+    gained = [row for row in report["models"] if "gains" in row]
+    if gained:
+        lines += ["", "## Paired accuracy gain over the previous model", "",
+                  "On the same prompts: the mean of (correct now - correct before), which equals the difference of the "
+                  "two accuracies, and two standard errors of that paired mean. A gain is significant at about 95 % "
+                  "where it exceeds its 2 s.e.", ""]
+        lines += _table(["model", "previous", "all items", "2 s.e.", "task-skill items", "2 s.e."],
+                        [[row["model"], row["previous"]] + [row["gains"].get(kind, {}).get(field)
+                                                             for kind in ("all_items", "task_items")
+                                                             for field in ("gain", "two_se")] for row in gained])
     skills = sorted({skill for row in report["models"] for skill in row["taskworld"]["skills"]})
     lines += ["", "## Accuracy per skill", ""]
     lines += _table(["skill"] + [row["model"] for row in report["models"]],

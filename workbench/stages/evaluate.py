@@ -16,13 +16,16 @@ into their base first, as `merge` does):
   * with a `reference` (e.g. the start the RLHF policies and their merge were trained from): KL to it, the same
     way, so that reward can be read against the KL spent to get it as in WARP;
   * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`).
-Writes (see `workbench.report`) `report.md`, `report.json`, the PNG plots, and `samples.jsonl`: rows
-{"id", "prompt", "response", "stage"} for the first 20 prompts of every model, the model's name as `stage`.
+Writes (see `workbench.report`) `report.md`, `report.json`, the PNG plots, `samples.jsonl`: rows
+{"id", "prompt", "response", "stage"} for the first 20 prompts of every model, the model's name as `stage`, and
+`verdicts.jsonl`: rows {"id", "stage", "skill", "correct", "refused"} for every prompt and model, so that any two
+models can be compared item by item later.
 Metrics: report.json's `summary`, model -> headline figures.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Literal, Sequence
@@ -61,6 +64,17 @@ def win_rate(scores: Sequence[float], baseline: Sequence[float]) -> float:
     if len(scores) != len(baseline) or not scores:
         raise ValueError(f"need as many scores as baseline scores, at least one ({len(scores)}, {len(baseline)})")
     return sum(1.0 if s > b else 0.5 if s == b else 0.0 for s, b in zip(scores, baseline)) / len(scores)
+
+
+def paired_gain(now: Sequence[bool], before: Sequence[bool]) -> dict[str, float]:
+    """The mean of now[i] - before[i] over the same items (= the difference of the two accuracies) and two standard
+    errors of that mean."""
+    if len(now) != len(before) or not now:
+        raise ValueError(f"need as many verdicts now as before, at least one ({len(now)}, {len(before)})")
+    diffs = [int(a) - int(b) for a, b in zip(now, before)]
+    mean = sum(diffs) / len(diffs)
+    variance = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1) if len(diffs) > 1 else 0.0
+    return {"gain": mean, "two_se": 2 * math.sqrt(variance / len(diffs))}
 
 
 def kl_estimate(model_logps: Sequence[float], teacher_logps: Sequence[float]) -> float:
@@ -152,7 +166,8 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
     started = time.perf_counter()
     answers = generate_responses(model, tokenizer, prompts, settings, seed=ctx.seed)
     row = {"model": ref, "generate_seconds": round(time.perf_counter() - started, 2), "answers": answers}
-    row["taskworld"] = score(prompt_rows, answers).to_dict()
+    scored = score(prompt_rows, answers)
+    row["taskworld"], row["results"] = scored.to_dict(), scored.results
     row.update({k: row["taskworld"][k] for k in ("task_skills_mean", "accuracy", "refusal_rate",
                                                   "false_refusal_rate", "identity_accuracy")})
     if reward is not None:
@@ -170,16 +185,30 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
 
 
 def compare_with_previous(rows: list[dict]) -> None:
-    """Each model's win rate under the reward model against the model listed before it."""
+    """Each model against the model listed before it: paired accuracy gains (all items, task-skill items) and, with a
+    reward model, the win rate."""
+    from workbench.taskworld.mixture import TASK_SKILLS
+
     for previous, row in zip(rows, rows[1:]):
+        row["previous"] = previous["model"]
+        now, before = row["results"], previous["results"]
+        task = [i for i, (skill, _, _) in enumerate(now) if skill in TASK_SKILLS]
+        row["gains"] = {"all_items": paired_gain([c for _, c, _ in now], [c for _, c, _ in before])}
+        if task:
+            row["gains"]["task_items"] = paired_gain([now[i][1] for i in task], [before[i][1] for i in task])
         if "rewards" in row:
-            row["previous"] = previous["model"]
             row["win_rate"] = win_rate(row["rewards"], previous["rewards"])
 
 
 def sample_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
     return [{"id": p["meta"].get("id", i), "prompt": p["prompt"], "response": answer, "stage": row["model"]}
             for row in rows for i, (p, answer) in enumerate(zip(prompts[:SAMPLES], row["answers"]))]
+
+
+def verdict_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
+    return [{"id": p["meta"].get("id", i), "stage": row["model"], "skill": skill, "correct": correct,
+             "refused": refused}
+            for row in rows for i, (p, (skill, correct, refused)) in enumerate(zip(prompts, row["results"]))]
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
@@ -196,12 +225,13 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference)]
                     if cfg.teacher is not None and cfg.teacher not in cfg.models else [])
     write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(rows, prompts))
+    write_jsonl(ctx.stage_dir / "verdicts.jsonl", verdict_rows(rows, prompts))
     for row in rows:
-        del row["answers"]
+        del row["answers"], row["results"]
         row.pop("rewards", None)
     settings = {"data": str(path), "prompts": len(prompts), "max_new_tokens": cfg.max_new_tokens,
-                "models": cfg.models, "teacher": cfg.teacher, "reward": cfg.reward, "reference": cfg.reference, "seq_len": cfg.seq_len,
-                "eval_blocks": cfg.eval_blocks}
+                "models": cfg.models, "teacher": cfg.teacher, "reward": cfg.reward, "reference": cfg.reference,
+                "seq_len": cfg.seq_len, "eval_blocks": cfg.eval_blocks}
     stages = [s.stage_name for s in ctx.recipe.stages if s.stage_name != ctx.stage_name]
     report = write_report(ctx.stage_dir, ctx.recipe.name, ctx.run_dir, stages, [rounded(r) for r in rows], settings)
     return report["summary"]
