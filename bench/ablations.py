@@ -40,8 +40,9 @@ def _verdicts(run_dir: Path, stage: str, model: str) -> dict | None:
     path = run_dir / stage / "verdicts.jsonl"
     if not path.is_file():
         return None
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["id"]: row["correct"] for row in rows if row["stage"] == model}
+    from workbench.data import read_records
+
+    return {row["id"]: row["correct"] for row in read_records(path) if row["stage"] == model}
 
 
 def _noise(run_dir: Path, on_policy: float, sft_more: float, n: int) -> tuple[float, str]:
