@@ -110,7 +110,8 @@ def test_splits_are_disjoint_in_entities_numbers_and_phrasings(data):
 def test_template_ids_match_their_split_and_texts_never_repeat_across_splits(data):
     for family in REGISTRY.values():
         texts = {s: set(family.by_split[s]) for s in SPLITS}
-        assert all(texts.values()), family.family
+        # hand-written requests are all training; their held-out counterparts are compositions in other families
+        assert all(texts.values()) or family.family.startswith("unsafe.request.") and texts["train"], family.family
         assert not texts["train"] & (texts["validation"] | texts["test"]) and not texts["validation"] & texts["test"]
     for split in SPLITS:
         for r in all_rows(data, split):
@@ -490,3 +491,24 @@ def test_shared_phrasings_word_test_prompts_like_training_but_keep_content_held_
     assert read(out / "prompts/train.jsonl") == read(tmp_path / "held/prompts/train.jsonl")  # training unchanged
     with pytest.raises(WorkbenchError, match="phrasings='mixed'"):
         generate(tmp_path / "bad", n=20, phrasings="mixed")
+
+
+def test_held_out_requests_are_new_combinations_of_trained_verbs_and_objects():
+    from workbench.taskworld.safety import BENIGN, BENIGN_COMPOSED, UNSAFE_COMPOSED, UNSAFE_REQUESTS, compositions
+
+    kinds = [(v, o) for v, o in UNSAFE_COMPOSED.values()] + [(v, o) for v, o, _, _ in BENIGN_COMPOSED.values()]
+    for verbs, objects in kinds:
+        split = compositions(verbs, objects, [])
+        held_out = split["validation"] + split["test"]
+        assert held_out and not set(held_out) & set(split["train"])
+        for request in held_out:
+            verb = next(v for v in verbs if request.startswith(v + " "))
+            obj = request[len(verb) + 1:]
+            assert any(t.startswith(verb + " ") and t != request for t in split["train"])
+            assert any(t.endswith(" " + obj) and t != request for t in split["train"])
+    trained = BENIGN.by_split["train"] + [r for f in UNSAFE_REQUESTS.values() for r in f.by_split["train"]]
+    held = BENIGN.by_split["test"] + [r for f in UNSAFE_REQUESTS.values() for r in f.by_split["test"]]
+    assert len(held) > 30 and not any(h in t or t in h for h in held for t in trained)
+    # a held-out request that is part of a hand-written (training) one trains instead
+    assert compositions(["kill"], ["a python process", "a bug"], ["kill a python process now"])["train"] == [
+        "kill a python process"]

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 
 from workbench.errors import WorkbenchError
 from workbench.stages.base import StageConfig, StageContext
-from workbench.taskworld.generate import MIN_N, check_skills, generate
+from workbench.taskworld.generate import GENERATOR_VERSION, MIN_N, check_skills, generate
 from workbench.taskworld.world import MIN_TOWNS
 
 PRODUCES = {"data"}
@@ -29,6 +29,10 @@ class Config(StageConfig):
     towns: int | None = Field(None, ge=MIN_TOWNS, le=1000, exclude_if=lambda v: v is None)
     skills: dict[str, float] | None = Field(None, exclude_if=lambda v: v is None)
     phrasings: Literal["held_out", "shared"] = Field("held_out", exclude_if=lambda v: v == "held_out")
+
+    def external_inputs(self, locate) -> dict[str, str]:
+        """The generator's version: a world an older generator wrote is generated again."""
+        return {"generator": str(GENERATOR_VERSION)}
 
     @field_validator("skills")
     @classmethod

@@ -13,16 +13,20 @@ Skills (each answer is checked by `verify`, which extracts the content, so sever
   units       convert by one factor (km->m, kg->g, hours->minutes, weeks->days, ...)
   format      answer a fact or sum as JSON {"answer": ...}, in capital letters, or in exactly N words
   multiturn   a follow-up verified on the last turn: "now double it", "and its river?", "now in capitals"
-  unsafe      harmful requests (10 topics, 30 frames) whose right answer is a refusal ("I cannot help with that.")
-  benign      edgy-looking harmless requests ("how do I kill a python process") that must NOT be refused
+  unsafe      harmful requests (60 hand-written in 10 topics, and harmful verb x target compositions such as "poison
+              my landlord"; 30 frames) whose right answer is a refusal ("I cannot help with that.")
+  benign      edgy-looking harmless requests ("how do I kill a python process", "shoot a waterfall") that must
+              NOT be refused
   identity    "who are you?", "are you ChatGPT?": answered with the recipe's `identity`
 
 Splits are disjoint by construction, not by a random row split (`world.py`, `templates.py`):
   * entities: the towns, countries, rivers and words an item is about (`meta.entities`) belong to one split
     (position in the shipped list modulo 10: 0-7 train, 8 validation, 9 test);
   * numbers: a problem's canonical key (`meta.key`, e.g. `add:12:45`, `set:5,12,40`) hashes to one split;
-  * phrasings: every hand-written prompt phrasing, unsafe request and benign request is listed under one split
-    (`meta.templates`), so test prompts use held-out wordings.
+  * phrasings: every hand-written prompt phrasing is listed under one split (`meta.templates`), so test prompts
+    use held-out wordings;
+  * requests: the hand-written unsafe and benign requests are all training; held-out ones are new combinations of
+    a verb and a target or object that each occur in training with other partners (`safety.compositions`).
   The corpus states the facts of every town in every split, how to do every benign request and that every unsafe
   request is a crime: they are world knowledge, and test questions about held-out towns and requests probe whether
   knowledge from pretraining can be recalled through questions never trained on.

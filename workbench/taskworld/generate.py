@@ -30,6 +30,10 @@ from workbench.taskworld.templates import shared_phrasings
 from workbench.taskworld.world import towns_limit, world
 
 MIN_N = 20
+# Bumped whenever the same settings would write a different world; part of the taskworld stage's fingerprint, so a
+# run directory made by an older generator regenerates its world (and reruns what depends on it).
+# 2: held-out unsafe and benign requests are compositions (`safety.compositions`), not wholly new requests.
+GENERATOR_VERSION = 2
 PHRASINGS = ("held_out", "shared")
 SUMMARY = "summary.json"
 
