@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from random import Random
 from types import SimpleNamespace
@@ -216,8 +215,9 @@ def test_entity_and_format_verifiers_use_the_facts_table():
     wrong_country = next(c for c in world().countries if c != town.country)
     assert verify(country, f"It is in {town.country}.") and verify(country, town.country.lower())
     assert not verify(country, wrong_country) and not verify(country, f"{town.country} or {wrong_country}")
-    founder = {"check": "entity", "kind": "founder", "answer": town.founder}
+    founder = {"check": "entity", "kind": "founder", "answer": town.founder, "entities": [town.name]}
     assert verify(founder, f"{town.name} was founded by {town.founder}.")
+    assert not verify(founder, f"{other.name} was founded by {town.founder}.")  # the right founder, another town
     assert not verify(founder, town.founder.split()[0]) and not verify(founder, other.founder)
     same_country = [t.name for t in world().towns_where("country", town.country)]  # any split: world knowledge
     outsider = next(t.name for t in world().towns if t.country != town.country)
@@ -408,12 +408,10 @@ def test_generate_refuses_bad_arguments_and_foreign_folders(tmp_path):
     assert (foreign / "notes.txt").read_text() == "keep me"
 
 
-def test_default_size_takes_seconds(tmp_path):
-    start = time.perf_counter()
+def test_default_size(tmp_path):  # about 1.5 s on 2 idle cores; a timed assert would fail on a loaded machine
     summary = generate(tmp_path / "default")
     assert summary["files"]["corpus/train.txt"]["documents"] == 20000
     assert summary["files"]["prompts/train.jsonl"]["rows"] == 10000
-    assert time.perf_counter() - start < 10  # about 1.5 s on 2 cores
 
 
 def test_generate_cli(tmp_path, capsys):

@@ -6,7 +6,8 @@
   population      `answer` (people): the last quantity, where "42 thousand" counts as 42000
   word            `answer`, `case_sensitive`: the last word, after letters spelled out ("r-e-v-i-r") are joined
   letters         `answer`: the last run of single letters ("r-i-v-e-r", "r i v e r") spells the answer
-  entity          `kind` (country, river, founder), `answer`: names it and no other entity of that kind
+  entity          `kind` (country, river, founder), `answer`: names it and no other entity of that kind, and
+                  no town but the item's own (`entities`): "Plylwell is in Vestoria" does not answer for Fosby
   towns           `where` ({attribute: value}), `count`: names at least `count` towns, all of them matching
   names_in_order  `answer` (town names): the towns named, in order, are exactly these
   json            `field`, `inner`: the whole response is a JSON object whose `field` passes the `inner` check
@@ -71,7 +72,8 @@ def _letters(meta: dict, response: str) -> bool:
 
 
 def _entity(meta: dict, response: str) -> bool:
-    return set(world().mentions(response, meta["kind"])) == {meta["answer"]}
+    other_towns = set(world().mentions(response, "town")) - set(meta.get("entities", []))
+    return set(world().mentions(response, meta["kind"])) == {meta["answer"]} and not other_towns
 
 
 def _towns(meta: dict, response: str) -> bool:
@@ -82,6 +84,11 @@ def _towns(meta: dict, response: str) -> bool:
 
 def _names_in_order(meta: dict, response: str) -> bool:
     return world().mentions(response, "town") == meta["answer"]
+
+
+def _inner(meta: dict) -> dict:
+    """A format check's inner check, which is about the same entities."""
+    return {"entities": meta.get("entities", []), **meta["inner"]}
 
 
 def _json(meta: dict, response: str) -> bool:
@@ -96,16 +103,16 @@ def _json(meta: dict, response: str) -> bool:
     value = obj[meta["field"]]
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return False
-    return verify(meta["inner"], str(value))
+    return verify(_inner(meta), str(value))
 
 
 def _capitals(meta: dict, response: str) -> bool:
     has_letters = any(c.isalpha() for c in response)
-    return has_letters and not any(c.islower() for c in response) and verify(meta["inner"], response)
+    return has_letters and not any(c.islower() for c in response) and verify(_inner(meta), response)
 
 
 def _word_count(meta: dict, response: str) -> bool:
-    return len(response.split()) == meta["words"] and verify(meta["inner"], response)
+    return len(response.split()) == meta["words"] and verify(_inner(meta), response)
 
 
 def _refusal(meta: dict, response: str) -> bool:
