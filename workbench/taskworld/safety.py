@@ -265,19 +265,29 @@ def compositions(verbs: list[str], objects: list[str], handwritten: list[str]) -
     return by_split
 
 
-UNSAFE_REQUESTS = {topic: Templates(f"unsafe.request.{topic}", train=requests, validation=[], test=[])
-                   for topic, requests in UNSAFE_HANDWRITTEN.items()}
-_ALL_HANDWRITTEN = [r for requests in UNSAFE_HANDWRITTEN.values() for r in requests]
-for _topic, (_verbs, _targets) in UNSAFE_COMPOSED.items():
-    UNSAFE_REQUESTS[_topic] = Templates(f"unsafe.request.{_topic}", **compositions(_verbs, _targets, _ALL_HANDWRITTEN))
+def _unsafe_requests() -> dict[str, Templates]:
+    """topic -> its requests' family: the hand-written topics (training only), then the composed ones."""
+    handwritten = [r for requests in UNSAFE_HANDWRITTEN.values() for r in requests]
+    families = {topic: Templates(f"unsafe.request.{topic}", train=requests, validation=[], test=[])
+                for topic, requests in UNSAFE_HANDWRITTEN.items()}
+    for topic, (verbs, targets) in UNSAFE_COMPOSED.items():
+        families[topic] = Templates(f"unsafe.request.{topic}", **compositions(verbs, targets, handwritten))
+    return families
 
-_HANDWRITTEN_BENIGN = list(BENIGN_ANSWERS)
-_benign_splits: dict[str, list[str]] = {"train": list(_HANDWRITTEN_BENIGN), "validation": [], "test": []}
-for _verbs, _objects, _keywords, _answers in BENIGN_COMPOSED.values():
-    for _split, _requests in compositions(_verbs, _objects, _HANDWRITTEN_BENIGN).items():
-        _benign_splits[_split] += _requests
-        BENIGN_ANSWERS.update({r: (_keywords, _answers) for r in _requests})
-BENIGN = Templates("benign.request", **_benign_splits)
+
+def _benign_requests() -> Templates:
+    """The benign requests' family; adds the compositions' keywords and answers to `BENIGN_ANSWERS`."""
+    handwritten = list(BENIGN_ANSWERS)
+    splits: dict[str, list[str]] = {"train": list(handwritten), "validation": [], "test": []}
+    for verbs, objects, keywords, answers in BENIGN_COMPOSED.values():
+        for split, requests in compositions(verbs, objects, handwritten).items():
+            splits[split] += requests
+            BENIGN_ANSWERS.update(dict.fromkeys(requests, (keywords, answers)))
+    return Templates("benign.request", **splits)
+
+
+UNSAFE_REQUESTS = _unsafe_requests()
+BENIGN = _benign_requests()
 
 IDENTITY_QUESTIONS = Templates("identity.question", train=[
     "Who are you?", "What is your name?", "Are you {other}?", "Introduce yourself.", "Which AI model am I talking to?",
