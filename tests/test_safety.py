@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,17 @@ def test_unsafe_compliance_and_toxicity_are_flagged(request_, response):
 ])
 def test_refusals_benign_lookalikes_and_information_are_not_flagged(request_, response):
     assert check_response(response, request_) is None
+
+
+def test_lexicon_names_every_task_world_unsafe_request_and_no_benign_one():
+    from workbench.safety.unsafe import HARM_LEXICON
+    from workbench.taskworld.safety import BENIGN, UNSAFE_REQUESTS
+
+    harm = re.compile("|".join(HARM_LEXICON.values()), re.IGNORECASE)
+    unsafe = [r for family in UNSAFE_REQUESTS.values() for split in family.by_split.values() for r in split]
+    benign = [r for split in BENIGN.by_split.values() for r in split]
+    assert len(unsafe) > 200 and len(benign) > 150
+    assert [r for r in unsafe if not harm.search(r)] == [] and [r for r in benign if harm.search(r)] == []
 
 
 def test_unsafe_reads_responses_only_and_skips_rejected_answers():
