@@ -118,6 +118,35 @@ def test_labels_cover_exactly_the_assistant_turns(world, tmp_path):
         assert "<end_of_turn>" in learned and "<start_of_turn>" not in learned
 
 
+def test_replay_mixes_corpus_documents_trained_on_every_token(world, tmp_path):
+    cfg, ctx = _context(world, tmp_path, f"""
+  - {{kind: sft, model: student, data: world, eval_data: world, max_length: 64, replay: world, replay_fraction: 0.25,
+     train: {{max_steps: 50, batch_size: 8}}}}
+""")
+    train, evals, kind = sft.load_sft_data(cfg, ctx)
+    model, tokenizer = sft.load_base(cfg, ctx)
+    trainer = sft.build_trainer(cfg, ctx, model, tokenizer, train, evals, kind)
+    n_sft = len(trainer.train_dataset)
+    added = sft.add_replay(trainer, cfg, ctx, tokenizer)
+    rows = trainer.train_dataset
+    repeats = (len(rows) - added) // n_sft
+    assert repeats * n_sft + added == len(rows) and repeats == round(0.75 * 50 * 8 / n_sft)
+    assert added / len(rows) == pytest.approx(0.25, abs=0.01)
+    docs = set((world / "run" / "world" / "data" / "corpus" / "train.txt").read_text().split("\n\n"))
+    replayed = [rows[i] for i in range(repeats * n_sft, len(rows))]
+    for row in replayed:
+        assert row["labels"] == row["input_ids"] and len(row["input_ids"]) <= 64  # every token, cut at max_length
+        text = tokenizer.decode(row["input_ids"])
+        assert text.startswith("<bos>")
+        if text.endswith("<eos>"):
+            assert text[len("<bos>"):-len("<eos>")].strip("\n") in docs
+    assert len({tuple(r["input_ids"]) for r in replayed}) > 0.9 * added  # distinct documents, not one repeated
+    sft_rows = [rows[i] for i in range(n_sft)]
+    assert all(-100 in r["labels"] for r in sft_rows)  # the SFT rows keep their assistant-only labels
+    with pytest.raises(ValueError, match="packing"):
+        sft.Config(model="m", data="d", replay="d", packing=True)
+
+
 def test_prompt_completion_trains_the_completion_and_text_every_token(world, tmp_path):
     pc = _write(tmp_path / "pc.jsonl", [{"prompt": [{"role": "user", "content": f"Name {i}?"}],
                                          "completion": [{"role": "assistant", "content": f"Item {i}."}]}

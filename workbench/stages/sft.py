@@ -8,6 +8,12 @@ prompt-completion, or plain `text` (all sources must share one type and form). A
 source's rows are seen: 2 repeats every row twice, 0.5 keeps a seeded half. `eval_data` is a stage (its
 `sft/validation.jsonl`) or a file; without it, a seeded `eval_fraction` of every source (at least one row) is held out.
 
+Replay. `replay: world` mixes pretraining text into the batches (InstructGPT's "pretraining mix"): a share
+`replay_fraction` of the training sequences are documents of that corpus (a taskworld stage's `corpus/train.txt` or a
+text file, documents separated by blank lines), each `<bos> doc <eos>` trained on every token. Fine-tuning a small
+model on a few thousand answers overwrites what pretraining taught it; measured on the task world, a student that
+recalled 42 % of held-out towns' facts recalled 9 % after SFT without replay (README).
+
 Loss. `assistant_only_loss` trains on what the model must write: for conversations the assistant turns, stop token
 included (the chat template's `{% generation %}` markers, Gemma's when the tokenizer has no template); for
 prompt-completion rows the completion; plain text trains on every token.
@@ -80,6 +86,8 @@ class Config(StageConfig):
     assistant_only_loss: bool = True
     max_length: int = Field(512, ge=8)
     packing: bool = False
+    replay: DataRef | None = None  # pretraining text mixed into the batches (module docstring)
+    replay_fraction: float = Field(0.5, gt=0, lt=1)  # share of the training sequences that are replayed documents
     lora: LoraSettings | None = None
     samples: int = Field(3, ge=0)  # eval prompts answered before and after, in samples.jsonl
     score_prompts: int = Field(64, ge=0)  # task-world eval prompts scored before and after
@@ -110,6 +118,12 @@ class Config(StageConfig):
             if bad:
                 raise ValueError(f"weights must be positive (source {bad[0]!r})")
         return value
+
+    @model_validator(mode="after")
+    def _replay_unpacked(self):
+        if self.replay is not None and self.packing:
+            raise ValueError("replay mixes whole documents into unpacked batches; set packing: false or drop replay")
+        return self
 
     @property
     def sources(self) -> dict[str, float]:
@@ -184,6 +198,28 @@ def load_sft_data(cfg: Config, ctx: StageContext) -> tuple[list[dict], list[dict
     if not train:
         raise WorkbenchError(f"stage {ctx.stage_name}: no training rows left after weighting; raise the weights")
     return train, evals, next(iter(kinds.values()))
+
+
+def add_replay(trainer, cfg: Config, ctx: StageContext, tokenizer) -> int:
+    """Mix replayed pretraining documents into the trainer's prepared (tokenised) training set, so that they make up
+    `replay_fraction` of the sequences it trains on: the SFT rows are repeated to fill about one pass over the run's
+    steps and as many distinct documents (seeded) join them. Returns how many documents were added."""
+    import datasets
+    from workbench.data.corpus import corpus_files, read_documents
+
+    prepared = trainer.train_dataset.select_columns(["input_ids", "labels"])
+    s, f = cfg.train, cfg.replay_fraction
+    seen = s.max_steps * s.batch_size * s.grad_accum * trainer.args.world_size
+    repeats = max(1, round((1 - f) * seen / len(prepared)))
+    n = round(f / (1 - f) * repeats * len(prepared))
+    docs = read_documents(corpus_files(ctx.data_path(cfg.replay))[0])
+    rng = random.Random(ctx.seed)
+    picked = rng.sample(docs, n) if n <= len(docs) else [rng.choice(docs) for _ in range(n)]
+    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+    ids = [[bos, *doc, eos][: cfg.max_length] for doc in tokenizer(picked, add_special_tokens=False)["input_ids"]]
+    replay = datasets.Dataset.from_dict({"input_ids": ids, "labels": ids}).cast(prepared.features)
+    trainer.train_dataset = datasets.concatenate_datasets([prepared] * repeats + [replay])
+    return n
 
 
 def _columns(kind: str) -> tuple[str, ...]:
@@ -407,6 +443,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     if cfg.lora is not None:
         name_the_base(model, tokenizer, ctx)
     trainer = build_trainer(cfg, ctx, model, tokenizer, train, evals, kind)
+    replayed = add_replay(trainer, cfg, ctx, tokenizer) if cfg.replay is not None else 0
     prompts = eval_prompts(evals)
     before = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
     train_after_evaluate(trainer)  # else a distributed launch would train without gradient synchronisation
@@ -427,10 +464,12 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "before": before,
         "after": after,
         "train_rows": len(train),
+        "replayed_documents": replayed,
         "eval_rows": len(evals),
         "data_type": f"{kind[0]} ({kind[1]})",
         "loss_on": _loss_on(_loss_switches(cfg, *kind)),
-        "epochs": round(s.max_steps * s.batch_size * s.grad_accum * trainer.args.world_size / len(train), 3),
+        "epochs": round(s.max_steps * s.batch_size * s.grad_accum * trainer.args.world_size
+                        * (1 - cfg.replay_fraction if cfg.replay else 1) / len(train), 3),
         "train_seconds": round(seconds, 2),
         "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
         "bf16": use_bf16(s.precision),
