@@ -6,6 +6,7 @@ Gemma's turn format). A DataRef to a taskworld stage means its `corpus/train.txt
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from workbench.errors import DataError, WorkbenchError
@@ -37,3 +38,11 @@ def read_documents(path: Path) -> list[str]:
     if not docs:
         raise DataError(path, None, "the corpus is empty")
     return docs
+
+
+def document_ids(docs: list[str], tokenizer, chunk: int = 4096) -> Iterator[list[int]]:
+    """Each document's token ids as pretraining sees them, `<bos> doc <eos>` (tokenised `chunk` documents at a time)."""
+    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+    for start in range(0, len(docs), chunk):
+        for ids in tokenizer(docs[start : start + chunk], add_special_tokens=False)["input_ids"]:
+            yield [bos, *ids, eos]

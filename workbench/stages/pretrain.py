@@ -14,7 +14,7 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from workbench.data.corpus import corpus_files, read_documents
+from workbench.data.corpus import corpus_files, document_ids, read_documents
 from workbench.errors import WorkbenchError
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments, use_bf16
@@ -36,14 +36,11 @@ class Config(StageConfig):
 
 def pack_blocks(path: Path, tokenizer, seq_len: int, max_blocks: int | None = None) -> torch.Tensor:
     """Tokenize each document as <bos> doc <eos>, concatenate, cut into [N, seq_len] blocks."""
-    docs = read_documents(path)
     ids: list[int] = []
-    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-    for start in range(0, len(docs), 4096):
-        for doc in tokenizer(docs[start : start + 4096], add_special_tokens=False)["input_ids"]:
-            ids += [bos, *doc, eos]
-            if max_blocks and len(ids) >= max_blocks * seq_len:
-                break
+    for doc in document_ids(read_documents(path), tokenizer):
+        ids += doc
+        if max_blocks and len(ids) >= max_blocks * seq_len:
+            break
     n = len(ids) // seq_len
     if max_blocks:
         n = min(n, max_blocks)

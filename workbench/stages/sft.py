@@ -205,7 +205,7 @@ def add_replay(trainer, cfg: Config, ctx: StageContext, tokenizer) -> int:
     `replay_fraction` of the sequences it trains on: the SFT rows are repeated to fill about one pass over the run's
     steps and as many distinct documents (seeded) join them. Returns how many documents were added."""
     import datasets
-    from workbench.data.corpus import corpus_files, read_documents
+    from workbench.data.corpus import corpus_files, document_ids, read_documents
 
     prepared = trainer.train_dataset.select_columns(["input_ids", "labels"])
     s, f = cfg.train, cfg.replay_fraction
@@ -215,8 +215,7 @@ def add_replay(trainer, cfg: Config, ctx: StageContext, tokenizer) -> int:
     docs = read_documents(corpus_files(ctx.data_path(cfg.replay))[0])
     rng = random.Random(ctx.seed)
     picked = rng.sample(docs, n) if n <= len(docs) else [rng.choice(docs) for _ in range(n)]
-    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-    ids = [[bos, *doc, eos][: cfg.max_length] for doc in tokenizer(picked, add_special_tokens=False)["input_ids"]]
+    ids = [doc[: cfg.max_length] for doc in document_ids(picked, tokenizer)]
     replay = datasets.Dataset.from_dict({"input_ids": ids, "labels": ids}).cast(prepared.features)
     trainer.train_dataset = datasets.concatenate_datasets([prepared] * repeats + [replay])
     return n
