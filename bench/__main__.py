@@ -66,8 +66,7 @@ def bench_mfu(world: Path, quick: bool) -> list[Row]:
         peak = matmul_peak(dtype, seconds=0.5 if quick else 2.0)
         for compile in (False,) if quick else (False, True):  # compiling takes ~40 s: not in --quick
             r = pretrain_throughput("gemma2-tiny-student", steps=8 if quick else 30, seq_len=128,
-                                    batch_size=8 if quick else 16, precision=precision,
-                                    compile=compile)
+                                    batch_size=8 if quick else 16, precision=precision, compile=compile)
             rows.append(Row("mfu", f"pretrain tok/s, tiny student {r['params'] / 1e6:.1f} M, {precision}"
                                    + (", train.compile" if compile else ""),
                             f"{r['tokens_per_s']:,.0f} tok/s ({r['model_flops_per_s'] / 1e9:.1f} GFLOP/s)",

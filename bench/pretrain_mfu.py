@@ -21,7 +21,7 @@ from itertools import product
 from pathlib import Path
 
 import torch
-from transformers import Trainer, TrainerCallback
+from transformers import ProgressCallback, Trainer, TrainerCallback
 
 from workbench.models.presets import build_preset
 from workbench.stages.base import StageContext
@@ -72,7 +72,7 @@ def pretrain_throughput(preset: str, steps: int, seq_len: int, batch_size: int, 
         ctx = StageContext(run_dir=Path(d), stage_dir=Path(d), stage_name="bench", seed=0, recipe=None, resolve=None)
         blocks = torch.randint(4, vocab, (steps * batch_size, seq_len))
         trainer = build_trainer(cfg, ctx, model, blocks, trainer_class=type("T", (_CausalLMTrainer, Trainer), {}))
-        trainer.args.disable_tqdm = True
+        trainer.remove_callback(ProgressCallback)  # no progress bars or log lines between the table's rows
         timer = _StepTimer(skip=min(5, steps // 3))
         trainer.add_callback(timer)
         trainer.train()
@@ -113,6 +113,7 @@ def main(argv=None) -> None:
         print(f"{preset:22} {r['params'] / 1e6:7.1f}M {r['precision']:>5} {'yes' if compile else 'no':>8} "
               f"{r['tokens_per_s']:8.0f} {r['model_flops_per_s'] / 1e9:8.1f} {r['peak'] / 1e9:6.0f} {r['mfu']:6.1%} "
               f"{'(' + format(rounds[0]['mfu'], '.1%') + '-' + format(rounds[-1]['mfu'], '.1%') + ')':>13}", flush=True)
+
 
 if __name__ == "__main__":
     main()
