@@ -93,6 +93,8 @@ def main(argv=None) -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-compile", action="store_true", help="eager only (skip the torch.compile rows)")
     args = ap.parse_args(argv)
+    if min(args.steps, args.seq_len, args.batch_size, args.vocab, args.rounds) < 1:
+        ap.error("--steps, --seq-len, --batch-size, --vocab and --rounds must be at least 1")
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.batch_size} x {args.seq_len} tokens "
           f"a step, vocabulary {args.vocab}, {args.rounds} rounds")
