@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from workbench.atomic import atomic_dir, write_jsonl
 from workbench.data import detect, read_records
+from workbench.data.corpus import corpus_files, document_ids, read_documents
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GREEDY, chat_tokenizer, generate_responses
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
@@ -205,12 +206,10 @@ def add_replay(trainer, cfg: Config, ctx: StageContext, tokenizer) -> int:
     `replay_fraction` of the sequences it trains on: the SFT rows are repeated to fill about one pass over the run's
     steps and as many distinct documents (seeded) join them. Returns how many documents were added."""
     import datasets
-    from workbench.data.corpus import corpus_files, document_ids, read_documents
 
     prepared = trainer.train_dataset.select_columns(["input_ids", "labels"])
-    s, f = cfg.train, cfg.replay_fraction
-    seen = s.max_steps * s.batch_size * s.grad_accum * trainer.args.world_size
-    repeats = max(1, round((1 - f) * seen / len(prepared)))
+    f = cfg.replay_fraction
+    repeats = max(1, round((1 - f) * sequences_seen(cfg, trainer) / len(prepared)))
     n = round(f / (1 - f) * repeats * len(prepared))
     docs = read_documents(corpus_files(ctx.data_path(cfg.replay))[0])
     rng = random.Random(ctx.seed)
@@ -219,6 +218,12 @@ def add_replay(trainer, cfg: Config, ctx: StageContext, tokenizer) -> int:
     replay = datasets.Dataset.from_dict({"input_ids": ids, "labels": ids}).cast(prepared.features)
     trainer.train_dataset = datasets.concatenate_datasets([prepared] * repeats + [replay])
     return n
+
+
+def sequences_seen(cfg: Config, trainer) -> int:
+    """How many training sequences the run's optimizer steps go through, over all processes."""
+    s = cfg.train
+    return s.max_steps * s.batch_size * s.grad_accum * trainer.args.world_size
 
 
 def _columns(kind: str) -> tuple[str, ...]:
@@ -467,8 +472,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "eval_rows": len(evals),
         "data_type": f"{kind[0]} ({kind[1]})",
         "loss_on": _loss_on(_loss_switches(cfg, *kind)),
-        "epochs": round(s.max_steps * s.batch_size * s.grad_accum * trainer.args.world_size
-                        * (1 - cfg.replay_fraction if cfg.replay else 1) / len(train), 3),
+        "epochs": round(sequences_seen(cfg, trainer) * (1 - cfg.replay_fraction if cfg.replay else 1) / len(train), 3),
         "train_seconds": round(seconds, 2),
         "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
         "bf16": use_bf16(s.precision),
