@@ -8,6 +8,9 @@ reverse KL), same seed and settings. Printed: on-policy tokens/s of each (comple
 per second of training) and their ratio in each of `--rounds` alternating rounds (the table shows the last), the
 loss curves step by step, and where each one's time goes: student
 generation, teacher forward, the rest of the step (student forward, divergence, backward, optimizer).
+
+The stage's trainer is TRL's with `workbench.decoding` doing the sampling (same tokens, so the loss curves agree to
+the printed digits); the rest of the step is the same code on both sides. Runs on the GPU when there is one.
 """
 
 from __future__ import annotations
@@ -35,11 +38,17 @@ class Ctx:
 
 
 def timed(fn, totals: dict, name: str):
+    import torch
+
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
+
     def wrapper(*args, **kwargs):
+        sync()
         started = time.perf_counter()
         try:
             return fn(*args, **kwargs)
         finally:
+            sync()
             totals[name] += time.perf_counter() - started
 
     return wrapper
@@ -124,7 +133,11 @@ def main(argv=None) -> None:
         rounds = compare(build_world(Path(tmp)), Path(tmp), a.steps, a.batch_size, a.max_new_tokens, a.rounds)
     ours, theirs = rounds[-1]["stage"], rounds[-1]["trl"]
 
-    print(f"\n{a.steps} steps x {a.batch_size} prompts, up to {a.max_new_tokens} new tokens, reverse KL, on-policy")
+    import torch
+
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {torch.get_num_threads()} threads"
+    print(f"\n{a.steps} steps x {a.batch_size} prompts, up to {a.max_new_tokens} new tokens, reverse KL, on-policy, "
+          f"on {device}")
     print(f"{'':24}{'distill stage':>16}{'TRL direct':>16}")
     print(f"{'on-policy tokens':24}{ours['tokens']:>16.0f}{theirs['tokens']:>16.0f}")
     print(f"{'seconds':24}{ours['seconds']:>16.2f}{theirs['seconds']:>16.2f}")

@@ -117,10 +117,11 @@ def test_off_policy_batches_without_answers_are_written_by_the_teacher(run, tmp_
     cfg, student, teacher, tokenizer = tiny_trainer(tmp_path, run_dir, lmbda=0.0)
     trainer = distill.build_trainer(cfg, Ctx(tmp_path), student, teacher, distill.chat_tokenizer(tokenizer), rows)
     assert "answer_ids" not in trainer.train_dataset.column_names
-    generated_by = []
-    for name, model in (("student", student), ("teacher", teacher)):
-        monkeypatch.setattr(model, "generate", lambda *a, _generate=model.generate, _name=name, **k:
-                            generated_by.append(_name) or _generate(*a, **k))
+    from workbench import decoding
+
+    generated_by, names = [], {id(student): "student", id(teacher): "teacher"}
+    monkeypatch.setattr(decoding, "sample", lambda model, *a, _sample=decoding.sample, **k:
+                        generated_by.append(names[id(model)]) or _sample(model, *a, **k))
     trainer.model.train()
     trainer._generate_and_score_completions(list(trainer.train_dataset))
     assert generated_by == ["teacher"] and trainer.off_policy_batches == 1

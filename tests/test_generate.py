@@ -100,9 +100,15 @@ def test_generate_refuses_rows_that_are_not_prompts(world, tmp_path):
         _generate(world, tmp_path / "a", prompts=str(bad))
 
 
-def test_greedy_answers_repeat_and_stop_at_the_turn_end(world):
+@pytest.mark.parametrize("fast", [True, False])
+def test_greedy_answers_repeat_and_stop_at_the_turn_end(world, monkeypatch, fast):
+    """With `workbench.decoding` (Gemma 2 models) and with transformers' `generate` (every other model)."""
+    from workbench import decoding
+
     model, tokenizer = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=world / "tok" / "tokenizer",
                                   seed=3)
+    if not fast:
+        monkeypatch.setattr(decoding, "supports", lambda model: False)
     prompts = [[{"role": "user", "content": "What is 2 plus 2?"}], [{"role": "user", "content": "Hi"}]]
     settings = GenerationSettings(do_sample=False, max_new_tokens=10, batch_size=2)
     tokenizer.chat_template = None  # a tokenizer without a template gets Gemma's
@@ -111,15 +117,26 @@ def test_greedy_answers_repeat_and_stop_at_the_turn_end(world):
     assert once == generate_responses(model, tokenizer, prompts, settings) and len(once) == 2
     # A model that always prefers <end_of_turn> after its first token stops there: one more forward, not ten.
     end = tokenizer.convert_tokens_to_ids("<end_of_turn>")
-    forward, decoding_steps = model.forward, []
+    decoding_steps = []
 
-    def eager_to_stop(*args, **kwargs):
-        out = forward(*args, **kwargs)
-        if out.logits.shape[1] == 1:  # a decoding step, not the prompt
+    def eager_to_stop(logits, ids):
+        if ids.shape[1] == 1:  # a decoding step, not the prompt
             decoding_steps.append(1)
-            out.logits[..., end] += 1e4
-        return out
+            logits[..., end] += 1e4
+        return logits
 
-    model.forward = eager_to_stop
+    if fast:
+        forward = decoding._Decoder.forward
+        monkeypatch.setattr(decoding._Decoder, "forward",
+                            lambda self, ids, start: eager_to_stop(forward(self, ids, start), ids))
+    else:
+        forward = model.forward
+
+        def hf_forward(*args, **kwargs):
+            out = forward(*args, **kwargs)
+            eager_to_stop(out.logits, out.logits)
+            return out
+
+        model.forward = hf_forward
     answers = generate_responses(model, tokenizer, prompts, settings)
     assert len(decoding_steps) == 1 and all("<end_of_turn>" not in a for a in answers)

@@ -3,7 +3,8 @@
 Owns `GenerationSettings` (the sampling block recipes use) and `generate_responses`, which the `generate` stage,
 `sft`'s evaluation, the `lora` command and the UI share. Prompts are rendered with the tokenizer's chat template
 (Gemma's when it has none, see `chat_tokenizer`), left-padded into batches, and answered with transformers'
-`generate`, stopping at `<eos>` or `<end_of_turn>`. Given a seed, the answers are the same on every call: each batch
+`generate` (or, for Gemma 2 models, `workbench.decoding.sample`, which gives the same tokens faster), stopping at
+`<eos>` or `<end_of_turn>`. Given a seed, the answers are the same on every call: each batch
 draws from its own generator state (`seed`, batch index), whatever ran before.
 """
 
@@ -77,16 +78,27 @@ def generate_responses(model: Any, tokenizer: Any, prompts: list[list[dict]], se
         batch = _left_padded(tokenizer, texts[start:start + settings.batch_size], pad)
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(seed * 1_000_003 + batch_index)
-            out = model.generate(
-                input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device),
-                max_new_tokens=settings.max_new_tokens, num_return_sequences=settings.num_return_sequences,
-                eos_token_id=stop_token_ids(tokenizer), pad_token_id=pad, **_sampling(settings),
-            )
-        new = out[:, batch["input_ids"].shape[1]:]
+            new = _answer_ids(model, batch["input_ids"].to(device), batch["attention_mask"].to(device), settings,
+                              stop_token_ids(tokenizer), pad)
         decoded = tokenizer.batch_decode(new, skip_special_tokens=True)
         answers += [text.split(END_OF_TURN)[0].strip() for text in decoded]
     model.train(was_training)
     return answers
+
+
+def _answer_ids(model: Any, input_ids, attention_mask, settings: GenerationSettings, stop_ids: list[int], pad: int):
+    """New token ids (rows × settings.num_return_sequences, T): `workbench.decoding.sample` for Gemma 2 models
+    (same tokens, several times faster on a CPU), transformers' `generate` for the rest."""
+    from workbench import decoding
+
+    n = settings.num_return_sequences
+    if decoding.supports(model):
+        return decoding.sample(model, input_ids.repeat_interleave(n, 0), attention_mask.repeat_interleave(n, 0),
+                               settings.max_new_tokens, stop_ids, pad, do_sample=settings.do_sample,
+                               temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p)
+    out = model.generate(input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=settings.max_new_tokens,
+                         num_return_sequences=n, eos_token_id=stop_ids, pad_token_id=pad, **_sampling(settings))
+    return out[:, input_ids.shape[1]:]
 
 
 def _left_padded(tokenizer: Any, texts: list[str], pad: int) -> dict:

@@ -161,7 +161,9 @@ def trainer_class():
     import torch
     from trl import DistillationTrainer
 
-    class GKDDistillationTrainer(DistillationTrainer):
+    from workbench.decoding import FastGeneration
+
+    class GKDDistillationTrainer(FastGeneration, DistillationTrainer):
         def __init__(self, *args, lmbda: float = 1.0, top_k: int | None = None, **kwargs):
             super().__init__(*args, **kwargs)
             self.lmbda = lmbda

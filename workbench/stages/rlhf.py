@@ -15,6 +15,9 @@ with `ref_model_mixup_alpha = ema_rate` and `ref_model_sync_steps = 1` (its Sync
 parameter in place), so the stage uses it. TRL rebuilds the anchor from the policy's `name_or_path`; a policy built
 in memory (a preset) is saved to `stage_dir/start_model` first (NOTES.md).
 
+With RLOO, a Gemma 2 policy samples through `workbench.decoding.FastGeneration` (the same tokens as TRL's `generate`
+path, faster); GRPO's generation step also returns log-probabilities and keeps TRL's path.
+
 Output: `stage_dir/model` (the policy with its tokenizer), `history.json`. Metrics: mean reward (weighted total and
 per reward) at the first and last logging step, the KL to the anchor at the last one, steps/s.
 """
@@ -147,7 +150,12 @@ def build_trainer(cfg: Config, ctx: StageContext, policy, tokenizer, reward_mode
     """The RLOO or GRPO trainer with the stage's rewards and anchor."""
     import trl
 
-    config_class, trainer_class = {"rloo": (trl.RLOOConfig, trl.RLOOTrainer),
+    from workbench.decoding import FastGeneration
+
+    class RLOOTrainer(FastGeneration, trl.RLOOTrainer):  # Gemma 2 policies sample with workbench.decoding
+        pass
+
+    config_class, trainer_class = {"rloo": (trl.RLOOConfig, RLOOTrainer),
                                    "grpo": (trl.GRPOConfig, trl.GRPOTrainer)}[cfg.algorithm]
     reward_funcs, reward_classes, weights = [reward_model], [reward_tokenizer], [1.0]
     if cfg.verifiable_reward_weight > 0:

@@ -1,0 +1,131 @@
+"""`workbench.decoding`: the KV-cached decode loop gives transformers' `generate`'s tokens (greedy and sampled, left
+padding, sliding-window layers, stop tokens), the model's own logits, and the same completions inside a TRL trainer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import Gemma2Config, Gemma2ForCausalLM, LlamaConfig, LlamaForCausalLM
+
+from workbench import decoding
+
+STOPS = [1, 2]
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(scope="module", params=DEVICES)
+def model(request):
+    torch.manual_seed(0)
+    config = Gemma2Config(vocab_size=300, hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
+                          num_key_value_heads=2, head_dim=16, intermediate_size=128, query_pre_attn_scalar=16,
+                          sliding_window=6, max_position_embeddings=128, attn_implementation="eager")
+    return Gemma2ForCausalLM(config).to(request.param).eval()  # a window of 6 slots: most keys fall out of the sliding layers' reach
+
+
+def prompts(device, width=12, batch=5):
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(3, 300, (batch, width), generator=g)
+    mask = torch.ones_like(ids)
+    mask[1, :4] = 0  # left padding, as the callers batch prompts
+    mask[3, :9] = 0
+    return ids.masked_fill(mask == 0, 0).to(device), mask.to(device)
+
+
+def hf_generate(model, ids, mask, new, **sampling):
+    with torch.no_grad():
+        out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=new, eos_token_id=STOPS,
+                             pad_token_id=0, **sampling)
+    return out[:, ids.size(1):]
+
+
+def test_greedy_tokens_are_generates(model):
+    ids, mask = prompts(model.device)
+    expected = hf_generate(model, ids, mask, 20, do_sample=False, temperature=None, top_p=None, top_k=None)
+    got = decoding.sample(model, ids, mask, 20, STOPS, 0, do_sample=False)
+    assert torch.equal(got, expected)
+
+
+@pytest.mark.parametrize("sampling", [{}, {"temperature": 0.7}, {"top_k": 10}, {"top_p": 0.8}])
+def test_sampled_tokens_are_generates_for_the_same_seed(model, sampling):
+    ids, mask = prompts(model.device)
+    torch.manual_seed(7)
+    expected = hf_generate(model, ids, mask, 24, do_sample=True, **{"temperature": 1.0, "top_k": 0, "top_p": 1.0,
+                                                                    **sampling})
+    torch.manual_seed(7)
+    got = decoding.sample(model, ids, mask, 24, STOPS, 0, **sampling)
+    assert torch.equal(got, expected)
+    assert (got[:, -1] == 0).any() or got.size(1) == 24  # rows that stopped are padded, or none stopped early
+
+
+def test_rows_stop_at_their_stop_token_and_the_batch_when_all_have(model):
+    ids, mask = prompts(model.device)
+    torch.manual_seed(3)
+    got = decoding.sample(model, ids, mask, 60, list(range(3, 150)), 0)  # half the vocabulary stops a row
+    rows = decoding.cut_after_stop(got.tolist(), range(3, 150))
+    assert got.size(1) == max(map(len, rows)) < 60
+    for row, cut in zip(got.tolist(), rows):
+        assert cut[-1] in range(3, 150) and all(t not in range(3, 150) for t in cut[:-1])
+        assert row[len(cut):] == [0] * (len(row) - len(cut))
+
+
+def test_prompt_logits_are_the_models(model):
+    ids, mask = prompts(model.device, width=16)
+    decoder = decoding._Decoder(model, ids, mask, new=4)
+    with torch.no_grad():
+        ours = decoder.forward(ids, start=0)
+        positions = (mask.cumsum(1) - 1).clamp(min=0)
+        theirs = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
+    real = mask.bool()
+    assert torch.allclose(ours[real], theirs[real], atol=1e-4)
+
+
+def test_only_plain_gemma2_models_are_supported(model):
+    llama = LlamaForCausalLM(LlamaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                         intermediate_size=32))
+    assert decoding.supports(model) and not decoding.supports(llama)
+    import copy
+
+    from peft import LoraConfig, get_peft_model
+
+    lora = get_peft_model(copy.deepcopy(model), LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
+    assert not decoding.supports(lora) and not decoding.supports(lora.get_base_model())  # adapters go to generate
+
+
+def test_distill_trainer_samples_the_tokens_trls_generate_path_does(tmp_path):
+    """The `distill` stage's trainer with the fast path and with TRL's own `generate` path: same completions."""
+    import datasets
+    from transformers import PreTrainedTokenizerFast
+    from trl import DistillationConfig
+
+    from workbench.stages.distill import trainer_class
+
+    torch.manual_seed(0)
+    config = Gemma2Config(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                          num_key_value_heads=1, head_dim=16, intermediate_size=64, query_pre_attn_scalar=16,
+                          sliding_window=8, pad_token_id=0, eos_token_id=1, bos_token_id=2)
+    student, teacher = Gemma2ForCausalLM(config), Gemma2ForCausalLM(config)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=_word_tokenizer(64), pad_token="<pad>", eos_token="<eos>",
+                                        bos_token="<bos>")
+    prompt_ids = [[2, 5, 6, 7], [2, 9, 10], [2, 11, 12, 13, 14]]
+    args = DistillationConfig(output_dir=str(tmp_path), max_completion_length=10, report_to=[], use_cpu=True,
+                              per_device_train_batch_size=3)
+    trainer = trainer_class()(model=student, teacher_model=teacher, args=args, processing_class=tokenizer,
+                              train_dataset=datasets.Dataset.from_dict({"prompt": ["a", "b", "c"]}))
+    assert trainer._fast_generation_applies(None, {})
+    torch.manual_seed(4)
+    fast = trainer._generate_single_turn(prompt_ids, None, {})
+    torch.manual_seed(4)
+    trainer._fast_generation_applies = lambda *a: False
+    slow = trainer._generate_single_turn(prompt_ids, None, {})
+    assert fast == slow and all(0 < len(c) <= 10 for c in fast)
+
+
+def _word_tokenizer(size: int):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, **{f"w{i}": i for i in range(3, size)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<pad>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    return tok

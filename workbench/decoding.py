@@ -1,0 +1,219 @@
+"""Fast batched decoding for Gemma 2 models: a KV-cached sampling loop in plain torch.
+
+Written here because no well-kept library does this job on a CPU: transformers' `generate` spends most of each
+token's time on per-step machinery (logits processors, stopping criteria, cache objects, attention-mask builders,
+output capture) — for the tiny CPU presets several times the model's own arithmetic — and TRL's only faster path is
+vLLM (GPU-only). `sample` computes what `Gemma2ForCausalLM` computes, from the model's own weights and its
+embedding, rotary and activation modules: RMSNorm with (1 + weight) in float32, query pre-attention scaling,
+attention soft-cap, grouped-query heads, sliding-window layers, final-logit soft-cap. It allocates the key/value
+cache, positions, rotary angles and masks once per batch, does q/k/v and the MLP's gate/up as one product each, and
+samples as `generate` does (temperature, then top-k, then top-p, then one `torch.multinomial` draw per step from the
+global or given generator; greedy is argmax), stopping each row at its first stop token and the batch when every row
+has stopped. The tests hold it to `generate`'s tokens, greedy and sampled, and to the model's logits.
+
+`supports(model)` says when it applies (a Gemma 2 causal LM, no adapters, no attention dropout); callers fall back to
+`generate` otherwise: `workbench.generation.generate_responses` (the `generate` stage, evaluation, the UI), and
+`FastGeneration`, a mixin for the TRL trainers whose generation step turns prompt ids into completion ids (the
+`distill` stage's DistillationTrainer, the `rlhf` stage's RLOOTrainer).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def supports(model) -> bool:
+    """Whether `sample` can decode `model`: a Gemma 2 causal LM (the presets, or a Gemma 2 folder) whose projections
+    are plain linear layers (not LoRA-wrapped or quantized: those go through `generate`), without attention dropout."""
+    from transformers import Gemma2ForCausalLM
+
+    if not isinstance(model, Gemma2ForCausalLM) or model.config.attention_dropout:
+        return False
+    projections = [model.lm_head] + [m for layer in model.model.layers for m in (
+        layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj, layer.self_attn.o_proj,
+        layer.mlp.gate_proj, layer.mlp.up_proj, layer.mlp.down_proj)]
+    return all(type(m) is torch.nn.Linear for m in projections)
+
+
+@torch.no_grad()
+def sample(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new_tokens: int, stop_ids: list[int],
+           pad_id: int, *, do_sample: bool = True, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+           generator: torch.Generator | None = None) -> torch.Tensor:
+    """The answers to left-padded prompts `input_ids` (B, P): new token ids (B, T), T <= `max_new_tokens`, each row
+    cut after its first stop token and padded with `pad_id`; T stops growing once every row has stopped."""
+    decoder = _Decoder(model, input_ids, attention_mask, max_new_tokens)
+    logits = decoder.forward(input_ids, start=0)[:, -1]
+    stops = torch.tensor(stop_ids, device=input_ids.device)
+    finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
+    out = []
+    for step in range(max_new_tokens):
+        token = _next_token(logits, do_sample, temperature, top_k, top_p, generator)
+        token = torch.where(finished, torch.full_like(token, pad_id), token)
+        out.append(token)
+        finished |= torch.isin(token, stops)
+        if step == max_new_tokens - 1 or bool(finished.all()):
+            break
+        logits = decoder.forward(token[:, None], start=input_ids.size(1) + step)[:, -1]
+    return torch.stack(out, dim=1)
+
+
+class FastGeneration:
+    """Mixin for a TRL trainer whose `_generate_single_turn(prompt_ids, images, multimodal_fields, ...)` returns
+    completion ids (DistillationTrainer, RLOOTrainer): decodes with `sample` where it applies — a Gemma 2 model,
+    text only, no vLLM, and only the sampling settings `sample` has — else TRL's own path. The model is unwrapped
+    (and its shards gathered) as TRL does for `generate`."""
+
+    PLAIN_SETTINGS = {"max_new_tokens", "do_sample", "pad_token_id", "bos_token_id", "eos_token_id", "temperature",
+                      "top_p", "top_k", "disable_compile", "transformers_version"}
+
+    def _fast_generation_applies(self, images, multimodal_fields) -> bool:
+        config = self.generation_config.to_diff_dict()
+        plain = (set(config) <= self.PLAIN_SETTINGS | {"min_p", "repetition_penalty", "cache_implementation"}
+                 and config.get("min_p") is None and config.get("repetition_penalty", 1.0) == 1.0)
+        unwrapped = self.accelerator.unwrap_model(self.model_wrapped)
+        return (plain and not images and not multimodal_fields and not getattr(self, "use_vllm", False)
+                and not getattr(self, "use_transformers_continuous_batching", False) and supports(unwrapped))
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, *args, **kwargs):
+        if not self._fast_generation_applies(images, multimodal_fields):
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, *args, **kwargs)
+        from trl.models.utils import unwrap_model_for_generation
+
+        config, device = self.generation_config, self.accelerator.device
+        pad_id = self._tokenizer.pad_token_id
+        width = max(map(len, prompt_ids))
+        input_ids = torch.tensor([[pad_id] * (width - len(ids)) + list(ids) for ids in prompt_ids], device=device)
+        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in prompt_ids], device=device)
+        with (unwrap_model_for_generation(self.model_wrapped, self.accelerator,
+                                          gather_deepspeed3_params=self.args.ds3_gather_for_generation) as model,
+              self._dist.summon_full_params(self.model_wrapped, recurse=False)):
+            new = sample(model, input_ids, mask, config.max_new_tokens, list(self.eos_token_ids), pad_id,
+                         do_sample=config.do_sample, temperature=config.temperature or 1.0, top_k=config.top_k or 0,
+                         top_p=config.top_p or 1.0)
+        return cut_after_stop(new.tolist(), self.eos_token_ids)
+
+
+def cut_after_stop(rows: list[list[int]], stop_ids) -> list[list[int]]:
+    """Each row up to and including its first stop token (all of it if it has none)."""
+    stops = set(stop_ids)
+    return [row[: next((i + 1 for i, t in enumerate(row) if t in stops), len(row))] for row in rows]
+
+
+def _next_token(logits, do_sample: bool, temperature: float, top_k: int, top_p: float, generator):
+    """`generate`'s choice from float32 logits (B, V): argmax, or a draw after its temperature, top-k, top-p warpers."""
+    logits = logits.float()
+    if not do_sample:
+        return logits.argmax(-1)
+    if temperature != 1.0:
+        logits = logits / temperature
+    if top_k and top_k < logits.size(-1):
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        ordered, index = torch.sort(logits, descending=False)
+        drop = ordered.softmax(-1).cumsum(-1) <= 1 - top_p
+        drop[:, -1] = False  # keep at least the most likely token
+        logits = logits.masked_fill(drop.scatter(1, index, drop), float("-inf"))
+    return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(1)
+
+
+class _Decoder:
+    """Gemma 2's forward over a key/value cache allocated once for prompts (B, P) and `new` tokens after them."""
+
+    def __init__(self, model, input_ids, attention_mask, new: int):
+        from transformers.models.gemma2.modeling_gemma2 import apply_rotary_pos_emb
+
+        self.model, self.config, self.rotate = model, model.config, apply_rotary_pos_emb
+        c = self.config
+        self.layers = model.model.layers[: c.num_hidden_layers]
+        self.head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+        self.heads, self.kv_heads = c.num_attention_heads, c.num_key_value_heads
+        self.scale = c.query_pre_attn_scalar ** -0.5
+        weight = model.model.embed_tokens.weight
+        batch, length = input_ids.size(0), input_ids.size(1) + new
+        shape = (batch, self.kv_heads, length, self.head_dim)
+        self.keys = [torch.zeros(shape, dtype=weight.dtype, device=weight.device) for _ in self.layers]
+        self.values = [torch.zeros(shape, dtype=weight.dtype, device=weight.device) for _ in self.layers]
+        types = getattr(c, "layer_types", None) or ["full_attention"] * len(self.layers)
+        self.windows = [c.sliding_window if t == "sliding_attention" else None for t in types]
+        # Every slot's position (left padding does not count) and rotary angles, and each window's additive mask
+        # (B, 1, 1, length, length), computed once: a step slices them.
+        valid = torch.cat([attention_mask.bool(), attention_mask.new_ones(batch, new, dtype=torch.bool)], dim=1)
+        positions = (valid.long().cumsum(1) - 1).clamp(min=0)
+        self.cos, self.sin = model.model.rotary_emb(weight[:1], positions)
+        self.masks = {window: _mask(valid, window, weight.dtype) for window in set(self.windows)}
+        # Fewer, larger operations per token: q/k/v as one product, the MLP's gate and up as one, and each RMSNorm
+        # as one `rms_norm` with Gemma's (1 + weight). Copies made once per answer batch.
+        self.fused = [_FusedLayer(layer, c.rms_norm_eps) for layer in self.layers]
+        self.final_norm = _norm_weight(model.model.norm)
+
+    def forward(self, ids, start: int):
+        """Logits (B, n, V) for tokens `ids` (B, n) at cache slots start … start + n - 1."""
+        model, c = self.model, self.config
+        n, end = ids.size(1), start + ids.size(1)
+        x = model.model.embed_tokens(ids)
+        cos, sin = self.cos[:, start:end], self.sin[:, start:end]
+        masks = {window: mask[..., start:end, :end] for window, mask in self.masks.items()}
+        batch, groups = ids.size(0), self.heads // self.kv_heads
+        q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        for f, keys, values, window in zip(self.fused, self.keys, self.values, self.windows):
+            qkv = torch.nn.functional.linear(f.norm(x, f.input_norm), f.qkv)
+            q, k, v = qkv.split([q_size, kv_size, kv_size], dim=-1)
+            q = q.view(batch, n, self.heads, self.head_dim).transpose(1, 2)
+            k = k.view(batch, n, self.kv_heads, self.head_dim).transpose(1, 2)
+            q, k = self.rotate(q, k, cos, sin)
+            keys[:, :, start:end] = k
+            values[:, :, start:end] = v.view(batch, n, self.kv_heads, self.head_dim).transpose(1, 2)
+            q = q.reshape(batch, self.kv_heads, groups * n, self.head_dim)  # each KV head's query heads together
+            scores = torch.matmul(q, keys[:, :, :end].transpose(2, 3)) * self.scale
+            if c.attn_logit_softcapping:
+                scores = torch.tanh(scores / c.attn_logit_softcapping) * c.attn_logit_softcapping
+            scores = scores.view(batch, self.kv_heads, groups, n, end) + masks[window]
+            weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
+            out = torch.matmul(weights.view(batch, self.kv_heads, groups * n, end), values[:, :, :end])
+            out = out.view(batch, self.heads, n, self.head_dim).transpose(1, 2).reshape(batch, n, -1)
+            x = x + f.norm(torch.nn.functional.linear(out, f.o), f.post_attention_norm)
+            gate, up = torch.nn.functional.linear(f.norm(x, f.pre_mlp_norm), f.gate_up).chunk(2, dim=-1)
+            mlp = torch.nn.functional.linear(f.act(gate) * up, f.down)
+            x = x + f.norm(mlp, f.post_mlp_norm)
+        logits = model.lm_head(self.fused[0].norm(x, self.final_norm)).float()
+        if c.final_logit_softcapping:
+            logits = torch.tanh(logits / c.final_logit_softcapping) * c.final_logit_softcapping
+        return logits
+
+
+class _FusedLayer:
+    """One decoder layer's weights, arranged for decoding (see `_Decoder`)."""
+
+    def __init__(self, layer, eps: float):
+        attn, mlp = layer.self_attn, layer.mlp
+        self.qkv = torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight])
+        self.o = attn.o_proj.weight
+        self.gate_up = torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight])
+        self.down, self.act = mlp.down_proj.weight, mlp.act_fn
+        self.input_norm = _norm_weight(layer.input_layernorm)
+        self.post_attention_norm = _norm_weight(layer.post_attention_layernorm)
+        self.pre_mlp_norm = _norm_weight(layer.pre_feedforward_layernorm)
+        self.post_mlp_norm = _norm_weight(layer.post_feedforward_layernorm)
+        self.eps = eps
+
+    def norm(self, x, weight):
+        """Gemma's RMSNorm, computed in float32 as transformers does."""
+        return torch.nn.functional.rms_norm(x.float(), weight.shape, weight, self.eps).type_as(x)
+
+
+def _norm_weight(norm):
+    return 1.0 + norm.weight.float()
+
+
+def _mask(valid, window: int | None, dtype):
+    """Additive mask (B, 1, 1, L, L) over L cache slots: causal, real keys only (`valid` (B, L) False for left
+    padding), and within `window` slots where the layer slides (as transformers': key j visible to query i when
+    i - j < window)."""
+    slots = torch.arange(valid.size(1), device=valid.device)
+    query, key = slots[:, None], slots[None, :]
+    allowed = (key <= query)[None] & valid[:, None, :]
+    if window is not None:
+        allowed &= (query - key < window)[None]
+    mask = torch.zeros(allowed.shape, dtype=dtype, device=valid.device)
+    return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[:, None, None]
