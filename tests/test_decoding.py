@@ -70,15 +70,17 @@ def test_rows_stop_at_their_stop_token_and_the_batch_when_all_have(model):
         assert row[len(cut):] == [0] * (len(row) - len(cut))
 
 
-def test_prompt_logits_are_the_models(model):
+def test_prefill_and_step_logits_are_the_models(model):
+    """Prompts through `prefill`, then three tokens through `step`: at each slot the model's own logits."""
     ids, mask = prompts(model.device, width=16)
-    decoder = decoding._Decoder(model, ids, mask, new=4)
+    width = 13
+    decoder = decoding._Decoder(model, ids[:, :width], mask[:, :width], new=3)
     with torch.no_grad():
-        ours = decoder.forward(ids, start=0)
+        ours = [decoder.prefill(ids[:, :width])] + [decoder.step(ids[:, s], s) for s in range(width, 16)]
         positions = (mask.cumsum(1) - 1).clamp(min=0)
-        theirs = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
-    real = mask.bool()
-    assert torch.allclose(ours[real], theirs[real], atol=1e-4)
+        theirs = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, width - 1:]
+    for slot, logits in enumerate(ours):
+        assert torch.allclose(logits, theirs[:, slot], atol=1e-4), slot
 
 
 def test_only_plain_gemma2_models_are_supported(model):

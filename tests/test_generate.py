@@ -119,22 +119,21 @@ def test_greedy_answers_repeat_and_stop_at_the_turn_end(world, monkeypatch, fast
     end = tokenizer.convert_tokens_to_ids("<end_of_turn>")
     decoding_steps = []
 
-    def eager_to_stop(logits, ids):
-        if ids.shape[1] == 1:  # a decoding step, not the prompt
-            decoding_steps.append(1)
-            logits[..., end] += 1e4
+    def eager_to_stop(logits):
+        decoding_steps.append(1)
+        logits[..., end] += 1e4
         return logits
 
     if fast:
-        forward = decoding._Decoder.forward
-        monkeypatch.setattr(decoding._Decoder, "forward",
-                            lambda self, ids, start: eager_to_stop(forward(self, ids, start), ids))
+        step = decoding._Decoder.step
+        monkeypatch.setattr(decoding._Decoder, "step", lambda self, *a: eager_to_stop(step(self, *a)))
     else:
         forward = model.forward
 
         def hf_forward(*args, **kwargs):
             out = forward(*args, **kwargs)
-            eager_to_stop(out.logits, out.logits)
+            if out.logits.shape[1] == 1:  # a decoding step, not the prompt
+                eager_to_stop(out.logits)
             return out
 
         model.forward = hf_forward

@@ -42,18 +42,19 @@ def sample(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new
     """The answers to left-padded prompts `input_ids` (B, P): new token ids (B, T), T <= `max_new_tokens`, each row
     cut after its first stop token and padded with `pad_id`; T stops growing once every row has stopped."""
     decoder = _Decoder(model, input_ids, attention_mask, max_new_tokens)
-    logits = decoder.forward(input_ids, start=0)[:, -1]
+    logits = decoder.prefill(input_ids)
+    step = _CudaGraphStep(decoder) if input_ids.is_cuda else decoder.step
     stops = torch.tensor(stop_ids, device=input_ids.device)
     finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
     out = []
-    for step in range(max_new_tokens):
+    for t in range(max_new_tokens):
         token = _next_token(logits, do_sample, temperature, top_k, top_p, generator)
         token = torch.where(finished, torch.full_like(token, pad_id), token)
         out.append(token)
         finished |= torch.isin(token, stops)
-        if step == max_new_tokens - 1 or bool(finished.all()):
+        if t == max_new_tokens - 1 or bool(finished.all()):
             break
-        logits = decoder.forward(token[:, None], start=input_ids.size(1) + step)[:, -1]
+        logits = step(token, input_ids.size(1) + t)
     return torch.stack(out, dim=1)
 
 
@@ -118,7 +119,11 @@ def _next_token(logits, do_sample: bool, temperature: float, top_k: int, top_p: 
 
 
 class _Decoder:
-    """Gemma 2's forward over a key/value cache allocated once for prompts (B, P) and `new` tokens after them."""
+    """Gemma 2's forward over a key/value cache of L = P + `new` slots, allocated once for prompts (B, P).
+
+    `prefill` runs the prompts through slots 0 … P-1; `step` runs one token per row at a later slot, with shapes that
+    do not depend on the slot (attention spans all L slots, the ones not yet written masked), so that on a GPU one
+    step can be captured as a CUDA graph and replayed (`_CudaGraphStep`)."""
 
     def __init__(self, model, input_ids, attention_mask, new: int):
         from transformers.models.gemma2.modeling_gemma2 import apply_rotary_pos_emb
@@ -130,56 +135,118 @@ class _Decoder:
         self.heads, self.kv_heads = c.num_attention_heads, c.num_key_value_heads
         self.scale = c.query_pre_attn_scalar ** -0.5
         weight = model.model.embed_tokens.weight
-        batch, length = input_ids.size(0), input_ids.size(1) + new
-        shape = (batch, self.kv_heads, length, self.head_dim)
+        self.batch, self.length = input_ids.size(0), input_ids.size(1) + new
+        shape = (self.batch, self.kv_heads, self.length, self.head_dim)
         self.keys = [torch.zeros(shape, dtype=weight.dtype, device=weight.device) for _ in self.layers]
         self.values = [torch.zeros(shape, dtype=weight.dtype, device=weight.device) for _ in self.layers]
         types = getattr(c, "layer_types", None) or ["full_attention"] * len(self.layers)
         self.windows = [c.sliding_window if t == "sliding_attention" else None for t in types]
-        # Every slot's position (left padding does not count) and rotary angles, and each window's additive mask
-        # (B, 1, 1, length, length), computed once: a step slices them.
-        valid = torch.cat([attention_mask.bool(), attention_mask.new_ones(batch, new, dtype=torch.bool)], dim=1)
-        positions = (valid.long().cumsum(1) - 1).clamp(min=0)
+        # Which slots hold real tokens (left padding does not), every slot's position and rotary angles, once.
+        self.valid = torch.cat([attention_mask.bool(), attention_mask.new_ones(self.batch, new, dtype=torch.bool)], 1)
+        self.slots = torch.arange(self.length, device=weight.device)
+        positions = (self.valid.long().cumsum(1) - 1).clamp(min=0)
         self.cos, self.sin = model.model.rotary_emb(weight[:1], positions)
-        self.masks = {window: _mask(valid, window, weight.dtype) for window in set(self.windows)}
         # Fewer, larger operations per token: q/k/v as one product, the MLP's gate and up as one, and each RMSNorm
         # as one `rms_norm` with Gemma's (1 + weight). Copies made once per answer batch.
         self.fused = [_FusedLayer(layer, c.rms_norm_eps) for layer in self.layers]
         self.final_norm = _norm_weight(model.model.norm)
 
-    def forward(self, ids, start: int):
-        """Logits (B, n, V) for tokens `ids` (B, n) at cache slots start … start + n - 1."""
+    def prefill(self, ids):
+        """Logits (B, V) after the prompts `ids` (B, P), which fill slots 0 … P-1."""
+        n = ids.size(1)
+        queries = self.slots[:n, None]
+        masks = {window: self._mask(queries, self.slots[None, :n], self.valid[:, None, :n], window)
+                 for window in set(self.windows)}
+
+        def write(cache, kv):
+            cache[:, :, :n] = kv
+            return cache[:, :, :n]
+
+        return self._forward(ids, self.cos[:, :n], self.sin[:, :n], masks, write)[:, -1]
+
+    def step(self, token, slot):
+        """Logits (B, V) after one token per row (B,) at `slot` (an int, or a 0-dim tensor under a CUDA graph)."""
+        slot = torch.as_tensor(slot, device=self.slots.device).view(1)
+        masks = {window: self._mask(slot[:, None], self.slots[None], self.valid[:, None], window)
+                 for window in set(self.windows)}
+
+        def write(cache, kv):
+            return cache.index_copy_(2, slot, kv)
+
+        cos, sin = self.cos.index_select(1, slot), self.sin.index_select(1, slot)
+        return self._forward(token[:, None], cos, sin, masks, write)[:, -1]
+
+    def _mask(self, query, key, valid, window: int | None):
+        """Additive mask (B, 1, 1, n, k) for query slots (n, 1) over key slots (1, k): causal, real keys only
+        (`valid` (B, 1, k)), and within `window` slots where the layer slides (as transformers': key j visible to
+        query i when i - j < window)."""
+        allowed = (key <= query)[None] & valid
+        if window is not None:
+            allowed = allowed & (query - key < window)[None]
+        dtype = self.cos.dtype
+        mask = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
+        return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[:, None, None]
+
+    def _forward(self, ids, cos, sin, masks, write):
+        """Logits (B, n, V) for tokens `ids` (B, n); `write(cache, kv)` stores their keys or values in a layer's
+        cache and returns the part of it the masks span."""
         model, c = self.model, self.config
-        n, end = ids.size(1), start + ids.size(1)
-        x = model.model.embed_tokens(ids)
-        cos, sin = self.cos[:, start:end], self.sin[:, start:end]
-        masks = {window: mask[..., start:end, :end] for window, mask in self.masks.items()}
-        batch, groups = ids.size(0), self.heads // self.kv_heads
+        batch, n = ids.shape
+        groups = self.heads // self.kv_heads
         q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        x = model.model.embed_tokens(ids)
         for f, keys, values, window in zip(self.fused, self.keys, self.values, self.windows):
             qkv = torch.nn.functional.linear(f.norm(x, f.input_norm), f.qkv)
             q, k, v = qkv.split([q_size, kv_size, kv_size], dim=-1)
             q = q.view(batch, n, self.heads, self.head_dim).transpose(1, 2)
             k = k.view(batch, n, self.kv_heads, self.head_dim).transpose(1, 2)
             q, k = self.rotate(q, k, cos, sin)
-            keys[:, :, start:end] = k
-            values[:, :, start:end] = v.view(batch, n, self.kv_heads, self.head_dim).transpose(1, 2)
+            keys = write(keys, k)
+            values = write(values, v.view(batch, n, self.kv_heads, self.head_dim).transpose(1, 2))
+            span = keys.size(2)
             q = q.reshape(batch, self.kv_heads, groups * n, self.head_dim)  # each KV head's query heads together
-            scores = torch.matmul(q, keys[:, :, :end].transpose(2, 3)) * self.scale
+            scores = torch.matmul(q, keys.transpose(2, 3)) * self.scale
             if c.attn_logit_softcapping:
                 scores = torch.tanh(scores / c.attn_logit_softcapping) * c.attn_logit_softcapping
-            scores = scores.view(batch, self.kv_heads, groups, n, end) + masks[window]
+            scores = scores.view(batch, self.kv_heads, groups, n, span) + masks[window]
             weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
-            out = torch.matmul(weights.view(batch, self.kv_heads, groups * n, end), values[:, :, :end])
+            out = torch.matmul(weights.view(batch, self.kv_heads, groups * n, span), values)
             out = out.view(batch, self.heads, n, self.head_dim).transpose(1, 2).reshape(batch, n, -1)
             x = x + f.norm(torch.nn.functional.linear(out, f.o), f.post_attention_norm)
             gate, up = torch.nn.functional.linear(f.norm(x, f.pre_mlp_norm), f.gate_up).chunk(2, dim=-1)
             mlp = torch.nn.functional.linear(f.act(gate) * up, f.down)
             x = x + f.norm(mlp, f.post_mlp_norm)
-        logits = model.lm_head(self.fused[0].norm(x, self.final_norm)).float()
+        logits = torch.nn.functional.linear(self.fused[0].norm(x, self.final_norm), model.lm_head.weight).float()
         if c.final_logit_softcapping:
             logits = torch.tanh(logits / c.final_logit_softcapping) * c.final_logit_softcapping
         return logits
+
+
+class _CudaGraphStep:
+    """`_Decoder.step` captured once as a CUDA graph and replayed for every token: on a GPU a tiny model's step is a
+    few hundred kernel launches whose CPU-side cost is most of the time; a replay launches them all at once. The
+    token and slot go in through fixed buffers; the logits come out in one."""
+
+    def __init__(self, decoder: _Decoder):
+        device = decoder.slots.device
+        self.token = torch.zeros(decoder.batch, dtype=torch.long, device=device)
+        # Warm-up and capture write their keys and values at the last slot, which no answer's step attends to
+        # before writing it (the last sampled token needs no step).
+        self.slot = torch.full((), decoder.length - 1, dtype=torch.long, device=device)
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            decoder.step(self.token, self.slot)
+        torch.cuda.current_stream(device).wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.logits = decoder.step(self.token, self.slot)
+
+    def __call__(self, token, slot: int):
+        self.token.copy_(token)
+        self.slot.fill_(slot)
+        self.graph.replay()
+        return self.logits
 
 
 class _FusedLayer:
@@ -204,16 +271,3 @@ class _FusedLayer:
 
 def _norm_weight(norm):
     return 1.0 + norm.weight.float()
-
-
-def _mask(valid, window: int | None, dtype):
-    """Additive mask (B, 1, 1, L, L) over L cache slots: causal, real keys only (`valid` (B, L) False for left
-    padding), and within `window` slots where the layer slides (as transformers': key j visible to query i when
-    i - j < window)."""
-    slots = torch.arange(valid.size(1), device=valid.device)
-    query, key = slots[:, None], slots[None, :]
-    allowed = (key <= query)[None] & valid[:, None, :]
-    if window is not None:
-        allowed &= (query - key < window)[None]
-    mask = torch.zeros(allowed.shape, dtype=dtype, device=valid.device)
-    return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[:, None, None]
