@@ -122,6 +122,9 @@ def test_distill_trainer_samples_the_tokens_trls_generate_path_does(tmp_path):
     trainer._fast_generation_applies = lambda *a: False
     slow = trainer._generate_single_turn(prompt_ids, None, {})
     assert fast == slow and all(0 < len(c) <= 10 for c in fast)
+    del trainer._fast_generation_applies
+    trainer.generation_config.repetition_penalty = 1.3  # a setting `sample` does not have: TRL's path
+    assert not trainer._fast_generation_applies(None, {})
 
 
 def _word_tokenizer(size: int):

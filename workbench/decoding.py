@@ -64,13 +64,16 @@ class FastGeneration:
     text only, no vLLM, and only the sampling settings `sample` has — else TRL's own path. The model is unwrapped
     (and its shards gathered) as TRL does for `generate`."""
 
+    # The generation settings `sample` honours or that do not change the tokens; min_p and repetition_penalty only
+    # at their neutral values.
     PLAIN_SETTINGS = {"max_new_tokens", "do_sample", "pad_token_id", "bos_token_id", "eos_token_id", "temperature",
-                      "top_p", "top_k", "disable_compile", "transformers_version"}
+                      "top_p", "top_k", "min_p", "repetition_penalty", "cache_implementation", "disable_compile",
+                      "transformers_version"}
 
     def _fast_generation_applies(self, images, multimodal_fields) -> bool:
         config = self.generation_config.to_diff_dict()
-        plain = (set(config) <= self.PLAIN_SETTINGS | {"min_p", "repetition_penalty", "cache_implementation"}
-                 and config.get("min_p") is None and config.get("repetition_penalty", 1.0) == 1.0)
+        plain = (set(config) <= self.PLAIN_SETTINGS and config.get("min_p") is None
+                 and config.get("repetition_penalty", 1.0) == 1.0)
         unwrapped = self.accelerator.unwrap_model(self.model_wrapped)
         return (plain and not images and not multimodal_fields and not getattr(self, "use_vllm", False)
                 and not getattr(self, "use_transformers_continuous_batching", False) and supports(unwrapped))
