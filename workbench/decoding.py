@@ -85,9 +85,7 @@ class FastGeneration:
 
         config, device = self.generation_config, self.accelerator.device
         pad_id = self._tokenizer.pad_token_id
-        width = max(map(len, prompt_ids))
-        input_ids = torch.tensor([[pad_id] * (width - len(ids)) + list(ids) for ids in prompt_ids], device=device)
-        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in prompt_ids], device=device)
+        input_ids, mask = left_pad(prompt_ids, pad_id, device)
         with (unwrap_model_for_generation(self.model_wrapped, self.accelerator,
                                           gather_deepspeed3_params=self.args.ds3_gather_for_generation) as model,
               self._dist.summon_full_params(self.model_wrapped, recurse=False)):
@@ -95,6 +93,14 @@ class FastGeneration:
                          do_sample=config.do_sample, temperature=config.temperature or 1.0, top_k=config.top_k or 0,
                          top_p=config.top_p or 1.0)
         return cut_after_stop(new.tolist(), self.eos_token_ids)
+
+
+def left_pad(rows: list[list[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id rows as (input_ids, attention_mask), padded on the left so that answers start together."""
+    width = max(map(len, rows))
+    input_ids = torch.tensor([[pad_id] * (width - len(row)) + list(row) for row in rows], device=device)
+    mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in rows], device=device)
+    return input_ids, mask
 
 
 def cut_after_stop(rows: list[list[int]], stop_ids) -> list[list[int]]:

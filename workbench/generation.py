@@ -88,7 +88,7 @@ def generate_responses(model: Any, tokenizer: Any, prompts: list[list[dict]], se
 
 def _answer_ids(model: Any, input_ids, attention_mask, settings: GenerationSettings, stop_ids: list[int], pad: int):
     """New token ids (rows × settings.num_return_sequences, T): `workbench.decoding.sample` for Gemma 2 models
-    (same tokens, several times faster on a CPU), transformers' `generate` for the rest."""
+    (the same tokens, faster: 1.3–1.9x on the 2-core CPU, more on a GPU), transformers' `generate` for the rest."""
     from workbench import decoding
 
     n = settings.num_return_sequences
@@ -103,14 +103,10 @@ def _answer_ids(model: Any, input_ids, attention_mask, settings: GenerationSetti
 
 def _left_padded(tokenizer: Any, texts: list[str], pad: int) -> dict:
     """Token ids of `texts` (their template already holds `<bos>`), padded on the left so answers start together."""
-    import torch
+    from workbench.decoding import left_pad
 
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
-    width = max(map(len, ids))
-    return {
-        "input_ids": torch.tensor([[pad] * (width - len(row)) + row for row in ids]),
-        "attention_mask": torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in ids]),
-    }
+    input_ids, attention_mask = left_pad(tokenizer(texts, add_special_tokens=False)["input_ids"], pad)
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
 def _sampling(settings: GenerationSettings) -> dict:
