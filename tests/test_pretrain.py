@@ -141,12 +141,20 @@ def test_compile_is_left_out_of_the_config_while_off():
 
 @pytest.mark.slow
 @pytest.mark.skipif(__import__("shutil").which("cc") is None, reason="torch.compile on a CPU needs a C compiler")
-def test_compiled_pretrain_stage_trains_and_saves_a_plain_model(tmp_path):
-    """`train.compile: true` runs the stage under torch.compile and still saves a loadable, uncompiled model."""
+def test_compiled_pretrain_stage_trains_and_saves_a_plain_model_and_repeats(tmp_path):
+    """`train.compile: true` runs the stage under torch.compile and still saves a loadable, uncompiled model; a second
+    run of the same recipe gives the same weights (compiled CPU kernels otherwise accumulate in a varying order)."""
     text = RECIPE.split("  - {kind: distill_pretrain, name: dense")[0].replace(
         "train: {max_steps: 6, batch_size: 4, precision: fp32}}", "train: {max_steps: 4, batch_size: 4, precision: fp32, compile: true}}")
     (tmp_path / "r.yaml").write_text(text)
-    m = run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")["stages"]["teacher_pt"]
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    try:
+        m = run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")["stages"]["teacher_pt"]
+        run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "again")
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+    weights = [(tmp_path / run / "teacher_pt/model/model.safetensors").read_bytes() for run in ("run", "again")]
+    assert weights[0] == weights[1]
     assert m["config"]["train"]["compile"] is True
     assert np.isfinite(m["metrics"]["val_perplexity"])
     from safetensors import safe_open
