@@ -71,12 +71,13 @@ class FastGeneration:
                       "transformers_version"}
 
     def _fast_generation_applies(self, images, multimodal_fields) -> bool:
+        if (images or multimodal_fields or getattr(self, "use_vllm", False)
+                or getattr(self, "use_transformers_continuous_batching", False)):
+            return False  # (with vLLM, TRL's trainers have no generation_config)
         config = self.generation_config.to_diff_dict()
         plain = (set(config) <= self.PLAIN_SETTINGS and config.get("min_p") is None
                  and config.get("repetition_penalty", 1.0) == 1.0)
-        unwrapped = self.accelerator.unwrap_model(self.model_wrapped)
-        return (plain and not images and not multimodal_fields and not getattr(self, "use_vllm", False)
-                and not getattr(self, "use_transformers_continuous_batching", False) and supports(unwrapped))
+        return plain and supports(self.accelerator.unwrap_model(self.model_wrapped))
 
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, *args, **kwargs):
         if not self._fast_generation_applies(images, multimodal_fields):
