@@ -128,6 +128,8 @@ def main(argv=None) -> None:
     ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args(argv)
+    if min(a.steps, a.batch_size, a.max_new_tokens, a.rounds) < 1:
+        ap.error("--steps, --batch-size, --max-new-tokens and --rounds must be at least 1")
 
     with tempfile.TemporaryDirectory() as tmp:
         rounds = compare(build_world(Path(tmp)), Path(tmp), a.steps, a.batch_size, a.max_new_tokens, a.rounds)

@@ -36,6 +36,12 @@ def test_unknown_bench_name_is_a_usage_error():
     assert out.returncode == 2 and "--only nope: unknown" in out.stderr
 
 
+def test_distill_bench_refuses_zero_rounds():
+    out = subprocess.run([sys.executable, "-m", "bench.distill_vs_trl", "--rounds", "0"], cwd=ROOT,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 2 and "--rounds must be at least 1" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_pretrain_distill_table_reads_suffixed_students_and_their_seeds(tmp_path):
     """`--suffix _600` reads student_<variant>_600[_sN] as the table's students; seeds give mean ± sd and per-seed
     gaps to dense; an unfinished student is refused in one line."""
