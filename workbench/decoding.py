@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import torch
 
+from workbench.models.presets import output_logits
+
 
 def supports(model) -> bool:
     """Whether `sample` can decode `model`: a Gemma 2 causal LM (the presets, or a Gemma 2 folder) whose projections
@@ -226,10 +228,7 @@ class _Decoder:
             gate, up = torch.nn.functional.linear(f.norm(x, f.pre_mlp_norm), f.gate_up).chunk(2, dim=-1)
             mlp = torch.nn.functional.linear(f.act(gate) * up, f.down)
             x = x + f.norm(mlp, f.post_mlp_norm)
-        logits = torch.nn.functional.linear(self.fused[0].norm(x, self.final_norm), model.lm_head.weight).float()
-        if c.final_logit_softcapping:
-            logits = torch.tanh(logits / c.final_logit_softcapping) * c.final_logit_softcapping
-        return logits
+        return output_logits(model, _rms_norm(x, self.final_norm, c.rms_norm_eps))
 
 
 class _CudaGraphStep:
@@ -275,8 +274,12 @@ class _FusedLayer:
         self.eps = eps
 
     def norm(self, x, weight):
-        """Gemma's RMSNorm, computed in float32 as transformers does."""
-        return torch.nn.functional.rms_norm(x.float(), weight.shape, weight, self.eps).type_as(x)
+        return _rms_norm(x, weight, self.eps)
+
+
+def _rms_norm(x, weight, eps: float):
+    """Gemma's RMSNorm with `weight` = 1 + the module's weight, computed in float32 as transformers does."""
+    return torch.nn.functional.rms_norm(x.float(), weight.shape, weight, eps).type_as(x)
 
 
 def _norm_weight(norm):

@@ -67,6 +67,8 @@ def generate_responses(model: Any, tokenizer: Any, prompts: list[list[dict]], se
     """
     import torch
 
+    from workbench.decoding import left_pad
+
     tokenizer = chat_tokenizer(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     device = next(model.parameters()).device
@@ -75,11 +77,12 @@ def generate_responses(model: Any, tokenizer: Any, prompts: list[list[dict]], se
     texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
     answers: list[str] = []
     for batch_index, start in enumerate(range(0, len(texts), settings.batch_size)):
-        batch = _left_padded(tokenizer, texts[start:start + settings.batch_size], pad)
+        # The template already holds `<bos>`; left padding so that the answers start together.
+        ids = tokenizer(texts[start:start + settings.batch_size], add_special_tokens=False)["input_ids"]
+        input_ids, attention_mask = left_pad(ids, pad, device)
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(seed * 1_000_003 + batch_index)
-            new = _answer_ids(model, batch["input_ids"].to(device), batch["attention_mask"].to(device), settings,
-                              stop_token_ids(tokenizer), pad)
+            new = _answer_ids(model, input_ids, attention_mask, settings, stop_token_ids(tokenizer), pad)
         decoded = tokenizer.batch_decode(new, skip_special_tokens=True)
         answers += [text.split(END_OF_TURN)[0].strip() for text in decoded]
     model.train(was_training)
@@ -99,14 +102,6 @@ def _answer_ids(model: Any, input_ids, attention_mask, settings: GenerationSetti
     out = model.generate(input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=settings.max_new_tokens,
                          num_return_sequences=n, eos_token_id=stop_ids, pad_token_id=pad, **_sampling(settings))
     return out[:, input_ids.shape[1]:]
-
-
-def _left_padded(tokenizer: Any, texts: list[str], pad: int) -> dict:
-    """Token ids of `texts` (their template already holds `<bos>`), padded on the left so answers start together."""
-    from workbench.decoding import left_pad
-
-    input_ids, attention_mask = left_pad(tokenizer(texts, add_special_tokens=False)["input_ids"], pad)
-    return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
 def _sampling(settings: GenerationSettings) -> dict:

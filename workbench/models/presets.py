@@ -81,3 +81,13 @@ def build_preset(name: str, vocab_size: int | None = None, seed: int = 0):
         torch.manual_seed(seed)
         model = Gemma2ForCausalLM(config)
     return model
+
+
+def output_logits(model, hidden):
+    """Float logits of `model`'s output layer for `hidden`, through Gemma's final-logit soft-cap where the model has
+    one (tanh(logits / cap) * cap): what its forward computes after the last norm."""
+    import torch
+
+    logits = model.get_output_embeddings()(hidden).float()
+    cap = getattr(model.config.get_text_config(), "final_logit_softcapping", None)
+    return torch.tanh(logits / cap) * cap if cap else logits

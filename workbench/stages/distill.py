@@ -162,6 +162,7 @@ def trainer_class():
     from trl import DistillationTrainer
 
     from workbench.decoding import FastGeneration
+    from workbench.models.presets import output_logits
 
     class GKDDistillationTrainer(FastGeneration, DistillationTrainer):
         def __init__(self, *args, lmbda: float = 1.0, top_k: int | None = None, **kwargs):
@@ -201,10 +202,10 @@ def trainer_class():
             valid = inputs["completion_mask"].bool()
             width = inputs["completion_ids"].size(1)
             teacher = self.accelerator.unwrap_model(self.teacher_model)
-            student_logits = _logits(unwrapped_student, self._get_last_hidden_state(
+            student_logits = output_logits(unwrapped_student, self._get_last_hidden_state(
                 unwrapped_student, input_ids, attention_mask, width)[valid])
             with torch.no_grad():
-                teacher_logits = _logits(teacher, self._get_last_hidden_state(
+                teacher_logits = output_logits(teacher, self._get_last_hidden_state(
                     teacher, input_ids, attention_mask, width)[valid])
                 top, index = teacher_logits.topk(min(self.top_k, teacher_logits.size(-1)), dim=-1)
             divergence = generalized_jsd(student_logits.gather(-1, index), top, self.beta, self.temperature).sum()
@@ -235,15 +236,6 @@ def generalized_jsd(student_logits, teacher_logits, beta: float, temperature: fl
     mixture = torch.logsumexp(torch.stack([student + math.log(1 - beta), teacher + math.log(beta)]), dim=0)
     return (beta * (teacher.exp() * (teacher - mixture)).sum(-1)
             + (1 - beta) * (student.exp() * (student - mixture)).sum(-1))
-
-
-def _logits(model, hidden):
-    """The LM head's logits for `hidden`, with Gemma's final-logit soft-cap where the model has one."""
-    import torch
-
-    logits = model.get_output_embeddings()(hidden).float()
-    cap = getattr(model.config.get_text_config(), "final_logit_softcapping", None)
-    return torch.tanh(logits / cap) * cap if cap else logits
 
 
 def distillation_arguments(cfg: Config, ctx: StageContext):

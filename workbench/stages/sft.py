@@ -50,6 +50,7 @@ from workbench.data import detect, read_records
 from workbench.data.corpus import corpus_files, document_ids, read_documents
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GREEDY, chat_tokenizer, generate_responses
+from workbench.models.presets import output_logits
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.distributed import is_main_process, wait_for_everyone
 from workbench.training import (TrainSettings, callbacks, save_history, save_model, train_after_evaluate,
@@ -280,10 +281,7 @@ def _lean_trainer_class():
             features = {k: v for k, v in inputs.items() if k not in ("labels", "use_cache")}
             hidden = causal_lm.base_model(**features, use_cache=False).last_hidden_state[:, :-1]
             mask = labels != -100
-            logits = causal_lm.get_output_embeddings()(hidden[mask]).float()
-            cap = getattr(causal_lm.config.get_text_config(), "final_logit_softcapping", None)
-            if cap:
-                logits = torch.tanh(logits / cap) * cap
+            logits = output_logits(causal_lm, hidden[mask])
             nll = torch.nn.functional.cross_entropy(logits, labels[mask], reduction="sum")
             count = num_items_in_batch if num_items_in_batch is not None else mask.sum().clamp(min=1)
             return nll / torch.as_tensor(count, device=nll.device)
