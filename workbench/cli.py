@@ -49,6 +49,13 @@ def _cmd_recipe_check(args) -> int:
     return 0
 
 
+def _cmd_recipe_schema(args) -> int:
+    from workbench.recipe_docs import recipe_json_schema
+
+    print(json.dumps(recipe_json_schema(), indent=2))
+    return 0
+
+
 def _cmd_tokenizer_train(args) -> int:
     from workbench.tokenizer import train_tokenizer
 
@@ -105,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = rc.add_parser("check", help="validate a recipe without running it")
     c.add_argument("recipe")
     c.set_defaults(fn=_cmd_recipe_check, overrides=[])
+    rc.add_parser("schema", help="print the recipe's JSON schema (for editors; docs/recipes.md is its reference)"
+                  ).set_defaults(fn=_cmd_recipe_schema)
 
     tk = sub.add_parser("tokenizer", help="tokenizer tools").add_subparsers(dest="sub", required=True, parser_class=_Parser)
     t = tk.add_parser("train", help="train a SentencePiece tokenizer with Gemma's control tokens and chat template")

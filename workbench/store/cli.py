@@ -5,6 +5,7 @@ Every command takes `--db URL` (a SQLAlchemy URL or a SQLite path; default runs/
 
 from __future__ import annotations
 
+import importlib.resources
 import importlib.util
 import os
 import subprocess
@@ -14,7 +15,19 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 
-UI_APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
+
+def ui_app() -> Path:
+    """The Streamlit app's entry script: `workbench.ui` in an installed package (setup.py maps `ui/` there), or
+    `ui/` next to `workbench/` when the package is imported straight from a checkout (PYTHONPATH, tests)."""
+    try:
+        app = Path(str(importlib.resources.files("workbench.ui").joinpath("app.py")))
+    except ModuleNotFoundError:
+        app = Path(__file__).resolve().parents[2] / "ui" / "app.py"
+    if not app.is_file():
+        raise WorkbenchError(f"the UI's app.py is missing (looked for {app}); this installation of workbench is "
+                             "incomplete: reinstall it (pip install --force-reinstall workbench, or pip install . "
+                             "in a checkout)")
+    return app
 
 
 def _db_option(parser) -> None:
@@ -98,7 +111,7 @@ def _cmd_ui(args) -> int:
     env = {**os.environ, "WORKBENCH_DB": database_url(args.db)}
     if args.run_dir:
         env["WORKBENCH_RUN_DIR"] = str(Path(args.run_dir).resolve())
-    command = [sys.executable, "-m", "streamlit", "run", str(UI_APP), "--server.port", str(args.port),
+    command = [sys.executable, "-m", "streamlit", "run", str(ui_app()), "--server.port", str(args.port),
                "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
     print(f"[workbench] UI at http://localhost:{args.port}  (store {env['WORKBENCH_DB']})", flush=True)
     return subprocess.call(command, env=env)
