@@ -4,7 +4,7 @@ PYTHON ?= python3
 TORCH_SPEC ?= torch==2.13.0
 PIP := $(PYTHON) -m pip install --disable-pip-version-check -q
 
-.PHONY: install install-test quickstart test test-fast bench
+.PHONY: install install-test quickstart test test-fast install-check bench
 
 install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) "$(TORCH_SPEC)"
@@ -21,6 +21,10 @@ test: install-test
 
 test-fast: install-test
 	$(PYTHON) -m pytest -q -m "not slow"
+
+# Build a wheel, install it in a fresh virtual environment outside the checkout and use it (what CI checks).
+install-check:
+	$(PYTHON) .ci/install_check.py
 
 bench: install
 	$(PYTHON) -m bench

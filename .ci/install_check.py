@@ -7,7 +7,10 @@ checkout, and from a folder outside the checkout runs, with the installed `workb
 until it answers `/_stcore/health` (and, where Playwright and Chromium are installed, renders its pages without an
 error, which checks that the pages' `import common` works from site-packages). Prints the time of each step.
 
-Usage: python .ci/install_check.py [--keep]   (TORCH_SPEC=... picks the torch to install; default torch==2.13.0)
+Usage: python .ci/install_check.py [--keep]   (or `make install-check`; .ci/run runs it after the tests)
+TORCH_SPEC=... picks the torch to install (default torch==2.13.0, the CPU build). A plain venv, not
+--system-site-packages: the test environment's editable install of this checkout would be visible there, and the
+point is that the wheel's own dependency list installs a working tool.
 """
 
 from __future__ import annotations
@@ -136,12 +139,11 @@ def main() -> None:
     try:
         src, dist, venv = work / "src", work / "dist", work / "venv"
         source_tree(src)
-        step("build the wheel", [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                                 "-w", str(dist), str(src)])
+        step("build the wheel", [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)])
         wheel = next(dist.glob("workbench-*.whl"))
         check_wheel(wheel, src)
         step("create a plain virtual environment", [sys.executable, "-m", "venv", str(venv)])
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile"]
         step(f"install {TORCH_SPEC} and the wheel with its dependencies", [*pip, TORCH_SPEC, str(wheel)])
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         env |= {"WORKBENCH_CACHE": str(work / "cache"), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}

@@ -2,8 +2,8 @@
 
 Training stages build on transformers' `Trainer` (or TRL's trainers, which subclass it), which already gives
 checkpointing, `resume_from_checkpoint`, TensorBoard logging and a tqdm progress bar with time left. This module
-only maps the recipe's settings onto `TrainingArguments` the same way for every stage, with the CPU traps from
-NOTES.md handled (use_cpu, no gradient checkpointing, bf16 autocast only where the CPU supports it), and saves the
+only maps the recipe's settings onto `TrainingArguments` the same way for every stage, with the CPU traps handled
+(use_cpu, no gradient checkpointing, bf16 autocast only where the CPU supports it; TRL defaults to bf16), and saves the
 trained model the same way under every launcher: in a distributed launch (workbench.distributed) every rank takes
 part in gathering the weights (ZeRO-3 and FSDP shard them) and rank 0 alone writes.
 """
@@ -98,7 +98,7 @@ def training_arguments(settings: TrainSettings, stage_dir: Path, seed: int, args
         seed=seed,
         data_seed=seed,
         dataloader_num_workers=0,
-        ddp_find_unused_parameters=False,  # every parameter takes part; True costs a graph traversal a step (NOTES.md)
+        ddp_find_unused_parameters=False,  # every parameter takes part; True costs a graph traversal a step
         disable_tqdm=False,
         **extra,
     )

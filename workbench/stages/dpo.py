@@ -3,8 +3,8 @@
 The policy (`model`, e.g. an sft stage's model) learns from preference pairs (`data`: a task-world stage's
 `preference/train.jsonl` or any TRL preference file) against a frozen reference: `ref_model`, or by default a frozen
 copy of the policy as it starts (built with TRL's `create_reference_model`, since TRL cannot rebuild a model made in
-memory: see NOTES.md). `beta` and `loss_type` are TRL's (`loss_type` one of TRL's DPO losses). Sequences longer than
-`max_length` tokens are cut at the end, as TRL does.
+memory: it reloads the reference from the empty `_name_or_path`). `beta` and `loss_type` are TRL's (`loss_type` one
+of TRL's DPO losses). Sequences longer than `max_length` tokens are cut at the end, as TRL does.
 Metrics on the held-out pairs (`eval_data`, or a task world's validation split): TRL's evaluation (`eval_rewards/
 accuracies`, `eval_rewards/margins`, …, batch means), and, per pair, the held-out pairwise accuracy and mean margin of
 the implicit reward beta * (log pi(y|x) - log pi_ref(y|x)), overall and per task-world skill.

@@ -13,7 +13,7 @@ ema` is WARP's first stage: the anchor is an exponential moving average of the p
 optimiser step as anchor <- (1 - ema_rate) * anchor + ema_rate * policy. That is exactly TRL's `sync_ref_model`
 with `ref_model_mixup_alpha = ema_rate` and `ref_model_sync_steps = 1` (its SyncRefModelCallback mixes every
 parameter in place), so the stage uses it. TRL rebuilds the anchor from the policy's `name_or_path`; a policy built
-in memory (a preset) is saved to `stage_dir/start_model` first (NOTES.md).
+in memory (a preset) is saved to `stage_dir/start_model` first (RLOO has no `ref_model` argument).
 
 With RLOO, a Gemma 2 policy samples through `workbench.decoding.FastGeneration` (the same tokens as TRL's `generate`
 path, faster); GRPO's generation step also returns log-probabilities and keeps TRL's path.

@@ -23,7 +23,7 @@ the log-probabilities, computes the entropy and top-1 accuracy of every position
 Triton) scores every position — prompt and padding included — over the whole vocabulary in several torch passes,
 then recomputes the projection in the backward. SFTConfig has no switch for those metrics (checked in
 `trl/trainer/sft_trainer.py`: `outputs=("log_probs", "entropy", "is_top1")` is hard-coded). With Gemma 3's 262k
-vocabulary that made a step about 2x slower than a plain loop (NOTES.md). `LeanSFTTrainer` keeps everything else
+vocabulary that made a step about 2x slower than a plain loop (docs/benchmarks.md). `LeanSFTTrainer` keeps everything else
 of SFTTrainer (tokenisation, masks, packing, PEFT, checkpoints) and projects only the positions that carry a label.
 
 Outputs: `model/` (a full model; for LoRA the adapter merged into the base, unless `lora.merge` is false),
@@ -310,7 +310,7 @@ def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[
     args = training_arguments(
         cfg.train, ctx.stage_dir, ctx.seed, args_class=SFTConfig,
         max_length=cfg.max_length, packing=cfg.packing,
-        packing_strategy="wrapped", padding_free=False,  # NOTES.md: the fastest packing here with eager attention
+        packing_strategy="wrapped", padding_free=False,  # the fastest with eager attention ("bfd" measured 2.7x slower)
         per_device_eval_batch_size=cfg.train.batch_size, prediction_loss_only=True,
         dataset_num_proc=None, **_loss_switches(cfg, *kind),
     )

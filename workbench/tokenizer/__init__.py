@@ -7,7 +7,7 @@ Choices, and why:
   * BPE, not unigram: Gemma's tokenizer is a SentencePiece BPE model, and transformers' `GemmaTokenizer` is a BPE
     backend: its converter reads a BPE `tokenizer.model` into a fast tokenizer whose ids equal SentencePiece's.
   * No text normalisation, no dummy prefix, whitespace kept, byte fallback, digits split one by one: text
-    round-trips exactly, and the ids transformers produces equal SentencePiece's own (see /work/shared/NOTES.md).
+    round-trips exactly, and the ids transformers produces equal SentencePiece's own (a dummy prefix makes them differ).
   * Ids as Gemma's: pad 0, eos 1, bos 2, unk 3; then `<start_of_turn>` 4 and `<end_of_turn>` 5 (user-defined symbols,
     so SentencePiece too recognises them in raw text); then the 256 byte tokens. Plain `tokenizer(text)` prepends
     `<bos>`, as Gemma's does; no `<mask>` token (the vocabulary is exactly the SentencePiece model's).
