@@ -12,7 +12,7 @@ Replay. `replay: world` mixes pretraining text into the batches (InstructGPT's "
 `replay_fraction` of the training sequences are documents of that corpus (a taskworld stage's `corpus/train.txt` or a
 text file, documents separated by blank lines), each `<bos> doc <eos>` trained on every token. Fine-tuning a small
 model on a few thousand answers overwrites what pretraining taught it; measured on the task world, a student that
-recalled 42 % of held-out towns' facts recalled about 10 % after SFT without replay (README).
+recalled 42 % of held-out towns' facts recalled about 10 % after SFT without replay (CHANGELOG.md, v7).
 
 Loss. `assistant_only_loss` trains on what the model must write: for conversations the assistant turns, stop token
 included (the chat template's `{% generation %}` markers, Gemma's when the tokenizer has no template); for

@@ -6,8 +6,9 @@ generated rows record the ids they used in `meta.templates`, so disjointness can
 Placeholders are `{name}` and are filled by plain replacement (JSON braces in a template stay as they are).
 
 `with shared_phrasings():` makes every split draw prompt phrasings from the train list (a test split for models too
-small to follow a new wording; measured in the README). What a prompt is about stays held out: unsafe and benign
-requests, like towns and numbers, and the corpus's sentence phrasings keep their own split (`Templates.shareable`).
+small to follow a new wording: a tiny teacher answered 78 % of fact questions on trained towns in trained
+wordings, 25 % in new ones). What a prompt is about stays held out: unsafe and benign requests, like towns and numbers, and the corpus's
+sentence phrasings keep their own split (`Templates.shareable`).
 """
 
 from __future__ import annotations
