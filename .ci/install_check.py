@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.request
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,6 +59,16 @@ def source_tree(dest: Path) -> None:
         if (REPO / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, dest / name)
+
+
+def build_isolation() -> list[str]:
+    """Build with this Python's setuptools where it can build wheels on its own (70.1 or later: ~25 s less than
+    pip's isolated build environment), else let pip fetch pyproject.toml's build requirements."""
+    try:
+        version = tuple(int(part) for part in metadata.version("setuptools").split(".")[:2])
+    except (metadata.PackageNotFoundError, ValueError):
+        return []
+    return ["--no-build-isolation"] if version >= (70, 1) else []
 
 
 def check_wheel(wheel: Path, src: Path) -> None:
@@ -139,7 +150,8 @@ def main() -> None:
     try:
         src, dist, venv = work / "src", work / "dist", work / "venv"
         source_tree(src)
-        step("build the wheel", [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)])
+        step("build the wheel", [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *build_isolation(), "-w",
+                                 str(dist), str(src)])
         wheel = next(dist.glob("workbench-*.whl"))
         check_wheel(wheel, src)
         step("create a plain virtual environment", [sys.executable, "-m", "venv", str(venv)])
