@@ -1,5 +1,8 @@
 """Preference files in and out of the store.
 
+Pairs are identified by content (`workbench.store.schema`): importing the same rows again, under any file name, adds
+nothing; a row with chosen and rejected swapped is a vote on the same pair, stored as one more comparison (by
+`RATER#2`, ... when RATER already voted the other way), so a majority export never holds both directions.
 Import reads, through `workbench.data.read_records`, either
   * a TRL preference file (any type TRL accepts: standard or conversational, explicit or implicit prompt): each row
     becomes a pair and one comparison by the importing rater, with the chosen response on the left and choice A; or
@@ -73,12 +76,26 @@ def _import_preferences(store: Store, path: Path, records: Records, implicit: bo
             second = add_response(session, prompt, rejected, model=path.name)
             pair, new = add_pair(session, prompt, first, second, source)
             pairs += new
-            if session.scalar(select(Comparison.id).where(Comparison.pair_id == pair.id,
-                                                         Comparison.rater == rater)) is None:
-                session.add(Comparison(pair_id=pair.id, rater=rater, left_id=first.id, right_id=second.id,
+            name = _import_rater(session, pair, rater, chosen_id=first.id)
+            if name is not None:
+                session.add(Comparison(pair_id=pair.id, rater=name, left_id=first.id, right_id=second.id,
                                        choice="A", unsafe_left=False, unsafe_right=False, comment=""))
                 comparisons += 1
     return ImportResult("preference", len(records), pairs, comparisons)
+
+
+def _import_rater(session, pair: Pair, rater: str, chosen_id: int) -> str | None:
+    """The rater name under which an imported vote for `chosen_id` on `pair` is stored: None when `rater` (or one of
+    its numbered names `rater#2`, ...) already holds this very vote (a re-import adds nothing), else `rater`, or its
+    first free numbered name when `rater` already voted otherwise (a swapped import is one more vote, not a
+    replacement)."""
+    names = {}
+    for c in session.scalars(select(Comparison).where(Comparison.pair_id == pair.id)):
+        if c.rater == rater or (c.rater.startswith(rater + "#") and c.rater[len(rater) + 1:].isdigit()):
+            names[c.rater] = c.left_id if c.choice == "A" else c.right_id if c.choice == "B" else None
+    if chosen_id in names.values():
+        return None
+    return next(name for name in (rater, *(f"{rater}#{n}" for n in range(2, len(names) + 3))) if name not in names)
 
 
 def _import_pairs(store: Store, path: Path, records: Records) -> ImportResult:
