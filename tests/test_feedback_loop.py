@@ -39,7 +39,7 @@ stages:
     limit: 4
     sampling: {max_new_tokens: 8, temperature: 1.0}
     store: store.db
-  - {kind: reward, name: rm, model: student, store: store.db, min_ratings: 2, max_length: 64,
+  - {kind: reward, name: rm, model: student, data: world, store: store.db, min_ratings: 2, max_length: 64,
      train: {max_steps: 2, batch_size: 2}}
   - kind: pairs
     name: ranked
@@ -96,6 +96,9 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
     assert "rm (reward): running" in out and "ranked (pairs): running" in out and "(6/6 stages done)" in out
     stages = json.loads((run / "manifest.json").read_text())["stages"]
     assert stages["rm"]["inputs"]["store_ratings"] == "2"
+    world_pairs = (run / "world" / "data" / "preference" / "train.jsonl").read_text().splitlines()
+    trained_on = (run / "rm" / "preference.jsonl").read_text().splitlines()
+    assert len(trained_on) == len(world_pairs) + 2  # the world's pairs and the two ratings
     ranked = [json.loads(line) for line in (run / "ranked" / "data" / "pairs.jsonl").read_text().splitlines()]
     assert ranked and all(0 <= row["priority"] <= 1.5 for row in ranked)
     with store.reading() as session:
@@ -123,6 +126,8 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
     assert json.loads((run / "filtered" / "metrics.json").read_text())["overrides"]
 
     # 5. Raters' unsafe flags as labelled data.
+    assert main(["ratings", "export", "--db", str(db)]) == 2
+    assert "give --out FILE.jsonl (preferences), --unsafe-flags FILE.jsonl" in capsys.readouterr().err
     assert main(["ratings", "export", "--unsafe-flags", str(tmp_path / "flags.jsonl"), "--db", str(db)]) == 0
     assert "1 flagged unsafe" in capsys.readouterr().out
     assert validate_file(tmp_path / "flags.jsonl", expect="unpaired_preference").rows >= 4
