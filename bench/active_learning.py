@@ -155,7 +155,8 @@ def accuracy(weight, scorer: Scorer, labels: list) -> float:
     return sum(hits) / len(hits)
 
 
-def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], batch: int, size: int, seed: int) -> dict:
+def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], batch: int, size: int,
+          seed: int) -> dict:
     """Held-out accuracy after each budget of ratings, rating in `strategy` order."""
     from workbench.stages.pairs import priority
 
