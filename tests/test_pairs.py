@@ -120,6 +120,23 @@ def test_migration_0002_merges_the_duplicate_pairs_of_a_0001_store(tmp_path):
                                                                     "rejected": "bad"}]), rater="r1")
     assert (result.pairs, result.comparisons) == (0, 0)
     store.close()
+    # Downgrading keeps the data (merged) and the store upgrades again.
+    from alembic import command
+    from alembic.config import Config
+
+    from workbench.store.db import _MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+        assert connection.execute(text("SELECT count(*) FROM comparisons")).scalar() == 2
+    engine.dispose()
+    store = open_store(tmp_path / "old.db")
+    assert count(store, Pair) == 1 and count(store, Comparison) == 2
+    store.close()
 
 
 def test_cli_import_of_the_same_file_twice_reports_no_new_pairs(tmp_path, capsys):

@@ -103,7 +103,9 @@ def _merge_by_content(bind) -> None:
 
 
 def downgrade() -> None:
+    """Drops the new columns (merged rows stay merged; 0001's keys are not restored)."""
     op.drop_index("ix_pairs_key", "pairs")
     for table, column in (("pairs", "priority"), ("pairs", "lineage"), ("pairs", "key"), ("responses", "lineage")):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column(column)
+        # Plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35): a batch copy would drop `pairs`, which comparisons
+        # reference, and foreign keys cannot be switched off inside the migration's transaction.
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
