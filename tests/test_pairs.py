@@ -146,3 +146,16 @@ def test_cli_import_of_the_same_file_twice_reports_no_new_pairs(tmp_path, capsys
     (tmp_path / "copy.jsonl").write_text((tmp_path / "a.jsonl").read_text())
     assert main(["ratings", "import", str(tmp_path / "copy.jsonl"), "--db", db]) == 0
     assert "0 new pairs, 0 comparisons" in capsys.readouterr().out
+
+
+def test_a_store_that_does_not_exist_yet_fingerprints_like_an_empty_one(tmp_path):
+    """A reward or filter stage that ran before the store existed is not stale once a `pairs` stage creates it."""
+    from workbench.preference import store_ratings
+    from workbench.stages.filter import Config as FilterConfig
+
+    locate = lambda name: tmp_path / name  # noqa: E731
+    overrides = FilterConfig(kind="filter", data="x.jsonl", store="w.db").external_inputs(locate)
+    missing = store_ratings("w.db", locate)[:2]
+    open_store(tmp_path / "w.db").close()
+    assert store_ratings("w.db", locate)[:2] == missing and missing[0] == 0
+    assert FilterConfig(kind="filter", data="x.jsonl", store="w.db").external_inputs(locate) == overrides

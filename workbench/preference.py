@@ -73,21 +73,22 @@ def export_store(store: str, ctx, out: Path) -> Path:
 
 
 def store_ratings(store: str, locate) -> tuple[int, str, str]:
-    """(how many preference rows the rating store `store` would export now, a hash of them, its URL or path); (0,
-    "missing", path) when the SQLite file does not exist yet. New or changed ratings change the hash, so the stage
-    that trains on them reruns. `locate` resolves a recipe-relative path."""
+    """(how many preference rows the rating store `store` would export now, a hash of them, its URL or path). New or
+    changed ratings change the hash, so the stage that trains on them reruns; a SQLite file that does not exist yet
+    holds no ratings, like an empty store (so creating the store, e.g. by a later `pairs` stage, reruns nothing).
+    `locate` resolves a recipe-relative path."""
     from workbench.atomic import sha256_json
     from workbench.store import open_store
     from workbench.store.preference_io import preference_rows
 
     store = _store_url(store, locate)
-    if "://" not in store and not Path(store).exists():
-        return 0, "missing", store
-    db = open_store(store, create=False)
-    try:
-        rows = preference_rows(db)
-    finally:
-        db.close()
+    rows = []
+    if "://" in store or Path(store).exists():
+        db = open_store(store, create=False)
+        try:
+            rows = preference_rows(db)
+        finally:
+            db.close()
     return len(rows), sha256_json(rows), store
 
 
