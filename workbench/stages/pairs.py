@@ -1,8 +1,8 @@
 """Stage `pairs`: from a run to the raters. The run's models answer prompts, and the answers become pairs to rate in
 the preference store, with their lineage (run, stage, model, sampling settings).
 
-Each model in `models` gives `samples` answers per prompt (`workbench.generation.generate_responses` with `sampling`
-and the stage's seed). Control tokens (`<end_of_turn>`, `<start_of_turn>`, the tokenizer's special tokens) are
+Each model in `models` gives `samples` answers per prompt (`workbench.generation.generate_responses` with `sampling`;
+the i-th model draws with seed `seed + 7919 i`, so two close models do not share one random stream). Control tokens (`<end_of_turn>`, `<start_of_turn>`, the tokenizer's special tokens) are
 stripped from each answer; then, per prompt, candidate pairs are every two answers, answers of two different models
 first, and a candidate is dropped when one answer is empty or both say the same (equal after collapsing whitespace
 and case). The first `pairs_per_prompt` candidates left become pairs.
@@ -107,7 +107,7 @@ def store_location(cfg: Config, ctx: StageContext) -> str:
     path = Path(cfg.store).expanduser()
     if not path.is_absolute() and getattr(ctx.recipe, "path", None) is not None:
         path = ctx.recipe.path.parent / path
-    return str(path)
+    return str(path.resolve())
 
 
 def _answers(cfg: Config, ctx: StageContext, prompts: list[list[dict]]) -> dict[str, list[str]]:
@@ -117,11 +117,14 @@ def _answers(cfg: Config, ctx: StageContext, prompts: list[list[dict]]) -> dict[
 
     settings = cfg.sampling.model_copy(update={"num_return_sequences": cfg.samples})
     out = {}
-    for ref in cfg.models:
+    for index, ref in enumerate(cfg.models):
         model, tokenizer = load_model(ctx.model_path(ref), tokenizer=ctx.tokenizer_path(ref), seed=ctx.seed)
         model = to_inference_device(model)
         tokens = sorted({*CONTROL_TOKENS, *(t for t in tokenizer.all_special_tokens if t)}, key=len, reverse=True)
-        out[ref] = [clean(a, tokens) for a in generate_responses(model, tokenizer, prompts, settings, seed=ctx.seed)]
+        # Each model its own random stream: two close models (a policy and its merge) would otherwise often draw
+        # the same answers.
+        answers = generate_responses(model, tokenizer, prompts, settings, seed=ctx.seed + 7919 * index)
+        out[ref] = [clean(a, tokens) for a in answers]
         del model
     return out
 
