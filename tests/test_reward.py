@@ -203,9 +203,13 @@ def test_data_without_preferences_is_refused(run, tmp_path):
         run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")
 
 
-def test_one_source_of_pairs(tmp_path):
-    (tmp_path / "r.yaml").write_text(RECIPE.replace("store: ratings.db", "data: world, store: ratings.db"))
-    with pytest.raises(WorkbenchError, match="exactly one of `data`"):
+def test_a_source_of_pairs_is_needed(tmp_path):
+    (tmp_path / "r.yaml").write_text(RECIPE.replace("store: ratings.db, ", ""))
+    with pytest.raises(WorkbenchError, match="give `data` .*, `store` .*, or both"):
+        load_recipe(tmp_path / "r.yaml")
+    (tmp_path / "r.yaml").write_text(RECIPE.replace("name: rm_store, model: tiny, store: ratings.db",
+                                                    "name: rm_store, model: tiny, data: world, min_ratings: 3"))
+    with pytest.raises(WorkbenchError, match="min_ratings counts the ratings in `store`"):
         load_recipe(tmp_path / "r.yaml")
 
 

@@ -27,16 +27,23 @@ class _Parser(argparse.ArgumentParser):
 
 def _cmd_run(args) -> int:
     from workbench.distributed import resolve_launcher
-    from workbench.pipeline import run_recipe
+    from workbench.errors import WaitingForPeople
+    from workbench.pipeline import Pipeline
     from workbench.recipe import load_recipe
 
     recipe = load_recipe(args.recipe, args.overrides)
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / recipe.name
     only = [s for s in args.only.split(",") if s] if args.only else None
     launcher = resolve_launcher(recipe, args.launcher, args.accelerate_config, args.num_processes)
-    manifest = run_recipe(recipe, run_dir, only, launcher)
-    done = [s.stage_name for s in recipe.stages if manifest["stages"].get(s.stage_name, {}).get("status") == "done"]
-    print(f"[workbench] run directory: {run_dir}  ({len(done)}/{len(recipe.stages)} stages done)")
+    pipeline = Pipeline(recipe, run_dir, launcher)
+    try:
+        pipeline.run(only)
+    except WaitingForPeople as e:
+        raise e.in_run(run_dir) from None
+    current = pipeline.current_stages()  # done with the fingerprint they would have now: not stale
+    stale = [s.stage_name for s in recipe.stages if s.stage_name not in current]
+    note = f"; not up to date: {', '.join(stale)} (run without --only)" if only and stale else ""
+    print(f"[workbench] run directory: {run_dir}  ({len(current)}/{len(recipe.stages)} stages done{note})")
     return 0
 
 
@@ -157,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.fn(args)
     except WorkbenchError as e:
         for line in e.lines:
-            sys.stderr.write(f"error: {line}\n")
+            sys.stderr.write(f"{getattr(e, 'prefix', 'error')}: {line}\n")
         return e.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -25,3 +25,21 @@ class DataError(WorkbenchError):
         self.path, self.line, self.message = str(path), line, message
         where = f"{path}:{line}" if line is not None else f"{path}"
         super().__init__(f"{where}: {message}")
+
+
+class WaitingForPeople(WorkbenchError):
+    """A stage needs more human ratings than the store holds: the run stops before it (exit code 3, not a failure);
+    after rating, the same command continues."""
+
+    exit_code = 3
+    prefix = "waiting"
+
+    def __init__(self, stage: str, rated: int, needed: int, db: str, run_dir=None):
+        self.stage, self.rated, self.needed, self.db = stage, rated, needed, db
+        ui = f"workbench ui --run-dir {run_dir} --db {db}" if run_dir is not None else f"workbench ui --db {db}"
+        super().__init__(f"stage {stage} needs {needed} ratings and the store has {rated}; rate "
+                         f"{needed - rated} more with `{ui}`, then run the same command again")
+
+    def in_run(self, run_dir) -> "WaitingForPeople":
+        """The same wait, with the UI command for `run_dir`."""
+        return WaitingForPeople(self.stage, self.rated, self.needed, self.db, run_dir)

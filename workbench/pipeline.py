@@ -193,6 +193,24 @@ class Pipeline:
             self._run_stage(stage, fp, inputs, resumed=entry.get("fingerprint") == fp)
         return self.manifest
 
+    def current_stages(self) -> list[str]:
+        """The stages that are done with the fingerprint they would have now, in recipe order. A done stage whose
+        config, inputs (an override or new ratings in the store included) or upstream stages changed since it ran
+        is stale, and so is everything downstream of it (e.g. after `--only`)."""
+        self._take_others()
+        current = []
+        for stage in self.recipe.stages:
+            name = stage.stage_name
+            try:
+                fp = self.fingerprint(stage)[0]
+            except WorkbenchError:  # e.g. an input that is missing, or waiting for ratings
+                fp = f"unknown:{name}"
+            self.fingerprints[name] = fp
+            entry = self.manifest["stages"].get(name, {})
+            if entry.get("status") == "done" and entry.get("fingerprint") == fp and (self.run_dir / name).exists():
+                current.append(name)
+        return current
+
     def context(self, stage: StageConfig) -> StageContext:
         """What `stage` sees of the run (also what every rank of a distributed launch rebuilds)."""
         return StageContext(run_dir=self.run_dir, stage_dir=self.run_dir / stage.stage_name,

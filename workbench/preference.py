@@ -72,21 +72,45 @@ def export_store(store: str, ctx, out: Path) -> Path:
     return out
 
 
-def store_digest(store: str, locate) -> str:
-    """A hash of the preference rows the rating store `store` would export now ("missing" if it does not exist), so
-    that new or changed ratings rerun the stage that trains on them. `locate` resolves a recipe-relative path."""
+def store_ratings(store: str, locate) -> tuple[int, str, str]:
+    """(how many preference rows the rating store `store` would export now, a hash of them, its URL or path). New or
+    changed ratings change the hash, so the stage that trains on them reruns; a SQLite file that does not exist yet
+    holds no ratings, like an empty store (so creating the store, e.g. by a later `pairs` stage, reruns nothing).
+    `locate` resolves a recipe-relative path."""
     from workbench.atomic import sha256_json
     from workbench.store import open_store
     from workbench.store.preference_io import preference_rows
 
     store = _store_url(store, locate)
-    if "://" not in store and not Path(store).exists():
-        return "missing"
-    db = open_store(store, create=False)
-    try:
-        return sha256_json(preference_rows(db))
-    finally:
-        db.close()
+    rows = []
+    if "://" in store or Path(store).exists():
+        db = open_store(store, create=False)
+        try:
+            rows = preference_rows(db)
+        finally:
+            db.close()
+    return len(rows), sha256_json(rows), store
+
+
+def combine_with_store(data: Path, store: str, ctx, out: Path) -> Path:
+    """`data`'s preference rows followed by the rating store's, written to `out` (rank 0 writes, others wait)."""
+    from workbench.atomic import write_jsonl
+    from workbench.data import read_records
+    from workbench.store import open_store
+    from workbench.store.preference_io import preference_rows
+
+    url = _store_url(store, ctx.data_path)
+    if is_main_process():
+        rows = list(read_records(data))
+        if "://" in url or Path(url).exists():
+            db = open_store(url, create=False)
+            try:
+                rows += preference_rows(db)
+            finally:
+                db.close()
+        write_jsonl(out, rows)
+    wait_for_everyone()
+    return out
 
 
 def load_pairs(path: Path, tokenizer):

@@ -5,7 +5,10 @@ on teacher-generated data.
 dataset file. `rules` are the rules that run with their settings (`workbench.safety.filtering.Rules`; `{}` for a
 rule's defaults), the identity is the recipe's. `overrides` optionally names a JSON file of a person's decisions
 (the store's export, `{"overrides": [{"key", "action", "who", "why", "at"}]}`); since it is a reference, editing
-it reruns the stage, which honours it. `classifier` optionally names a trained unsafe classifier file.
+it reruns the stage, which honours it. `store` (a database URL or a SQLite path relative to the recipe) reads the
+overrides people made in the UI straight from the rating store (they win over the file's); they are an input of the
+stage's fingerprint, so a new override reruns this stage and every stage that used its output. The overrides used
+are written to STAGE_DIR/store_overrides.json. `classifier` optionally names a trained unsafe classifier file.
 
 Writes:
   STAGE_DIR/filter/   kept.jsonl, rejected.jsonl, decisions.jsonl, summary.json (as `workbench filter --out`)
@@ -25,7 +28,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from workbench.atomic import atomic_dir, write_jsonl
+from workbench.atomic import atomic_dir, write_json, write_jsonl
 from workbench.data import detect, read_records
 from workbench.errors import WorkbenchError
 from workbench.safety.classifier import load_classifier
@@ -42,7 +45,24 @@ class Config(StageConfig):
     file: str = "sft/train_raw.jsonl"  # inside `data` when it is a stage's data folder
     rules: Rules = Field(default_factory=Rules.all)
     overrides: DataRef | None = None
+    store: str | None = Field(None, description="the rating store whose overrides apply (a database URL or a SQLite "
+                                                "path relative to the recipe); they win over `overrides`")
     classifier: DataRef | None = None  # a trained unsafe classifier (`workbench safety train-classifier`)
+
+
+    def external_inputs(self, locate) -> dict[str, str]:
+        """The store's overrides (a hash, and how many), so that an override reruns this stage and its dependants."""
+        from workbench.atomic import sha256_json
+        from workbench.store.filters import stored_overrides
+
+        if not self.store:
+            return {}
+        entries = [{k: o[k] for k in ("key", "action")} for o in stored_overrides(_location(self.store, locate))["overrides"]]
+        return {"store_overrides": sha256_json(entries), "store_override_count": str(len(entries))}
+
+
+def _location(store: str, locate) -> str:
+    return store if "://" in store else str(locate(store))
 
 
 def _input_file(cfg: Config, source: Path) -> Path:
@@ -68,6 +88,12 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     records = read_records(path)
     info = detect(records, path)
     overrides = load_overrides(ctx.data_path(cfg.overrides)) if cfg.overrides else None
+    if cfg.store:
+        from workbench.store.filters import stored_overrides
+
+        document = stored_overrides(_location(cfg.store, ctx.data_path))
+        write_json(ctx.stage_dir / "store_overrides.json", document)
+        overrides = {**(overrides or {}), **load_overrides(ctx.stage_dir / "store_overrides.json")}
     classifier = load_classifier(ctx.data_path(cfg.classifier)) if cfg.classifier else None
     result = filter_records(records, cfg.rules, ctx.recipe.identity, overrides, records.lines, classifier)
     summary = write_outputs(result, ctx.stage_dir / "filter", {"input": str(path), "type": info.type, "form": info.form,

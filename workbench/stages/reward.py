@@ -6,7 +6,11 @@ exactly one of
   * `data`: a task-world stage (its `preference/train.jsonl`: a correct answer against a wrong or unsafe one) or any
     TRL preference file (standard or conversational, explicit or implicit prompt, multi-turn prompts included);
   * `store`: the rating store (a database URL or SQLite path), exported into `stage_dir/preference.jsonl` with
-    `workbench.store.preference_io.export_file` and trained on as it is, with no conversion step.
+    `workbench.store.preference_io.export_file` and trained on as it is, with no conversion step;
+  * or both: `data`'s pairs and the store's ratings in one file (a task world's pairs plus people's ratings).
+With `store`, the number of ratings and a hash of them are inputs of the stage's fingerprint (the manifest shows the
+count as `store_ratings`), so new ratings rerun this stage and everything downstream; `min_ratings` makes
+`workbench run` stop before this stage (`WaitingForPeople`, exit 3) until the store has that many.
 Held-out pairs (`eval_data`, or a task world's validation split) give the metrics: pairwise accuracy (the fraction of
 pairs where r(chosen) > r(rejected)) and the mean margin, overall and per task-world skill, computed per pair with
 `workbench.preference.score_texts`, and `off_topic_accuracy`: how often the model prefers each held-out pair's
@@ -24,7 +28,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from workbench.errors import WorkbenchError
-from workbench.preference import (explicit_dataset, explicit_pairs, export_store, held_out_metrics, held_out_path,
+from workbench.preference import (combine_with_store, explicit_dataset, explicit_pairs, export_store,
+                                  held_out_metrics, held_out_path,
                                   load_pairs, off_topic_pairs, pair_conversations, pairwise_accuracy, preference_path,
                                   rounded, score_texts)
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
@@ -42,23 +47,35 @@ class Config(StageConfig):
     kind: Literal["reward"] = "reward"
     model: ModelRef  # the backbone: a stage's model (e.g. sft) or a recipe model
     data: DataRef | None = None  # a task-world stage or a TRL preference file
-    store: str | None = None  # or the rating store: a database URL or a SQLite path
+    store: str | None = None  # and/or the rating store: a database URL or a SQLite path
+    min_ratings: int = Field(0, ge=0, le=10_000_000, description="with `store`: wait for this many ratings (rows the "
+                                                                  "store exports) before training; below it, "
+                                                                  "`workbench run` stops before this stage, exit 3")
     eval_data: DataRef | None = None  # held-out pairs; default: a task world's validation split
     max_length: int = Field(512, ge=8)  # longer pairs are left out of training
     off_topic_pairs: float = Field(0.0, ge=0, le=1)  # add this fraction of pairs rejecting another prompt's answer
     train: RewardTrainSettings = RewardTrainSettings()
 
     @model_validator(mode="after")
-    def _one_source(self):
-        if (self.data is None) == (self.store is None):
-            raise ValueError("give exactly one of `data` (a task world or a preference file) and `store` "
-                             "(the rating store)")
+    def _a_source(self):
+        if self.data is None and self.store is None:
+            raise ValueError("give `data` (a task world or a preference file), `store` (the rating store), or both")
+        if self.min_ratings and self.store is None:
+            raise ValueError("min_ratings counts the ratings in `store`; give `store` too")
         return self
 
     def external_inputs(self, locate) -> dict[str, str]:
-        from workbench.preference import store_digest
+        """The store's ratings: how many, and a hash of them, so that new ratings rerun this stage and its
+        dependants. Fewer than `min_ratings`: WaitingForPeople, before the stage starts."""
+        from workbench.errors import WaitingForPeople
+        from workbench.preference import store_ratings
 
-        return {"store": store_digest(self.store, locate)} if self.store else {}
+        if not self.store:
+            return {}
+        count, digest, url = store_ratings(self.store, locate)
+        if count < self.min_ratings:
+            raise WaitingForPeople(self.stage_name, count, self.min_ratings, url)
+        return {"store": digest, "store_ratings": str(count)}
 
 
 def load_reward_model(cfg: Config, ctx: StageContext):
@@ -89,12 +106,21 @@ def reward_metrics(model, tokenizer, pairs, seed: int) -> dict:
     return metrics
 
 
+def _train_file(cfg: Config, ctx: StageContext):
+    """The training pairs: `data`'s, the store's (exported into the stage folder), or both in one file."""
+    if cfg.store is None:
+        return preference_path(ctx, cfg.data, "train")
+    out = ctx.stage_dir / "preference.jsonl"
+    if cfg.data is None:
+        return export_store(cfg.store, ctx, out)
+    return combine_with_store(preference_path(ctx, cfg.data, "train"), cfg.store, ctx, out)
+
+
 def run(cfg: Config, ctx: StageContext) -> dict:
     from trl import RewardConfig, RewardTrainer
 
     model, tokenizer = load_reward_model(cfg, ctx)
-    train_path = (export_store(cfg.store, ctx, ctx.stage_dir / "preference.jsonl") if cfg.store
-                  else preference_path(ctx, cfg.data, "train"))
+    train_path = _train_file(cfg, ctx)
     train = load_pairs(train_path, tokenizer)
     added = []
     if cfg.off_topic_pairs:

@@ -71,10 +71,22 @@ def _cmd_ratings_import(args) -> int:
 
 def _cmd_ratings_export(args) -> int:
     from workbench.store import open_store
-    from workbench.store.preference_io import export_file
+    from workbench.store.preference_io import export_file, export_unsafe_flags
 
-    rows = export_file(open_store(args.db, create=False), args.out, aggregate=args.aggregate)
-    print(f"{args.out}: {rows} preference rows (conversational prompt/chosen/rejected)")
+    if not args.out and not args.unsafe_flags:
+        raise WorkbenchError("ratings export: give --out FILE.jsonl (preferences), --unsafe-flags FILE.jsonl "
+                             "(raters' unsafe flags as labelled data), or both")
+    store = open_store(args.db, create=False)
+    try:
+        if args.out:
+            rows = export_file(store, args.out, aggregate=args.aggregate)
+            print(f"{args.out}: {rows} preference rows (conversational prompt/chosen/rejected)")
+        if args.unsafe_flags:
+            rows, flagged = export_unsafe_flags(store, args.unsafe_flags)
+            print(f"{args.unsafe_flags}: {rows} unpaired-preference rows (prompt/completion/label), "
+                  f"{flagged} flagged unsafe (label false)")
+    finally:
+        store.close()
     return 0
 
 
@@ -127,7 +139,9 @@ def add_commands(sub) -> None:
     _db_option(i)
     i.set_defaults(fn=_cmd_ratings_import)
     e = commands.add_parser("export", help="write a conversational TRL preference dataset for reward / dpo")
-    e.add_argument("--out", required=True, help="output .jsonl")
+    e.add_argument("--out", help="output .jsonl: preference rows")
+    e.add_argument("--unsafe-flags", metavar="FILE", help="output .jsonl: raters' unsafe flags as unpaired-preference "
+                                                          "rows (prompt, completion, label; false = flagged unsafe)")
     e.add_argument("--aggregate", choices=("each", "majority"), default="each",
                    help="each: one row per comparison; majority: one row per pair, majority vote (default each)")
     _db_option(e)

@@ -7,7 +7,8 @@ is taken from the row's `record` when it has one, else from the filter's input f
 checked against the keys), else for a dropped record from `rejected.jsonl`; failing all three it is stored empty.
 Importing a folder again replaces its rows. An override says a record (by key) should be kept or dropped after
 all, by whom and why; the latest override of a key wins, and `overrides_document()` is the `{"overrides": [...]}`
-file the filter stage reads.
+file the filter stage reads. A filter stage with `store:` reads them straight from the store (`stored_overrides`),
+so an override made in the UI reaches the next `workbench run` without a file.
 """
 
 from __future__ import annotations
@@ -146,3 +147,17 @@ def overrides_document(store: Store) -> dict:
 def _iso(at: datetime) -> str:
     """ISO time in UTC (SQLite hands back the stored UTC time without its zone)."""
     return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).isoformat(timespec="seconds")
+
+
+def stored_overrides(location: str) -> dict:
+    """The overrides document of the store at `location` (a URL or SQLite path); no overrides when that SQLite file
+    does not exist yet (nothing has been overridden)."""
+    from workbench.store.db import open_store
+
+    if "://" not in location and not Path(location).exists():
+        return {"overrides": []}
+    store = open_store(location, create=False)
+    try:
+        return overrides_document(store)
+    finally:
+        store.close()

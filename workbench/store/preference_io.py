@@ -1,19 +1,27 @@
 """Preference files in and out of the store.
 
+Pairs are identified by content (`workbench.store.schema`): importing the same rows again, under any file name, adds
+nothing; a row with chosen and rejected swapped is a vote on the same pair, stored as one more comparison (by
+`RATER#2`, ... when RATER already voted the other way), so a majority export never holds both directions.
 Import reads, through `workbench.data.read_records`, either
   * a TRL preference file (any type TRL accepts: standard or conversational, explicit or implicit prompt): each row
     becomes a pair and one comparison by the importing rater, with the chosen response on the left and choice A; or
   * response pairs to be rated: rows `{"prompt": text | messages, "responses": [R, R], "meta": {...}}` where each R
-    is `{"model": name, "stage": name (optional), "settings": {...} (optional), "completion": text | messages}`;
-    each row becomes a pair in every rater's queue.
+    is `{"model": name, "stage": name (optional), "settings": {...} (optional), "completion": text | messages}`,
+    and `priority` (optional number, higher = rate first) orders the queue; each row becomes a pair in every rater's
+    queue (the `pairs` stage writes this format, see docs/rating.md).
 Export writes a conversational TRL preference dataset, rows `{"prompt", "chosen", "rejected", "meta"}`, which the
 `reward` and `dpo` stages read as it is. Ties and "both bad" carry no preference and are left out, and so is a
 comparison whose chosen response its rater flagged unsafe. `aggregate="each"` writes one row per comparison;
 `"majority"` one row per pair, for the response most raters preferred (pairs without a majority are left out).
+`export_unsafe_flags` writes raters' "unsafe" flags as TRL unpaired-preference rows `{"prompt", "completion",
+"label", "meta"}`, one per response raters have seen: `label: false` when at least one rater flagged it unsafe,
+`true` when none did; the unsafe classifier (`workbench safety train-classifier`) and a safety reward train on these.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +34,7 @@ from workbench.data.readers import Records
 from workbench.errors import DataError, WorkbenchError
 from workbench.store.db import Store
 from workbench.store.ratings import add_pair, add_prompt, add_response, rater_name
-from workbench.store.schema import Comparison, Pair, Prompt, Response
+from workbench.store.schema import Comparison, Pair, Prompt, Response, Run
 
 AGGREGATES = ("each", "majority")
 
@@ -73,12 +81,26 @@ def _import_preferences(store: Store, path: Path, records: Records, implicit: bo
             second = add_response(session, prompt, rejected, model=path.name)
             pair, new = add_pair(session, prompt, first, second, source)
             pairs += new
-            if session.scalar(select(Comparison.id).where(Comparison.pair_id == pair.id,
-                                                         Comparison.rater == rater)) is None:
-                session.add(Comparison(pair_id=pair.id, rater=rater, left_id=first.id, right_id=second.id,
+            name = _import_rater(session, pair, rater, chosen_id=first.id)
+            if name is not None:
+                session.add(Comparison(pair_id=pair.id, rater=name, left_id=first.id, right_id=second.id,
                                        choice="A", unsafe_left=False, unsafe_right=False, comment=""))
                 comparisons += 1
     return ImportResult("preference", len(records), pairs, comparisons)
+
+
+def _import_rater(session, pair: Pair, rater: str, chosen_id: int) -> str | None:
+    """The rater name under which an imported vote for `chosen_id` on `pair` is stored: None when `rater` (or one of
+    its numbered names `rater#2`, ...) already holds this very vote (a re-import adds nothing), else `rater`, or its
+    first free numbered name when `rater` already voted otherwise (a swapped import is one more vote, not a
+    replacement)."""
+    names = {}
+    for c in session.scalars(select(Comparison).where(Comparison.pair_id == pair.id)):
+        if c.rater == rater or (c.rater.startswith(rater + "#") and c.rater[len(rater) + 1:].isdigit()):
+            names[c.rater] = c.left_id if c.choice == "A" else c.right_id if c.choice == "B" else None
+    if chosen_id in names.values():
+        return None
+    return next(name for name in (rater, *(f"{rater}#{n}" for n in range(2, len(names) + 3))) if name not in names)
 
 
 def _import_pairs(store: Store, path: Path, records: Records) -> ImportResult:
@@ -95,16 +117,45 @@ def _import_pairs(store: Store, path: Path, records: Records) -> ImportResult:
             lines.append(records.lines[index] if records.lines is not None else None)
     # Each response with its prompt is a TRL prompt-completion row: let the data module check it, at its line.
     detect(Records(flat, lines if records.lines is not None else None), path)
-    source, pairs = str(path), 0
+    for index, row in enumerate(records):
+        if row.get("priority") is not None and (isinstance(row["priority"], bool)
+                                                or not isinstance(row["priority"], (int, float))
+                                                or not math.isfinite(row["priority"])):
+            raise records.error(path, index, "priority must be a finite number (higher = rate first) or absent")
+    return ImportResult("pairs", len(records), add_pairs(store, list(records), source=str(path)), 0)
+
+
+def add_pairs(store: Store, rows: list[dict], source: str, run_dir: str | Path | None = None,
+              stage: str | None = None) -> int:
+    """Add response pairs (rows as in a pairs file, already checked) to the store, with `source` (and the run and
+    stage that made them) as lineage; a row's `priority`, when it has one, is set on the pair. Returns how many
+    pairs were new."""
+    new = 0
     with store.writing() as session:
-        for row in records:
+        run_id = _run_id(session, run_dir) if run_dir is not None else None
+        lineage = {k: v for k, v in (("run", str(Path(run_dir).resolve()) if run_dir else None), ("stage", stage)) if v}
+        for row in rows:
             prompt = add_prompt(session, _conversation(row["prompt"], "user"), source,
                                 row.get("meta") if isinstance(row.get("meta"), dict) else {})
             first, second = (add_response(session, prompt, _conversation(r["completion"], "assistant"), model=r["model"],
-                                          stage=r.get("stage"), settings=r.get("settings") or {})
+                                          stage=r.get("stage"), settings=r.get("settings") or {}, run_id=run_id)
                              for r in row["responses"])
-            pairs += add_pair(session, prompt, first, second, source)[1]
-    return ImportResult("pairs", len(records), pairs, 0)
+            pair, added = add_pair(session, prompt, first, second, source, lineage)
+            new += added
+            if row.get("priority") is not None:
+                pair.priority = float(row["priority"])
+    return new
+
+
+def _run_id(session, run_dir: str | Path) -> int:
+    """The store's id of the run in `run_dir`, registered if new."""
+    path = str(Path(run_dir).resolve())
+    run = session.scalar(select(Run).where(Run.path == path))
+    if run is None:
+        run = Run(path=path, name=Path(path).name)
+        session.add(run)
+        session.flush()
+    return run.id
 
 
 def preference_rows(store: Store, aggregate: str = "each") -> list[dict]:
@@ -158,3 +209,40 @@ def export_file(store: Store, out: str | Path, aggregate: str = "each") -> int:
     write_jsonl(out, rows)
     validate_file(out, expect="preference")
     return len(rows)
+
+
+def unsafe_flag_rows(store: Store) -> list[dict]:
+    """Every rated response as an unpaired-preference row labelled by raters' unsafe flags (module docstring)."""
+    with store.reading() as session:
+        responses = {r.id: r for r in session.scalars(select(Response))}
+        prompts = {p.id: p for p in session.scalars(select(Prompt))}
+        comparisons = session.scalars(select(Comparison).order_by(Comparison.id)).all()
+    seen: dict[int, list[str]] = {}  # response id -> raters who saw it
+    flagged: dict[int, set[str]] = {}
+    for c in comparisons:
+        for response_id, unsafe in ((c.left_id, c.unsafe_left), (c.right_id, c.unsafe_right)):
+            seen.setdefault(response_id, []).append(c.rater)
+            if unsafe:
+                flagged.setdefault(response_id, set()).add(c.rater)
+    rows = []
+    for response_id, raters in seen.items():
+        response = responses[response_id]
+        flags = sorted(flagged.get(response_id, ()))
+        rows.append({"prompt": prompts[response.prompt_id].messages, "completion": response.messages,
+                     "label": not flags, "meta": {"response_id": response_id, "model": response.model,
+                                                  "stage": response.stage or "", "rated_by": len(set(raters)),
+                                                  "flagged_by": ",".join(flags)}})
+    return rows
+
+
+def export_unsafe_flags(store: Store, out: str | Path) -> tuple[int, int]:
+    """Write `unsafe_flag_rows` to `out` (JSON Lines, checked as unpaired preference); returns (rows, flagged)."""
+    rows = unsafe_flag_rows(store)
+    if not rows:
+        raise WorkbenchError(f"nothing to export from {store.url}: no rated response yet; rate some pairs first")
+    out = Path(out)
+    if out.suffix.lower() != ".jsonl":
+        raise WorkbenchError(f"--unsafe-flags {out}: the export is JSON Lines; name the file *.jsonl")
+    write_jsonl(out, rows)
+    validate_file(out, expect="unpaired_preference")
+    return len(rows), sum(not row["label"] for row in rows)

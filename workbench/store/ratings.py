@@ -42,29 +42,53 @@ def add_prompt(session: Session, messages: list[dict], source: str, meta: dict |
     return prompt
 
 
+def response_key(prompt: Prompt, messages: list[dict]) -> str:
+    """A response's identity: its prompt and its messages (not the model, stage or file it came from)."""
+    return _digest([prompt.key, messages])
+
+
+def pair_key(first_key: str, second_key: str) -> str:
+    """A pair's identity: its two responses' keys, in either order."""
+    return _digest(sorted([first_key, second_key]))
+
+
+def _with(lineage: list | None, entry: dict) -> list:
+    """`lineage` with `entry` appended, unless it is there already."""
+    lineage = list(lineage or [])
+    return lineage if entry in lineage else [*lineage, entry]
+
+
 def add_response(session: Session, prompt: Prompt, messages: list[dict], model: str, stage: str | None = None,
                  settings: dict | None = None, run_id: int | None = None) -> Response:
-    """The stored response of `model` (at `stage`) to `prompt` with these messages, added if new."""
-    key = _digest([prompt.key, model, stage, messages])
+    """The stored response with these messages to `prompt`, added if new; `model`, `stage`, `settings` and `run_id`
+    are its lineage, added to the stored response's when it came another way before."""
+    key = response_key(prompt, messages)
+    entry = {"model": model, "stage": stage, "settings": settings or {}, "run_id": run_id}
     response = session.scalar(select(Response).where(Response.key == key))
     if response is None:
         response = Response(key=key, prompt_id=prompt.id, messages=messages, text=text_of(messages), model=model,
-                            stage=stage, settings=settings or {}, run_id=run_id)
+                            stage=stage, settings=settings or {}, run_id=run_id, lineage=[entry])
         session.add(response)
         session.flush()
+    elif entry not in (response.lineage or []):
+        response.lineage = _with(response.lineage, entry)
     return response
 
 
-def add_pair(session: Session, prompt: Prompt, first: Response, second: Response, source: str) -> tuple[Pair, bool]:
-    """The stored pair of these two responses (in either order), added if new; and whether it was new."""
+def add_pair(session: Session, prompt: Prompt, first: Response, second: Response, source: str,
+             lineage: dict | None = None) -> tuple[Pair, bool]:
+    """The stored pair of these two responses (in either order), added if new; and whether it was new. `source` (and
+    `lineage`, e.g. run and stage) is recorded in the pair's lineage either way."""
     if first.id == second.id:
         raise WorkbenchError(f"{source}: both responses of a pair are identical; a pair needs two different responses")
-    pair = session.scalar(select(Pair).where(
-        ((Pair.first_id == first.id) & (Pair.second_id == second.id))
-        | ((Pair.first_id == second.id) & (Pair.second_id == first.id))))
+    entry = {"source": source, **(lineage or {})}
+    key = pair_key(first.key, second.key)
+    pair = session.scalar(select(Pair).where(Pair.key == key))
     if pair is not None:
+        if entry not in (pair.lineage or []):
+            pair.lineage = _with(pair.lineage, entry)
         return pair, False
-    pair = Pair(prompt_id=prompt.id, first_id=first.id, second_id=second.id, source=source)
+    pair = Pair(key=key, prompt_id=prompt.id, first_id=first.id, second_id=second.id, source=source, lineage=[entry])
     session.add(pair)
     session.flush()
     return pair, True

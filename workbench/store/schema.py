@@ -1,6 +1,12 @@
 """The preference store's tables: prompts, responses, pairs to rate, comparisons, safety-filter decisions and
 their overrides, and runs.
 
+Identity is content, lineage is metadata: a prompt is its messages, a response is its prompt and its messages, and a
+pair is its two responses in either order (`Pair.key`), whatever file, run, stage or model they came from; who made
+them (model, stage, sampling settings, run, source file) is kept in `lineage`, one entry per way they arrived. So
+importing the same rows under another name adds nothing, and a pair imported with its responses swapped is the same
+pair. `Pair.priority` (nullable, higher = rate first) is set by whoever knows which pairs teach most (the `pairs`
+stage, from a reward model's uncertainty).
 A pair is two responses to one prompt, kept in a fixed order (`first`, `second`); each comparison records which
 of them a rater saw on the left and on the right, and the choice as shown: "A" (left), "B" (right), "tie" or
 "both_bad". One comparison per rater and pair (a second rating replaces the first), so concurrent writers cannot
@@ -13,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 CHOICES = ("A", "B", "tie", "both_bad")
@@ -51,14 +57,15 @@ class Prompt(Base):
 class Response(Base):
     __tablename__ = "responses"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of prompt key, model, stage, messages
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the prompt key and the messages
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"), index=True)
     messages: Mapped[list[Any]]  # the assistant turns
     text: Mapped[str] = mapped_column(Text)
-    model: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200))  # the first lineage entry's, for lists
     stage: Mapped[str | None] = mapped_column(String(200))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # generation settings
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    lineage: Mapped[list[Any] | None] = mapped_column(JSON, default=list)  # [{"model", "stage", "settings", "run_id"}]
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -67,9 +74,12 @@ class Pair(Base):
     __table_args__ = (UniqueConstraint("first_id", "second_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"), index=True)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)  # pair_key of the two responses' keys
     first_id: Mapped[int] = mapped_column(ForeignKey("responses.id"))
     second_id: Mapped[int] = mapped_column(ForeignKey("responses.id"))
-    source: Mapped[str] = mapped_column(String(1000))
+    source: Mapped[str] = mapped_column(String(1000))  # where it first came from (the first lineage entry's)
+    lineage: Mapped[list[Any] | None] = mapped_column(JSON, default=list)  # [{"source", ...}], one per arrival
+    priority: Mapped[float | None] = mapped_column(Float, default=None)  # higher = rate first; None = no opinion
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

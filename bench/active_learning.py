@@ -1,0 +1,294 @@
+"""Active learning for the rating queue (issue 18 item 2): does rating the pairs a reward model is least sure of
+first teach it faster than rating them in random order?
+
+    OMP_NUM_THREADS=1 python -m bench.active_learning [--out runs/bench/active_learning] [--seeds 3]
+        [--budgets 25,50,100,200,400] [--batch 25] [--ensemble 3]
+
+Task world (n = 2000, seed 0): the pool is `preference/train.jsonl` (2,000 prompts, each with a correct answer and
+its near miss), shown in a random order per pair; the held-out set is `preference/validation.jsonl` (500 pairs).
+The rater is scripted: the task world's verifiers (`workbench.taskworld.verify`) decide which answer is right (a
+pair where both or neither pass costs a rating and teaches nothing).
+
+The reward model is deliberately cheap, and this is a stand-in for the real one: a Bradley-Terry model that is
+linear in hashed sparse features of (prompt, response) (response words, word pairs, character 3-grams and word
+shapes, and prompt word x response word / shape / copied-from-the-prompt crosses), trained with Adam on every rating
+so far. Both strategies train and evaluate this same model (held-out pairwise accuracy); only the order in which
+pairs are rated differs. Active learning also trains `--ensemble` - 1 more such models on bootstrap resamples of the
+ratings, and reads the ensemble's (the model and the resampled ones) uncertainty:
+  random  the next `--batch` pairs in a seeded random order;
+  active  the first batch at random (a cold start), then, after each retraining, the unrated pairs with the
+          highest `workbench.stages.pairs.priority` (the ensemble's closeness to a coin flip plus its
+          disagreement; the same score the `pairs` stage writes into `Pair.priority`), in batches of `--batch`
+          growing to a quarter of the ratings so far (fewer retrainings), never past a budget.
+Goal (issue 18): active reaches random's accuracy at 200 ratings with at most half as many (100).
+Writes OUT/active_learning.json (every curve, every seed) and OUT/active_learning.png; prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+DIM = 1 << 18
+
+
+def _hash(text: str) -> int:
+    return zlib.crc32(text.encode()) % DIM
+
+
+def _shape(word: str) -> str:
+    """A word's case and digit pattern: "Paris" -> "Xx", "pAGE" -> "xX", "3,000" -> "9,9"."""
+    shape = ["X" if c.isupper() else "x" if c.islower() else "9" if c.isdigit() else c for c in word]
+    return "".join(c for i, c in enumerate(shape) if i == 0 or c != shape[i - 1])
+
+
+def features(prompt: str, response: str) -> list[int]:
+    """Hashed sparse features of a response to a prompt: the response's words, word pairs, character 3-grams and
+    word shapes, and prompt word x (response word, shape, whether the response word is copied from the prompt)."""
+    words = response.split()
+    asked = {w.strip("?.,!:;\"'").lower() for w in prompt.split()}
+    out = {_hash("w:" + w) for w in words}
+    out |= {_hash("b:" + a + " " + b) for a, b in zip(words, words[1:])}
+    out |= {_hash("c:" + response[i:i + 3]) for i in range(max(len(response) - 2, 0))}
+    out |= {_hash("s:" + _shape(w)) for w in words}
+    for w in words:
+        bare = w.strip("?.,!:;\"'").lower()
+        shape, copied = _shape(w), bare in asked
+        out |= {_hash(f"x:{a}|{bare}") for a in asked}
+        out |= {_hash(f"xs:{a}|{shape}|{copied}") for a in asked}
+    return sorted(out)
+
+
+def load(world: Path, split: str, seed: int) -> list[dict]:
+    """The split's pairs as (first, second) in a seeded random order, each with the scripted rater's verdict."""
+    from workbench.data import read_records
+    from workbench.taskworld.verify import verify
+
+    rng = random.Random(seed)
+    pairs = []
+    for row in read_records(world / "preference" / f"{split}.jsonl"):
+        prompt = "\n".join(m["content"] for m in row["prompt"])
+        answers = [row["chosen"][-1]["content"], row["rejected"][-1]["content"]]
+        if rng.random() < 0.5:
+            answers.reverse()
+        right = [verify(row["meta"], a) for a in answers]
+        label = 1.0 if right == [True, False] else 0.0 if right == [False, True] else None
+        pairs.append({"first": features(prompt, answers[0]), "second": features(prompt, answers[1]), "label": label})
+    return pairs
+
+
+def _bags(pairs: list[dict], which: str, index=None):
+    import torch
+
+    flat = [i for p in pairs for i in p[which]]
+    offsets = [0]
+    for p in pairs[:-1]:
+        offsets.append(offsets[-1] + len(p[which]))
+    flat = torch.tensor(flat, dtype=torch.long)
+    return (index[flat] if index is not None else flat), torch.tensor(offsets, dtype=torch.long)
+
+
+class Scorer:
+    """Score differences s(first) - s(second) of a fixed list of pairs, for a weight vector over features."""
+
+    def __init__(self, pairs: list[dict], index=None):
+        self.first, self.second = _bags(pairs, "first", index), _bags(pairs, "second", index)
+
+    def margins(self, weight):
+        from torch.nn.functional import embedding_bag
+
+        return (embedding_bag(self.first[0], weight, self.first[1], mode="sum").squeeze(1)
+                - embedding_bag(self.second[0], weight, self.second[1], mode="sum").squeeze(1))
+
+
+def train(pairs: list[dict], seed: int, steps: int = 150, l2: float = 1e-3):
+    """A linear Bradley-Terry model fitted to labelled `pairs` with Adam; returns its weight over all DIM features.
+    It trains on the features the pairs have (the others get no gradient and stay 0), so a step costs little."""
+    import torch
+
+    torch.manual_seed(seed)
+    used = torch.tensor(sorted({i for p in pairs for i in p["first"] + p["second"]}), dtype=torch.long)
+    index = torch.zeros(DIM, dtype=torch.long)
+    index[used] = torch.arange(len(used))
+    scorer = Scorer(pairs, index)
+    target = torch.tensor([p["label"] for p in pairs])
+    weight = torch.zeros(len(used), 1, requires_grad=True)
+    optimizer = torch.optim.Adam([weight], lr=0.05)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(scorer.margins(weight), target)
+        (loss + l2 * weight.pow(2).sum()).backward()
+        optimizer.step()
+    full = torch.zeros(DIM, 1)
+    full[used] = weight.detach()
+    return full
+
+
+def ensemble(rated: list[dict], size: int, seed: int) -> list:
+    """The reward model (trained on every rated pair with a verdict) first, then `size - 1` models on bootstrap
+    resamples of them: the ensemble whose disagreement the active strategy reads."""
+    usable = [p for p in rated if p["label"] is not None]
+    rng = random.Random(seed)
+    return [train(usable, seed)] + [train([rng.choice(usable) for _ in usable], seed * 100 + k) for k in range(1, size)]
+
+
+def probabilities(models: list, scorer: Scorer) -> list[list[float]]:
+    """Per pair, each model's P(first > second)."""
+    import torch
+
+    with torch.no_grad():
+        per_model = [torch.sigmoid(scorer.margins(weight)).tolist() for weight in models]
+    return [list(ps) for ps in zip(*per_model)]
+
+
+def accuracy(weight, scorer: Scorer, labels: list) -> float:
+    """Held-out pairwise accuracy of one model (pairs without a verdict left out)."""
+    probs = [ps[0] for ps in probabilities([weight], scorer)]
+    hits = [(p > 0.5) == (label == 1.0) for p, label in zip(probs, labels) if label is not None]
+    return sum(hits) / len(hits)
+
+
+def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], batch: int, size: int,
+          seed: int) -> dict:
+    """Held-out accuracy after each budget of ratings, rating in `strategy` order."""
+    from workbench.stages.pairs import priority
+
+    rng = random.Random(seed)
+    order = list(range(len(pool)))
+    rng.shuffle(order)
+    rated, unrated = order[:batch], order[batch:]
+    out = {}
+    while True:
+        models = ensemble([pool[i] for i in rated], size if strategy == "active" else 1, seed)
+        if len(rated) in budgets:
+            out[len(rated)] = accuracy(models[0], *held_out)
+        if len(rated) >= max(budgets):
+            return out
+        step = min(b for b in budgets if b > len(rated)) - len(rated)  # random: straight to the next budget
+        if strategy == "random":
+            chosen = unrated[:step]
+        else:  # batches of `batch`, growing to a quarter of what is rated (fewer retrainings), never past a budget
+            step = min(step, max(batch, len(rated) // 4))
+            pool_scorer = Scorer([pool[i] for i in unrated])
+            scores = [priority(ps) + rng.random() * 1e-9 for ps in probabilities(models, pool_scorer)]
+            chosen = [unrated[j] for j in sorted(range(len(unrated)), key=lambda j: -scores[j])[:step]]
+        taken = set(chosen)
+        rated += chosen
+        unrated = [i for i in unrated if i not in taken]
+
+
+def summary(curves: dict, budgets: list[int]) -> dict:
+    """Mean and standard deviation per strategy and budget; and the goal: the fewest ratings at which active's
+    mean reaches random's mean at 200 (linearly interpolated between budgets)."""
+    table = {s: {n: (statistics.mean(c[n] for c in runs), statistics.pstdev([c[n] for c in runs]))
+                 for n in budgets} for s, runs in curves.items()}
+    out = {"table": {s: {str(n): {"mean": round(m, 4), "sd": round(sd, 4)} for n, (m, sd) in rows.items()}
+                     for s, rows in table.items()}}
+    if 200 in budgets:
+        target = table["random"][200][0]
+        needed = None
+        previous = None
+        for n in budgets:
+            mean = table["active"][n][0]
+            if mean >= target:
+                if previous is None:
+                    needed = n
+                else:
+                    (n0, m0) = previous
+                    needed = n0 + (n - n0) * (target - m0) / (mean - m0) if mean > m0 else n
+                break
+            previous = (n, mean)
+        out["random_at_200"] = round(target, 4)
+        out["active_ratings_to_reach_it"] = round(needed, 1) if needed is not None else None
+        out["goal_met"] = needed is not None and needed <= 100
+    return out
+
+
+def plot(curves: dict, budgets: list[int], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for strategy, runs in curves.items():
+        means = [statistics.mean(c[n] for c in runs) for n in budgets]
+        sds = [statistics.pstdev([c[n] for c in runs]) for n in budgets]
+        ax.errorbar(budgets, means, yerr=sds, marker="o", capsize=3, label=f"{strategy} ({len(runs)} seeds)")
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(budgets, [str(n) for n in budgets])
+    ax.set_xlabel("ratings")
+    ax.set_ylabel("held-out pair accuracy")
+    ax.set_title("Reward model (linear, hashed features) on the task world")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.active_learning", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="runs/bench/active_learning")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--budgets", default="25,50,100,200,400")
+    parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--ensemble", type=int, default=3)
+    parser.add_argument("--n", type=int, default=2000, help="task-world scale (pool = n pairs)")
+    args = parser.parse_args(argv)
+    try:
+        budgets = sorted({int(b) for b in args.budgets.split(",")})
+    except ValueError:
+        parser.error(f"--budgets {args.budgets}: give comma-separated whole numbers")
+    if args.seeds < 1 or args.batch < 1 or args.ensemble < 1 or budgets[0] < args.batch \
+            or any(b % args.batch for b in budgets):
+        parser.error("--seeds, --batch and --ensemble must be >= 1, and every budget a multiple of --batch")
+    import torch
+
+    from workbench.taskworld import generate
+
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Path(tmp) / "world", n=args.n, seed=0, corpus_docs=1)
+        held = load(Path(tmp) / "world", "validation", seed=0)
+        pools = {seed: load(Path(tmp) / "world", "train", seed=seed) for seed in range(args.seeds)}
+    if max(budgets) > len(pools[0]):
+        parser.error(f"--budgets: at most {len(pools[0])} ratings (the pool)")
+    held_out = (Scorer(held), [p["label"] for p in held])
+    curves = {"random": [], "active": []}
+    for seed in range(args.seeds):
+        for strategy in curves:
+            curves[strategy].append(curve(pools[seed], held_out, strategy, budgets, args.batch, args.ensemble, seed))
+            print(f"seed {seed} {strategy}: " + ", ".join(f"{n}: {a:.3f}" for n, a in curves[strategy][-1].items()),
+                  file=sys.stderr, flush=True)
+    result = summary(curves, budgets)
+    result.update(seeds=args.seeds, batch=args.batch, ensemble=args.ensemble, pool=len(pools[0]), held_out=len(held),
+                  seconds=round(time.perf_counter() - started, 1),
+                  curves={s: [{str(n): round(a, 4) for n, a in c.items()} for c in runs] for s, runs in curves.items()})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "active_learning.json").write_text(json.dumps(result, indent=2) + "\n")
+    plot(curves, budgets, out / "active_learning.png")
+    print(f"| ratings | random (mean ± sd, {args.seeds} seeds) | active (mean ± sd) |")
+    print("|---|---|---|")
+    for n in budgets:
+        r, a = result["table"]["random"][str(n)], result["table"]["active"][str(n)]
+        print(f"| {n} | {r['mean']:.3f} ± {r['sd']:.3f} | {a['mean']:.3f} ± {a['sd']:.3f} |")
+    if "goal_met" in result:
+        print(f"random at 200 ratings: {result['random_at_200']:.3f}; active reaches it at "
+              f"{result['active_ratings_to_reach_it']} ratings; goal (<= 100): "
+              f"{'met' if result['goal_met'] else 'not met'}")
+    print(f"{out / 'active_learning.json'}, {out / 'active_learning.png'} ({result['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

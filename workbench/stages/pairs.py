@@ -1,0 +1,188 @@
+"""Stage `pairs`: from a run to the raters. The run's models answer prompts, and the answers become pairs to rate in
+the preference store, with their lineage (run, stage, model, sampling settings).
+
+Each model in `models` gives `samples` answers per prompt (`workbench.generation.generate_responses` with `sampling`;
+the i-th model draws with seed `seed + 7919 i`, so two close models do not share one random stream). Control tokens (`<end_of_turn>`, `<start_of_turn>`, the tokenizer's special tokens) are
+stripped from each answer; then, per prompt, candidate pairs are every two answers, answers of two different models
+first, and a candidate is dropped when one answer is empty or both say the same (equal after collapsing whitespace
+and case). The first `pairs_per_prompt` candidates left become pairs.
+
+With `reward_models` (one or several reward stages: an ensemble), each pair gets a priority, higher = rate first:
+how unsure the models are which answer is better, `1 - 2 |p - 0.5|` for the ensemble's mean P(first > second) =
+sigmoid(r(first) - r(second)), plus the ensemble's spread (standard deviation of p). See `priority`. The Rate page
+shows high-priority pairs first; `bench/active_learning.py` measures what that buys.
+
+Writes `data/pairs.jsonl` (the `workbench ratings import` pair format, one row per pair, with `priority` when set)
+and adds the pairs to the store (`store`: a database URL or a SQLite path relative to the recipe; default the file
+`workbench ui` opens by default for a run in `runs/`, i.e. RUN_DIR/../workbench.db). Pairs already in the store
+(same prompt, same two answers) are not added again; their priority is updated.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from workbench.atomic import atomic_dir, write_jsonl
+from workbench.generation import GenerationSettings
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+
+PRODUCES = {"data"}
+CONTROL_TOKENS = ("<start_of_turn>", "<end_of_turn>", "<bos>", "<eos>", "<pad>")
+STORE_NAME = "workbench.db"
+
+
+class Config(StageConfig):
+    kind: Literal["pairs"] = "pairs"
+    models: list[ModelRef] = Field(min_length=1, description="the models that answer (stages or recipe models); "
+                                                             "answers of two different models are paired first")
+    prompts: DataRef = Field(description="a stage with a data folder (a task world: prompts/<split>.jsonl) or a "
+                                         "prompt-only file")
+    split: str = Field("validation", description="with a stage: read prompts/<split>.jsonl")
+    file: str | None = Field(None, description="with a stage: this file in its data folder instead")
+    limit: int = Field(16, ge=1, le=100_000, description="answer the first N prompts")
+    samples: int = Field(1, ge=1, le=16, description="answers per model and prompt")
+    pairs_per_prompt: int = Field(1, ge=1, le=100, description="at most this many pairs per prompt")
+    sampling: GenerationSettings = Field(GenerationSettings(temperature=0.7, max_new_tokens=32),
+                                         description="sampling settings for every model")
+    reward_models: list[ModelRef] = Field(default_factory=list,
+                                          description="reward stages whose uncertainty sets each pair's priority")
+    store: str | None = Field(None, description="the preference store: a database URL or a SQLite path relative to "
+                                                "the recipe; default RUN_DIR/../workbench.db")
+
+    @model_validator(mode="after")
+    def _two_answers(self):
+        if len(self.models) * self.samples < 2:
+            raise ValueError("a pair needs two answers: give two models, or samples: 2 or more with one model")
+        return self
+
+
+def priority(probabilities: list[float]) -> float:
+    """How much rating a pair should teach, from each reward model's P(first > second): the ensemble mean's
+    closeness to a coin flip (1 at 0.5, 0 at 0 or 1) plus the models' disagreement (standard deviation)."""
+    mean = sum(probabilities) / len(probabilities)
+    spread = math.sqrt(sum((p - mean) ** 2 for p in probabilities) / len(probabilities))
+    return 1.0 - 2.0 * abs(mean - 0.5) + spread
+
+
+def clean(text: str, control_tokens: list[str]) -> str:
+    """`text` without control tokens, trimmed."""
+    for token in control_tokens:
+        text = text.replace(token, "")
+    return text.strip()
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def candidate_pairs(answers: list[tuple[str, str]], limit: int, rng: random.Random) -> tuple[list, dict]:
+    """Up to `limit` pairs ((model, text), (model, text)) from one prompt's answers, two models' answers first,
+    and counts of candidates dropped as empty or identical."""
+    cross, same_model, dropped = [], [], {"empty": 0, "identical": 0}
+    for i in range(len(answers)):
+        for j in range(i + 1, len(answers)):
+            (ma, a), (mb, b) = answers[i], answers[j]
+            if not a or not b:
+                dropped["empty"] += 1
+            elif _same(a, b):
+                dropped["identical"] += 1
+            else:
+                (cross if ma != mb else same_model).append((answers[i], answers[j]))
+    rng.shuffle(cross)
+    rng.shuffle(same_model)
+    return (cross + same_model)[:limit], dropped
+
+
+def store_location(cfg: Config, ctx: StageContext) -> str:
+    """The store's URL or SQLite path: `store` (a URL, or a path relative to the recipe), else RUN_DIR/../workbench.db."""
+    if cfg.store is None:
+        return str(Path(ctx.run_dir).resolve().parent / STORE_NAME)
+    if "://" in cfg.store:
+        return cfg.store
+    path = Path(cfg.store).expanduser()
+    if not path.is_absolute() and getattr(ctx.recipe, "path", None) is not None:
+        path = ctx.recipe.path.parent / path
+    return str(path.resolve())
+
+
+def _answers(cfg: Config, ctx: StageContext, prompts: list[list[dict]]) -> dict[str, list[str]]:
+    """{model ref: answers, `samples` per prompt, prompt by prompt}, control tokens stripped."""
+    from workbench.generation import generate_responses
+    from workbench.models import load_model, to_inference_device
+
+    settings = cfg.sampling.model_copy(update={"num_return_sequences": cfg.samples})
+    out = {}
+    for index, ref in enumerate(cfg.models):
+        model, tokenizer = load_model(ctx.model_path(ref), tokenizer=ctx.tokenizer_path(ref), seed=ctx.seed)
+        model = to_inference_device(model)
+        tokens = sorted({*CONTROL_TOKENS, *(t for t in tokenizer.all_special_tokens if t)}, key=len, reverse=True)
+        # Each model its own random stream: two close models (a policy and its merge) would otherwise often draw
+        # the same answers.
+        answers = generate_responses(model, tokenizer, prompts, settings, seed=ctx.seed + 7919 * index)
+        out[ref] = [clean(a, tokens) for a in answers]
+        del model
+    return out
+
+
+def _priorities(cfg: Config, ctx: StageContext, rows: list[dict]) -> list[float]:
+    from transformers import AutoModelForSequenceClassification
+
+    from workbench.models import load_model, to_inference_device
+    from workbench.preference import score_texts
+
+    firsts = [row["prompt"] + [{"role": "assistant", "content": row["responses"][0]["completion"]}] for row in rows]
+    seconds = [row["prompt"] + [{"role": "assistant", "content": row["responses"][1]["completion"]}] for row in rows]
+    per_model = []
+    for ref in cfg.reward_models:
+        model, tokenizer = load_model(ctx.model_path(ref), tokenizer=ctx.tokenizer_path(ref), seed=ctx.seed,
+                                      model_class=AutoModelForSequenceClassification, num_labels=1)
+        model = to_inference_device(model)
+        scores = score_texts(model, tokenizer, firsts + seconds)
+        per_model.append([1 / (1 + math.exp(-(a - b))) for a, b in zip(scores[:len(rows)], scores[len(rows):])])
+    return [round(priority(list(ps)), 6) for ps in zip(*per_model)]
+
+
+def run(cfg: Config, ctx: StageContext) -> dict:
+    from workbench.stages.generate import prompt_file, read_prompts
+    from workbench.store import open_store
+    from workbench.store.preference_io import add_pairs
+
+    path = prompt_file(cfg, ctx)
+    prompt_rows = read_prompts(path, cfg.limit)
+    answers = _answers(cfg, ctx, [row["prompt"] for row in prompt_rows])
+    stages = {s.stage_name for s in ctx.recipe.stages}
+    settings = {**cfg.sampling.model_dump(), "num_return_sequences": cfg.samples, "seed": ctx.seed}
+    rng = random.Random(ctx.seed)
+    rows, dropped = [], {"empty": 0, "identical": 0}
+    for i, prompt_row in enumerate(prompt_rows):
+        mine = [(ref, answers[ref][i * cfg.samples + k]) for ref in cfg.models for k in range(cfg.samples)]
+        chosen, dropped_here = candidate_pairs(mine, cfg.pairs_per_prompt, rng)
+        dropped = {k: dropped[k] + dropped_here[k] for k in dropped}
+        for pair in chosen:
+            rows.append({"prompt": prompt_row["prompt"], "meta": prompt_row.get("meta", {}),
+                         "responses": [{"model": ref, "stage": ref if ref in stages else None, "settings": settings,
+                                        "completion": text} for ref, text in pair]})
+    if cfg.reward_models and rows:
+        for row, value in zip(rows, _priorities(cfg, ctx, rows)):
+            row["priority"] = value
+    with atomic_dir(ctx.stage_dir / "data") as tmp:
+        write_jsonl(tmp / "pairs.jsonl", rows)
+    location = store_location(cfg, ctx)
+    store = open_store(location)
+    try:
+        new = add_pairs(store, rows, source=f"{Path(ctx.run_dir).resolve()}/{ctx.stage_name}",
+                        run_dir=ctx.run_dir, stage=ctx.stage_name)
+    finally:
+        store.close()
+    metrics = {"prompts": len(prompt_rows), "answers": sum(map(len, answers.values())), "pairs": len(rows),
+               "new_pairs_in_store": new, "dropped_empty": dropped["empty"], "dropped_identical": dropped["identical"],
+               "store": location, "source": str(path)}
+    if cfg.reward_models and rows:
+        metrics["mean_priority"] = round(sum(r["priority"] for r in rows) / len(rows), 4)
+    ctx.log.info("pairs: %s", metrics)
+    return metrics
