@@ -16,7 +16,7 @@ from workbench.errors import DataError, WorkbenchError
 from workbench.store import open_store
 from workbench.store.filters import decisions, import_decisions, override, overrides_document
 from workbench.store.preference_io import export_file, import_file, preference_rows
-from workbench.store.ratings import left_is_first, next_pair, progress, record_comparison
+from workbench.store.ratings import left_is_first, next_pair, progress, record_comparison, set_overlap
 from workbench.store.runs import history, register_run, side_by_side, stage_table
 from workbench.store.schema import Base, Comparison, Response
 from workbench.store.stats import agreement, choice_distribution, cohens_kappa, comparison_table, fleiss_kappa, win_rates
@@ -76,7 +76,7 @@ def test_a_new_store_is_migrated_to_the_models_schema_in_wal_mode(store, tmp_pat
 
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0003"
         assert compare_metadata(context, Base.metadata) == []  # the migration builds exactly the ORM's tables
         if store.engine.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -139,7 +139,7 @@ def test_response_pairs_are_checked_at_their_line(store, tmp_path):
 def test_a_rater_works_through_a_blind_stable_queue(store, tmp_path):
     result = import_file(store, pairs_file(tmp_path / "pairs.jsonl", 6))
     assert (result.kind, result.pairs) == ("pairs", 6)
-    assert progress(store, "ann") == (0, 6)
+    assert progress(store, "ann") == {"rated": 0, "left": 6, "pairs": 6, "complete": 0, "overlap": 2}
     first = next_pair(store, "ann")
     assert next_pair(store, "ann") == first  # nothing changes until she rates it
     assert first.prompt == user("question 0")
@@ -149,7 +149,8 @@ def test_a_rater_works_through_a_blind_stable_queue(store, tmp_path):
     while (shown := next_pair(store, "ann")) is not None:
         seen.append(shown.pair_id)
         record_comparison(store, "ann", shown.pair_id, shown.left_id, shown.right_id, "A", unsafe_right=True, comment=" ok ")
-    assert sorted(seen) == list(range(1, 7)) and progress(store, "ann") == (6, 6)
+    assert sorted(seen) == list(range(1, 7))
+    assert progress(store, "ann") == {"rated": 6, "left": 0, "pairs": 6, "complete": 0, "overlap": 2}
     assert next_pair(store, "bob").pair_id == 1  # another rater's queue is his own
 
     # a second rating of the same pair replaces the first
@@ -178,6 +179,7 @@ def test_bad_ratings_are_refused(store, tmp_path):
 
 def test_export_leaves_out_ties_both_bad_and_unsafe_winners_and_can_take_the_majority(store, tmp_path):
     import_file(store, pairs_file(tmp_path / "pairs.jsonl", 4))
+    set_overlap(store, 6)
     rate(store, "ann", "dpo")
     rate(store, "bob", "dpo")
     rate(store, "cat", "sft")
@@ -226,6 +228,7 @@ def test_fleiss_kappa_matches_the_textbook_example():
 
 def test_agreement_compares_outcomes_in_the_pairs_own_order(store, tmp_path):
     import_file(store, pairs_file(tmp_path / "pairs.jsonl", 4))
+    set_overlap(store, 3)
     rate(store, "ann", "dpo")
     rate(store, "bob", "dpo")  # bob sees other sides than ann on some pairs, yet agrees with her on every outcome
     rate(store, "cat", "sft")

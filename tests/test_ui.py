@@ -27,7 +27,7 @@ def db(tmp_path, monkeypatch):
     """A store with five pairs to rate (one response of each full of HTML and markdown), and the UI pointed at it."""
     url = f"sqlite:///{tmp_path / 'workbench.db'}"
     monkeypatch.setenv("WORKBENCH_DB", url)
-    monkeypatch.delenv("WORKBENCH_RUN_DIR", raising=False)
+    monkeypatch.delenv("WORKBENCH_RUN_DIRS", raising=False)
     monkeypatch.syspath_prepend(str(UI))  # what `streamlit run ui/app.py` does for the pages' `import common`
     path = pairs_file(tmp_path / "pairs.jsonl", 4)
     with path.open("a") as f:
@@ -45,6 +45,14 @@ def app(page: str) -> AppTest:
     return at.switch_page(f"pages/{page}.py").run()
 
 
+def submit(at: AppTest) -> AppTest:
+    """Click the Rate page's "Submit rating" and rerun."""
+    next(b for b in at.button if b.label == "Submit rating").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_highlighted_text_escapes_everything_and_marks_overlapping_spans(monkeypatch):
     monkeypatch.syspath_prepend(str(UI))
     from common import highlighted
@@ -58,18 +66,19 @@ def test_rate_asks_for_a_name_then_shows_pairs_blind_and_records_choices(db):
     at = app("rate")
     assert at.info[0].value == "Type your name to start rating." and not at.code
     at.text_input(key="rater").input("ann").run()
-    assert "0 of 5 pairs rated" in at.get("progress")[0].proto.text
+    assert "0 rated by you, 5 left for you" in at.get("progress")[0].proto.text
     assert not any(name in md.value for md in at.markdown for name in ("sft", "dpo"))  # blind
     first = next_pair(db, "ann")
     assert [c.value for c in at.code] == ["question 0", first.left, first.right]
 
-    at.button[0].click().run()  # no choice yet
+    submit(at)  # no choice yet
     assert at.warning[0].value == "Choose A, B, tie or both bad first."
     at.radio[0].set_value("B is better")
-    at.checkbox(key=f"unsafe-a-{first.pair_id}").check()
-    at.text_area(key=f"comment-{first.pair_id}").input("A is rude")
-    at.button[0].click().run()
-    assert "1 of 5 pairs rated" in at.get("progress")[0].proto.text
+    at.checkbox[0].check()
+    at.text_area[0].input("A is rude")
+    submit(at)
+    assert "1 rated by you, 4 left for you" in at.get("progress")[0].proto.text
+    assert at.success[0].value == f"Saved your rating of pair {first.pair_id}."
     with db.reading() as session:
         row = session.scalars(select(Comparison)).one()
     assert (row.rater, row.pair_id, row.left_id, row.right_id, row.choice, row.unsafe_left, row.unsafe_right, row.comment) \
@@ -77,8 +86,8 @@ def test_rate_asks_for_a_name_then_shows_pairs_blind_and_records_choices(db):
 
     for choice in ("Tie", "Both bad", "A is better", "A is better"):
         at.radio[0].set_value(choice)
-        at.button[0].click().run()
-    assert at.success[0].value.startswith("Nothing left to rate")
+        submit(at)
+    assert at.success[1].value.startswith("Nothing left to rate")
     with db.reading() as session:
         assert [c.choice for c in session.scalars(select(Comparison).order_by(Comparison.id))] == ["B", "tie", "both_bad", "A", "A"]
 
@@ -88,7 +97,7 @@ def test_model_text_is_shown_as_text(db):
     at.text_input(key="rater").input("ann").run()
     for _ in range(4):
         at.radio[0].set_value("Tie")
-        at.button[0].click().run()
+        submit(at)
     assert at.code[0].value == "show me a picture"
     assert TRICKY in [c.value for c in at.code]
     assert not any("evil.example" in md.value for md in at.markdown)  # never passed to a markdown element
@@ -106,7 +115,7 @@ def test_a_rater_asks_two_models_and_rates_their_answers_next(db, tmp_path, monk
         model, tok = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=tmp_path / "tok", seed=seed)
         model.save_pretrained(run_dir / stage / "model")
         tok.save_pretrained(run_dir / stage / "model")
-    monkeypatch.setenv("WORKBENCH_RUN_DIR", str(run_dir))
+    monkeypatch.setenv("WORKBENCH_RUN_DIRS", str(run_dir))
 
     at = app("rate")
     at.text_input(key="rater").input("ann").run()
@@ -170,7 +179,7 @@ def test_preference_page_filters_and_summarises_comparisons(db):
 
 
 def test_runs_page_shows_stages_curves_and_answers_side_by_side(db, tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_RUN_DIR", str(make_run(tmp_path / "run")))
+    monkeypatch.setenv("WORKBENCH_RUN_DIRS", str(make_run(tmp_path / "run")))
     at = app("runs")
     stages = at.dataframe[0].value
     assert list(stages.stage) == ["filter", "sft", "dpo"] and list(stages.status) == ["done", "done", "failed"]
