@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from test_store import decision_rows, make_run, pairs_file, rate, write_jsonl
 from workbench.store import open_store
 from workbench.store.filters import decisions, import_decisions, overrides_document
 from workbench.store.preference_io import import_file
-from workbench.store.ratings import next_pair
+from workbench.store.ratings import next_pair, set_overlap
 from workbench.store.schema import Comparison, Pair, Response
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
@@ -152,24 +153,28 @@ def test_safety_page_counts_filters_searches_and_overrides(db, tmp_path):
     assert list(at.dataframe[1].value.rule) == ["unsafe_request"]
 
     decision = next(d for d in decisions(db) if d.rule == "unsafe_request")
-    at.radio(key=f"action-{decision.id}").set_value("keep")
-    at.text_input(key=f"who-{decision.id}").input("ann")
-    at.text_area(key=f"why-{decision.id}").input("a history question")
+    at.radio(key="override_action").set_value("keep")
+    at.text_input(key="override_who").input("ann")
+    at.text_area(key="override_why").input("a history question")
     at.button[0].click().run()
     assert not at.exception
     assert [(o["key"], o["action"], o["who"], o["why"]) for o in overrides_document(db)["overrides"]] == [
         (decision.key, "keep", "ann", "a history question")]
-    assert at.info[0].value.startswith("Overridden: keep by ann")
+    assert at.text[0].value.startswith("Overridden: keep by ann") and at.success[0].value.startswith("Saved: keep")
 
 
 def test_preference_page_filters_and_summarises_comparisons(db):
+    set_overlap(db, 3)
     for rater, prefer in (("ann", "dpo"), ("bob", "dpo"), ("cat", "sft")):
         rate(db, rater, prefer)
     at = app("preferences")
     assert len(at.dataframe[0].value) == 15
     rates = at.dataframe[1].value.set_index("model")
     assert (rates.loc["dpo", "wins"], rates.loc["sft", "wins"], rates.loc["dpo", "comparisons"]) == (10, 5, 15)
-    assert at.metric[0].label.startswith("Fleiss' kappa (5 pairs with 3 raters each)")
+    assert at.metric[0].label == "Krippendorff's alpha (5 pairs with 2+ raters)" and at.metric[0].value == "-0.400"
+    assert at.metric[1].label.startswith("Fleiss' kappa (5 pairs with 3 raters each)")
+    per_rater = at.dataframe[3].value.set_index("rater")
+    assert list(per_rater.agreement) == [0.5, 0.5, 0.0] and list(per_rater.pairs) == [5, 5, 5]
     at.multiselect(key="raters").set_value(["cat"]).run()
     assert set(at.dataframe[0].value.rater) == {"cat"}
     at.text_input(key="search").input("picture").run()
@@ -178,14 +183,65 @@ def test_preference_page_filters_and_summarises_comparisons(db):
     assert not at.exception and exported is not None
 
 
-def test_runs_page_shows_stages_curves_and_answers_side_by_side(db, tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_RUN_DIRS", str(make_run(tmp_path / "run")))
+def test_runs_page_shows_stages_metrics_report_plots_and_one_prompt_at_a_time(db, tmp_path, monkeypatch):
+    run_dir = make_run(tmp_path / "run")
+    add_evaluation(run_dir)
+    monkeypatch.setenv("WORKBENCH_RUN_DIRS", str(run_dir))
     at = app("runs")
+    assert not at.exception
     stages = at.dataframe[0].value
-    assert list(stages.stage) == ["filter", "sft", "dpo"] and list(stages.status) == ["done", "done", "failed"]
+    assert list(stages.stage) == ["filter", "sft", "dpo", "evaluate"]
+    assert list(stages.status) == ["done", "done", "failed", "done"]
+    metrics = at.dataframe[1].value
+    assert metrics.loc["loss", "sft"] == 1.5 and metrics.loc["dropped", "filter"] == 1
+    assert metrics.loc["sft.accuracy", "evaluate"] == 0.25
     assert at.get("arrow_line_chart") or at.get("vega_lite_chart")
-    assert [c.value for c in at.code][:3] == ["q0", "sft says 0", "dpo says 0"]
+    summary, skills = at.dataframe[2].value, at.dataframe[3].value
+    assert list(summary.model) == ["sft", "dpo"] and list(summary.accuracy) == [0.25, 0.5]
+    assert list(skills.skill) == ["add", "capital"] and list(skills.dpo) == [0.5, 1.0]
+    assert len(at.get("image")) == 1  # the stage's PNG plot
+    # one prompt at a time, each answer in its own block; a sample id full of markdown is shown as text only
+    texts = [t.value for t in at.text]
+    assert f"Prompt 1 of 3 · sample id {TRICKY}" in texts and "evaluate:dpo" in texts
+    assert [c.value for c in at.code][-5:] == ["q0", "sft says 0", "dpo says 0", "sft evaluated", "dpo evaluated"]
+    assert not any("evil.example" in md.value for md in at.markdown)
     at.text_input(key="sample_search").input("q2").run()
-    assert [c.value for c in at.code] == ["q2", "sft says 2", "(no answer)"]
-    at.text_input(key="run_dir").input(str(tmp_path)).run()
-    assert "no manifest.json" in at.info[0].value
+    assert [c.value for c in at.code][-5:] == ["q2", "sft says 2", "(no answer)", "(no answer)", "(no answer)"]
+
+
+def test_runs_page_opens_only_the_run_directories_the_ui_was_started_with(db, tmp_path, monkeypatch):
+    first, second = make_run(tmp_path / "first"), make_run(tmp_path / "second")
+    monkeypatch.setenv("WORKBENCH_RUN_DIRS", f"{first}{os.pathsep}{second}")
+    at = app("runs")
+    assert [w.key for w in at.text_input] == ["sample_search"]  # no free-text path anywhere on the page ...
+    assert at.selectbox(key="run").options == [str(first), str(second)]  # ... only the runs it was started with
+    monkeypatch.setenv("WORKBENCH_RUN_DIRS", "")
+    at = app("runs")
+    assert at.info[0].value.startswith("No run to show")
+
+
+def add_evaluation(run_dir: Path) -> None:
+    """An evaluate stage with a report.json, a PNG plot and samples whose first id is full of markdown."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["stages"]["evaluate"] = {"kind": "evaluate", "status": "done", "metrics": {
+        "sft": {"accuracy": 0.25}, "dpo": {"accuracy": 0.5}}}
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    (run_dir / "evaluate").mkdir()
+    report = {"summary": {"sft": {"accuracy": 0.25, "reward_mean": None}, "dpo": {"accuracy": 0.5, "reward_mean": None}},
+              "models": [{"model": "sft", "taskworld": {"skills": {"add": {"accuracy": 0.0}, "capital": {"accuracy": 0.5}}}},
+                         {"model": "dpo", "taskworld": {"skills": {"add": {"accuracy": 0.5}, "capital": {"accuracy": 1.0}}}}],
+              "stages": [{"name": "sft", "kind": "sft", "wall_time_s": 12.0}], "plots": ["skills.png"], "settings": {}}
+    (run_dir / "evaluate" / "report.json").write_text(json.dumps(report))
+    (run_dir / "evaluate" / "skills.png").write_bytes(PNG)
+    samples = [json.loads(line) for line in (run_dir / "sft" / "samples.jsonl").read_text().splitlines()]
+    samples[0]["id"] = TRICKY
+    write_jsonl(run_dir / "sft" / "samples.jsonl", samples)
+    dpo = [json.loads(line) for line in (run_dir / "dpo" / "samples.jsonl").read_text().splitlines()]
+    dpo[0]["id"] = TRICKY
+    write_jsonl(run_dir / "dpo" / "samples.jsonl", dpo)
+    write_jsonl(run_dir / "evaluate" / "samples.jsonl", [{"id": TRICKY, "prompt": "q0", "response": f"{m} evaluated",
+                                                          "stage": m} for m in ("sft", "dpo")])
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8ffff3f0005fe02fe"
+                    "a7d6a4560000000049454e44ae426082")
