@@ -15,9 +15,10 @@ from test_store import decision_rows, make_run, pairs_file, rate, write_jsonl
 from workbench.store import open_store
 from workbench.store.filters import decisions, import_decisions, overrides_document
 from workbench.store.preference_io import import_file
-from workbench.store.ratings import next_pair, set_overlap
-from workbench.store.schema import Comparison, Pair, Response
+from workbench.store.ratings import next_pair, set_overlap, set_setting
+from workbench.store.schema import Comparison, Pair, Prompt, Response
 
+CHOICES = {"A is better": "A", "B is better": "B", "Tie": "tie", "Both bad": "both_bad"}
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 UI = Path(__file__).resolve().parents[1] / "ui"
 TRICKY = '<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1"> ![cat](http://evil.example/cat.png) [click](http://evil.example/) **bold**'
@@ -245,3 +246,116 @@ def add_evaluation(run_dir: Path) -> None:
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8ffff3f0005fe02fe"
                     "a7d6a4560000000049454e44ae426082")
+
+
+# --- no rating lost, team rating -------------------------------------------------------------------------------
+
+
+def rater_session(name: str) -> AppTest:
+    at = app("rate")
+    at.text_input(key="rater").input(name).run()
+    return at
+
+
+def on_screen(at: AppTest) -> tuple[str, str, str]:
+    """(prompt, left response, right response) as the Rate page shows them."""
+    prompt, left, right = [c.value for c in at.code if c.value][-3:]
+    return prompt, left, right
+
+
+def test_two_raters_on_the_same_pair_both_submit_and_both_ratings_are_stored_for_it(db):
+    ann, bob = rater_session("ann"), rater_session("bob")
+    assert on_screen(ann)[0] == on_screen(bob)[0] == "question 0"  # overlap 2: both are given the same pair
+    ann.radio[0].set_value("A is better")
+    submit(ann)
+    bob.radio[0].set_value("B is better")  # bob's form was shown before ann's rating changed every queue
+    bob.text_area[0].input("B is clearer")
+    submit(bob)
+    assert bob.success[0].value == "Saved your rating of pair 1." and not bob.error
+    with db.reading() as session:
+        rows = [(c.rater, c.pair_id, c.choice, c.comment) for c in session.scalars(select(Comparison).order_by(Comparison.id))]
+    assert rows == [("ann", 1, "A", ""), ("bob", 1, "B", "B is clearer")]
+    assert on_screen(ann)[0] == on_screen(bob)[0] == "question 1"  # and they overlap again on the next pair
+
+
+def test_a_rating_that_cannot_be_stored_says_so_and_keeps_the_pair(db):
+    ann = rater_session("ann")
+    with db.writing() as session:  # the pair vanishes between showing and submitting
+        session.execute(Pair.__table__.delete().where(Pair.id == 1))
+    ann.radio[0].set_value("Tie")
+    submit(ann)
+    assert ann.error[0].value == "Your rating was NOT saved: no pair 1 in the store"
+    assert on_screen(ann)[0] == "question 0" and ann.radio[0].value == "Tie"  # still there, as chosen
+    next(b for b in ann.button if b.label == "Show another pair").click().run()
+    assert on_screen(ann)[0] == "question 1"
+
+
+def test_a_rater_revises_a_rating_in_the_order_first_shown_and_reads_the_guidelines(db):
+    set_setting(db, "guidelines", "Prefer the correct answer. **Never** reward rudeness.")
+    ann = rater_session("ann")
+    assert ann.code[0].value == "Prefer the correct answer. **Never** reward rudeness."  # as text, beside the pair
+    prompt, left, right = on_screen(ann)
+    ann.radio[0].set_value("A is better")
+    ann.text_area[0].input("first thought")
+    submit(ann)
+    ann.selectbox(key="revise_pair").set_value(1)
+    next(b for b in ann.button if b.label == "Revise this rating").click().run()
+    assert ann.info[0].value == "Revising your rating of pair 1."
+    assert on_screen(ann) == (prompt, left, right)
+    assert ann.radio[0].value == "A is better" and ann.text_area[0].value == "first thought"
+    ann.radio[0].set_value("B is better")
+    submit(ann)
+    with db.reading() as session:
+        rows = session.scalars(select(Comparison)).all()
+    assert [(c.pair_id, c.choice, c.comment) for c in rows] == [(1, "B", "first thought")]
+    assert on_screen(ann)[0] == "question 1"
+
+
+def rate_through_the_page(name: str, submissions: int, barrier) -> list[tuple]:
+    """One rater's process for the load test: open the Rate page, wait for the others, submit `submissions`
+    ratings; returns what was on screen for each: (rater, prompt, left, right, choice)."""
+    at, submitted = rater_session(name), []
+    barrier.wait()
+    for round_ in range(submissions):
+        prompt, left, right = on_screen(at)
+        choice = ("A is better", "B is better", "Tie", "Both bad")[(round_ + len(name)) % 4]
+        at.radio[0].set_value(choice)
+        submit(at)
+        if at.error:
+            raise AssertionError(f"{name}: {at.error[0].value}")
+        submitted.append((name, prompt, left, right, CHOICES[choice]))
+    return submitted
+
+
+@pytest.mark.slow  # 8 raters x 50 submissions through the Rate page, in 8 processes (~30 s on 2 cores)
+def test_eight_raters_submitting_fifty_ratings_each_through_the_rate_page_lose_and_duplicate_nothing(tmp_path, monkeypatch):
+    """Eight raters, each an AppTest session of the Rate page in its own process, on one SQLite store with 200
+    pairs and overlap 2, submit 50 ratings each at the same time; every submission must be stored exactly once,
+    for the pair and the left/right order it showed."""
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'load.db'}"
+    monkeypatch.setenv("WORKBENCH_DB", url)
+    monkeypatch.delenv("WORKBENCH_RUN_DIRS", raising=False)
+    monkeypatch.syspath_prepend(str(UI))
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    store = open_store(url)
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 200))
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Manager().Barrier(8)
+    with context.Pool(8) as pool:
+        jobs = [pool.apply_async(rate_through_the_page, (f"rater-{i}", 50, barrier)) for i in range(8)]
+        expected = [row for job in jobs for row in job.get(timeout=600)]
+    with store.reading() as session:
+        responses = {r.id: r.text for r in session.scalars(select(Response))}
+        prompts = {p.id: p.text for p in session.scalars(select(Prompt))}
+        pairs = {p.id: p.prompt_id for p in session.scalars(select(Pair))}
+        stored = [(c.rater, prompts[pairs[c.pair_id]], responses[c.left_id], responses[c.right_id], c.choice)
+                  for c in session.scalars(select(Comparison))]
+    store.close()
+    lost = len(set(expected) - set(stored))
+    duplicated = len(stored) - len(set(stored))
+    print(f"8 raters x 50 submissions through the Rate page: {len(expected)} submitted, {len(stored)} stored, "
+          f"lost {lost}, duplicated {duplicated}")
+    assert (len(expected), len(stored), lost, duplicated) == (400, 400, 0, 0)
+    assert sorted(stored) == sorted(expected)

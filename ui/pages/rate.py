@@ -104,7 +104,7 @@ def rate_pinned(store, rater: str) -> None:
                    "No pairs to rate yet: import some with `workbench ratings import FILE`.")
         return
     shown, earlier, form = pin["shown"], pin["revising"] or {}, pin["form"]
-    pair_column, guide_column = st.columns([3, 1])
+    guide_column, pair_column = st.columns([1, 3])
     with guide_column:
         st.subheader("Guidelines")
         text = guidelines(store)
