@@ -359,3 +359,45 @@ def test_eight_raters_submitting_fifty_ratings_each_through_the_rate_page_lose_a
           f"lost {lost}, duplicated {duplicated}")
     assert (len(expected), len(stored), lost, duplicated) == (400, 400, 0, 0)
     assert sorted(stored) == sorted(expected)
+
+
+# --- login ---------------------------------------------------------------------------------------------------
+
+
+def test_served_beyond_this_machine_nothing_shows_before_a_token_and_the_token_decides_the_name(db, monkeypatch):
+    from workbench.store.access import add_token
+
+    bob_token, admin_token = add_token(db, "bob"), add_token(db, "ada", admin=True)
+    monkeypatch.setenv("WORKBENCH_HOST", "0.0.0.0")
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=30).run()
+    assert [w.label for w in at.text_input] == ["Your token"] and not at.code and not at.radio  # nothing to rate
+    at.text_input(key="token").input("guess")
+    next(b for b in at.button if b.label == "Log in").click().run()
+    assert at.error[0].value.startswith("Unknown token") and not at.code
+    at.text_input(key="token").input(bob_token)
+    next(b for b in at.button if b.label == "Log in").click().run()
+    assert at.caption[0].value == "Rating as bob" and not [w for w in at.text_input if w.label == "Your name"]
+    at.radio[0].set_value("Tie")
+    submit(at)
+    with db.reading() as session:
+        assert [c.rater for c in session.scalars(select(Comparison))] == ["bob"]
+    for page in ("safety", "preferences", "runs"):  # a rater sees no overrides, exports or runs
+        at.switch_page(f"pages/{page}.py").run()
+        assert at.error[0].value == "This page is for admins only." and not at.get("download_button")
+
+    admin = AppTest.from_file(str(UI / "app.py"), default_timeout=30).run()
+    admin.text_input(key="token").input(admin_token)
+    next(b for b in admin.button if b.label == "Log in").click().run()
+    admin.switch_page("pages/preferences.py").run()
+    assert not admin.error and admin.get("download_button")
+
+
+def test_on_this_machine_a_login_is_needed_only_once_the_store_has_tokens(db, monkeypatch):
+    from workbench.store.access import add_token
+
+    monkeypatch.delenv("WORKBENCH_HOST", raising=False)
+    at = app("rate")
+    assert at.text_input(key="rater")  # no tokens: a local user types a name
+    add_token(db, "bob")
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=30).run()
+    assert [w.label for w in at.text_input] == ["Your token"]

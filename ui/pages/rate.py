@@ -117,7 +117,7 @@ def rate_pinned(store, rater: str) -> None:
             st.info(f"Revising your rating of pair {shown.pair_id}.")
         st.subheader("Prompt")
         for message in shown.prompt:
-            st.caption(message["role"])
+            st.text(message["role"])  # from a file: never markdown
             common.show_text(message["content"])
         with st.form(f"rate-{form}"):
             left, right = st.columns(2)

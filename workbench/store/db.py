@@ -14,6 +14,7 @@ refused too, so commands that only read (and `workbench ui`) never leave a new e
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Iterator
 
@@ -73,10 +74,12 @@ def open_store(db: str | Path | None = None, create: bool = True) -> Store:
     if not create and engine.dialect.name == "sqlite" and parsed.database and not Path(parsed.database).is_file():
         raise WorkbenchError(f"--db {db or DEFAULT_DB}: no store there; give the store written by `workbench ratings` "
                              "or `workbench ui`, or a database URL")
+    where = f"--db {db or DEFAULT_DB}"
     if engine.dialect.name == "sqlite":
+        if parsed.database and Path(parsed.database).is_file():
+            _check_sqlite_file(Path(parsed.database), where)
         _configure_sqlite(engine)
     store = Store(url, engine)
-    where = f"--db {db or DEFAULT_DB}"
     try:
         if engine.dialect.name == "sqlite" and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +95,20 @@ def open_store(db: str | Path | None = None, create: bool = True) -> Store:
         raise WorkbenchError(f"{where}: cannot open the store ({str(e.orig).splitlines()[0]}); give the store written "
                              "by `workbench ratings` or `workbench ui`, or a new file name") from None
     return store
+
+
+def _check_sqlite_file(path: Path, where: str) -> None:
+    """Refuse a file that is not SQLite, or a SQLite database of someone else's, through a read-only connection
+    (before WAL mode or a migration could change it)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    except sqlite3.DatabaseError as e:
+        raise WorkbenchError(f"{where}: not a SQLite database ({e}); give the store written by `workbench ratings` "
+                             "or `workbench ui`, or a new file name") from None
+    if tables and "alembic_version" not in tables:
+        raise WorkbenchError(f"{where}: this database is not a workbench store (it has other tables: "
+                             f"{', '.join(sorted(tables)[:5])}); give another file or URL")
 
 
 def _configure_sqlite(engine: Engine) -> None:
