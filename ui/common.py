@@ -41,17 +41,22 @@ def needs_login() -> bool:
 
 
 def login() -> User | None:
-    """The logged-in user, asking for a token first where a login is required (stops the page until then);
-    None where no login is required (the local user, an admin)."""
+    """The logged-in user where a login is required, None where not (the local user, an admin). Before a login,
+    only the login form is served (as the app's one page, so no other page is even listed) and the run stops."""
     if not needs_login():
         return None
     user = st.session_state.get("user")
-    if user is not None:
-        st.sidebar.caption(f"Logged in as {user.name}" + (" (admin)" if user.admin else ""))
-        if st.sidebar.button("Log out"):
-            st.session_state.clear()
-            st.rerun()
-        return user
+    if user is None:
+        st.navigation([st.Page(_login_form, title="Log in")], position="hidden").run()
+        st.stop()
+    st.sidebar.caption(f"Logged in as {user.name}" + (" (admin)" if user.admin else ""))
+    if st.sidebar.button("Log out"):
+        st.session_state.clear()
+        st.rerun()
+    return user
+
+
+def _login_form() -> None:
     st.title("Workbench")
     with st.form("login"):
         token = st.text_input("Your token", type="password", key="token",
@@ -65,7 +70,11 @@ def login() -> User | None:
         else:
             st.session_state.user = user
             st.rerun()
-    st.stop()
+
+
+def user() -> User | None:
+    """The logged-in user (None where no login is required, or before it)."""
+    return st.session_state.get("user") if needs_login() else None
 
 
 def is_admin() -> bool:

@@ -174,7 +174,9 @@ def revise(store, rater: str) -> None:
 
 st.title("Rate responses")
 store = common.store()
-user = common.login()
+user = common.user()
+if common.needs_login() and user is None:
+    st.stop()  # app.py serves only the login form then; this is in case the page is reached otherwise
 if user is not None:
     rater = user.name  # from the token: nobody rates under another name
     st.caption(f"Rating as {rater}")
