@@ -117,10 +117,13 @@ def test_a_rater_asks_two_models_and_rates_their_answers_next(db, tmp_path, monk
         model, tok = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=tmp_path / "tok", seed=seed)
         model.save_pretrained(run_dir / stage / "model")
         tok.save_pretrained(run_dir / stage / "model")
+    (run_dir / "rm" / "model").mkdir(parents=True)  # a reward model cannot answer: not offered
+    (run_dir / "rm" / "model" / "config.json").write_text(json.dumps({"architectures": ["Gemma2ForSequenceClassification"]}))
     monkeypatch.setenv("WORKBENCH_RUN_DIRS", str(run_dir))
 
     at = app("rate")
     at.text_input(key="rater").input("ann").run()
+    assert at.selectbox[0].options == ["dpo", "sft"]
     at.text_area[0].input("What is the capital of France?")
     at.selectbox[0].set_value("sft")
     at.selectbox[1].set_value("dpo")
@@ -133,7 +136,8 @@ def test_a_rater_asks_two_models_and_rates_their_answers_next(db, tmp_path, monk
         settings = session.get(Response, pair.first_id).settings
     assert models == {"sft", "dpo"} and settings == {"max_new_tokens": 4, "do_sample": False}
     assert at.code[0].value == "What is the capital of France?"  # the asked pair comes next
-    assert "0 of 6 pairs rated" in at.get("progress")[0].proto.text
+    assert "0 rated by you, 6 left for you" in at.get("progress")[0].proto.text
+    assert not any("<end_of_turn>" in c.value for c in at.code)
 
 
 def test_safety_page_counts_filters_searches_and_overrides(db, tmp_path):
