@@ -142,9 +142,3 @@ def register_run(store: Store, run_dir: str | Path) -> int:
     folders = [folder for row in stages for folder in (run_dir / row["stage"], run_dir / row["stage"] / "filter")
                if (folder / DECISIONS).is_file()]
     return sum(import_decisions(store, folder) for folder in folders)
-
-
-def registered_runs(store: Store) -> list[str]:
-    """The paths of the runs the UI has been started with, newest first."""
-    with store.reading() as session:
-        return list(session.scalars(select(Run.path).order_by(Run.added_at.desc(), Run.id.desc())))
