@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -135,9 +135,10 @@ def _raters_per_pair():
     return select(Comparison.pair_id, func.count().label("n")).group_by(Comparison.pair_id).subquery()
 
 
-def _queue_order(rated_by) -> list:
-    """The order of every rater's queue; `rated_by` is the number of raters who rated the pair so far."""
-    return [rated_by.desc(),  # pairs other raters started first: raters overlap early, started pairs complete
+def _queue_order(started) -> list:
+    """The order of every rater's queue; `started` is how many raters rated the pair so far (capped below overlap,
+    so that gold pairs, which everyone rates, mix in with the other started pairs rather than all come first)."""
+    return [started.desc(),  # pairs other raters started first: raters overlap early, started pairs complete
             # ORDERING KEY: a pair priority (higher = rate first) goes here, e.g. Pair.priority.desc().nulls_last()
             Pair.id]
 
@@ -149,7 +150,7 @@ def _queue(rater: str, raters_each: int):
     gold = select(GoldAnswer.pair_id)
     return (select(Pair).outerjoin(counts, counts.c.pair_id == Pair.id)
             .where(Pair.id.not_in(mine), (rated_by < raters_each) | Pair.id.in_(gold))
-            .order_by(*_queue_order(rated_by)))
+            .order_by(*_queue_order(case((rated_by >= raters_each, raters_each - 1), else_=rated_by))))
 
 
 def next_pair(store: Store, rater: str, pair_id: int | None = None) -> Shown | None:
