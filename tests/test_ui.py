@@ -411,3 +411,21 @@ def test_on_this_machine_a_login_is_needed_only_once_the_store_has_tokens(db, mo
     add_token(db, "bob")
     at = AppTest.from_file(str(UI / "app.py"), default_timeout=30).run()
     assert [w.label for w in at.text_input] == ["Your token"]
+
+
+def test_an_override_of_a_record_imported_twice_is_saved(db, tmp_path):
+    for name in ("filter", "filter_again"):  # the same records from two filter outputs: two decisions per key
+        folder = tmp_path / name
+        folder.mkdir()
+        write_jsonl(folder / "decisions.jsonl", decision_rows())
+        import_decisions(db, folder)
+    at = app("safety")
+    copies = [d.id for d in decisions(db) if d.rule == "unsafe_request"]
+    assert len(copies) == 2 and len(set(at.selectbox(key="record").options)) == len(at.selectbox(key="record").options)
+    at.selectbox(key="record").set_value(copies[1]).run()
+    at.radio(key="override_action").set_value("keep")
+    at.text_input(key="override_who").input("ann")
+    at.text_area(key="override_why").input("history")
+    next(b for b in at.button if b.label == "Save override").click().run()
+    assert not at.exception and at.success[0].value.startswith("Saved: keep record")
+    assert [(o["action"], o["who"]) for o in overrides_document(db)["overrides"]] == [("keep", "ann")]

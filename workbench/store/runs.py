@@ -83,7 +83,7 @@ def evaluations(run_dir: str | Path) -> list[dict]:
             continue
         report = _json(folder / REPORT, "evaluation report") if (folder / REPORT).is_file() else None
         found.append({"stage": row["stage"], "report": report if isinstance(report, dict) else None,
-                      "plots": sorted(path for path in folder.glob("*.png") if path.is_file())})
+                      "plots": sorted(path for path in folder.glob("*.png") if path.is_file() and not path.is_symlink())})
     return found
 
 
