@@ -6,6 +6,7 @@ import inspect
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,13 @@ CHOICES = {"A is better": "A", "B is better": "B", "Tie": "tie", "Both bad": "bo
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 UI = Path(__file__).resolve().parents[1] / "ui"
 TRICKY = '<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1"> ![cat](http://evil.example/cat.png) [click](http://evil.example/) **bold**'
+
+
+@pytest.fixture(autouse=True)
+def real_main_module(monkeypatch):
+    """AppTest leaves the app script as sys.modules["__main__"]; put the real one back after each test, or processes
+    spawned later (by any test) would run ui/app.py as their main module."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 @pytest.fixture
