@@ -16,10 +16,11 @@ from workbench.errors import DataError, WorkbenchError
 from workbench.store import open_store
 from workbench.store.filters import decisions, import_decisions, override, overrides_document
 from workbench.store.preference_io import export_file, import_file, preference_rows
-from workbench.store.ratings import left_is_first, next_pair, progress, record_comparison
+from workbench.store.ratings import left_is_first, next_pair, progress, record_comparison, set_overlap
 from workbench.store.runs import history, register_run, side_by_side, stage_table
 from workbench.store.schema import Base, Comparison, Response
-from workbench.store.stats import agreement, choice_distribution, cohens_kappa, comparison_table, fleiss_kappa, win_rates
+from workbench.store.stats import (agreement, choice_distribution, cohens_kappa, comparison_table, fleiss_kappa,
+                                   krippendorff_alpha, win_rates)
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -150,7 +151,7 @@ def test_response_pairs_are_checked_at_their_line(store, tmp_path):
 def test_a_rater_works_through_a_blind_stable_queue(store, tmp_path):
     result = import_file(store, pairs_file(tmp_path / "pairs.jsonl", 6))
     assert (result.kind, result.pairs) == ("pairs", 6)
-    assert progress(store, "ann") == (0, 6)
+    assert progress(store, "ann") == {"rated": 0, "left": 6, "pairs": 6, "complete": 0, "overlap": 2}
     first = next_pair(store, "ann")
     assert next_pair(store, "ann") == first  # nothing changes until she rates it
     assert first.prompt == user("question 0")
@@ -160,7 +161,8 @@ def test_a_rater_works_through_a_blind_stable_queue(store, tmp_path):
     while (shown := next_pair(store, "ann")) is not None:
         seen.append(shown.pair_id)
         record_comparison(store, "ann", shown.pair_id, shown.left_id, shown.right_id, "A", unsafe_right=True, comment=" ok ")
-    assert sorted(seen) == list(range(1, 7)) and progress(store, "ann") == (6, 6)
+    assert sorted(seen) == list(range(1, 7))
+    assert progress(store, "ann") == {"rated": 6, "left": 0, "pairs": 6, "complete": 0, "overlap": 2}
     assert next_pair(store, "bob").pair_id == 1  # another rater's queue is his own
 
     # a second rating of the same pair replaces the first
@@ -189,6 +191,7 @@ def test_bad_ratings_are_refused(store, tmp_path):
 
 def test_export_leaves_out_ties_both_bad_and_unsafe_winners_and_can_take_the_majority(store, tmp_path):
     import_file(store, pairs_file(tmp_path / "pairs.jsonl", 4))
+    set_overlap(store, 6)
     rate(store, "ann", "dpo")
     rate(store, "bob", "dpo")
     rate(store, "cat", "sft")
@@ -237,6 +240,7 @@ def test_fleiss_kappa_matches_the_textbook_example():
 
 def test_agreement_compares_outcomes_in_the_pairs_own_order(store, tmp_path):
     import_file(store, pairs_file(tmp_path / "pairs.jsonl", 4))
+    set_overlap(store, 3)
     rate(store, "ann", "dpo")
     rate(store, "bob", "dpo")  # bob sees other sides than ann on some pairs, yet agrees with her on every outcome
     rate(store, "cat", "sft")
@@ -477,3 +481,142 @@ def test_a_failed_import_leaves_no_new_store_behind(tmp_path, capsys):
     assert main(["ratings", "import", str(bad), "--db", str(new)]) == 2
     assert main(["ratings", "export", "--out", str(tmp_path / "e.jsonl"), "--db", str(new)]) == 0
     assert len((tmp_path / "e.jsonl").read_text().splitlines()) == 1
+
+
+# --- team rating -----------------------------------------------------------------------------------------------
+
+
+def test_raters_overlap_each_pair_is_offered_until_overlap_raters_rated_it(store, tmp_path):
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 4))
+
+    def rate_one(rater):
+        shown = next_pair(store, rater)
+        record_comparison(store, rater, shown.pair_id, shown.left_id, shown.right_id, "tie")
+        return shown.pair_id
+
+    assert [rate_one("ann"), rate_one("ann")] == [1, 2]
+    assert [rate_one("bob"), rate_one("bob"), rate_one("bob")] == [1, 2, 3]  # ann's pairs first: they overlap
+    assert rate_one("cat") == 3  # pairs 1 and 2 have their two raters: cat completes 3, then takes 4
+    assert rate_one("cat") == 4
+    assert next_pair(store, "dan").pair_id == 4 and rate_one("ann") == 4
+    assert next_pair(store, "dan") is None  # every pair has two raters
+    assert progress(store, "dan") == {"rated": 0, "left": 0, "pairs": 4, "complete": 4, "overlap": 2}
+    set_overlap(store, 3)
+    assert next_pair(store, "dan").pair_id == 1
+    with pytest.raises(WorkbenchError, match="overlap 0: give how many raters"):
+        set_overlap(store, 0)
+
+
+def test_gold_pairs_go_to_every_rater_and_measure_their_accuracy(store, tmp_path):
+    from workbench.store.gold import gold_answers, import_gold
+    from workbench.store.stats import rater_table
+
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 2))
+    gold = write_jsonl(tmp_path / "gold.jsonl", [{"prompt": "2+2?", "chosen": "4", "rejected": "5"},
+                                                 {"prompt": "capital of France?", "chosen": "Paris", "rejected": "Rome"}])
+    assert import_gold(store, gold) == (2, 2) and import_gold(store, gold) == (2, 0)
+    assert sorted(gold_answers(store).values()) == ["first", "first"]
+    set_overlap(store, 1)
+    for rater, right in (("ann", True), ("bob", False), ("cat", True)):
+        while (shown := next_pair(store, rater)) is not None:
+            correct = shown.left in ("4", "Paris")
+            choice = "A" if correct == right else "B"
+            record_comparison(store, rater, shown.pair_id, shown.left_id, shown.right_id, choice)
+    table = {row["rater"]: row for row in rater_table(comparison_table(store), gold_answers(store))}
+    assert {r: (row["gold_pairs"], row["gold_accuracy"]) for r, row in table.items()} == {
+        "ann": (2, 1.0), "bob": (2, 0.0), "cat": (2, 1.0)}  # overlap 1, yet every rater got both gold pairs
+    assert table["ann"]["pairs"] == 4 and table["cat"]["pairs"] == 2  # the two ordinary pairs went to ann only
+    with pytest.raises(DataError, match="gold pairs are preference rows with an explicit prompt"):
+        import_gold(store, pairs_file(tmp_path / "not_gold.jsonl", 1))
+
+
+def test_krippendorffs_alpha_matches_krippendorffs_own_example():
+    # Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 coders, 12 units, missing values; nominal 0.743
+    coders = ["1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3", ". 3 3 3 2 3 4 2 2 5 1 .", "1 2 3 3 2 4 4 1 2 5 1 ."]
+    units = [[v for v in unit if v != "."] for unit in zip(*(c.split() for c in coders))]
+    assert krippendorff_alpha(units) == pytest.approx(0.743, abs=5e-4)
+    assert krippendorff_alpha([["a", "a"], ["a", "a"]]) is None and krippendorff_alpha([["a"]]) is None
+
+
+def test_cli_sets_guidelines_overlap_gold_and_tokens(tmp_path, capsys):
+    from workbench.store.access import tokens, user_for_token
+    from workbench.store.ratings import guidelines, overlap
+
+    db = str(tmp_path / "team.db")
+    (tmp_path / "guide.txt").write_text("Prefer correct answers.\n")
+    assert main(["ratings", "guidelines", str(tmp_path / "guide.txt"), "--db", db]) == 0
+    assert main(["ratings", "overlap", "3", "--db", db]) == 0
+    gold = write_jsonl(tmp_path / "gold.jsonl", [{"prompt": "2+2?", "chosen": "4", "rejected": "5"}])
+    assert main(["ratings", "gold", str(gold), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["ratings", "tokens", "add", "ann", "--db", db]) == 0
+    token = capsys.readouterr().out.splitlines()[-1]
+    assert main(["ratings", "tokens", "add", "ada", "--admin", "--db", db]) == 0
+    store = open_store(db, create=False)
+    assert guidelines(store) == "Prefer correct answers." and overlap(store) == 3
+    assert user_for_token(store, token).name == "ann" and not user_for_token(store, token).admin
+    assert user_for_token(store, "nope") is None and [u.admin for u in tokens(store)] == [True, False]
+    with store.reading() as session:  # only the token's hash is stored
+        assert token not in json.dumps([list(r) for r in session.execute(text("SELECT * FROM rater_tokens"))], default=str)
+    assert main(["ratings", "tokens", "remove", "ann", "--db", db]) == 0
+    assert user_for_token(store, token) is None
+    store.close()
+    capsys.readouterr()
+    assert main(["ratings", "tokens", "remove", "ann", "--db", db]) == 2
+    assert main(["ratings", "guidelines", str(tmp_path / "none.txt"), "--db", db]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "no token for 'ann'" in err[0] and "cannot read the guidelines" in err[1]
+
+
+# --- databases that are not ours -------------------------------------------------------------------------------
+
+
+def test_a_missing_corrupt_or_foreign_database_is_one_line_and_leaves_no_file(tmp_path, capsys):
+    import sqlite3
+
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"this is not a database" * 200)
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER)")
+    newer = tmp_path / "newer.db"
+    open_store(newer).close()
+    with sqlite3.connect(newer) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.name.endswith("-shm")}
+    pref = write_jsonl(tmp_path / "pref.jsonl", [{"prompt": "a?", "chosen": "yes", "rejected": "no"}])
+    capsys.readouterr()
+    for db in (corrupt, foreign, newer, tmp_path / "missing.db"):
+        assert main(["ui", "--db", str(db)]) == 2
+        assert main(["ratings", "export", "--out", str(tmp_path / "out.jsonl"), "--db", str(db)]) == 2
+        if db.name != "missing.db":
+            assert main(["ratings", "import", str(pref), "--db", str(db)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 11 and all(line.startswith("error: --db ") for line in err) and "Traceback" not in "".join(err)
+    assert "file is not a database" in err[0] and "not a workbench store (it has other tables: customers)" in err[3]
+    assert "written by a newer workbench (schema revision 9999)" in err[6] and "no store there" in err[9]
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "pref.jsonl" and not p.name.endswith("-shm")}
+    assert after == before  # nothing written, nothing new (no -wal, no empty missing.db, no out.jsonl)
+
+
+def test_ui_beyond_this_machine_needs_a_token_in_the_store_first(tmp_path, capsys):
+    db = str(tmp_path / "w.db")
+    open_store(db).close()
+    assert main(["ui", "--db", db, "--host", "0.0.0.0"]) == 2
+    assert "the UI then needs a login, and the store has no tokens yet" in capsys.readouterr().err
+
+
+def test_the_queue_offers_the_highest_priority_pair_first(store, tmp_path):
+    """The pairs stage's priority (reward-model uncertainty) orders a fresh rater's queue; pairs without one last."""
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 4))
+    from workbench.store.schema import Pair
+
+    with store.writing() as session:
+        ids = sorted(session.scalars(select(Pair.id)))
+        session.get(Pair, ids[2]).priority = 0.9
+        session.get(Pair, ids[1]).priority = 0.1
+    order = []
+    while (shown := next_pair(store, "ann")) is not None:
+        order.append(shown.pair_id)
+        record_comparison(store, "ann", shown.pair_id, shown.left_id, shown.right_id, "A")
+    assert order == [ids[2], ids[1], ids[0], ids[3]]

@@ -1,12 +1,16 @@
 """End to end: `workbench ui` serves the app, and real headless Chromium (Debian's `chromium`, driven by Playwright)
-rates pairs, overrides a filter decision and visits every page; the rows land in the store, model text is shown
-literally, and a screenshot of each page is saved to $WORKBENCH_SCREENSHOTS (default: the test's tmp folder)."""
+rates pairs, overrides a filter decision and visits every page; two raters in two browser contexts submit on the
+same pair at the same moment; the rows land in the store, model text is shown literally, and a screenshot of each
+page is saved to $WORKBENCH_SCREENSHOTS (default: the test's tmp folder). One local server serves the module; a
+second, started with `--host 0.0.0.0`, shows that a browser without a token cannot rate, and that SIGTERM to
+`workbench ui` leaves no process listening. The local server is checked to listen on 127.0.0.1 only."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +28,7 @@ from workbench.safety import record_key
 from workbench.store import open_store
 from workbench.store.filters import overrides_document
 from workbench.store.preference_io import import_file
-from workbench.store.ratings import next_pair, record_comparison
+from workbench.store.ratings import next_pair, record_comparison, set_overlap
 from workbench.store.schema import Comparison
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,12 +45,64 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(tmp_path):
-    """The UI on a store with five pairs (one full of HTML and markdown) and a run with filter decisions."""
+def start_ui(args: list[str]) -> tuple[subprocess.Popen, str]:
+    """`workbench ui ARGS --port P` in a subprocess, once its health check answers; returns (process, url)."""
+    port = free_port()
+    env = {**os.environ, "STREAMLIT_SERVER_HEADLESS": "true"}
+    server = subprocess.Popen([sys.executable, "-m", "workbench.cli", "ui", *args, "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return server, url
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(f"the UI did not start: {server.stdout.read().decode()[-2000:]}") from None
+            time.sleep(0.2)
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        server.wait(10)
+
+
+def listening(port: int) -> list[str]:
+    """The local addresses listening on `port` (from /proc/net/tcp and tcp6), e.g. ["127.0.0.1"]."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                found.append(socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6,
+                                              b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))))
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def served(browser, tmp_path_factory):
+    """The UI on 127.0.0.1 on a store with five pairs (one full of HTML and markdown; each offered to up to five
+    raters) and a run with filter decisions: (page, url, store, process)."""
+    tmp_path = tmp_path_factory.mktemp("served")
     db = f"sqlite:///{tmp_path / 'runs' / 'workbench.db'}"
     run_dir = make_run(tmp_path / "runs" / "demo")
     pairs = pairs_file(tmp_path / "pairs.jsonl", 4)
@@ -58,30 +114,14 @@ def served(tmp_path):
     assert main(["filter", str(data), "--out", str(run_dir / "filter" / "filter")]) == 0
     store = open_store(db)
     import_file(store, pairs)
-    port = free_port()
-    env = {**os.environ, "STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_SERVER_ADDRESS": "127.0.0.1"}
-    server = subprocess.Popen([sys.executable, "-m", "workbench.cli", "ui", "--db", db, "--run-dir", str(run_dir),
-                               "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    set_overlap(store, 5)
+    server, url = start_ui(["--db", db, "--run-dir", str(run_dir)])
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the UI did not start: {server.stdout.read().decode()[-2000:]}") from None
-                time.sleep(0.2)
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                                 args=["--headless", "--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            yield page, url, store
-            browser.close()
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        yield page, url, store, server
+        page.close()
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
         store.close()
 
 
@@ -99,20 +139,20 @@ def screenshots(tmp_path) -> Path:
 
 
 def test_rate_override_and_visit_every_page_in_a_real_browser(served, screenshots):
-    page, url, store = served
+    page, url, store, _ = served
     page.goto(url)
     page.get_by_label("Your name").fill("ann")
     page.get_by_label("Your name").press("Enter")
-    progress = page.get_by_text("pairs rated")
+    progress = page.get_by_text("left for you")
     for done, choice in enumerate(["A is better", "B is better", "Tie", "A is better"]):
-        progress.filter(has_text=f"{done} of 5 pairs rated").wait_for()
+        progress.filter(has_text=f"{done} rated by you, {5 - done} left for you").wait_for()
         settle(page)
         page.get_by_role("radiogroup", name="Which response is better?").get_by_text(choice, exact=True).click()
         if done == 1:
             page.get_by_text("B is unsafe", exact=True).click()
             page.get_by_label("Comment (optional)").fill("rude")
         page.get_by_role("button", name="Submit rating").click()
-    progress.filter(has_text="4 of 5 pairs rated").wait_for()
+    progress.filter(has_text="4 rated by you, 1 left for you").wait_for()
 
     # the fifth pair holds a response full of HTML and markdown: shown character for character, nothing rendered
     page.get_by_text("show me a picture").first.wait_for()
@@ -148,14 +188,99 @@ def test_rate_override_and_visit_every_page_in_a_real_browser(served, screenshot
     for shown in iter(lambda: next_pair(store, "bob"), None):  # a second rater, for agreement
         record_comparison(store, "bob", shown.pair_id, shown.left_id, shown.right_id, "A")
     page.get_by_role("link", name="Preference data").click()
-    page.get_by_text("9 of 9 comparisons").wait_for()
+    with store.reading() as session:
+        comparisons = len(session.scalars(select(Comparison)).all())
+    page.get_by_text(f"{comparisons} of {comparisons} comparisons").wait_for()
     page.get_by_role("button", name="Download preference.jsonl").wait_for()
     settle(page)
     page.screenshot(path=str(screenshots / "preferences.png"), full_page=True)
 
     page.get_by_role("link", name="Runs").click()
     page.get_by_text("Training curves").wait_for()
-    page.get_by_text("sft says 0").wait_for()
+    page.get_by_text("sft says 0").first.wait_for()
     settle(page)
     page.wait_for_timeout(500)  # let the chart draw
     page.screenshot(path=str(screenshots / "runs.png"), full_page=True)
+
+
+def test_two_raters_submitting_on_the_same_pair_at_the_same_moment_are_both_stored(served, browser):
+    _, url, store, _ = served
+    pages = []
+    for name in ("cy", "dee"):  # two browser contexts: two sessions, as two people
+        page = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
+        page.goto(url)
+        page.get_by_label("Your name").fill(name)
+        page.get_by_label("Your name").press("Enter")
+        page.get_by_role("button", name="Submit rating").wait_for()
+        settle(page)
+        pages.append(page)
+    shown = [next_pair(store, name) for name in ("cy", "dee")]
+    assert shown[0].pair_id == shown[1].pair_id  # the same pair on both screens
+    for page, choice in zip(pages, ("A is better", "B is better")):
+        page.get_by_role("radiogroup", name="Which response is better?").get_by_text(choice, exact=True).click()
+    for page in pages:  # both clicks go out before either answer comes back
+        page.get_by_role("button", name="Submit rating").click(no_wait_after=True)
+    for page in pages:
+        page.get_by_text(f"Saved your rating of pair {shown[0].pair_id}.").wait_for()
+        page.context.close()
+    with store.reading() as session:
+        rows = session.scalars(select(Comparison).where(Comparison.rater.in_(["cy", "dee"])).order_by(Comparison.rater)).all()
+    assert [(r.rater, r.pair_id, r.left_id, r.right_id, r.choice) for r in rows] == [
+        ("cy", shown[0].pair_id, shown[0].left_id, shown[0].right_id, "A"),
+        ("dee", shown[1].pair_id, shown[1].left_id, shown[1].right_id, "B")]
+
+
+def test_by_default_the_ui_listens_on_127_0_0_1_only(served):
+    _, url, _, _ = served
+    assert listening(int(url.rsplit(":", 1)[1])) == ["127.0.0.1"]
+
+
+def test_served_to_the_network_a_browser_without_a_token_cannot_rate_and_sigterm_leaves_no_process(browser, tmp_path):
+    from workbench.store.access import add_token
+
+    db = str(tmp_path / "workbench.db")
+    store = open_store(db)
+    import_file(store, pairs_file(tmp_path / "pairs.jsonl", 2))
+    token = add_token(store, "bob")
+    store.close()
+    server, url = start_ui(["--db", db, "--host", "0.0.0.0"])
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        assert listening(port) == ["0.0.0.0"]
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_label("Your token", exact=True).fill("not-a-token")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_text("Unknown token").wait_for()
+        settle(page)
+        assert page.get_by_role("button", name="Submit rating").count() == 0
+        assert page.get_by_text("question 0").count() == 0 and page.get_by_role("link", name="Runs").count() == 0
+        page.get_by_label("Your token", exact=True).fill(token)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_text("Rating as bob").wait_for()
+        page.close()
+        tree = [server.pid] + children(server.pid)
+        server.send_signal(signal.SIGTERM)
+        server.wait(15)
+        output = server.stdout.read().decode()
+        assert "warning: listening on 0.0.0.0" in output
+        time.sleep(0.5)
+        assert not [pid for pid in tree if Path(f"/proc/{pid}").exists()] and listening(port) == []
+    finally:
+        stop(server)
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant process of `pid` (from /proc)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found

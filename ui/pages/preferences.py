@@ -1,5 +1,6 @@
-"""Preference data: browse, search and filter the comparisons; the choice distribution, per-model win rates and
-agreement between raters; export as a TRL preference dataset."""
+"""Preference data (admins): browse, search and filter the comparisons; the choice distribution, per-model win
+rates; agreement between raters (overall: Krippendorff's alpha and Fleiss' kappa; every two raters: Cohen's kappa;
+per rater: agreement with the others and accuracy on gold pairs); export as a TRL preference dataset."""
 
 import json
 
@@ -8,8 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from workbench.store.preference_io import AGGREGATES, preference_rows
-from workbench.store.stats import agreement, choice_distribution, comparison_table, win_rates
+from workbench.store.gold import gold_answers
+from workbench.store.ratings import overlap
+from workbench.store.stats import agreement, choice_distribution, comparison_table, rater_table, win_rates
 
+common.require_admin()
 st.title("Preference data")
 store = common.store()
 table = comparison_table(store)
@@ -52,16 +56,27 @@ with right:
     st.dataframe(pd.DataFrame(win_rates(rows)), hide_index=True)
 
 st.subheader("Agreement between raters")
+st.caption(f"Each pair is offered to {overlap(store)} raters (`workbench ratings overlap N`); agreement is on the "
+           "outcome in the pair's own order, over the comparisons shown above.")
 result = agreement(rows)
+overall = st.columns(2)
+if result["krippendorff"]:
+    alpha = result["krippendorff"]["alpha"]
+    overall[0].metric(f"Krippendorff's alpha ({result['krippendorff']['pairs']} pairs with 2+ raters)",
+                      "undefined" if alpha is None else f"{alpha:.3f}")
 if result["fleiss"]:
     fleiss = result["fleiss"]
     value = "undefined" if fleiss["kappa"] is None else f"{fleiss['kappa']:.3f}"
-    st.metric(f"Fleiss' kappa ({fleiss['pairs']} pairs with {fleiss['raters_per_pair']} raters each)", value)
+    overall[1].metric(f"Fleiss' kappa ({fleiss['pairs']} pairs with {fleiss['raters_per_pair']} raters each)", value)
 if result["cohen"]:
     st.dataframe(pd.DataFrame([{"rater 1": c["raters"][0], "rater 2": c["raters"][1], "shared pairs": c["shared"],
                                 "Cohen's kappa": c["kappa"]} for c in result["cohen"]]), hide_index=True)
 if not result["fleiss"] and not result["cohen"]:
     st.caption("No pair has been rated by two raters yet.")
+st.markdown("**Per rater**")
+st.caption("agreement: how often the rater's outcome equals another rater's on a pair both rated; gold accuracy: "
+           "on pairs with a known answer (`workbench ratings gold FILE`)")
+st.dataframe(pd.DataFrame(rater_table(rows, gold_answers(store))), hide_index=True)
 
 st.subheader("Export")
 aggregate = st.radio("Rows", AGGREGATES, horizontal=True, key="aggregate",

@@ -1,5 +1,7 @@
-"""Safety filters: what the filters decided, per rule; the redacted and dropped records with their spans
-highlighted, filtered by rule and searched; and overriding a decision (keep or drop) with a reason."""
+"""Safety filters (admins): what the filters decided, per rule; the redacted and dropped records with their spans
+highlighted, filtered by rule and searched; and overriding a decision (keep or drop) with a reason. The override
+form has one fixed key and names the record by its key when submitted, so a submission is never dropped because the
+list changed under it (several copies of one record share a key, and an override applies to all of them)."""
 
 import json
 
@@ -11,6 +13,7 @@ from workbench.errors import WorkbenchError
 from workbench.safety.texts import record_texts
 from workbench.store.filters import decisions, override, overrides_document
 
+common.require_admin()
 st.title("Safety filters")
 store = common.store()
 found = decisions(store)
@@ -41,7 +44,7 @@ if shown.empty:
     st.stop()
 
 chosen = st.selectbox("Record", list(shown.id), key="record",
-                      format_func=lambda i: f"{by_id[i].key} · {by_id[i].action} · {by_id[i].rule or ''}")
+                      format_func=lambda i: f"#{i} · {by_id[i].key} · {by_id[i].action} · {by_id[i].rule or ''}")
 decision = by_id[chosen]
 st.markdown(f"**{decision.action}** by rule `{decision.rule}`")
 common.show_text(decision.reason or "(no reason given)")
@@ -53,21 +56,29 @@ for text in record_texts(decision.record):
     st.caption(f"{text.path} ({text.role})" + (f" — marked: {', '.join(labels)}" if labels else ""))
     st.html(common.highlighted(text.text, spans))
 if decision.override:
-    st.info(f"Overridden: {decision.override} by {decision.override_who} — {decision.override_why}")
+    st.text(f"Overridden: {decision.override} by {decision.override_who} — {decision.override_why}")  # typed text: never markdown
 
-with st.form(f"override-{decision.id}"):
+user = st.session_state.get("user")
+with st.form("override", clear_on_submit=True):
     st.markdown("**Override this decision**")
-    action = st.radio("The record should be", ["keep", "drop"], horizontal=True, key=f"action-{decision.id}")
-    who = st.text_input("Your name", value=st.session_state.get("rater_name", ""), key=f"who-{decision.id}")
-    why = st.text_area("Reason", key=f"why-{decision.id}")
+    action = st.radio("The record should be", ["keep", "drop"], horizontal=True, key="override_action")
+    if user is None:
+        who = st.text_input("Your name", value=st.session_state.get("rater_name", ""), key="override_who")
+    else:
+        who = user.name
+        st.caption(f"As {who}")
+    why = st.text_area("Reason", key="override_why")
     submitted = st.form_submit_button("Save override")
 if submitted:
     try:
         override(store, decision.key, action, who, why)
     except WorkbenchError as e:
-        st.warning(str(e))
+        st.error(f"The override was NOT saved: {e}")
     else:
+        st.session_state.override_saved = f"Saved: {action} record {decision.key}."
         st.rerun()
+if "override_saved" in st.session_state:
+    st.success(st.session_state.pop("override_saved"))
 
 st.download_button("Download overrides.json (for the filter stage)", json.dumps(overrides_document(store), indent=2),
                    file_name="overrides.json", mime="application/json")

@@ -1,11 +1,14 @@
 """Answering a rater's own prompt on the spot: two models of a run answer it, and the pair joins the store.
 
-Models are the `model/` folders that a run's stages wrote. Decoding is greedy (deterministic) with a token budget
-the rater chooses (default 64); the settings are stored with each response.
+Models are the `model/` folders that a run's stages wrote holding a generative model (a causal LM by its
+config.json: a reward model, a classifier, cannot answer). Decoding is `workbench.generation.generate_responses`,
+greedy (deterministic), stopping at `<eos>` or `<end_of_turn>`, which are not part of the answer, with a token budget
+the rater chooses (default 64); the settings are stored with each response. Two equal answers are no pair.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -19,22 +22,26 @@ def model_folders(run_dir: str | Path | None) -> dict[str, Path]:
     """{stage name: its model folder} for every stage of the run that saved a model."""
     if run_dir is None or not Path(run_dir).is_dir():
         return {}
-    return {folder.parent.name: folder for folder in sorted(Path(run_dir).glob("*/model"))
-            if (folder / "config.json").is_file()}
+    return {folder.parent.name: folder for folder in sorted(Path(run_dir).glob("*/model")) if _generative(folder)}
+
+
+def _generative(folder: Path) -> bool:
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return any(str(name).endswith("ForCausalLM") for name in config.get("architectures") or [])
 
 
 def answer(model, tokenizer, prompt: str, max_new_tokens: int = MAX_NEW_TOKENS) -> str:
-    """The model's greedy answer to a one-turn user prompt, through the tokenizer's chat template."""
-    import torch
+    """The model's greedy answer to a one-turn user prompt, through the tokenizer's chat template, without the
+    stop token."""
+    from workbench.generation import GenerationSettings, generate_responses
 
     if not prompt.strip():
         raise WorkbenchError("type a prompt first")
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                        return_tensors="pt", return_dict=True)
-    with torch.no_grad():
-        output = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                                pad_token_id=tokenizer.pad_token_id)
-    return tokenizer.decode(output[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    settings = GenerationSettings(do_sample=False, max_new_tokens=max_new_tokens)
+    return generate_responses(model, tokenizer, [[{"role": "user", "content": prompt}]], settings)[0].strip()
 
 
 def ask(store: Store, prompt: str, answers: dict[str, str], settings: dict, run_dir: str | Path | None = None) -> int:
@@ -43,11 +50,11 @@ def ask(store: Store, prompt: str, answers: dict[str, str], settings: dict, run_
     prompt = prompt.strip()
     if len(answers) != 2:
         raise WorkbenchError("choose two different models to answer the prompt")
+    if len(set(answers.values())) == 1:
+        raise WorkbenchError("both models gave the same answer; nothing to compare")
     source = f"typed prompt ({run_dir})" if run_dir else "typed prompt"
     with store.writing() as session:
         stored = add_prompt(session, [{"role": "user", "content": prompt}], source)
         first, second = (add_response(session, stored, [{"role": "assistant", "content": text}], model=stage,
                                       stage=stage, settings=settings) for stage, text in answers.items())
-        if first.id == second.id:
-            raise WorkbenchError("both models gave the same answer; nothing to compare")
         return add_pair(session, stored, first, second, source)[0].id

@@ -1,8 +1,12 @@
 """Rating: adding prompts, responses and pairs to the store, the per-rater queue, and recording comparisons.
 
-A rater's queue holds every pair they have not rated, least-rated pairs first (so several raters overlap on the
-same pairs early, which agreement needs), then oldest first. Which response a rater sees on the left is decided by
-a hash of (rater, pair): random-looking and blind, but stable across page reloads and reproducible in tests.
+Team rating: each pair is rated by `overlap` different raters (a store setting, default 2). A rater's queue holds
+the pairs they have not rated that fewer than `overlap` raters have rated (gold pairs, `gold.py`, stay in every
+rater's queue), pairs other raters have started first (so raters overlap early and agreement can be measured, and
+every started pair reaches `overlap` soon), then by pair id; `_queue_order` is the one place that order is decided.
+Which response a rater sees on the left is decided by a hash of (rater, pair): random-looking and blind, but stable
+across page reloads and reproducible in tests. A rater may revise a rating: the same (rater, pair) row is updated.
+The store also keeps the guidelines text shown to raters beside each pair.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench.errors import WorkbenchError
 from workbench.store.db import Store
-from workbench.store.schema import CHOICES, Comparison, Pair, Prompt, Response, utcnow
+from workbench.store.schema import CHOICES, Comparison, GoldAnswer, Pair, Prompt, Response, Setting, utcnow
 
 
 def _digest(obj: Any) -> str:
@@ -118,26 +122,107 @@ def show(session: Session, pair: Pair, rater: str) -> Shown:
     return Shown(pair.id, prompt.messages, left.id, left.text, right.id, right.text)
 
 
+DEFAULT_OVERLAP = 2
+
+
+def get_setting(store: Store, name: str, default: Any = None) -> Any:
+    with store.reading() as session:
+        found = session.get(Setting, name)
+        return default if found is None else found.value
+
+
+def set_setting(store: Store, name: str, value: Any) -> None:
+    with store.writing() as session:
+        found = session.get(Setting, name)
+        if found is None:
+            session.add(Setting(name=name, value=value))
+        else:
+            found.value = value
+
+
+def overlap(store: Store) -> int:
+    """How many different raters rate each pair."""
+    return int(get_setting(store, "overlap", DEFAULT_OVERLAP))
+
+
+def set_overlap(store: Store, raters: int) -> None:
+    if not isinstance(raters, int) or raters < 1:
+        raise WorkbenchError(f"overlap {raters!r}: give how many raters rate each pair, 1 or more")
+    set_setting(store, "overlap", raters)
+
+
+def guidelines(store: Store) -> str:
+    return get_setting(store, "guidelines", "") or ""
+
+
+def _raters_per_pair():
+    return select(Comparison.pair_id, func.count().label("n")).group_by(Comparison.pair_id).subquery()
+
+
+def _queue_order(started) -> list:
+    """The order of every rater's queue; `started` is how many raters rated the pair so far (capped below overlap,
+    so that gold pairs, which everyone rates, mix in with the other started pairs rather than all come first)."""
+    return [started.desc(),  # pairs other raters started first: raters overlap early, started pairs complete
+            Pair.priority.desc().nulls_last(),  # the pairs stage's priority: where the reward model is least sure
+            Pair.id]
+
+
+def _queue(rater: str, raters_each: int):
+    counts = _raters_per_pair()
+    rated_by = func.coalesce(counts.c.n, 0)
+    mine = select(Comparison.pair_id).where(Comparison.rater == rater)
+    gold = select(GoldAnswer.pair_id)
+    return (select(Pair).outerjoin(counts, counts.c.pair_id == Pair.id)
+            .where(Pair.id.not_in(mine), (rated_by < raters_each) | Pair.id.in_(gold))
+            .order_by(*_queue_order(case((rated_by >= raters_each, raters_each - 1), else_=rated_by))))
+
+
 def next_pair(store: Store, rater: str, pair_id: int | None = None) -> Shown | None:
     """The next pair in `rater`'s queue (or pair `pair_id` if they have not rated it), or None when done."""
     rater = rater_name(rater)
+    raters_each = overlap(store)
     with store.reading() as session:
-        rated = select(Comparison.pair_id).where(Comparison.rater == rater)
-        ratings = (select(Comparison.pair_id, func.count().label("n")).group_by(Comparison.pair_id).subquery())
-        query = (select(Pair).outerjoin(ratings, ratings.c.pair_id == Pair.id).where(Pair.id.not_in(rated))
-                 .order_by(func.coalesce(ratings.c.n, 0), Pair.id))
         if pair_id is not None:
-            query = query.where(Pair.id == pair_id)
-        pair = session.scalars(query.limit(1)).first()
+            mine = select(Comparison.pair_id).where(Comparison.rater == rater)
+            pair = session.scalars(select(Pair).where(Pair.id == pair_id, Pair.id.not_in(mine))).first()
+        else:
+            pair = session.scalars(_queue(rater, raters_each).limit(1)).first()
         return show(session, pair, rater) if pair is not None else None
 
 
-def progress(store: Store, rater: str) -> tuple[int, int]:
-    """(pairs `rater` has rated, pairs in the store)."""
+def shown_as_rated(store: Store, rater: str, pair_id: int) -> tuple[Shown, Comparison] | None:
+    """Pair `pair_id` as `rater` saw it when rating it (same left and right), with their comparison; for revising."""
+    rater = rater_name(rater)
     with store.reading() as session:
-        done = session.scalar(select(func.count()).select_from(Comparison).where(Comparison.rater == rater))
-        total = session.scalar(select(func.count()).select_from(Pair))
-    return done, total
+        comparison = session.scalar(select(Comparison).where(Comparison.pair_id == pair_id, Comparison.rater == rater))
+        if comparison is None:
+            return None
+        left, right = session.get(Response, comparison.left_id), session.get(Response, comparison.right_id)
+        prompt = session.get(Prompt, session.get(Pair, pair_id).prompt_id)
+        return Shown(pair_id, prompt.messages, left.id, left.text, right.id, right.text), comparison
+
+
+def my_ratings(store: Store, rater: str) -> list[dict]:
+    """`rater`'s comparisons, newest first: pair id, prompt text, choice, flags, comment, when."""
+    with store.reading() as session:
+        rows = session.execute(select(Comparison, Prompt.text).join(Pair, Pair.id == Comparison.pair_id)
+                               .join(Prompt, Prompt.id == Pair.prompt_id).where(Comparison.rater == rater)
+                               .order_by(Comparison.created_at.desc(), Comparison.id.desc())).all()
+    return [{"pair_id": c.pair_id, "prompt": text, "choice": c.choice, "unsafe_left": c.unsafe_left,
+             "unsafe_right": c.unsafe_right, "comment": c.comment, "rated_at": c.created_at} for c, text in rows]
+
+
+def progress(store: Store, rater: str) -> dict:
+    """`{"rated": pairs rater rated, "left": pairs in their queue now, "pairs": pairs in the store, "complete": pairs
+    rated by `overlap` raters, "overlap": overlap}`."""
+    raters_each = overlap(store)
+    with store.reading() as session:
+        rated = session.scalar(select(func.count()).select_from(Comparison).where(Comparison.rater == rater))
+        left = session.scalar(select(func.count()).select_from(_queue(rater, raters_each).subquery()))
+        pairs = session.scalar(select(func.count()).select_from(Pair))
+        counts = _raters_per_pair()
+        complete = session.scalar(select(func.count()).select_from(counts).where(counts.c.n >= raters_each))
+    return {"rated": rated, "left": left, "pairs": pairs, "complete": complete, "overlap": raters_each}
 
 
 def record_comparison(store: Store, rater: str, pair_id: int, left_id: int, right_id: int, choice: str,

@@ -1,23 +1,40 @@
-"""What the UI shows of a run directory: its stages (from manifest.json), each stage's training curve
-(history.json) and the answers each stage gave to the same prompts (samples.jsonl), plus registering the run and
-its safety-filter decisions in the store.
+"""What the UI shows of a run directory: its stages (from manifest.json) and their metrics, each stage's training
+curve (history.json), the answers each stage gave to the same prompts (samples.jsonl), the evaluation report
+(an evaluate stage's report.json and PNG plots), plus registering the run and its safety-filter decisions in the
+store. Only JSON is read here (no torch, no pipeline import), so the UI stays light.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 from sqlalchemy import select
 
 from workbench.data import read_records
 from workbench.errors import WorkbenchError
-from workbench.pipeline import read_manifest
 from workbench.store.db import Store
 from workbench.store.filters import DECISIONS, import_decisions
 from workbench.store.schema import Run
-from workbench.training import read_history
 
 SAMPLES = "samples.jsonl"
+REPORT = "report.json"
+
+
+def _json(path: Path, what: str):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise WorkbenchError(f"{path}: cannot read this {what} ({e}); rerun the stage that wrote it") from None
+
+
+def read_manifest(run_dir: Path) -> dict:
+    manifest = _json(run_dir / "manifest.json", "manifest")
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("stages"), dict):
+        raise WorkbenchError(f"{run_dir / 'manifest.json'}: not a run manifest (no stages); give a run directory "
+                             "written by `workbench run`")
+    return manifest
 
 
 def stage_table(run_dir: str | Path) -> list[dict]:
@@ -33,7 +50,58 @@ def stage_table(run_dir: str | Path) -> list[dict]:
 
 def history(run_dir: str | Path, stage: str) -> list[dict]:
     """The stage's trainer log history rows that carry a training loss (step, loss, learning rate, ...)."""
-    return [row for row in read_history(Path(run_dir) / stage) if "loss" in row and "step" in row]
+    path = Path(run_dir) / stage / "history.json"
+    rows = _json(path, "training history") if path.is_file() else []
+    return [row for row in rows if isinstance(row, dict) and "loss" in row and "step" in row]
+
+
+def metrics_table(stages: list[dict]) -> list[dict]:
+    """One row per stage and metric (nested metrics flattened to `a.b`): stage, metric, value."""
+    rows = []
+
+    def flatten(stage: str, prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                flatten(stage, f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            rows.append({"stage": stage, "metric": prefix, "value": value if isinstance(value, (int, float)) or value is None
+                         else json.dumps(value)})
+
+    for row in stages:
+        flatten(row["stage"], "", row["metrics"])
+    return rows
+
+
+def evaluations(run_dir: str | Path) -> list[dict]:
+    """Each evaluate stage's report: `{"stage", "report": report.json's content or None, "plots": [PNG paths]}`,
+    the plots being the PNG files in the stage's folder (no other path is ever read)."""
+    run_dir = Path(run_dir)
+    found = []
+    for row in stage_table(run_dir):
+        folder = run_dir / row["stage"]
+        if row["kind"] != "evaluate" or not folder.is_dir():
+            continue
+        report = _json(folder / REPORT, "evaluation report") if (folder / REPORT).is_file() else None
+        found.append({"stage": row["stage"], "report": report if isinstance(report, dict) else None,
+                      "plots": sorted(path for path in folder.glob("*.png") if path.is_file() and not path.is_symlink())})
+    return found
+
+
+def report_tables(report: dict) -> dict[str, list[dict]]:
+    """report.json as tables: `summary` (a row per model), `skills` (a row per skill, a column per model), `gains`
+    (paired accuracy gain over the previous model), `stages` (wall times); missing parts give empty tables."""
+    models = [m for m in report.get("models") or [] if isinstance(m, dict)]
+    summary = [{"model": model, **figures} for model, figures in (report.get("summary") or {}).items()
+               if isinstance(figures, dict)]
+    skill_names = sorted({skill for m in models for skill in ((m.get("taskworld") or {}).get("skills") or {})})
+    skills = [{"skill": skill, **{str(m.get("model")): ((m.get("taskworld") or {}).get("skills") or {}).get(skill, {})
+                                   .get("accuracy") for m in models}} for skill in skill_names]
+    gains = [{"model": m.get("model"), "previous": m.get("previous"),
+              **{f"{kind} {field}": (m["gains"].get(kind) or {}).get(field)
+                 for kind in ("all_items", "task_items") for field in ("gain", "two_se")}}
+             for m in models if isinstance(m.get("gains"), dict)]
+    stages = [s for s in report.get("stages") or [] if isinstance(s, dict)]
+    return {"summary": summary, "skills": skills, "gains": gains, "stages": stages}
 
 
 def side_by_side(run_dir: str | Path) -> tuple[list[str], list[dict]]:
@@ -74,9 +142,3 @@ def register_run(store: Store, run_dir: str | Path) -> int:
     folders = [folder for row in stages for folder in (run_dir / row["stage"], run_dir / row["stage"] / "filter")
                if (folder / DECISIONS).is_file()]
     return sum(import_decisions(store, folder) for folder in folders)
-
-
-def registered_runs(store: Store) -> list[str]:
-    """The paths of the runs the UI has been started with, newest first."""
-    with store.reading() as session:
-        return list(session.scalars(select(Run.path).order_by(Run.added_at.desc(), Run.id.desc())))

@@ -122,3 +122,34 @@ class FilterOverride(Base):
     who: Mapped[str] = mapped_column(String(200))
     why: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Setting(Base):
+    """A store-wide setting by name: `overlap` (raters per pair), `guidelines` (the text shown beside each pair)."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class RaterToken(Base):
+    """A login for the UI: the sha256 of a random token (the token itself is shown once and never stored), the
+    rater's name it stands for, and whether that rater is an admin (overrides, exports, runs)."""
+
+    __tablename__ = "rater_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    admin: Mapped[bool] = mapped_column(default=False)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GoldAnswer(Base):
+    """A pair whose right answer is known, to check raters: the outcome in the pair's own order."""
+
+    __tablename__ = "gold_answers"
+    __table_args__ = (CheckConstraint("outcome IN ('first', 'second', 'tie', 'both_bad')", name="gold_outcome_known"),)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(1000))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,7 +3,9 @@ between raters.
 
 Agreement is measured on the outcome in the pair's own order (`first`, `second`, `tie`, `both_bad`), since each
 rater saw the pair's sides in their own random order. Cohen's kappa for every two raters who share at least two
-pairs; Fleiss' kappa over the pairs rated by the most common number (at least two) of raters.
+pairs; Fleiss' kappa over the pairs rated by the most common number (at least two) of raters; Krippendorff's alpha
+(nominal) over every pair rated by two or more raters, however many. Per rater: how often they agree with the other
+raters of the same pairs, and their accuracy on gold pairs (pairs with a known answer, `gold.py`).
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def fleiss_kappa(items: list[list[str]]) -> float | None:
 
 def agreement(table: list[dict]) -> dict:
     """`{"cohen": [{"raters": (a, b), "shared": n, "kappa": k}], "fleiss": {"raters_per_pair": n, "pairs": m,
-    "kappa": k} or None}` from the outcomes of pairs rated by more than one rater."""
+    "kappa": k} or None, "krippendorff": {"pairs": m, "alpha": a} or None}` from the outcomes of pairs rated by more than one rater."""
     by_pair: dict[int, dict[str, str]] = defaultdict(dict)
     for row in table:
         by_pair[row["pair_id"]][row["rater"]] = row["outcome"]
@@ -118,4 +120,46 @@ def agreement(table: list[dict]) -> dict:
         size = sizes.most_common(1)[0][0]
         items = [list(votes.values()) for votes in by_pair.values() if len(votes) == size]
         fleiss = {"raters_per_pair": size, "pairs": len(items), "kappa": fleiss_kappa(items)}
-    return {"cohen": cohen, "fleiss": fleiss}
+    alpha = krippendorff_alpha([list(votes.values()) for votes in by_pair.values()])
+    shared = sum(len(votes) >= 2 for votes in by_pair.values())
+    return {"cohen": cohen, "fleiss": fleiss, "krippendorff": {"pairs": shared, "alpha": alpha} if shared else None}
+
+
+def krippendorff_alpha(items: list[list[str]]) -> float | None:
+    """Krippendorff's alpha for nominal labels; each item lists the labels it got (any number; items with fewer
+    than two are ignored). None when it is undefined (no item with two labels, or a single label used)."""
+    items = [item for item in items if len(item) >= 2]
+    coincidences: Counter = Counter()  # (c, k) -> weight, the coincidence matrix
+    for item in items:
+        counts, m = Counter(item), len(item)
+        for c in counts:
+            for k in counts:
+                coincidences[c, k] += counts[c] * (counts[k] - (c == k)) / (m - 1)
+    n = sum(coincidences.values())
+    totals = Counter()
+    for (c, _), weight in coincidences.items():
+        totals[c] += weight
+    if n <= 1 or len(totals) < 2:
+        return None
+    observed = sum(w for (c, k), w in coincidences.items() if c != k) / n
+    expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k) / (n * (n - 1))
+    return 1 - observed / expected
+
+
+def rater_table(table: list[dict], gold: dict[int, str]) -> list[dict]:
+    """Per rater: pairs rated, pairs shared with another rater, agreement with the others on those (the fraction of
+    (other rater, shared pair) couples with the same outcome), gold pairs rated and accuracy on them."""
+    by_pair: dict[int, dict[str, str]] = defaultdict(dict)
+    for row in table:
+        by_pair[row["pair_id"]][row["rater"]] = row["outcome"]
+    rows = []
+    for rater in sorted({row["rater"] for row in table}):
+        mine = {p: votes[rater] for p, votes in by_pair.items() if rater in votes}
+        couples = [(outcome, other) for p, outcome in mine.items() for r, other in by_pair[p].items() if r != rater]
+        graded = [outcome == gold[p] for p, outcome in mine.items() if p in gold]
+        rows.append({"rater": rater, "pairs": len(mine),
+                     "shared": sum(len(by_pair[p]) > 1 for p in mine),
+                     "agreement": round(sum(a == b for a, b in couples) / len(couples), 4) if couples else None,
+                     "gold_pairs": len(graded),
+                     "gold_accuracy": round(sum(graded) / len(graded), 4) if graded else None})
+    return rows
