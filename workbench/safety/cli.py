@@ -73,12 +73,14 @@ def _settings(args):
     return rules, identity
 
 
+FILTER_OUTPUTS = ("kept.jsonl", "rejected.jsonl", "decisions.jsonl", "summary.json")
+
+
 def _check_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise WorkbenchError(f"{out}: is a file; give --out a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").exists():
-        raise WorkbenchError(f"{out}: folder is not empty and holds no filter output (summary.json missing); "
-                             "give a new or empty folder, so nothing else gets overwritten")
+    """The output folder is replaced as a whole: refuse one holding anything but an earlier filter's output."""
+    from workbench.paths import claim_output_dir
+
+    claim_output_dir(out, "filter", FILTER_OUTPUTS)
 
 
 def _cmd_filter(args) -> int:
