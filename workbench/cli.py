@@ -22,6 +22,7 @@ import traceback
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.paths import bounded_int, seed_arg
 
 
 _COMMAND_MODULES = ("workbench.safety.cli", "workbench.store.cli", "workbench.lora_cli")
@@ -40,31 +41,6 @@ def _one_line(text: str) -> str:
     """`text` with newlines, other control characters and lone surrogates escaped, safe to print as one line."""
     text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def seed_arg(text: str) -> int:
-    """argparse type for --seed: an integer in 0..2**32-1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid seed {text[:40]!r}: give an integer from 0 to {2**32 - 1}") from None
-    if not 0 <= value <= 2**32 - 1:
-        raise argparse.ArgumentTypeError(f"seed {value} out of range: give an integer from 0 to {2**32 - 1}")
-    return value
-
-
-def bounded_int(low: int, high: int):
-    """argparse type for an integer option in low..high."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid integer {text[:40]!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} out of range: give an integer from {low} to {high}")
-        return value
-    parse.__name__ = "integer"
-    return parse
 
 
 def _run_dir(args, recipe) -> Path:

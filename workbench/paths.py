@@ -7,10 +7,12 @@ outside the run directory, and an output folder must never lose files the workbe
     moved or deleted in a run or output folder.
   * `claim_output_dir`: an `--out` folder may be new, empty, or hold only what the same command writes there.
   * `regular_file`: a file argument is a regular file (a FIFO would block for ever, a device never ends).
+  * `seed_arg`, `bounded_int`: argparse types for the command line's seeds and sizes.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import stat
@@ -19,6 +21,7 @@ from typing import Callable, Iterable
 
 from workbench.errors import WorkbenchError
 
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are 32-bit
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 _NAME = re.compile(NAME_PATTERN)
 
@@ -89,3 +92,28 @@ def _atomic_leftover(name: str, owned: Callable[[str], bool]) -> bool:
     if stem.endswith(".tmp"):
         stem = stem[: -len(".tmp")].rsplit(".", 1)[0]
     return owned(stem)
+
+
+def seed_arg(text: str) -> int:
+    """argparse type for --seed: an integer in 0..2**32-1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text[:40]!r}: give an integer from 0 to {MAX_SEED}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed {value} out of range: give an integer from 0 to {MAX_SEED}")
+    return value
+
+
+def bounded_int(low: int, high: int):
+    """argparse type for an integer option in low..high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid integer {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} out of range: give an integer from {low} to {high}")
+        return value
+    parse.__name__ = "integer"
+    return parse

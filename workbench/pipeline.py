@@ -23,6 +23,7 @@ from workbench.atomic import sha256_json, sha256_path, write_json
 from workbench.distributed import LOG as LAUNCH_LOG, LauncherSettings, resolve_launcher, run_stage
 from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
+from workbench.paths import inside
 from workbench.recipe import Recipe
 from workbench.stages import stage_modules
 from workbench.stages.base import StageConfig, StageContext
@@ -189,7 +190,7 @@ class Pipeline:
                 continue
             if entry.get("fingerprint") != fp and stage_dir.exists():
                 log.info("stage %s: config or inputs changed, starting afresh", name)
-                shutil.rmtree(stage_dir)
+                shutil.rmtree(inside(self.run_dir, stage_dir))
             self._run_stage(stage, fp, inputs, resumed=entry.get("fingerprint") == fp)
         return self.manifest
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, TypeAdapter, 
 from workbench.distributed import LauncherSettings
 from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
-from workbench.paths import check_name, regular_file
+from workbench.paths import MAX_SEED, check_name, regular_file
 from workbench.stages import stage_modules
 from workbench.stages.base import StageConfig
 from workbench.taskworld.safety import DEFAULT_IDENTITY
@@ -34,9 +34,6 @@ def _stage_union():
     if len(configs) == 1:
         return configs[0]
     return Annotated[Union[configs], Field(discriminator="kind")]  # noqa: UP007
-
-
-MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are 32-bit
 
 
 class Recipe(BaseModel):
@@ -61,6 +58,13 @@ class Recipe(BaseModel):
     @classmethod
     def _plain_name(cls, value):
         return check_name(value)
+
+    @field_validator("identity")
+    @classmethod
+    def _identity_given(cls, value):
+        if not value.strip():
+            raise ValueError("identity is empty; give the name the model should call itself")
+        return value
 
     @field_validator("models")
     @classmethod

@@ -102,6 +102,7 @@ def _check_values(path: Path, records: Records) -> Records:
     for index, row in enumerate(records):
         for column, value in row.items():
             try:
+                _check_value(column, 1)
                 _check_value(value, 1)
             except _NotJson as e:
                 raise records.error(path, index, f"column {str(column)[:80]}: {e}") from None

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from workbench.paths import check_name
+from workbench.paths import MAX_SEED, check_name
 
 
 class Ref:
@@ -57,7 +57,7 @@ class StageConfig(BaseModel):
     kind: str = Field(description="The stage kind: which module under workbench/stages/ runs it.")
     name: str | None = Field(None, description="The stage's name (default: its kind): unique in the recipe, its "
                                                "folder in the run directory, so a plain name (letters, digits, _ . -).")
-    seed: int | None = Field(None, ge=0, le=2**32 - 1,
+    seed: int | None = Field(None, ge=0, le=MAX_SEED,
                              description="This stage's seed (default: the recipe's), e.g. to train several RLHF "
                                          "policies to merge.")
 

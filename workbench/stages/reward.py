@@ -35,18 +35,20 @@ PRODUCES = {"model"}
 
 class RewardTrainSettings(TrainSettings):
     # TRL's RewardConfig default. A class field, so a partial `train:` block keeps it.
-    lr: float = Field(1e-4, gt=0)
+    lr: float = Field(1e-4, gt=0, le=10, description="Peak learning rate (TRL's RewardConfig default).")
 
 
 class Config(StageConfig):
-    kind: Literal["reward"] = "reward"
-    model: ModelRef  # the backbone: a stage's model (e.g. sft) or a recipe model
-    data: DataRef | None = None  # a task-world stage or a TRL preference file
-    store: str | None = None  # or the rating store: a database URL or a SQLite path
-    eval_data: DataRef | None = None  # held-out pairs; default: a task world's validation split
-    max_length: int = Field(512, ge=8)  # longer pairs are left out of training
-    off_topic_pairs: float = Field(0.0, ge=0, le=1)  # add this fraction of pairs rejecting another prompt's answer
-    train: RewardTrainSettings = RewardTrainSettings()
+    kind: Literal["reward"] = Field("reward", description="The stage kind (fixed for this module).")
+    model: ModelRef = Field(description="The backbone: a stage's model (e.g. sft) or a recipe model.")
+    data: DataRef | None = Field(None, description="A task-world stage or a TRL preference file.")
+    store: str | None = Field(None, description="Or the rating store: a database URL or a SQLite path.")
+    eval_data: DataRef | None = Field(None, description="Held-out pairs; default: a task world's validation split.")
+    max_length: int = Field(512, ge=8, le=1_048_576, description="Longer pairs are left out of training.")
+    off_topic_pairs: float = Field(0.0, ge=0, le=1,
+        description="Add this fraction of pairs rejecting another prompt's answer.")
+    train: RewardTrainSettings = Field(RewardTrainSettings(),
+        description="Optimisation settings (TRL's RewardTrainer underneath).")
 
     @model_validator(mode="after")
     def _one_source(self):

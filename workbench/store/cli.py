@@ -45,6 +45,16 @@ def _store_for_import(db):
     store.close()
 
 
+def _check_out_file(out: str) -> None:
+    """--out names a file to (re)write: not a folder, FIFO or device, and in a folder that exists."""
+    path = Path(out)
+    if path.exists() and not path.is_file():
+        raise WorkbenchError(f"--out {out}: exists and is not a regular file (a folder, FIFO or device); "
+                             "give a file name")
+    if not path.parent.is_dir():
+        raise WorkbenchError(f"--out {out}: folder {path.parent} does not exist; create it first")
+
+
 def _cmd_ratings_import(args) -> int:
     from workbench.store.preference_io import import_file
 
@@ -60,6 +70,7 @@ def _cmd_ratings_export(args) -> int:
     from workbench.store import open_store
     from workbench.store.preference_io import export_file
 
+    _check_out_file(args.out)
     rows = export_file(open_store(args.db, create=False), args.out, aggregate=args.aggregate)
     print(f"{args.out}: {rows} preference rows (conversational prompt/chosen/rejected)")
     return 0
@@ -79,6 +90,7 @@ def _cmd_decisions_overrides(args) -> int:
     from workbench.store import open_store
     from workbench.store.filters import overrides_document
 
+    _check_out_file(args.out)
     document = overrides_document(open_store(args.db, create=False))
     write_json(args.out, document)
     print(f"{args.out}: {len(document['overrides'])} overrides")

@@ -14,7 +14,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from workbench.errors import WorkbenchError
@@ -78,7 +78,7 @@ def open_store(db: str | Path | None = None, create: bool = True) -> Store:
     except OSError as e:
         store.close()
         raise WorkbenchError(f"--db {db or DEFAULT_DB}: cannot create the store's folder ({e.strerror})") from None
-    except OperationalError as e:
+    except DatabaseError as e:  # OperationalError (locked, unreadable), or a file that is not a database
         store.close()
         raise WorkbenchError(f"--db {db or DEFAULT_DB}: cannot open the store ({str(e.orig).splitlines()[0]})") from None
     return store
