@@ -28,11 +28,10 @@ _NAME = re.compile(NAME_PATTERN)
 
 def check_name(value: str) -> str:
     """`value` if it is a plain name (a letter or digit, then letters, digits, `_`, `.` or `-`; at most 64
-    characters; no `..`), else a ValueError saying why (pydantic turns it into a `YAML.path: ...` line)."""
+    characters; no `..`), else a ValueError saying why (pydantic turns it into a `YAML.path: ..., got VALUE` line)."""
     if not isinstance(value, str) or not _NAME.fullmatch(value) or ".." in value:
-        shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}..."
-        raise ValueError(f"{shown!r} is not a plain name: it becomes a folder name, so use 1 to 64 letters, digits, "
-                         "'_', '.' or '-', starting with a letter or digit, without '..' or '/'")
+        raise ValueError("not a plain name (it becomes a folder name): use 1 to 64 letters, digits, '_', '.' or '-', "
+                         "starting with a letter or digit, with no '..' or '/'")
     return value
 
 
