@@ -596,6 +596,17 @@ def args_cases(rng: random.Random) -> list[Case]:
     cases += [Case("args", f"taskworld score {name}", ["taskworld", "score", "--data", d, "--responses", r], _with_tiny)
               for name, d, r in [("FIFO data", "{box}/fifo.txt", "{box}/train.jsonl"),
                                  ("binary responses", "{box}/train.jsonl", "{box}/bad.txt")]]
+    for name, text in [("a list", "[]"), ("stages a list", '{"stages": [1, 2]}'), ("a stage entry a number",
+                       '{"stages": {"world": 5}}'), ("not JSON", "{"), ("a FIFO", None)]:
+        def setup(box, text=text):
+            _with_tiny(box)
+            (box / "runs" / "t").mkdir(parents=True)
+            os.mkfifo(box / "runs" / "t" / "manifest.json") if text is None else (box / "runs" / "t" / "manifest.json").write_text(text)
+        cases.append(Case("args", f"run: manifest.json is {name}", ["run", "{box}/tiny.yaml", "--run-dir", "{box}/runs/t"], setup))
+    cases += [Case("args", f"safety train-classifier {' '.join(a)[:60]}", ["safety", "train-classifier", *a], _with_tiny)
+              for a in [["{box}/fifo.txt", "--out", "{box}/c"], ["{box}/train.jsonl", "--out", "{box}/c", "--epochs", "0"],
+                        ["{box}/train.jsonl", "--out", "{box}/c", "--epochs", str(10**12)],
+                        ["{box}/train.jsonl", "--out", "{box}/c", "--seed", "-3"]]]
     return cases
 
 
