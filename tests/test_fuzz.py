@@ -690,6 +690,27 @@ def test_path_escape_messages_name_the_yaml_path(tmp_path, capsys):
             assert err.startswith(f"error: {field_path}: ") and "not a plain name" in err and err.count("\n") == 1
 
 
+def test_inside_and_claim_output_dir(tmp_path):
+    from workbench.errors import WorkbenchError
+    from workbench.paths import claim_output_dir, inside
+
+    run = tmp_path / "run"
+    (run / "a").mkdir(parents=True)
+    (run / "link").symlink_to(tmp_path)
+    assert inside(run, run / "a") == (run / "a").resolve()
+    for escape in (run, run / ".", run / "..", run / "a" / ".." / ".." / "x", run / "link" / "x", Path("/etc")):
+        with pytest.raises(WorkbenchError, match="outside"):
+            inside(run, escape)
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("kept.jsonl", ".kept.jsonl.abc123.tmp", ".summary.json.old"):
+        (out / name).write_text("x")
+    assert claim_output_dir(out, "filter", ("kept.jsonl", "summary.json")) == out
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(WorkbenchError, match=r"did not write \(notes.txt\)"):
+        claim_output_dir(out, "filter", ("kept.jsonl", "summary.json"))
+
+
 @pytest.mark.slow
 def test_subprocess_spot_checks(tmp_path):
     """The real process: stderr as a user sees it (logging, warnings included), and a FIFO that cannot block."""
