@@ -67,6 +67,7 @@ def claim_output_dir(out: str | os.PathLike, command: str, ours: Iterable[str] |
     writers leave are ours too). Otherwise refuse, naming a file that is not ours, so nothing else gets deleted."""
     out = Path(out)
     if not out.exists() and not out.is_symlink():
+        _writable_parent(out)
         return out
     if not out.is_dir():
         raise WorkbenchError(f"{out}: is not a folder; give --out a new or empty folder")
@@ -81,6 +82,18 @@ def claim_output_dir(out: str | os.PathLike, command: str, ours: Iterable[str] |
                              f"give a new or empty folder, or one an earlier `workbench {command}` wrote, "
                              "so nothing else gets overwritten")
     return out
+
+
+def _writable_parent(out: Path) -> None:
+    """The nearest existing folder above `out` must be a folder we may write in (checked before the work, which
+    may take minutes, rather than when the results are saved)."""
+    parent = out.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise WorkbenchError(f"{out}: {parent} is a file, not a folder; give --out a path in a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise WorkbenchError(f"{out}: cannot create it, {parent} is not writable; give --out a folder you can write to")
 
 
 def _atomic_leftover(name: str, owned: Callable[[str], bool]) -> bool:

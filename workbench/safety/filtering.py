@@ -94,7 +94,7 @@ class DuplicateSettings(_Settings):
 class Rules(_Settings):
     """The rules that run (a rule left out, or set to null, does not run) with their settings; `{}` = defaults."""
 
-    pii: PiiSettings | None = Field(None, description="Personal data (e-mails, phone numbers, ...): redacted or dropped")
+    pii: PiiSettings | None = Field(None, description="Personal data (e-mails, phone numbers...): redacted or dropped")
     unsafe: UnsafeSettings | None = Field(None, description="Responses that comply with unsafe requests: dropped.")
     self_id: SelfIdSettings | None = Field(None, description="Responses that claim another identity than the recipe's.")
     duplicate: DuplicateSettings | None = Field(None, description="Exact and near duplicates: all but one dropped.")
