@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     tw = sub.add_parser("taskworld", help="the synthetic task world").add_subparsers(dest="sub", required=True, parser_class=_Parser)
     g = tw.add_parser("generate", help="write train/validation/test splits in TRL formats")
     g.add_argument("--out", required=True)
-    g.add_argument("--n", type=bounded_int(1, 10_000_000), default=2000, help="training examples per split scale")
+    g.add_argument("--n", type=bounded_int(1, 1_000_000), default=2000, help="training examples per split scale")
     g.add_argument("--seed", type=seed_arg, default=0)
     g.set_defaults(fn=_cmd_taskworld_generate)
     s = tw.add_parser("score", help="score responses with the task world's verifiers")

@@ -24,6 +24,7 @@ from workbench.distributed import is_main_process, wait_for_everyone
 
 
 MAX_STEPS = 10_000_000  # generous but finite bounds: a typo such as 1e30 steps is refused by `recipe check`
+# (save_steps and logging_steps go up to 2**31 - 1: a huge value is a way to say "never")
 MAX_BATCH = 65_536
 
 
@@ -43,8 +44,8 @@ class TrainSettings(BaseModel):
     max_grad_norm: float = Field(1.0, gt=0, description="Gradients are clipped to this global norm.")
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="auto: bf16 autocast where the GPU or CPU multiplies bf16 in hardware, else fp32.")
-    save_steps: int = Field(100, ge=1, le=MAX_STEPS, description="Steps between checkpoints (for resuming).")
-    logging_steps: int = Field(10, ge=1, le=MAX_STEPS, description="Steps between logged losses.")
+    save_steps: int = Field(100, ge=1, le=2**31 - 1, description="Steps between checkpoints (for resuming).")
+    logging_steps: int = Field(10, ge=1, le=2**31 - 1, description="Steps between logged losses.")
     compile: bool = Field(False, exclude_if=lambda on: not on,
                           description="torch.compile the model: about 40 s up front, pays off on long pretraining runs.")
 
