@@ -260,6 +260,9 @@ def _mutations(rng: random.Random) -> list[tuple[str, Callable[[dict], dict | st
     m.append(("not UTF-8", lambda d: b"name: \xff\xfe\n"))
     m.append(("python tag", lambda d: "!!python/object/apply:os.system ['true']\n"))
     m.append(("tab indentation", lambda d: _dump(d).replace("  ", "\t", 3)))
+    m.append(("lone surrogate in identity", lambda d: _dump({**d, "identity": "x"}).replace("identity: x",
+                                                                                          'identity: "Bot \\ud800"')))
+    m.append(("lone surrogate in a stage name", lambda d: _dump(d).replace("- kind:", '- name: "w\\udc00"\n  kind:', 1)))
     m.append(("unknown kind", lambda d: _set_stage(d, 0, "kind", "pretrian")))
     m.append(("stage is a string", lambda d: {**d, "stages": ["pretrain"]}))
     m.append(("reference to a later stage", lambda d: _set_stage(d, 0, "model", d["stages"][-1].get("name", "x"))))

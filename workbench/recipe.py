@@ -271,7 +271,30 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple = ()) -> Recipe:
     data = _extended(_read_yaml(path), path, (path.resolve(),))
     for o in overrides:
         apply_override(data, o)
+    if problems := _lone_surrogates(data, "", set()):
+        raise WorkbenchError(problems)
     return parse_recipe(data, path)
+
+
+def _lone_surrogates(value: Any, where: str, seen: set[int]) -> list[str]:
+    """A YAML escape such as "\\ud800" makes a string that is not Unicode text and cannot be written out: the YAML
+    path of every such string. (`seen`: containers already walked; YAML aliases share them, so a "billion laughs"
+    document is walked once per distinct node.)"""
+    if isinstance(value, (dict, list)):
+        if id(value) in seen:
+            return []
+        seen.add(id(value))
+    if isinstance(value, str):
+        if not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value):
+            return [f"{where or '(top level)'}: text holds a lone UTF-16 surrogate (an escape like \\ud800); remove it"]
+        return []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    out = []
+    for key, item in items:
+        here = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key)
+        out += _lone_surrogates(key, here, seen) if isinstance(key, str) else []
+        out += _lone_surrogates(item, here, seen)
+    return out
 
 
 def parse_recipe(data: dict, path: Path | None = None) -> Recipe:
