@@ -33,6 +33,16 @@ BROKEN = {
     "undefined model": (GOOD.replace("model: student", "model: studnet"), "stages[2].model: undefined model 'studnet' (define it under"),
     "later stage": (GOOD.replace("corpus: world", "corpus: pt"), "stages[1].corpus: uses the output of stage 'pt' (stages[2]), which does not run before this one"),
     "yaml syntax": (GOOD.replace("n: 50}", "n: 50"), "YAML syntax error"),
+    "stage name escapes": (GOOD.replace("name: pt", "name: ../pt"), 'stages[2].name: not a plain name'),
+    "recipe name escapes": (GOOD.replace("\nname: t\n", "\nname: ../../t\n"), 'name: not a plain name'),
+    "negative seed": (GOOD.replace("seed: 1", "seed: -5"), "seed: input should be greater than or equal to 0"),
+    "infinite lr": (GOOD.replace("lr: 0.001", "lr: .inf"), "stages[2].train.lr: input should be a finite number"),
+    "absurd max_steps": (GOOD.replace("max_steps: 5", "max_steps: 1.0e+30"), "stages[2].train.max_steps: unable to parse"),
+    "duplicate key": (GOOD.replace("seed: 1", "seed: 1\nseed: 2"), 'key "seed" is given twice (first on line 3)'),
+    "tokenizer from a data stage": (GOOD.replace("tokenizer: tok}", "tokenizer: world}"),
+                                    "models.student.tokenizer: stage 'world' (taskworld) produces no tokenizer"),
+    "missing local model": (GOOD.replace("{preset: gemma2-tiny-student, tokenizer: tok}", "{path: no/such/model}"),
+                            "models.student.path: 'no/such/model' not found"),
 }
 
 

@@ -1,7 +1,11 @@
 """The `workbench` command line. Thin: parses arguments, calls the library, prints results.
 
-Every user error (WorkbenchError) becomes one line per problem on stderr and exit code 2; argparse usage
-errors exit 2 as well. Nothing here shows a traceback for bad input.
+`main` is the one place where every exception reaching the command line becomes a short message:
+  * WorkbenchError (bad input the user can fix): one line per problem (at most MAX_PROBLEM_LINES), exit 2;
+  * OSError naming a file (unwritable, read-only, missing folder, disk full): one line, exit 2;
+  * anything else is a bug: one line naming the log file that holds the traceback, exit 1 (`-v` prints it too).
+Argparse usage errors exit 2 as well. Messages are printed with control characters and lone surrogates escaped,
+so a hostile name cannot break the one-line rule or the terminal.
 """
 
 from __future__ import annotations
@@ -10,19 +14,51 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.paths import bounded_int, seed_arg
 
 
 _COMMAND_MODULES = ("workbench.safety.cli", "workbench.store.cli", "workbench.lora_cli")
 
 
+MAX_PROBLEM_LINES = 10  # a recipe with more problems prints the first ten and a count of the rest
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
-        sys.stderr.write(f"workbench: error: {message} (see `{self.prog} --help`)\n")
+        sys.stderr.write(f"workbench: error: {_one_line(message)} (see `{self.prog} --help`)\n")
         sys.exit(2)
+
+
+def _one_line(text: str) -> str:
+    """`text` with newlines, other control characters and lone surrogates escaped, safe to print as one line."""
+    text = "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _run_dir(args, recipe) -> Path:
+    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / recipe.name
+    if run_dir.exists() and not run_dir.is_dir():
+        raise WorkbenchError(f"--run-dir {run_dir}: is a file, not a folder; give a folder for the run")
+    if run_dir.is_dir() and not os.access(run_dir, os.W_OK | os.X_OK):
+        raise WorkbenchError(f"--run-dir {run_dir}: folder is not writable; give a folder you can write to")
+    return run_dir
+
+
+def _only(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    if not names:
+        raise WorkbenchError(f"--only {text!r}: no stage names; give comma-separated stage names, or drop --only")
+    return names
 
 
 def _cmd_run(args) -> int:
@@ -31,9 +67,9 @@ def _cmd_run(args) -> int:
     from workbench.pipeline import Pipeline
     from workbench.recipe import load_recipe
 
+    only = _only(args.only)
     recipe = load_recipe(args.recipe, args.overrides)
-    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / recipe.name
-    only = [s for s in args.only.split(",") if s] if args.only else None
+    run_dir = _run_dir(args, recipe)
     launcher = resolve_launcher(recipe, args.launcher, args.accelerate_config, args.num_processes)
     pipeline = Pipeline(recipe, run_dir, launcher)
     try:
@@ -64,8 +100,10 @@ def _cmd_recipe_schema(args) -> int:
 
 
 def _cmd_tokenizer_train(args) -> int:
-    from workbench.tokenizer import train_tokenizer
+    from workbench.paths import claim_output_dir
+    from workbench.tokenizer import TOKENIZER_FILES, train_tokenizer
 
+    claim_output_dir(args.out, "tokenizer train", TOKENIZER_FILES)
     tok = train_tokenizer([Path(c) for c in args.corpus], vocab_size=args.vocab_size, out_dir=Path(args.out), seed=args.seed)
     print(f"tokenizer with {len(tok)} tokens written to {args.out}")
     return 0
@@ -127,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--corpus", nargs="+", required=True, help="plain-text files")
     t.add_argument("--vocab-size", type=int, default=4096)
     t.add_argument("--out", required=True)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_tokenizer_train)
 
     dt = sub.add_parser("data", help="data tools").add_subparsers(dest="sub", required=True, parser_class=_Parser)
@@ -139,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     tw = sub.add_parser("taskworld", help="the synthetic task world").add_subparsers(dest="sub", required=True, parser_class=_Parser)
     g = tw.add_parser("generate", help="write train/validation/test splits in TRL formats")
     g.add_argument("--out", required=True)
-    g.add_argument("--n", type=int, default=2000, help="training examples per split scale")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--n", type=bounded_int(1, 1_000_000), default=2000, help="training examples per split scale")
+    g.add_argument("--seed", type=seed_arg, default=0)
     g.set_defaults(fn=_cmd_taskworld_generate)
     s = tw.add_parser("score", help="score responses with the task world's verifiers")
     s.add_argument("--data", required=True, help="prompt file written by `taskworld generate` (with metadata)")
@@ -163,12 +201,38 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except WorkbenchError as e:
-        for line in e.lines:
-            sys.stderr.write(f"{getattr(e, 'prefix', 'error')}: {line}\n")
+        lines = e.lines[:MAX_PROBLEM_LINES] or ["(no message)"]
+        if len(e.lines) > MAX_PROBLEM_LINES:
+            lines.append(f"... and {len(e.lines) - MAX_PROBLEM_LINES} more problems")
+        sys.stderr.write("".join(f"{getattr(e, 'prefix', 'error')}: {_one_line(line)}\n" for line in lines))
         return e.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except OSError as e:
+        if e.filename is None:
+            return _internal_error(e, args.verbose)
+        names = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
+        sys.stderr.write(f"error: {_one_line(names)}: {_one_line(e.strerror or type(e).__name__)}\n")
+        return 2
+    except Exception as e:  # noqa: BLE001 (the one place that turns a bug into a short message)
+        return _internal_error(e, args.verbose)
+
+
+def _internal_error(exc: BaseException, verbose: bool) -> int:
+    """A bug, not bad input: write the traceback to a log file, print one line naming it, exit 1."""
+    text = "".join(traceback.format_exception(exc))
+    log = Path(tempfile.gettempdir()) / f"workbench-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    try:
+        log.write_text(f"workbench {' '.join(sys.argv[1:])}\n{text}", encoding="utf-8", errors="backslashreplace")
+        where = f"traceback in {log}"
+    except OSError:
+        where = "run with -v for the traceback"
+    if verbose:
+        sys.stderr.write(text)
+    first = _one_line(str(exc).splitlines()[0] if str(exc) else "")[:200]
+    sys.stderr.write(f"internal error (a bug in workbench, please report it): {type(exc).__name__}: {first} ({where})\n")
+    return 1
 
 
 if __name__ == "__main__":

@@ -43,9 +43,12 @@ class LauncherSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["local", "accelerate"] = "local"
-    accelerate_config: str | None = None  # an `accelerate launch --config_file`; relative to the recipe in a recipe
-    num_processes: int | None = Field(None, ge=1)  # overrides the config's num_processes
+    kind: Literal["local", "accelerate"] = Field("local",
+        description="local: every stage in this process; accelerate: each training stage as an "
+                    "`accelerate launch` job.")
+    accelerate_config: str | None = Field(None,
+        description="An `accelerate launch --config_file`; relative to the recipe in a recipe.")
+    num_processes: int | None = Field(None, ge=1, le=1024, description="Overrides the config's num_processes.")
 
 
 def resolve_launcher(recipe, kind: str | None = None, accelerate_config: str | None = None,

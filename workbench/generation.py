@@ -22,13 +22,14 @@ class GenerationSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    do_sample: bool = True
-    temperature: float = Field(1.0, gt=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    top_k: int = Field(0, ge=0)  # 0: no top-k cut
-    max_new_tokens: int = Field(64, ge=1)
-    num_return_sequences: int = Field(1, ge=1)
-    batch_size: int = Field(16, ge=1)
+    do_sample: bool = Field(True, description="Sample (true) or decode greedily (false).")
+    temperature: float = Field(1.0, gt=0, le=100, description="Sampling temperature.")
+    top_p: float = Field(1.0, gt=0, le=1,
+        description="Nucleus sampling: keep the most likely tokens up to this probability mass.")
+    top_k: int = Field(0, ge=0, le=262_144, description="0: no top-k cut.")
+    max_new_tokens: int = Field(64, ge=1, le=65_536, description="Tokens per answer at most.")
+    num_return_sequences: int = Field(1, ge=1, le=1024, description="Answers per prompt.")
+    batch_size: int = Field(16, ge=1, le=65_536, description="Prompts per generation batch.")
 
     @model_validator(mode="after")
     def _greedy_gives_one_answer(self):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,8 @@ def build_recipe(req: LoraRequest) -> dict:
     elif req.epochs is not None or "max_steps" not in train:  # --recipe's own max_steps stands unless --epochs
         train["max_steps"] = _steps_for_epochs(req, stage, seed)
     train.setdefault("logging_steps", max(1, min(10, train["max_steps"] // 10)))
-    return {"name": f"lora-{req.data.stem}", "seed": seed, "models": {"base": base_model(req)}, "stages": [stage]}
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", req.data.stem).replace("..", "-")[:58]  # a plain name (workbench.paths)
+    return {"name": f"lora-{name}", "seed": seed, "models": {"base": base_model(req)}, "stages": [stage]}
 
 
 def _steps_for_epochs(req: LoraRequest, stage: dict, seed: int) -> int:

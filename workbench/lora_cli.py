@@ -6,11 +6,14 @@ Options map one to one onto the `sft` stage's settings; `key=value` overrides ap
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
 def add_commands(sub) -> None:
     """Register `lora` on the main parser's subparsers."""
+    from workbench.paths import seed_arg
+
     p = sub.add_parser("lora", help="LoRA fine-tuning of a model on a chat dataset, with before/after evaluation")
     p.add_argument("--model", required=True, help="a preset (with --tokenizer), a model folder, a hub id, a .gguf "
                                                   "file, or gemma3-270m")
@@ -35,9 +38,21 @@ def add_commands(sub) -> None:
     p.add_argument("--packing", action="store_true", help="pack examples into full rows")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (where the CPU or GPU supports it)")
     p.add_argument("--qlora", action="store_true", help="4-bit base (needs a CUDA GPU and bitsandbytes)")
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=seed_arg)
     p.add_argument("overrides", nargs="*", metavar="key.path=value", help="override the built recipe")
     p.set_defaults(fn=_cmd_lora)
+
+
+def _check_out_dir(out: Path) -> None:
+    """OUT becomes a run directory: it may be new, empty, or an earlier `workbench lora` run (it has a manifest)."""
+    from workbench.errors import WorkbenchError
+    from workbench.paths import claim_output_dir
+
+    if out.is_dir() and (out / "manifest.json").is_file():
+        return
+    claim_output_dir(out, "lora", ())
+    if out.exists() and not os.access(out, os.W_OK | os.X_OK):
+        raise WorkbenchError(f"--out {out}: folder is not writable; give a folder you can write to")
 
 
 def _cmd_lora(args) -> int:
@@ -50,6 +65,7 @@ def _cmd_lora(args) -> int:
         grad_accum=args.grad_accum, max_length=args.max_length, packing=args.packing, bf16=args.bf16,
         qlora=args.qlora, seed=args.seed, overrides=args.overrides,
     )
+    _check_out_dir(req.out_dir)
     metrics = run_lora(req)
     print(summary(metrics, req.out_dir))
     return 0

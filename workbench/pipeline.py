@@ -23,6 +23,7 @@ from workbench.atomic import sha256_json, sha256_path, write_json
 from workbench.distributed import LOG as LAUNCH_LOG, LauncherSettings, resolve_launcher, run_stage
 from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
+from workbench.paths import inside, regular_file
 from workbench.recipe import Recipe
 from workbench.stages import stage_modules
 from workbench.stages.base import StageConfig, StageContext
@@ -42,10 +43,16 @@ def read_manifest(run_dir: Path) -> dict:
     p = Path(run_dir) / MANIFEST
     if not p.exists():
         return {"stages": {}}
+    regular_file(p, "manifest")  # a FIFO would block for ever
     try:
-        return json.loads(p.read_text())
+        manifest = json.loads(p.read_text())
     except ValueError:
         raise WorkbenchError(f"{p}: manifest is not valid JSON; move the run directory aside or pass another --run-dir") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("stages", {}), dict) \
+            or not all(isinstance(entry, dict) for entry in manifest.get("stages", {}).values()):
+        raise WorkbenchError(f"{p}: not a workbench manifest (expected an object with a `stages` object); move the run "
+                             "directory aside or pass another --run-dir")
+    return manifest
 
 
 @contextmanager
@@ -189,7 +196,7 @@ class Pipeline:
                 continue
             if entry.get("fingerprint") != fp and stage_dir.exists():
                 log.info("stage %s: config or inputs changed, starting afresh", name)
-                shutil.rmtree(stage_dir)
+                shutil.rmtree(inside(self.run_dir, stage_dir))
             self._run_stage(stage, fp, inputs, resumed=entry.get("fingerprint") == fp)
         return self.manifest
 

@@ -6,6 +6,8 @@ every cross-reference (a stage may only use a model defined in `models:` or prod
 `extends: BASE.yaml` builds a recipe on another one (e.g. ablations on the full chain; same stages, same run dir,
 so the shared stages are not run twice).
 Every problem is reported as one line naming its YAML path; nothing runs until the recipe is clean.
+A recipe is untrusted input: names are plain names (`workbench.paths.check_name`), numbers are bounded and finite,
+a YAML key given twice is an error (not silently the last one), and local model files must exist.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, TypeAdapter, 
 from workbench.distributed import LauncherSettings
 from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
+from workbench.paths import MAX_SEED, check_name, regular_file
 from workbench.stages import stage_modules
 from workbench.stages.base import StageConfig
 from workbench.taskworld.safety import DEFAULT_IDENTITY
@@ -34,16 +37,41 @@ def _stage_union():
 
 
 class Recipe(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    name: str
-    seed: int = 0
-    description: str = ""
-    identity: str = DEFAULT_IDENTITY  # who the model says it is; taskworld data and the self_id filter use it
-    models: dict[str, ModelSpec] = Field(default_factory=dict)
-    stages: list[SerializeAsAny[StageConfig]]  # each its kind's Config (see `parse_recipe`); dumped with all fields
-    launcher: LauncherSettings | None = None  # how training stages run (workbench.distributed); CLI flags override
-    path: Path | None = Field(default=None, exclude=True)  # where it was loaded from
+    name: str = Field(description="The recipe's name: the default run directory is runs/<name>, so a plain name "
+                                  "(letters, digits, _ . -).")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="The seed of every stage that sets none (0 to 2**32-1).")
+    description: str = Field("", description="What the recipe is for, in a sentence.")
+    identity: str = Field(DEFAULT_IDENTITY, description="Who the model says it is; the task world's data and the "
+                                                        "self_id filter use it.")
+    models: dict[str, ModelSpec] = Field(default_factory=dict, description="Named models the stages start from: "
+                                                                           "name -> a model source (see ModelSpec).")
+    stages: list[SerializeAsAny[StageConfig]] = Field(description="The stages, run in order; each is its kind's "
+                                                                  "Config (see `parse_recipe`), dumped with all fields.")
+    launcher: LauncherSettings | None = Field(None, description="How training stages run (workbench.distributed); "
+                                                                "`workbench run` flags override it.")
+    path: Path | None = Field(default=None, exclude=True, description="Where the recipe was loaded from (not "
+                                                                      "part of the YAML).")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value):
+        return check_name(value)
+
+    @field_validator("identity")
+    @classmethod
+    def _identity_given(cls, value):
+        if not value.strip():
+            raise ValueError("identity is empty; give the name the model should call itself")
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _plain_model_names(cls, value):
+        for name in value:
+            check_name(name)
+        return value
 
     @field_validator("stages", mode="before")
     @classmethod
@@ -95,7 +123,8 @@ def _format_error(err: dict, kinds: set[str]) -> str:
 
 
 def _show(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    return shown if len(shown) <= 80 else f"{shown[:77]}..."
 
 
 def _validation_lines(exc: ValidationError, prefix: tuple = ()) -> list[str]:
@@ -111,12 +140,17 @@ def apply_override(data: dict, assignment: str) -> None:
     if "=" not in assignment:
         raise WorkbenchError(f"override {assignment!r}: expected key.path=value")
     key, raw = assignment.split("=", 1)
-    value = yaml.safe_load(raw) if raw != "" else ""
+    try:
+        value = _load_yaml(raw) if raw != "" else ""
+    except (yaml.YAMLError, RecursionError) as e:
+        problem = getattr(e, "problem", None) or "nested too deeply"
+        raise WorkbenchError(f"override {_show(assignment)}: the value is not valid YAML ({problem}); "
+                             "quote it, e.g. key='[text'") from None
     parts: list[Any] = []
     for token in key.replace("]", "").replace("[", ".").split("."):
         if token == "":
-            raise WorkbenchError(f"override {assignment!r}: empty key segment")
-        parts.append(int(token) if token.isdigit() else token)
+            raise WorkbenchError(f"override {_show(assignment)}: empty key segment")
+        parts.append(int(token) if token.isascii() and token.isdigit() and len(token) <= 9 else token)
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         if isinstance(node, list) and isinstance(part, str):  # stage by name
@@ -141,20 +175,49 @@ def apply_override(data: dict, assignment: str) -> None:
 
 # --- loading and checking ------------------------------------------------------------------------------------
 
+MAX_RECIPE_BYTES = 4 * 2**20
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a mapping giving one key twice is an error (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:  # an unhashable key: PyYAML's own error says so
+                break
+            if first is not key_node.start_mark:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {_show(key)} is given twice (first on line {first.line + 1}); keep one",
+                    key_node.start_mark)
+        return super().construct_mapping(node, deep)
+
+
+def _load_yaml(text: str):
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+
 
 def _read_yaml(path: Path) -> dict:
     if path.is_dir():
         yamls = sorted(p.name for p in path.glob("*.yaml"))[:5]
         raise WorkbenchError(f"{path}: is a folder; give one recipe file in it" + (f", e.g. {', '.join(yamls)}" if yamls else ""))
-    if not path.is_file():
+    if not path.exists():
         raise WorkbenchError(f"{path}: recipe file not found")
+    regular_file(path, "recipe file")
+    if path.stat().st_size > MAX_RECIPE_BYTES:
+        raise WorkbenchError(f"{path}: {path.stat().st_size} bytes is too large for a recipe (at most {MAX_RECIPE_BYTES})")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise WorkbenchError(f"{where}: YAML syntax error: {problem}") from None
+    except RecursionError:
+        raise WorkbenchError(f"{path}: YAML nested too deeply; a recipe is a few levels of mappings and lists") from None
     except UnicodeDecodeError as e:
         raise WorkbenchError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     if not isinstance(data, dict):
@@ -177,6 +240,11 @@ def _extended(data: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if base_path in seen:
         raise WorkbenchError(f"{path}: extends: {base_name} extends itself (cycle through {base_path})")
     base = _extended(_read_yaml(base_path), base_path, (*seen, base_path))
+    for where, recipe in ((base_path, base), (path, data)):
+        if not isinstance(recipe.get("models") or {}, dict):
+            raise WorkbenchError(f"{where}: models: must be a mapping of name -> model, got {_kind(recipe['models'])}")
+        if not isinstance(recipe.get("stages") or [], list):
+            raise WorkbenchError(f"{where}: stages: must be a list of stages, got {_kind(recipe['stages'])}")
     merged = {**base, **{k: v for k, v in data.items() if k not in ("models", "stages")}}
     merged["models"] = {**(base.get("models") or {}), **(data.get("models") or {})}
     stages = list(base.get("stages") or [])
@@ -192,6 +260,10 @@ def _extended(data: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return merged
 
 
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string"}.get(type(value), f"a {type(value).__name__}")
+
+
 def load_recipe(path: str | Path, overrides: list[str] | tuple = ()) -> Recipe:
     """Read (following `extends`), override, validate and cross-check a recipe; raise WorkbenchError listing every
     problem."""
@@ -199,7 +271,30 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple = ()) -> Recipe:
     data = _extended(_read_yaml(path), path, (path.resolve(),))
     for o in overrides:
         apply_override(data, o)
+    if problems := _lone_surrogates(data, "", set()):
+        raise WorkbenchError(problems)
     return parse_recipe(data, path)
+
+
+def _lone_surrogates(value: Any, where: str, seen: set[int]) -> list[str]:
+    """A YAML escape such as "\\ud800" makes a string that is not Unicode text and cannot be written out: the YAML
+    path of every such string. (`seen`: containers already walked; YAML aliases share them, so a "billion laughs"
+    document is walked once per distinct node.)"""
+    if isinstance(value, (dict, list)):
+        if id(value) in seen:
+            return []
+        seen.add(id(value))
+    if isinstance(value, str):
+        if not value.isascii() and any("\ud800" <= c <= "\udfff" for c in value):
+            return [f"{where or '(top level)'}: text holds a lone UTF-16 surrogate (an escape like \\ud800); remove it"]
+        return []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    out = []
+    for key, item in items:
+        here = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key)
+        out += _lone_surrogates(key, here, seen) if isinstance(key, str) else []
+        out += _lone_surrogates(item, here, seen)
+    return out
 
 
 def parse_recipe(data: dict, path: Path | None = None) -> Recipe:
@@ -248,6 +343,18 @@ def check_references(recipe: Recipe) -> list[str]:
             errors.append(f"models.{mname}.tokenizer: a preset is built for a tokenizer; name the tokenizer stage (e.g. tokenizer: tokenizer)")
         if spec.tokenizer and spec.tokenizer not in order:
             errors.append(f"models.{mname}.tokenizer: no stage named {spec.tokenizer!r} provides a tokenizer")
+        elif spec.tokenizer and "tokenizer" not in mods[recipe.stages[order[spec.tokenizer]].kind].PRODUCES \
+                and "model" not in mods[recipe.stages[order[spec.tokenizer]].kind].PRODUCES:
+            kind = recipe.stages[order[spec.tokenizer]].kind
+            errors.append(f"models.{mname}.tokenizer: stage {spec.tokenizer!r} ({kind}) produces no tokenizer; "
+                          "name a tokenizer stage or a stage that saves a model with its tokenizer")
+        source, value = spec.source
+        if source in ("path", "gguf"):
+            local = Path(value).expanduser()
+            local = local if local.is_absolute() else base / local
+            if not local.exists():
+                errors.append(f"models.{mname}.{source}: {value!r} not found (looked for {local}); paths in a recipe "
+                              "are relative to the recipe file")
     for i, s in enumerate(recipe.stages):
         for field, ref, what in s.references():
             where = f"stages[{i}].{field}"

@@ -23,28 +23,31 @@ from workbench.atomic import atomic_dir, write_json
 from workbench.distributed import is_main_process, wait_for_everyone
 
 
+MAX_STEPS = 10_000_000  # generous but finite bounds: a typo such as 1e30 steps is refused by `recipe check`
+# (save_steps and logging_steps go up to 2**31 - 1: a huge value is a way to say "never")
+MAX_BATCH = 65_536
+
+
 class TrainSettings(BaseModel):
     """The optimisation block shared by training stages."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # every float finite: .inf or .nan is an error
 
-    max_steps: int = Field(200, ge=1)
-    batch_size: int = Field(16, ge=1)
-    grad_accum: int = Field(1, ge=1)
-    lr: float = Field(2e-3, gt=0)
-    lr_schedule: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
-    warmup_ratio: float = Field(0.05, ge=0, le=1)
-    weight_decay: float = Field(0.0, ge=0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    save_steps: int = Field(100, ge=1)
-    logging_steps: int = Field(10, ge=1)
-    # torch.compile the model (TrainingArguments.torch_compile): fuses the soft-caps, norms and GeGLU into a few
-    # kernels; costs ~40 s of compiling up front (a C++ compiler on a CPU), so it pays off on long fixed-shape runs:
-    # pretrain / distill_pretrain (measured 1.44x on the tiny student). The sft stage's own loss calls the model's
-    # parts, not the compiled whole, so there it changes nothing (measured: 125 s against 126 s for 120 steps).
-    # Left out of the stage's config (and fingerprint) while off, so run directories made before it existed resume.
-    compile: bool = Field(False, exclude_if=lambda on: not on)
+    max_steps: int = Field(200, ge=1, le=MAX_STEPS, description="Optimizer steps to train for.")
+    batch_size: int = Field(16, ge=1, le=MAX_BATCH, description="Examples per device per forward pass.")
+    grad_accum: int = Field(1, ge=1, le=MAX_BATCH, description="Forward passes accumulated into one optimizer step.")
+    lr: float = Field(2e-3, gt=0, le=10, description="Peak learning rate (finite, positive).")
+    lr_schedule: Literal["cosine", "linear", "constant", "constant_with_warmup"] = Field(
+        "cosine", description="How the learning rate changes over the steps (transformers' scheduler names).")
+    warmup_ratio: float = Field(0.05, ge=0, le=1, description="Share of the steps spent warming the learning rate up.")
+    weight_decay: float = Field(0.0, ge=0, le=10, description="AdamW weight decay.")
+    max_grad_norm: float = Field(1.0, gt=0, description="Gradients are clipped to this global norm.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: bf16 autocast where the GPU or CPU multiplies bf16 in hardware, else fp32.")
+    save_steps: int = Field(100, ge=1, le=2**31 - 1, description="Steps between checkpoints (for resuming).")
+    logging_steps: int = Field(10, ge=1, le=2**31 - 1, description="Steps between logged losses.")
+    compile: bool = Field(False, exclude_if=lambda on: not on,
+                          description="torch.compile the model: about 40 s up front, pays off on long pretraining runs.")
 
 
 def cpu_supports_bf16() -> bool:

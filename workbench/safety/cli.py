@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.paths import bounded_int, seed_arg
 
 
 def add_commands(sub) -> None:
@@ -37,8 +38,8 @@ def add_commands(sub) -> None:
                                                   "(label false = unsafe completion)")
     t.add_argument("data", help="unpaired-preference dataset: prompt, completion, label")
     t.add_argument("--out", required=True, help="classifier file to write (safetensors)")
-    t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=bounded_int(1, 100_000), default=30)
+    t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_train_classifier)
 
 
@@ -73,12 +74,14 @@ def _settings(args):
     return rules, identity
 
 
+FILTER_OUTPUTS = ("kept.jsonl", "rejected.jsonl", "decisions.jsonl", "summary.json")
+
+
 def _check_out_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise WorkbenchError(f"{out}: is a file; give --out a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").exists():
-        raise WorkbenchError(f"{out}: folder is not empty and holds no filter output (summary.json missing); "
-                             "give a new or empty folder, so nothing else gets overwritten")
+    """The output folder is replaced as a whole: refuse one holding anything but an earlier filter's output."""
+    from workbench.paths import claim_output_dir
+
+    claim_output_dir(out, "filter", FILTER_OUTPUTS)
 
 
 def _cmd_filter(args) -> int:
@@ -106,8 +109,6 @@ def _cmd_train_classifier(args) -> int:
     from workbench.data import read_records, validate_file
     from workbench.safety.classifier import train_classifier
 
-    if args.epochs < 1:
-        raise WorkbenchError(f"--epochs {args.epochs}: needs at least 1")
     validate_file(args.data, expect="unpaired_preference")
     records = read_records(args.data)
     unsafe = sum(not r["label"] for r in records)

@@ -65,18 +65,20 @@ CONTAMINATION_TARGETS = {"pii": {"pii"}, "unsafe": {"unsafe_compliance"}, "self_
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PiiSettings(_Settings):
-    action: Literal["redact", "drop"] = "redact"
-    kinds: list[Literal[PII_KINDS]] = Field(default_factory=lambda: list(PII_KINDS))  # type: ignore[valid-type]
+    action: Literal["redact", "drop"] = Field("redact", description="redact: replace the PII with a placeholder; "
+                                                                   "drop: leave the record out.")
+    kinds: list[Literal[PII_KINDS]] = Field(default_factory=lambda: list(PII_KINDS),  # type: ignore[valid-type]
+                                            description="Which kinds of PII to look for (default: all).")
 
 
 class UnsafeSettings(_Settings):
     """The lexicon baseline has no settings; with a trained classifier, a score >= threshold also flags."""
 
-    threshold: float = Field(0.5, gt=0, lt=1)
+    threshold: float = Field(0.5, gt=0, lt=1, description="A trained classifier's score at or above this flags.")
 
 
 class SelfIdSettings(_Settings):
@@ -84,18 +86,18 @@ class SelfIdSettings(_Settings):
 
 
 class DuplicateSettings(_Settings):
-    near: bool = True  # also MinHash-LSH near-duplicates, not only exact ones after normalisation
-    threshold: float = Field(0.85, gt=0, le=1)  # Jaccard similarity of word 3-grams for a near-duplicate
-    num_perm: int = Field(128, ge=16, le=1024)  # MinHash permutations
+    near: bool = Field(True, description="Also MinHash-LSH near-duplicates, not only exact ones after normalisation.")
+    threshold: float = Field(0.85, gt=0, le=1, description="Jaccard similarity of word 3-grams for a near-duplicate.")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations.")
 
 
 class Rules(_Settings):
     """The rules that run (a rule left out, or set to null, does not run) with their settings; `{}` = defaults."""
 
-    pii: PiiSettings | None = None
-    unsafe: UnsafeSettings | None = None
-    self_id: SelfIdSettings | None = None
-    duplicate: DuplicateSettings | None = None
+    pii: PiiSettings | None = Field(None, description="Personal data (e-mails, phone numbers...): redacted or dropped")
+    unsafe: UnsafeSettings | None = Field(None, description="Responses that comply with unsafe requests: dropped.")
+    self_id: SelfIdSettings | None = Field(None, description="Responses that claim another identity than the recipe's.")
+    duplicate: DuplicateSettings | None = Field(None, description="Exact and near duplicates: all but one dropped.")
 
     @classmethod
     def all(cls) -> Rules:

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Callable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from workbench.paths import MAX_SEED, check_name
 
 
 class Ref:
@@ -50,11 +52,19 @@ def _refs_in(annotation: Any) -> list[Ref]:
 class StageConfig(BaseModel):
     """Settings shared by every stage."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # every float finite: .inf or .nan is an error
 
-    kind: str
-    name: str | None = None  # defaults to `kind`; must be unique in the recipe
-    seed: int | None = None  # defaults to the recipe's seed
+    kind: str = Field(description="The stage kind: which module under workbench/stages/ runs it.")
+    name: str | None = Field(None, description="The stage's name (default: its kind): unique in the recipe, its "
+                                               "folder in the run directory, so a plain name (letters, digits, _ . -).")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED,
+                             description="This stage's seed (default: the recipe's), e.g. to train several RLHF "
+                                         "policies to merge.")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value):
+        return value if value is None else check_name(value)
 
     @property
     def stage_name(self) -> str:

@@ -39,29 +39,33 @@ from workbench.data import detect, read_records
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments
+from workbench.training import MAX_BATCH, TrainSettings, callbacks, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
 
 
 class DistillTrainSettings(TrainSettings):
     # TRL's default 1e-6 barely moves a tiny model. A class field, so a partial `train:` block keeps it.
-    lr: float = Field(1e-4, gt=0)
-    batch_size: int = Field(8, ge=1)
+    lr: float = Field(1e-4, gt=0, le=10,
+        description="Peak learning rate (TRL's default 1e-6 barely moves a tiny model).")
+    batch_size: int = Field(8, ge=1, le=MAX_BATCH, description="Prompts per device per step.")
 
 
 class Config(StageConfig):
-    kind: Literal["distill"] = "distill"
-    model: ModelRef  # the student, e.g. an sft stage
-    teacher: ModelRef  # must share the student's vocabulary
-    data: DataRef  # a task-world stage (prompts/train.jsonl) or a prompt file
-    beta: float = Field(1.0, ge=0, le=1)  # generalized JSD: 0 forward KL, 0.5 JSD, 1 reverse KL
-    lmbda: float = Field(1.0, ge=0, le=1)  # fraction of generation batches the student writes itself
-    temperature: float = Field(1.0, gt=0)
-    max_new_tokens: int = Field(64, ge=1)
-    top_k: int | None = Field(None, ge=1)  # the divergence over the teacher's k most likely tokens only
-    eval_limit: int = Field(64, ge=0)  # task-world validation prompts scored before and after
-    train: DistillTrainSettings = DistillTrainSettings()
+    kind: Literal["distill"] = Field("distill", description="The stage kind (fixed for this module).")
+    model: ModelRef = Field(description="The student, e.g. an sft stage.")
+    teacher: ModelRef = Field(description="Must share the student's vocabulary.")
+    data: DataRef = Field(description="A task-world stage (prompts/train.jsonl) or a prompt file.")
+    beta: float = Field(1.0, ge=0, le=1, description="Generalized JSD: 0 forward KL, 0.5 JSD, 1 reverse KL.")
+    lmbda: float = Field(1.0, ge=0, le=1, description="Fraction of generation batches the student writes itself.")
+    temperature: float = Field(1.0, gt=0, le=100, description="Sampling temperature of the student's generations.")
+    max_new_tokens: int = Field(64, ge=1, le=65_536, description="Tokens the student writes per prompt.")
+    top_k: int | None = Field(None, ge=1, le=262_144,
+        description="The divergence over the teacher's k most likely tokens only.")
+    eval_limit: int = Field(64, ge=0, le=1_000_000,
+        description="Task-world validation prompts scored before and after.")
+    train: DistillTrainSettings = Field(DistillTrainSettings(),
+        description="Optimisation settings (TRL's DistillationTrainer underneath).")
 
 
 # --- data ------------------------------------------------------------------------------------------------------

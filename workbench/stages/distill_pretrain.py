@@ -44,17 +44,19 @@ PRODUCES = {"model"}
 
 
 class Config(StageConfig):
-    kind: Literal["distill_pretrain"] = "distill_pretrain"
-    model: ModelRef  # the student (usually a preset: random init)
-    teacher: ModelRef  # a trained model sharing the student's vocabulary
-    data: DataRef
-    mode: Literal["dense", "sparse"] = "sparse"
-    top_k: int = Field(16, ge=1)  # sparse: teacher tokens drawn per position
-    sampling: Literal["with_replacement", "systematic", "without_replacement"] = "with_replacement"  # sparse: see above
-    temperature: float = Field(1.0, gt=0)
-    seq_len: int = Field(256, ge=8)
-    eval_blocks: int = Field(256, ge=1)
-    train: TrainSettings = TrainSettings()
+    kind: Literal["distill_pretrain"] = Field("distill_pretrain", description="The stage kind (fixed for this module).")
+    model: ModelRef = Field(description="The student (usually a preset: random init)")
+    teacher: ModelRef = Field(description="A trained model sharing the student's vocabulary.")
+    data: DataRef = Field(description="A taskworld stage (its corpus/) or a text file, one document per line.")
+    mode: Literal["dense", "sparse"] = Field("sparse",
+        description="dense: the full teacher distribution per position; sparse: top_k sampled teacher tokens (cached).")
+    top_k: int = Field(16, ge=1, le=262_144, description="Sparse: teacher tokens drawn per position.")
+    sampling: Literal["with_replacement", "systematic", "without_replacement"] = Field("with_replacement",
+        description="Sparse: how the teacher tokens are drawn per position (see the module docstring).")
+    temperature: float = Field(1.0, gt=0, le=100, description="Temperature of the teacher's distribution.")
+    seq_len: int = Field(256, ge=8, le=1_048_576, description="Tokens per training block.")
+    eval_blocks: int = Field(256, ge=1, le=1_000_000, description="Validation blocks used for perplexity.")
+    train: TrainSettings = Field(TrainSettings(), description="Optimisation settings.")
 
 
 def _teacher(cfg: Config, ctx: StageContext, student_vocab: int):

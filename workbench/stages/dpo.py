@@ -28,7 +28,8 @@ PRODUCES = {"model"}
 
 class DPOTrainSettings(TrainSettings):
     # Tiny models barely move at TRL's default 1e-6. A class field, so a partial `train:` block keeps it.
-    lr: float = Field(1e-5, gt=0)
+    lr: float = Field(1e-5, gt=0, le=10,
+        description="Peak learning rate (tiny models barely move at TRL's default 1e-6).")
 
 
 LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot",
@@ -36,15 +37,17 @@ LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_
 
 
 class Config(StageConfig):
-    kind: Literal["dpo"] = "dpo"
-    model: ModelRef  # the policy to start from, e.g. an sft stage
-    ref_model: ModelRef | None = None  # default: a frozen copy of `model` as it starts
-    data: DataRef  # a task-world stage or a TRL preference file
-    eval_data: DataRef | None = None  # held-out pairs; default: a task world's validation split
-    beta: float = Field(0.1, gt=0)
-    loss_type: Literal[LOSS_TYPES] = "sigmoid"
-    max_length: int = Field(512, ge=8)
-    train: DPOTrainSettings = DPOTrainSettings()
+    kind: Literal["dpo"] = Field("dpo", description="The stage kind (fixed for this module).")
+    model: ModelRef = Field(description="The policy to start from, e.g. an sft stage.")
+    ref_model: ModelRef | None = Field(None, description="Default: a frozen copy of `model` as it starts.")
+    data: DataRef = Field(description="A task-world stage or a TRL preference file.")
+    eval_data: DataRef | None = Field(None, description="Held-out pairs; default: a task world's validation split.")
+    beta: float = Field(0.1, gt=0, le=1000, description="DPO's beta: how far the policy may move from the reference.")
+    loss_type: Literal[LOSS_TYPES] = Field("sigmoid", description="TRL's DPO loss variant.")
+    max_length: int = Field(512, ge=8, le=1_048_576,
+        description="Tokens per prompt + answer; longer pairs are truncated.")
+    train: DPOTrainSettings = Field(DPOTrainSettings(),
+        description="Optimisation settings (TRL's DPOTrainer underneath).")
 
 
 def load_policy_and_reference(cfg: Config, ctx: StageContext):

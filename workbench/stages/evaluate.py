@@ -42,18 +42,19 @@ SAMPLES = 20  # prompts per model in samples.jsonl
 
 
 class Config(StageConfig):
-    kind: Literal["evaluate"] = "evaluate"
-    models: list[ModelRef] = Field(min_length=1)  # in chain order: each is compared with the one before
-    teacher: ModelRef | None = None
-    reward: ModelRef | None = None  # a reward stage's model
-    reference: ModelRef | None = None  # also KL to this model, e.g. the policies' start (WARP's reward vs KL)
-    data: DataRef  # a taskworld stage: its prompts/<split>.jsonl and corpus/validation.txt
-    split: str = "test"
-    limit: int | None = Field(None, ge=1)  # evaluate on the first N prompts only
-    max_new_tokens: int = Field(48, ge=1)
-    batch_size: int = Field(16, ge=1)
-    seq_len: int = Field(256, ge=8)  # perplexity blocks
-    eval_blocks: int = Field(64, ge=1)
+    kind: Literal["evaluate"] = Field("evaluate", description="The stage kind (fixed for this module).")
+    models: list[ModelRef] = Field(min_length=1, description="In chain order: each is compared with the one before.")
+    teacher: ModelRef | None = Field(None, description="The teacher, shown as the ceiling in the report.")
+    reward: ModelRef | None = Field(None, description="A reward stage's model.")
+    reference: ModelRef | None = Field(None,
+        description="Also KL to this model, e.g. the policies' start (WARP's reward vs KL)")
+    data: DataRef = Field(description="A taskworld stage: its prompts/<split>.jsonl and corpus/validation.txt.")
+    split: str = Field("test", description="Which task-world split to evaluate on (prompts/<split>.jsonl).")
+    limit: int | None = Field(None, ge=1, le=10_000_000, description="Evaluate on the first N prompts only.")
+    max_new_tokens: int = Field(48, ge=1, le=65_536, description="Tokens each model writes per prompt.")
+    batch_size: int = Field(16, ge=1, le=65_536, description="Prompts per generation batch.")
+    seq_len: int = Field(256, ge=8, le=1_048_576, description="Perplexity blocks.")
+    eval_blocks: int = Field(64, ge=1, le=1_000_000, description="Validation blocks used for perplexity.")
 
 
 # --- the figures -------------------------------------------------------------------------------------------------

@@ -40,14 +40,17 @@ FOLDER_BY_TYPE = {"language_modeling": "sft", "prompt_only": "prompts", "prefere
 
 
 class Config(StageConfig):
-    kind: Literal["filter"] = "filter"
-    data: DataRef
-    file: str = "sft/train_raw.jsonl"  # inside `data` when it is a stage's data folder
-    rules: Rules = Field(default_factory=Rules.all)
-    overrides: DataRef | None = None
-    store: str | None = Field(None, description="the rating store whose overrides apply (a database URL or a SQLite "
-                                                "path relative to the recipe); they win over `overrides`")
-    classifier: DataRef | None = None  # a trained unsafe classifier (`workbench safety train-classifier`)
+    kind: Literal["filter"] = Field("filter", description="The stage kind (fixed for this module).")
+    data: DataRef = Field(description="A stage with a data folder (e.g. generate) or a dataset file.")
+    file: str = Field("sft/train_raw.jsonl", description="Inside `data` when it is a stage's data folder.")
+    rules: Rules = Field(default_factory=Rules.all,
+        description="The rules that run, with their settings (default: all, with their defaults).")
+    overrides: DataRef | None = Field(None,
+        description="A JSON file of decisions made by a person (`workbench filter-decisions overrides`).")
+    store: str | None = Field(None, description="The rating store whose overrides apply (a database URL or a SQLite "
+                                                "path relative to the recipe); they win over `overrides`.")
+    classifier: DataRef | None = Field(None,
+        description="A trained unsafe classifier (`workbench safety train-classifier`)")
 
 
     def external_inputs(self, locate) -> dict[str, str]:

@@ -29,13 +29,14 @@ PRODUCES = {"data"}
 
 
 class Config(StageConfig):
-    kind: Literal["generate"] = "generate"
-    model: ModelRef
-    prompts: DataRef  # a stage with a data folder, or a prompt-only file
-    split: str = "train"  # with a stage: reads prompts/<split>.jsonl
-    file: str | None = None  # with a stage: this file in its data folder instead
-    limit: int | None = Field(None, ge=1)  # answer only the first N prompts
-    sampling: GenerationSettings = GenerationSettings()
+    kind: Literal["generate"] = Field("generate", description="The stage kind (fixed for this module).")
+    model: ModelRef = Field(description="The model that answers.")
+    prompts: DataRef = Field(description="A stage with a data folder, or a prompt-only file.")
+    split: str = Field("train", description="With a stage: reads prompts/<split>.jsonl.")
+    file: str | None = Field(None, description="With a stage: this file in its data folder instead.")
+    limit: int | None = Field(None, ge=1, le=10_000_000, description="Answer only the first N prompts.")
+    sampling: GenerationSettings = Field(GenerationSettings(),
+        description="How the model answers: sampling, length, answers per prompt, batch size.")
 
 
 def prompt_file(cfg: Config, ctx: StageContext) -> Path:

@@ -48,13 +48,17 @@ StateDict = dict[str, torch.Tensor]
 
 
 class Config(StageConfig):
-    kind: Literal["merge"] = "merge"
-    method: Literal["warp", "average"] = "warp"
-    init: ModelRef | None = None  # the shared start of the policies; warp needs it
-    models: list[ModelRef] = Field(min_length=2)
-    weights: list[float] | None = None  # one per model, normalised to sum 1; default: equal
-    t: float | None = Field(None, ge=0, le=1)  # warp with two models: SLERP's t (0: the first, 1: the second)
-    eta: float | None = Field(None, ge=0, le=1)  # warp: LITI's factor towards the SLERP merge (0: init, 1: merge)
+    kind: Literal["merge"] = Field("merge", description="The stage kind (fixed for this module).")
+    method: Literal["warp", "average"] = Field("warp",
+        description="warp: SLERP of the policies' task vectors, then LITI towards init; average: a weighted mean.")
+    init: ModelRef | None = Field(None, description="The shared start of the policies; warp needs it.")
+    models: list[ModelRef] = Field(min_length=2,
+        description="The models to merge (e.g. RLHF policies trained from the same start with different seeds).")
+    weights: list[float] | None = Field(None, description="One per model, normalised to sum 1; default: equal.")
+    t: float | None = Field(None, ge=0, le=1,
+        description="Warp with two models: SLERP's t (0: the first, 1: the second)")
+    eta: float | None = Field(None, ge=0, le=1,
+        description="Warp: LITI's factor towards the SLERP merge (0: init, 1: merge)")
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -23,12 +23,13 @@ PRODUCES = {"model"}
 
 
 class Config(StageConfig):
-    kind: Literal["pretrain"] = "pretrain"
-    model: ModelRef  # usually a preset from `models:` (random init); a trained model continues pretraining
-    data: DataRef  # a taskworld stage (its corpus/) or a text file, one document per line
-    seq_len: int = Field(256, ge=8)
-    eval_blocks: int = Field(256, ge=1)  # validation blocks used for perplexity
-    train: TrainSettings = TrainSettings()
+    kind: Literal["pretrain"] = Field("pretrain", description="The stage kind (fixed for this module).")
+    model: ModelRef = Field(
+        description="Usually a preset from `models:` (random init); a trained model continues pretraining.")
+    data: DataRef = Field(description="A taskworld stage (its corpus/) or a text file, one document per line.")
+    seq_len: int = Field(256, ge=8, le=1_048_576, description="Tokens per training block.")
+    eval_blocks: int = Field(256, ge=1, le=1_000_000, description="Validation blocks used for perplexity.")
+    train: TrainSettings = Field(TrainSettings(), description="Optimisation settings.")
 
 
 # --- corpus ----------------------------------------------------------------------------------------------------

@@ -40,21 +40,23 @@ PRODUCES = {"model"}
 
 class RewardTrainSettings(TrainSettings):
     # TRL's RewardConfig default. A class field, so a partial `train:` block keeps it.
-    lr: float = Field(1e-4, gt=0)
+    lr: float = Field(1e-4, gt=0, le=10, description="Peak learning rate (TRL's RewardConfig default).")
 
 
 class Config(StageConfig):
-    kind: Literal["reward"] = "reward"
-    model: ModelRef  # the backbone: a stage's model (e.g. sft) or a recipe model
-    data: DataRef | None = None  # a task-world stage or a TRL preference file
-    store: str | None = None  # and/or the rating store: a database URL or a SQLite path
-    min_ratings: int = Field(0, ge=0, le=10_000_000, description="with `store`: wait for this many ratings (rows the "
+    kind: Literal["reward"] = Field("reward", description="The stage kind (fixed for this module).")
+    model: ModelRef = Field(description="The backbone: a stage's model (e.g. sft) or a recipe model.")
+    data: DataRef | None = Field(None, description="A task-world stage or a TRL preference file.")
+    store: str | None = Field(None, description="And/or the rating store: a database URL or a SQLite path.")
+    min_ratings: int = Field(0, ge=0, le=10_000_000, description="With `store`: wait for this many ratings (rows the "
                                                                   "store exports) before training; below it, "
-                                                                  "`workbench run` stops before this stage, exit 3")
-    eval_data: DataRef | None = None  # held-out pairs; default: a task world's validation split
-    max_length: int = Field(512, ge=8)  # longer pairs are left out of training
-    off_topic_pairs: float = Field(0.0, ge=0, le=1)  # add this fraction of pairs rejecting another prompt's answer
-    train: RewardTrainSettings = RewardTrainSettings()
+                                                                  "`workbench run` stops before this stage, exit 3.")
+    eval_data: DataRef | None = Field(None, description="Held-out pairs; default: a task world's validation split.")
+    max_length: int = Field(512, ge=8, le=1_048_576, description="Longer pairs are left out of training.")
+    off_topic_pairs: float = Field(0.0, ge=0, le=1,
+        description="Add this fraction of pairs rejecting another prompt's answer.")
+    train: RewardTrainSettings = Field(RewardTrainSettings(),
+        description="Optimisation settings (TRL's RewardTrainer underneath).")
 
     @model_validator(mode="after")
     def _a_source(self):

@@ -34,31 +34,36 @@ from workbench.distributed import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
 from workbench.generation import chat_tokenizer
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments
+from workbench.training import MAX_BATCH, TrainSettings, callbacks, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
 
 
 class RLHFTrainSettings(TrainSettings):
     # TRL's default 1e-6 barely moves a tiny model. Class fields, so a partial `train:` block keeps them.
-    lr: float = Field(1e-5, gt=0)
-    batch_size: int = Field(8, ge=1)  # completions per step: prompts x num_generations
+    lr: float = Field(1e-5, gt=0, le=10,
+        description="Peak learning rate (TRL's default 1e-6 barely moves a tiny model).")
+    batch_size: int = Field(8, ge=1, le=MAX_BATCH, description="Completions per step: prompts x num_generations.")
 
 
 class Config(StageConfig):
-    kind: Literal["rlhf"] = "rlhf"
-    algorithm: Literal["rloo", "grpo"] = "rloo"
-    model: ModelRef  # the policy to start from
-    reward_model: ModelRef  # a reward stage
-    data: DataRef  # a task-world stage (prompts/train.jsonl) or a prompt-only file
-    beta: float = Field(0.05, ge=0)  # KL coefficient towards the anchor
-    num_generations: int = Field(4, ge=2)
-    max_new_tokens: int = Field(64, ge=1)
-    temperature: float = Field(1.0, gt=0)
-    verifiable_reward_weight: float = Field(0.0, ge=0)  # > 0: add the task-world verifier's verdict, so weighted
-    anchor: Literal["start", "ema"] = "start"
-    ema_rate: float = Field(0.01, gt=0, le=1)  # with anchor: ema
-    train: RLHFTrainSettings = RLHFTrainSettings()
+    kind: Literal["rlhf"] = Field("rlhf", description="The stage kind (fixed for this module).")
+    algorithm: Literal["rloo", "grpo"] = Field("rloo",
+        description="rloo: REINFORCE leave-one-out; grpo: group-relative policy optimisation (TRL's trainers).")
+    model: ModelRef = Field(description="The policy to start from.")
+    reward_model: ModelRef = Field(description="A reward stage.")
+    data: DataRef = Field(description="A task-world stage (prompts/train.jsonl) or a prompt-only file.")
+    beta: float = Field(0.05, ge=0, le=1000, description="KL coefficient towards the anchor.")
+    num_generations: int = Field(4, ge=2, le=1024,
+        description="Answers sampled per prompt (the group the baseline is taken over).")
+    max_new_tokens: int = Field(64, ge=1, le=65_536, description="Tokens per sampled answer.")
+    temperature: float = Field(1.0, gt=0, le=100, description="Sampling temperature of the policy.")
+    verifiable_reward_weight: float = Field(0.0, ge=0, le=1000,
+        description="> 0: add the task-world verifier's verdict, so weighted.")
+    anchor: Literal["start", "ema"] = Field("start",
+        description="The KL anchor: the starting policy, or an exponential moving average of the policy (WARP).")
+    ema_rate: float = Field(0.01, gt=0, le=1, description="With anchor: ema.")
+    train: RLHFTrainSettings = Field(RLHFTrainSettings(), description="Optimisation settings.")
 
     @model_validator(mode="after")
     def _consistent(self):

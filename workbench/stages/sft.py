@@ -65,12 +65,13 @@ class LoraSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    r: int = Field(16, ge=1)
-    alpha: float = Field(32, gt=0)
-    dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: str | list[str] = "all-linear"
-    merge: bool = True  # also write the adapter merged into the base as `model/`, for later stages
-    qlora: bool = False  # load the base in 4 bits (bitsandbytes, CUDA only)
+    r: int = Field(16, ge=1, le=4096, description="LoRA rank.")
+    alpha: float = Field(32, gt=0, le=1_000_000, description="LoRA alpha (the update is scaled by alpha / r).")
+    dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA path.")
+    target_modules: str | list[str] = Field("all-linear",
+        description="all-linear, or the names of the modules to adapt (e.g. [q_proj, v_proj]).")
+    merge: bool = Field(True, description="Also write the adapter merged into the base as `model/`, for later stages.")
+    qlora: bool = Field(False, description="Load the base in 4 bits (bitsandbytes, CUDA only)")
 
     @model_validator(mode="after")
     def _no_merge_into_4_bits(self):
@@ -80,20 +81,22 @@ class LoraSettings(BaseModel):
 
 
 class Config(StageConfig):
-    kind: Literal["sft"] = "sft"
-    model: ModelRef
-    data: DataRef | dict[DataRef, float]  # one source, or source -> weight
-    eval_data: DataRef | None = None
-    eval_fraction: float = Field(0.1, gt=0, lt=1)  # held out of every source when there is no eval_data
-    assistant_only_loss: bool = True
-    max_length: int = Field(512, ge=8)
-    packing: bool = False
-    replay: DataRef | None = None  # pretraining text mixed into the batches (module docstring)
-    replay_fraction: float = Field(0.5, gt=0, lt=1)  # share of the training sequences that are replayed documents
-    lora: LoraSettings | None = None
-    samples: int = Field(3, ge=0)  # eval prompts answered before and after, in samples.jsonl
-    score_prompts: int = Field(64, ge=0)  # task-world eval prompts scored before and after
-    train: TrainSettings = TrainSettings()
+    kind: Literal["sft"] = Field("sft", description="The stage kind (fixed for this module).")
+    model: ModelRef = Field(description="The model to fine-tune: a stage's model or a recipe model.")
+    data: DataRef | dict[DataRef, float] = Field(description="One source, or source -> weight.")
+    eval_data: DataRef | None = Field(None, description="Held-out rows; default: eval_fraction of every source.")
+    eval_fraction: float = Field(0.1, gt=0, lt=1, description="Held out of every source when there is no eval_data.")
+    assistant_only_loss: bool = Field(True,
+        description="Learn the assistant turns only (and when to stop), not the prompts.")
+    max_length: int = Field(512, ge=8, le=1_048_576, description="Tokens per example; longer ones are truncated.")
+    packing: bool = Field(False, description="Pack examples into full rows of max_length tokens.")
+    replay: DataRef | None = Field(None, description="Pretraining text mixed into the batches (module docstring)")
+    replay_fraction: float = Field(0.5, gt=0, lt=1,
+        description="Share of the training sequences that are replayed documents.")
+    lora: LoraSettings | None = Field(None, description="Train a LoRA adapter (peft) instead of every weight.")
+    samples: int = Field(3, ge=0, le=10_000, description="Eval prompts answered before and after, in samples.jsonl.")
+    score_prompts: int = Field(64, ge=0, le=1_000_000, description="Task-world eval prompts scored before and after.")
+    train: TrainSettings = Field(TrainSettings(), description="Optimisation settings (TRL's SFTTrainer underneath).")
 
     @field_validator("data", mode="before")
     @classmethod

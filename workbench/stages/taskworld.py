@@ -22,13 +22,18 @@ PRODUCES = {"data"}
 
 
 class Config(StageConfig):
-    kind: Literal["taskworld"] = "taskworld"
-    n: int = Field(2000, ge=MIN_N)  # size scale: gold SFT rows; the prompt pool is 5 n, eval sets n / 4
-    corpus_docs: int = Field(20000, ge=1)  # pretraining documents in corpus/train.txt
+    kind: Literal["taskworld"] = Field("taskworld", description="The stage kind (fixed for this module).")
+    n: int = Field(2000, ge=MIN_N, le=1_000_000,
+        description="Size scale: gold SFT rows; the prompt pool is 5 n, eval sets n / 4.")
+    corpus_docs: int = Field(20000, ge=1, le=10_000_000, description="Pretraining documents in corpus/train.txt.")
     # a world small models can learn: only the first `towns` towns, and other category weights (or a subset)
-    towns: int | None = Field(None, ge=MIN_TOWNS, le=1000, exclude_if=lambda v: v is None)
-    skills: dict[str, float] | None = Field(None, exclude_if=lambda v: v is None)
-    phrasings: Literal["held_out", "shared"] = Field("held_out", exclude_if=lambda v: v == "held_out")
+    towns: int | None = Field(None, ge=MIN_TOWNS, le=1000, exclude_if=lambda v: v is None,
+        description="A world small models can learn: only the first `towns` towns of the table.")
+    skills: dict[str, float] | None = Field(None, exclude_if=lambda v: v is None,
+        description="Category weights replacing the default mixture (or a subset of the categories).")
+    phrasings: Literal["held_out", "shared"] = Field("held_out", exclude_if=lambda v: v == "held_out",
+        description="held_out: test prompts use wordings training never saw; shared: every split draws "
+                    "from the train wordings.")
 
     def external_inputs(self, locate) -> dict[str, str]:
         """The generator's version: a world an older generator wrote is generated again."""

@@ -20,9 +20,10 @@ PRODUCES = {"tokenizer"}
 
 
 class Config(StageConfig):
-    kind: Literal["tokenizer"] = "tokenizer"
-    corpus: DataRef
-    vocab_size: int = Field(4096, gt=RESERVED_TOKENS, le=MAX_VOCAB_SIZE)
+    kind: Literal["tokenizer"] = Field("tokenizer", description="The stage kind (fixed for this module).")
+    corpus: DataRef = Field(description="A taskworld stage (its corpus/) or a plain-text file.")
+    vocab_size: int = Field(4096, gt=RESERVED_TOKENS, le=MAX_VOCAB_SIZE,
+        description="Vocabulary size, control and byte tokens included.")
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:

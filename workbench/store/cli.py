@@ -62,6 +62,16 @@ def _store_for_import(db):
     store.close()
 
 
+def _check_out_file(out: str, flag: str = "--out") -> None:
+    """`flag` names a file to (re)write: not a folder, FIFO or device, and in a folder that exists."""
+    path = Path(out)
+    if path.exists() and not path.is_file():
+        raise WorkbenchError(f"{flag} {out}: exists and is not a regular file (a folder, FIFO or device); "
+                             "give a file name")
+    if not path.parent.is_dir():
+        raise WorkbenchError(f"{flag} {out}: folder {path.parent} does not exist; create it first")
+
+
 def _cmd_ratings_import(args) -> int:
     from workbench.store.preference_io import import_file
 
@@ -80,6 +90,9 @@ def _cmd_ratings_export(args) -> int:
     if not args.out and not args.unsafe_flags:
         raise WorkbenchError("ratings export: give --out FILE.jsonl (preferences), --unsafe-flags FILE.jsonl "
                              "(raters' unsafe flags as labelled data), or both")
+    for flag, out in (("--out", args.out), ("--unsafe-flags", args.unsafe_flags)):
+        if out:
+            _check_out_file(out, flag)
     store = open_store(args.db, create=False)
     try:
         if args.out:
@@ -108,6 +121,7 @@ def _cmd_decisions_overrides(args) -> int:
     from workbench.store import open_store
     from workbench.store.filters import overrides_document
 
+    _check_out_file(args.out)
     document = overrides_document(open_store(args.db, create=False))
     write_json(args.out, document)
     print(f"{args.out}: {len(document['overrides'])} overrides")

@@ -21,6 +21,7 @@ from random import Random
 
 from workbench.atomic import atomic_dir, atomic_file, write_json, write_jsonl
 from workbench.errors import WorkbenchError
+from workbench.paths import claim_output_dir
 from workbench.taskworld.contamination import contamination_rows, normalized
 from workbench.taskworld.corpus import corpus_documents
 from workbench.taskworld.mixture import WEIGHTS, Sampler, allocate, samplers, stream
@@ -77,12 +78,12 @@ def _gold_sft_rows(rng: Random, count: int, draw: dict[str, Sampler], weights: d
     return rows
 
 
+OUTPUT_ENTRIES = ("corpus", "sft", "prompts", "preference", SUMMARY)  # what the output folder holds at the top
+
+
 def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise WorkbenchError(f"{out_dir}: is a file; give --out a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / SUMMARY).exists():
-        raise WorkbenchError(f"{out_dir}: folder is not empty and holds no task world ({SUMMARY} missing); "
-                             "give a new or empty folder, so nothing else gets overwritten")
+    """The output folder is replaced as a whole: refuse one holding anything a task world does not."""
+    claim_output_dir(out_dir, "taskworld generate", OUTPUT_ENTRIES)
 
 
 def _skills(rows: list[dict]) -> dict[str, int]:

@@ -30,6 +30,7 @@ import sentencepiece as spm
 
 from workbench.atomic import atomic_dir
 from workbench.errors import DataError, WorkbenchError
+from workbench.paths import regular_file
 
 if TYPE_CHECKING:  # transformers takes seconds to import; stage discovery only needs this module's constants
     from transformers import PreTrainedTokenizerBase
@@ -39,6 +40,8 @@ TURN_TOKENS = ["<start_of_turn>", "<end_of_turn>"]
 RESERVED_TOKENS = len(CONTROL_TOKENS) + len(TURN_TOKENS) + 256  # ... + one byte-fallback token per byte value
 MAX_VOCAB_SIZE = 262_144  # Gemma 2's vocabulary size
 MAX_TRAINING_BYTES = 16 * 2**20  # SentencePiece trains a 4096 vocabulary on this in about 2 s on 2 cores
+TOKENIZER_FILES = ("tokenizer.model", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
+                   "special_tokens_map.json", "added_tokens.json")  # what a saved tokenizer folder may hold
 CHUNK_CHARS = 2**14  # longer lines reach SentencePiece in pieces: it drops sentences over `max_sentence_length`
 
 # Gemma's chat format (Gemma 3's template: a system message is folded into the first user turn, and turns are
@@ -115,8 +118,9 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
 
 def _line_sizes(path: Path) -> list[int]:
     """Byte size of every line of `path` (0 for blank lines), after checking it is UTF-8 with some text in it."""
-    if not path.is_file():
+    if not path.exists():
         raise WorkbenchError(f"{path}: corpus file not found; pass existing plain-text files")
+    regular_file(path, "plain-text corpus file")
     sizes = []
     with open(path, "rb") as f:
         for number, line in enumerate(f, 1):
