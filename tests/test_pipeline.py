@@ -69,7 +69,8 @@ def test_run_records_lineage_and_skips_finished_stages(tmp_path, capsys):
     # Changing the tokenizer reruns it and everything after it, but not the task world.
     run_recipe(load_recipe(recipe_file(tmp_path), ["stages.tok.vocab_size=520"]), run_dir)
     out = capsys.readouterr().out
-    assert "world: up to date, skipped" in out and "tok (tokenizer): running" in out and "pt (pretrain): running" in out
+    assert "world: up to date, skipped" in out and "tok: its config changed; rerunning" in out
+    assert "pt: its input student, tok changed; rerunning" in out and "pt (pretrain): done in" in out
 
 
 def test_two_runs_sharing_a_run_directory_keep_each_others_stages(tmp_path, capsys):
@@ -124,7 +125,7 @@ def test_sigkill_mid_stage_then_resume(tmp_path):
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "world: up to date, skipped" in out.stdout and "tok: up to date, skipped" in out.stdout
-    assert "pt (pretrain): resuming" in out.stdout
+    assert "pt (pretrain): resumed, done in" in out.stdout
     m = manifest(run_dir)
     assert {n: m["stages"][n]["finished_at"] for n in ("world", "tok")} == finished_before
     assert m["stages"]["pt"]["status"] == "done" and m["stages"]["pt"]["attempts"] == 2

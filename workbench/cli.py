@@ -29,14 +29,30 @@ def _cmd_run(args) -> int:
     from workbench.distributed import resolve_launcher
     from workbench.pipeline import run_recipe
     from workbench.recipe import load_recipe
+    from workbench.rundir import stage_states, states_table
 
     recipe = load_recipe(args.recipe, args.overrides)
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / recipe.name
     only = [s for s in args.only.split(",") if s] if args.only else None
     launcher = resolve_launcher(recipe, args.launcher, args.accelerate_config, args.num_processes)
-    manifest = run_recipe(recipe, run_dir, only, launcher)
-    done = [s.stage_name for s in recipe.stages if manifest["stages"].get(s.stage_name, {}).get("status") == "done"]
+    manifest = run_recipe(recipe, run_dir, only, launcher, verbose=args.verbose)
+    names = [s.stage_name for s in recipe.stages]
+    print(states_table(stage_states(run_dir, names, verify=False)))
+    done = [n for n in names if manifest["stages"].get(n, {}).get("status") == "done"]
     print(f"[workbench] run directory: {run_dir}  ({len(done)}/{len(recipe.stages)} stages done)")
+    return 0
+
+
+def _cmd_status(args) -> int:
+    from workbench.rundir import MANIFEST, read_manifest, stage_states, states_table
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / MANIFEST).is_file():
+        raise WorkbenchError(f"{run_dir}: no {MANIFEST} here, so not a run directory (or nothing has run in it yet)")
+    recipe = read_manifest(run_dir).get("recipe") or {}
+    stages = recipe.get("stages") if isinstance(recipe, dict) else None
+    names = [s.get("name") or s.get("kind") for s in stages if isinstance(s, dict)] if isinstance(stages, list) else None
+    print(states_table(stage_states(run_dir, names or None)))
     return 0
 
 
@@ -85,7 +101,8 @@ def _cmd_taskworld_score(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="workbench", description="Gemma 2-style post-training workbench.")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="debug logging, and everything libraries print (by default it goes to each stage's log.txt)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run a recipe (skips finished stages, resumes interrupted ones)")
@@ -100,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--num-processes", type=int, metavar="N", help="processes per training stage (overrides the config)")
     r.set_defaults(fn=_cmd_run, overrides=[])  # `key.path=value` arguments anywhere after the recipe (see main)
     r.epilog = "Trailing key.path=value arguments override recipe values, e.g. seed=3 stages.sft.train.lr=1e-4."
+
+    st = sub.add_parser("status", help="a run directory's stages: state, wall time, key metric (reads files only)")
+    st.add_argument("run_dir")
+    st.set_defaults(fn=_cmd_status)
 
     rc = sub.add_parser("recipe", help="recipe tools").add_subparsers(dest="sub", required=True, parser_class=_Parser)
     c = rc.add_parser("check", help="validate a recipe without running it")
