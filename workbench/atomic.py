@@ -164,5 +164,5 @@ class HashCache:
 
     def save(self) -> None:
         if self.changed:
-            write_json(self.file, self.entries)
+            write_text(self.file, json.dumps(self.entries, separators=(",", ":")))
             self.changed = False

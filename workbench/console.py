@@ -53,6 +53,31 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds}s"
 
 
+class _Redirect:
+    """Stands in for sys.stdout / sys.stderr while a stage runs: writes go to the stage's log, and after the stage
+    to the stream it replaced, so a handler or bar a library created during the stage never writes to a closed file."""
+
+    def __init__(self, log: TextIO, fallback: TextIO):
+        self.log: TextIO | None = log
+        self.fallback = fallback
+
+    @property
+    def target(self) -> TextIO:
+        return self.log if self.log is not None else self.fallback
+
+    def write(self, text: str) -> int:
+        return self.target.write(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False if self.log is not None else self.fallback.isatty()
+
+    def __getattr__(self, name: str):  # encoding, fileno, …
+        return getattr(self.target, name)
+
+
 class _ToConsole(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         say(f"[workbench] {record.levelname.lower()}: {record.getMessage()}")
@@ -76,9 +101,11 @@ class StageLine:
         self._capture()
         if verbose:
             self._write(f"[workbench] {name} ({kind}): {what}\n")
+        self._ticker = None
         if self.tty:
             self._draw()
-            threading.Thread(target=self._tick, daemon=True, name="workbench-console").start()
+            self._ticker = threading.Thread(target=self._tick, daemon=True, name="workbench-console")
+            self._ticker.start()
 
     # --- redirection ------------------------------------------------------------------------------------------
 
@@ -92,25 +119,28 @@ class StageLine:
         self._restore.append(lambda: (wb.removeHandler(handler), wb.setLevel(level)))
         if self.verbose:
             return
-        to_console = _ToConsole(logging.WARNING)
-        wb.addHandler(to_console)
+        warnings_here = _ToConsole(logging.WARNING)
+        wb.addHandler(warnings_here)
         propagate, wb.propagate = wb.propagate, False
-        self._restore.append(lambda: (wb.removeHandler(to_console), setattr(wb, "propagate", propagate)))
+        self._restore.append(lambda: (wb.removeHandler(warnings_here), setattr(wb, "propagate", propagate)))
         console_streams = {id(sys.stdout), id(sys.stderr), id(sys.__stdout__), id(sys.__stderr__)}
         loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
                                            if isinstance(lg, logging.Logger)]
         for lg in loggers:
             for h in lg.handlers:
-                if type(h) is logging.StreamHandler and id(h.stream) in console_streams:
-                    old = h.setStream(self._log)
+                if type(h) is logging.StreamHandler and (id(h.stream) in console_streams
+                                                         or isinstance(h.stream, _Redirect)):  # made in a stage
+                    old = h.setStream(_Redirect(self._log, h.stream))
                     self._restore.append(lambda h=h, old=old: h.setStream(old))
         saved_env = {k: os.environ.get(k) for k in _LIBRARY_QUIET_ENV}
         os.environ.update(_LIBRARY_QUIET_ENV)
         self._restore.append(lambda: [os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
                                       for k, v in saved_env.items()])
         stdout, stderr = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = self._log
-        self._restore.append(lambda: (setattr(sys, "stdout", stdout), setattr(sys, "stderr", stderr)))
+        sys.stdout, sys.stderr = _Redirect(self._log, stdout), _Redirect(self._log, stderr)
+        redirects = (sys.stdout, sys.stderr)
+        self._restore.append(lambda: (setattr(sys, "stdout", stdout), setattr(sys, "stderr", stderr),
+                                      *(setattr(r, "log", None) for r in redirects)))
 
     def _uncapture(self) -> None:
         while self._restore:
@@ -169,6 +199,8 @@ class StageLine:
     def close(self, text: str) -> None:
         """Stop drawing, give the console back, and print the stage's final line."""
         self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
         self._uncapture()
         self._write(("\r\x1b[K" if self.tty else "") + text + "\n")
 

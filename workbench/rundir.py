@@ -108,9 +108,10 @@ def input_fingerprint(entry: dict) -> str:
 # --- states, for `workbench status`, the summary table and the UI ------------------------------------------------
 
 KEY_METRICS = (  # (dotted path in metrics.json, label): the first one present is the stage's key figure
-    ("summary_line", ""), ("val_perplexity", "val ppl"), ("after.eval_perplexity", "eval ppl"),
-    ("eval_accuracy", "pair acc"), ("accuracy", "accuracy"), ("reward_mean", "reward"), ("train_loss", "loss"),
-    ("kept", "kept"), ("rows", "rows"), ("validation_chars_per_token", "chars/token"), ("n", "n"),
+    ("val_perplexity", "val ppl"), ("after.eval_perplexity", "eval ppl"), ("taskworld_after.accuracy", "accuracy"),
+    ("pairwise_accuracy", "pair accuracy"), ("reward_end", "reward"), ("taskworld.accuracy", "accuracy"),
+    ("kept", "kept"), ("validation_chars_per_token", "chars/token"), ("models", "models merged"), ("n", "items"),
+    ("train_loss", "loss"),
 )
 
 
@@ -124,14 +125,16 @@ def _get(metrics: dict, path: str):
 
 
 def key_metric(metrics: dict | None) -> str:
-    """One figure that says what a stage did, e.g. `val ppl 78.84`, or ''."""
+    """One figure that says what a stage did, e.g. `val ppl 78.84`, or ''. An evaluation (model -> its figures)
+    gives the last model's task skills."""
+    metrics = metrics or {}
+    models = [(m, v) for m, v in metrics.items() if isinstance(v, dict) and "task_skills_mean" in v]
+    if models and len(models) == len(metrics) and isinstance(models[-1][1]["task_skills_mean"], (int, float)):
+        return f"{models[-1][0]}: task skills {models[-1][1]['task_skills_mean']:.3g}"
     for path, label in KEY_METRICS:
-        value = _get(metrics or {}, path)
+        value = _get(metrics, path)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = f"{value:.4g}" if isinstance(value, float) else str(value)
-            return f"{label} {text}".strip()
-        if isinstance(value, str) and value:
-            return value
+            return f"{label} {value:.4g}" if isinstance(value, float) else f"{label} {value}"
     return ""
 
 
@@ -156,9 +159,10 @@ def stage_states(run_dir: Path, stage_names: list[str] | None = None, verify: bo
         status, why = entry.get("status"), ""
         if status == "done":
             why = verify_outputs(run_dir, entry, cache) if cache else None
+            # (a stage's plain fingerprint is what manifests recorded as input before output verification)
             stale_inputs = [ref for ref, fp in (entry.get("inputs") or {}).items()
                             if ref in stages and ref != name and stages[ref].get("status") == "done"
-                            and input_fingerprint(stages[ref]) != fp]
+                            and fp not in (input_fingerprint(stages[ref]), stages[ref].get("fingerprint"))]
             if not why and stale_inputs:
                 why = f"{', '.join(stale_inputs)} rebuilt since"
             state = "stale" if why else "done"
@@ -189,8 +193,9 @@ def states_table(rows: list[dict]) -> str:
     """Plain aligned columns: stage, state, wall time, key metric (and why, for stale or failed stages)."""
     table = [("stage", "state", "wall time", "key metric")]
     for r in rows:
-        state = f"{r['state']} ({r['why']})" if r["why"] else r["state"]
-        table.append((r["name"], state[:70], format_seconds(r["wall_time_s"]), r["metric"]))
+        why = r["why"] if len(r["why"]) <= 48 else r["why"][:47] + "…"
+        table.append((r["name"], f"{r['state']} ({why})" if why else r["state"], format_seconds(r["wall_time_s"]),
+                      r["metric"]))
     widths = [max(len(row[i]) for row in table) for i in range(3)]
     return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[3]]).rstrip() for row in table)
 
