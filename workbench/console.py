@@ -63,7 +63,11 @@ class _Redirect:
 
     @property
     def target(self) -> TextIO:
-        return self.log if self.log is not None else self.fallback
+        if self.log is not None:
+            return self.log
+        if getattr(self.fallback, "closed", False):  # e.g. a test harness's capture, gone since
+            return sys.__stderr__
+        return self.fallback
 
     def write(self, text: str) -> int:
         return self.target.write(text)
