@@ -307,3 +307,44 @@ def test_rundir_reads_a_run_without_torch(finished):
             f"rows = stage_states({str(run_dir)!r}); assert [r['state'] for r in rows] == ['done'] * 3, rows; "
             "assert 'torch' not in sys.modules and 'workbench.pipeline' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+# --- the console -------------------------------------------------------------------------------------------------
+
+
+def test_library_chatter_goes_to_the_stage_log_and_minus_v_shows_it(tmp_path, capsys):
+    import logging
+    import warnings
+
+    from tqdm import tqdm
+
+    recipe = tmp_path / "two.yaml"
+    recipe.write_text(TWO)
+
+    def chatty(cfg, ctx):
+        print("a library's print")
+        warnings.warn("`old_argument` is deprecated", FutureWarning)
+        logging.getLogger("transformers.modeling_utils").warning("Loading weights: some note")
+        for _ in tqdm(range(3), desc="Writing model shards"):
+            pass
+        logging.getLogger("workbench").warning("the teacher is not ahead of the student")
+        return {"n": 20}
+
+    for verbose in (False, True):
+        pipeline = Pipeline(load_recipe(recipe), tmp_path / f"run{verbose}", verbose=verbose)
+        pipeline.mods = {**pipeline.mods, "taskworld": SimpleNamespace(run=chatty)}
+        capsys.readouterr()
+        pipeline.run(only=["a"])
+        out, err = capsys.readouterr()
+        log = (tmp_path / f"run{verbose}" / "a" / "log.txt").read_text()
+        if not verbose:
+            assert out.splitlines() == ["[workbench] warning: the teacher is not ahead of the student",
+                                        "[workbench] a (taskworld): done in " + out.split("done in ")[1].splitlines()[0]]
+            assert err == ""
+            for chatter in ("a library's print", "FutureWarning: `old_argument` is deprecated",
+                            "Loading weights: some note", "the teacher is not ahead of the student"):
+                assert chatter in log
+        else:
+            assert "[workbench] a (taskworld): running" in out and "a library's print" in out
+            assert "Writing model shards" in err  # (warnings: pytest records them itself here)
+            assert "the teacher is not ahead of the student" in log

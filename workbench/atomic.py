@@ -163,6 +163,8 @@ class HashCache:
         return out
 
     def save(self) -> None:
+        """Write the cache if it changed; a cache that cannot be written (a read-only run) is only a lost shortcut."""
         if self.changed:
-            write_text(self.file, json.dumps(self.entries, separators=(",", ":")))
+            with contextlib.suppress(OSError):
+                write_text(self.file, json.dumps(self.entries, separators=(",", ":")))
             self.changed = False

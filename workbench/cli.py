@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a recipe (skips finished stages, resumes interrupted ones)")
     r.add_argument("recipe")
     r.add_argument("--run-dir", help="run directory (default runs/<recipe name>)")
+    r.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                   help="show everything libraries print (progress bars, warnings, per-step logs) instead of one "
+                        "line per stage; by default that goes to each stage's log.txt")
     r.add_argument("--only", help="comma-separated stage names to run (their inputs must be done)")
     r.add_argument("--launcher", choices=("local", "accelerate"),
                    help="local: every stage in this process (the default); accelerate: each training stage as an "

@@ -22,6 +22,7 @@ import shutil
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import TextIO
 
@@ -130,12 +131,26 @@ class StageLine:
         console_streams = {id(sys.stdout), id(sys.stderr), id(sys.__stdout__), id(sys.__stderr__)}
         loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
                                            if isinstance(lg, logging.Logger)]
+        swapped_root = False
         for lg in loggers:
             for h in lg.handlers:
                 if type(h) is logging.StreamHandler and (id(h.stream) in console_streams
                                                          or isinstance(h.stream, _Redirect)):  # made in a stage
                     old = h.setStream(_Redirect(self._log, h.stream))
                     self._restore.append(lambda h=h, old=old: h.setStream(old))
+                    swapped_root = swapped_root or lg is logging.getLogger()
+        if not swapped_root:  # no console handler at the root (library use, a test harness): log what reaches it
+            root, to_log = logging.getLogger(), logging.StreamHandler(self._log)
+            to_log.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            root.addHandler(to_log)
+            self._restore.append(lambda: root.removeHandler(to_log))
+        showwarning = warnings.showwarning  # (a test harness may have replaced it with its own recorder)
+
+        def warning_to_log(message, category, filename, lineno, file=None, line=None):
+            self._log.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+        warnings.showwarning = warning_to_log
+        self._restore.append(lambda: setattr(warnings, "showwarning", showwarning))
         saved_env = {k: os.environ.get(k) for k in _LIBRARY_QUIET_ENV}
         os.environ.update(_LIBRARY_QUIET_ENV)
         self._restore.append(lambda: [os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
