@@ -1,4 +1,5 @@
-"""The pipeline: lineage in manifest.json, skipping finished stages, resuming a killed one, rerunning changed ones."""
+"""The pipeline: lineage in manifest.json, skipping finished stages, resuming a killed one, rerunning changed ones.
+(Output verification, locks, numerics and the console: tests/test_rundir.py.)"""
 
 from __future__ import annotations
 
@@ -113,7 +114,12 @@ def test_sigkill_mid_stage_then_resume(tmp_path):
         assert proc.poll() is None, "run ended before it could be killed"
         assert time.time() < deadline, "no checkpoint appeared"
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
+    # A second `workbench run` on the directory while the first is training: refused at once, naming the holder.
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 2 and len(second.stderr.splitlines()) == 1, second.stderr[-2000:]
+    assert second.stderr.startswith(f"error: {run_dir} is in use by `workbench run {recipe} --run-dir {run_dir}` "
+                                    f"(pid {proc.pid} on ")
+    os.killpg(proc.pid, signal.SIGKILL)  # the OS drops its lock with it
     proc.wait()
 
     m = manifest(run_dir)

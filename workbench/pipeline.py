@@ -68,6 +68,8 @@ class Pipeline:
         self.console = Console(verbose)
         self.command = command  # what the run lock says holds the directory
         self.cache = hash_cache(self.run_dir)
+        self.fingerprints: dict[str, str] = {}  # stage -> what later stages take as its fingerprint, when set by
+        # the caller (planning fingerprints without running, e.g. a test); a run takes it from the manifest
         self._ran: set[str] = set()  # the stages whose manifest entries this process writes
         self._trusted: set[str] = set()  # stages run or verified by this process
 
@@ -111,6 +113,8 @@ class Pipeline:
                 p = self._recipe_relative(value)
                 parts["content"] = sha256_path(p) if p.exists() else "missing"
             return sha256_json(parts)
+        if name in self.fingerprints:
+            return self.fingerprints[name]
         if name in self._stage_names():
             entry = self.manifest["stages"].get(name, {})
             if entry.get("status") != "done":
