@@ -159,6 +159,8 @@ class Pipeline:
 
     def _what_changed(self, stage: StageConfig, entry: dict, inputs: dict, numerics: dict | None) -> str:
         """Why a finished stage's fingerprint no longer matches, in words."""
+        if "files" not in entry:
+            return "it was recorded by an older workbench (no output hashes, no numerics)"
         if entry.get("config") != stage.model_dump(mode="json"):
             return "its config changed"
         changed = [ref for ref in inputs if (entry.get("inputs") or {}).get(ref) != inputs[ref]]
@@ -167,7 +169,8 @@ class Pipeline:
         old = entry.get("numerics") or {}
         diff = [f"{k} {old.get(k)} -> {v}" for k, v in (numerics or {}).items() if old.get(k) != v]
         if diff:
-            return f"what decides its numerics changed ({'; '.join(diff)})"
+            diff = "; ".join(diff)
+            return f"what decides its numerics changed ({diff if len(diff) < 160 else diff[:159] + '…'})"
         return "its fingerprint changed"
 
     # --- running ---------------------------------------------------------------------------------------------
