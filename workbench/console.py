@@ -1,10 +1,10 @@
 """The console of `workbench run`: one line per stage; everything the libraries print goes to the stage's log.txt.
 
 While a stage runs, `Console.start` opens `STAGE/log.txt` and (unless verbose) sends there what would otherwise fill
-the terminal: Python-level stdout and stderr (per-step Trainer log dicts, library prints), Python warnings
-(FutureWarning …), other loggers' handlers (transformers' "Loading weights" messages) and tqdm bars (disabled with
-TQDM_DISABLE, since the stage line shows progress). The workbench logger always writes to the log too, and its
-warnings also reach the console as a line of their own.
+the terminal: Python-level stdout and stderr (per-step Trainer log dicts, library prints, tqdm bars such as
+"Loading weights" and "Writing model shards"), Python warnings (FutureWarning …) and other loggers' console handlers
+(transformers' own). The workbench logger always writes to the log too, and its warnings also reach the console as a
+line of their own. (Output of C code or subprocesses writing to the file descriptors directly is not redirected.)
 
 On a terminal the stage's line updates in place: a bar, steps/total, the latest loss or the stage's own figure,
 elapsed time and time left (training stages report through `progress`, called by `workbench.training`'s callback;
@@ -17,7 +17,6 @@ Torch-free; one active stage per process (the module-level `_active`), which is 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import threading
@@ -27,7 +26,6 @@ from pathlib import Path
 from typing import TextIO
 
 _active: "StageLine | None" = None
-_LIBRARY_QUIET_ENV = {"TQDM_DISABLE": "1", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"}
 
 
 def quiet() -> bool:
@@ -151,10 +149,6 @@ class StageLine:
 
         warnings.showwarning = warning_to_log
         self._restore.append(lambda: setattr(warnings, "showwarning", showwarning))
-        saved_env = {k: os.environ.get(k) for k in _LIBRARY_QUIET_ENV}
-        os.environ.update(_LIBRARY_QUIET_ENV)
-        self._restore.append(lambda: [os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-                                      for k, v in saved_env.items()])
         stdout, stderr = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = _Redirect(self._log, stdout), _Redirect(self._log, stderr)
         redirects = (sys.stdout, sys.stderr)
