@@ -151,7 +151,7 @@ def stage_states(run_dir: Path, stage_names: list[str] | None = None, verify: bo
     States: done, stale (an output changed, or an input was rebuilt since), failed, killed (left `running` by a
     process that is gone), running, not run."""
     run_dir = Path(run_dir)
-    stages = read_manifest(run_dir)["stages"]
+    stages = {n: e for n, e in read_manifest(run_dir)["stages"].items() if isinstance(e, dict)}
     cache = hash_cache(run_dir) if verify else None
     rows = []
     for name in stage_names or list(stages):
