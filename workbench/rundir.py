@@ -84,7 +84,13 @@ def record_outputs(run_dir: Path, stage: str, cache: HashCache) -> tuple[dict[st
 def verify_outputs(run_dir: Path, entry: dict, cache: HashCache) -> str | None:
     """Why a finished stage's recorded outputs cannot be trusted (the first missing or changed file), or None.
     Entries from before files were recorded have nothing to check."""
-    for rel, info in (entry.get("files") or {}).items():
+    files = entry.get("files")
+    if files is None:
+        return None
+    if not isinstance(files, dict) or not all(isinstance(i, dict) and len(PurePosixPath(r).parts) > 1
+                                              for r, i in files.items()):
+        return "its manifest record of output files is unreadable"
+    for rel, info in files.items():
         shown = PurePosixPath(*PurePosixPath(rel).parts[1:])
         try:
             st = os.stat(Path(run_dir) / rel)
@@ -101,8 +107,9 @@ def verify_outputs(run_dir: Path, entry: dict, cache: HashCache) -> str | None:
 def input_fingerprint(entry: dict) -> str:
     """What a later stage's fingerprint takes from a finished stage it reads: its own fingerprint and the hashes
     of the artifacts it wrote, so a stage rebuilt with different bytes reruns everything that read it."""
+    outputs = entry.get("outputs") if isinstance(entry.get("outputs"), dict) else {}
     return sha256_json({"fingerprint": entry.get("fingerprint"),
-                        "artifacts": {k: v for k, v in (entry.get("outputs") or {}).items() if k in ARTIFACTS}})
+                        "artifacts": {k: v for k, v in outputs.items() if k in ARTIFACTS}})
 
 
 # --- states, for `workbench status`, the summary table and the UI ------------------------------------------------
