@@ -88,6 +88,7 @@ def verify_outputs(run_dir: Path, entry: dict, cache: HashCache) -> str | None:
     if files is None:
         return None
     if not isinstance(files, dict) or not all(isinstance(i, dict) and len(PurePosixPath(r).parts) > 1
+                                              and ".." not in PurePosixPath(r).parts and not PurePosixPath(r).is_absolute()
                                               for r, i in files.items()):
         return "its manifest record of output files is unreadable"
     for rel, info in files.items():
