@@ -134,11 +134,13 @@ def _get(metrics: dict, path: str):
 
 def key_metric(metrics: dict | None) -> str:
     """One figure that says what a stage did, e.g. `val ppl 78.84`, or ''. An evaluation (model -> its figures)
-    gives the last model's task skills."""
+    gives the best task skills and whose they are."""
     metrics = metrics or {}
-    models = [(m, v) for m, v in metrics.items() if isinstance(v, dict) and "task_skills_mean" in v]
-    if models and len(models) == len(metrics) and isinstance(models[-1][1]["task_skills_mean"], (int, float)):
-        return f"{models[-1][0]}: task skills {models[-1][1]['task_skills_mean']:.3g}"
+    models = [(v["task_skills_mean"], m) for m, v in metrics.items()
+              if isinstance(v, dict) and isinstance(v.get("task_skills_mean"), (int, float))]
+    if models and len(models) == len(metrics):
+        best, model = max(models)
+        return f"best task skills {best:.3g} ({model})"
     for path, label in KEY_METRICS:
         value = _get(metrics, path)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
