@@ -184,8 +184,13 @@ def stage_states(run_dir: Path, stage_names: list[str] | None = None, verify: bo
             state, why = "failed", entry.get("error", "")
         else:
             state = "not run"
-        rows.append({"name": name, "kind": entry.get("kind", ""), "state": state,
-                     "wall_time_s": entry.get("wall_time_s") if state != "not run" else None,
+        wall = entry.get("wall_time_s") if state != "not run" else None
+        if state == "running" and entry.get("started_at"):  # so far
+            try:
+                wall = (datetime.now(timezone.utc) - datetime.fromisoformat(entry["started_at"])).total_seconds()
+            except (TypeError, ValueError):
+                wall = None
+        rows.append({"name": name, "kind": entry.get("kind", ""), "state": state, "wall_time_s": wall,
                      "metric": key_metric(entry.get("metrics")) if status == "done" else "", "why": why or ""})
     if cache:
         cache.save()
