@@ -221,7 +221,8 @@ class Pipeline:
             stage_dir = self.run_dir / name
             why = None
             if entry.get("status") == "done" and entry.get("fingerprint") == fp:
-                why = verify_outputs(self.run_dir, entry, self.cache) or (None if stage_dir.exists() else "its folder is missing")
+                why = verify_outputs(self.run_dir, entry, self.cache)
+                why = why or (None if stage_dir.exists() else "its folder is missing")
                 self.cache.save()
                 if why is None:
                     log.info("stage %s: up to date, skipped", name)

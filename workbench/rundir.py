@@ -87,9 +87,11 @@ def verify_outputs(run_dir: Path, entry: dict, cache: HashCache) -> str | None:
     files = entry.get("files")
     if files is None:
         return None
-    if not isinstance(files, dict) or not all(isinstance(i, dict) and len(PurePosixPath(r).parts) > 1
-                                              and ".." not in PurePosixPath(r).parts and not PurePosixPath(r).is_absolute()
-                                              for r, i in files.items()):
+    def inside(rel: str) -> bool:  # STAGE/..., never above the run directory
+        parts = PurePosixPath(rel).parts
+        return len(parts) > 1 and ".." not in parts and not PurePosixPath(rel).is_absolute()
+
+    if not isinstance(files, dict) or not all(isinstance(i, dict) and inside(r) for r, i in files.items()):
         return "its manifest record of output files is unreadable"
     for rel, info in files.items():
         shown = PurePosixPath(*PurePosixPath(rel).parts[1:])
