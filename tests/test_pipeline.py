@@ -1,4 +1,5 @@
-"""The pipeline: lineage in manifest.json, skipping finished stages, resuming a killed one, rerunning changed ones."""
+"""The pipeline: lineage in manifest.json, skipping finished stages, resuming a killed one, rerunning changed ones.
+(Output verification, locks, numerics and the console: tests/test_rundir.py.)"""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def test_run_records_lineage_and_skips_finished_stages(tmp_path, capsys):
     # Changing the tokenizer reruns it and everything after it, but not the task world.
     run_recipe(load_recipe(recipe_file(tmp_path), ["stages.tok.vocab_size=520"]), run_dir)
     out = capsys.readouterr().out
-    assert "world: up to date, skipped" in out and "tok (tokenizer): running" in out and "pt (pretrain): running" in out
+    assert "world: up to date, skipped" in out and "tok: its config changed; rerunning" in out
+    assert "pt: its input student, tok changed; rerunning" in out and "pt (pretrain): done in" in out
 
 
 def test_two_runs_sharing_a_run_directory_keep_each_others_stages(tmp_path, capsys):
@@ -112,7 +114,12 @@ def test_sigkill_mid_stage_then_resume(tmp_path):
         assert proc.poll() is None, "run ended before it could be killed"
         assert time.time() < deadline, "no checkpoint appeared"
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
+    # A second `workbench run` on the directory while the first is training: refused at once, naming the holder.
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 2 and len(second.stderr.splitlines()) == 1, second.stderr[-2000:]
+    assert second.stderr.startswith(f"error: {run_dir} is in use by `workbench run {recipe} --run-dir {run_dir}` "
+                                    f"(pid {proc.pid} on ")
+    os.killpg(proc.pid, signal.SIGKILL)  # the OS drops its lock with it
     proc.wait()
 
     m = manifest(run_dir)
@@ -124,7 +131,7 @@ def test_sigkill_mid_stage_then_resume(tmp_path):
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "world: up to date, skipped" in out.stdout and "tok: up to date, skipped" in out.stdout
-    assert "pt (pretrain): resuming" in out.stdout
+    assert "pt (pretrain): resumed, done in" in out.stdout
     m = manifest(run_dir)
     assert {n: m["stages"][n]["finished_at"] for n in ("world", "tok")} == finished_before
     assert m["stages"]["pt"]["status"] == "done" and m["stages"]["pt"]["attempts"] == 2

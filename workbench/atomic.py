@@ -120,3 +120,51 @@ def sha256_path(path: str | os.PathLike) -> str:
         if p.is_file() and not any(part.startswith(".") for part in rel.parts):
             h.update(str(rel).encode() + b"\0" + sha256_file(p).encode())
     return h.hexdigest()
+
+
+class HashCache:
+    """sha256 of files, remembered by (size, mtime_ns) in a JSON file, so verifying an unchanged tree stats its
+    files instead of reading them. Keys are paths relative to `root`. Saving is atomic and merges nothing: the cache
+    is only a shortcut, so when two processes save at once the last one wins and the other's entries are hashed
+    again next time."""
+
+    def __init__(self, root: str | os.PathLike, file: str | os.PathLike):
+        self.root, self.file = Path(root), Path(file)
+        try:
+            loaded = json.loads(self.file.read_text())
+            self.entries: dict[str, list] = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            self.entries = {}
+        self.changed = False
+
+    def sha256(self, rel: str, st: os.stat_result | None = None) -> str:
+        """The hash of `root/rel`; `st` is its stat if the caller has one (raises OSError if it is gone)."""
+        st = st or os.stat(self.root / rel)
+        cached = self.entries.get(rel)
+        if isinstance(cached, list) and len(cached) == 3 and cached[:2] == [st.st_size, st.st_mtime_ns]:
+            return cached[2]
+        digest = sha256_file(self.root / rel)
+        self.entries[rel] = [st.st_size, st.st_mtime_ns, digest]
+        self.changed = True
+        return digest
+
+    def files(self, folder: str | os.PathLike, skip: Iterable[str] = ()) -> dict[str, dict]:
+        """{path relative to root: {"size", "sha256"}} for every file under `folder` (itself under root), skipping
+        hidden names and top-level entries named in `skip`."""
+        folder, skip = Path(folder), set(skip)
+        out = {}
+        for p in sorted(folder.rglob("*")):
+            rel_in = p.relative_to(folder)
+            if rel_in.parts[0] in skip or any(part.startswith(".") for part in rel_in.parts) or not p.is_file():
+                continue
+            st = p.stat()
+            rel = p.relative_to(self.root).as_posix()
+            out[rel] = {"size": st.st_size, "sha256": self.sha256(rel, st)}
+        return out
+
+    def save(self) -> None:
+        """Write the cache if it changed; a cache that cannot be written (a read-only run) is only a lost shortcut."""
+        if self.changed:
+            with contextlib.suppress(OSError):
+                write_text(self.file, json.dumps(self.entries, separators=(",", ":")))
+            self.changed = False

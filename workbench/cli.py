@@ -66,20 +66,36 @@ def _cmd_run(args) -> int:
     from workbench.errors import WaitingForPeople
     from workbench.pipeline import Pipeline
     from workbench.recipe import load_recipe
+    from workbench.rundir import stage_states, states_table
 
     only = _only(args.only)
     recipe = load_recipe(args.recipe, args.overrides)
     run_dir = _run_dir(args, recipe)
     launcher = resolve_launcher(recipe, args.launcher, args.accelerate_config, args.num_processes)
-    pipeline = Pipeline(recipe, run_dir, launcher)
+    pipeline = Pipeline(recipe, run_dir, launcher, verbose=args.verbose)
     try:
         pipeline.run(only)
     except WaitingForPeople as e:
         raise e.in_run(run_dir) from None
+    names = [s.stage_name for s in recipe.stages]
+    print(states_table(stage_states(run_dir, names, verify=False)))
     current = pipeline.current_stages()  # done with the fingerprint they would have now: not stale
-    stale = [s.stage_name for s in recipe.stages if s.stage_name not in current]
+    stale = [name for name in names if name not in current]
     note = f"; not up to date: {', '.join(stale)} (run without --only)" if only and stale else ""
     print(f"[workbench] run directory: {run_dir}  ({len(current)}/{len(recipe.stages)} stages done{note})")
+    return 0
+
+
+def _cmd_status(args) -> int:
+    from workbench.rundir import MANIFEST, read_manifest, stage_states, states_table
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / MANIFEST).is_file():
+        raise WorkbenchError(f"{run_dir}: no {MANIFEST} here, so not a run directory (or nothing has run in it yet)")
+    recipe = read_manifest(run_dir).get("recipe") or {}
+    stages = recipe.get("stages") if isinstance(recipe, dict) else None
+    names = [s.get("name") or s.get("kind") for s in stages if isinstance(s, dict)] if isinstance(stages, list) else None
+    print(states_table(stage_states(run_dir, names or None)))
     return 0
 
 
@@ -137,12 +153,16 @@ def _cmd_taskworld_score(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="workbench", description="Gemma 2-style post-training workbench.")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="debug logging, and everything libraries print (by default it goes to each stage's log.txt)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run a recipe (skips finished stages, resumes interrupted ones)")
     r.add_argument("recipe")
     r.add_argument("--run-dir", help="run directory (default runs/<recipe name>)")
+    r.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                   help="show everything libraries print (progress bars, warnings, per-step logs) instead of one "
+                        "line per stage; by default that goes to each stage's log.txt")
     r.add_argument("--only", help="comma-separated stage names to run (their inputs must be done)")
     r.add_argument("--launcher", choices=("local", "accelerate"),
                    help="local: every stage in this process (the default); accelerate: each training stage as an "
@@ -152,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--num-processes", type=int, metavar="N", help="processes per training stage (overrides the config)")
     r.set_defaults(fn=_cmd_run, overrides=[])  # `key.path=value` arguments anywhere after the recipe (see main)
     r.epilog = "Trailing key.path=value arguments override recipe values, e.g. seed=3 stages.sft.train.lr=1e-4."
+
+    st = sub.add_parser("status", help="a run directory's stages: state, wall time, key metric (reads files only)")
+    st.add_argument("run_dir")
+    st.set_defaults(fn=_cmd_status)
 
     rc = sub.add_parser("recipe", help="recipe tools").add_subparsers(dest="sub", required=True, parser_class=_Parser)
     c = rc.add_parser("check", help="validate a recipe without running it")

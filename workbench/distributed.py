@@ -104,7 +104,9 @@ def _launch(ctx, launcher: LauncherSettings) -> dict:
                       "recipe_path": str(ctx.recipe.path) if ctx.recipe.path else None,
                       "run_dir": str(ctx.run_dir), "stage": ctx.stage_name, "result": str(result)})
     cmd = launch_command(launcher, spec)
-    print(f"[workbench] {ctx.stage_name}: accelerate launch {' '.join(cmd[3:])}  (output also in {log})", flush=True)
+    from workbench.console import say
+
+    say(f"[workbench] {ctx.stage_name}: accelerate launch {' '.join(cmd[3:])}  (output also in {log})")
     code = _run_teed(cmd, log)
     if code != 0 or not result.is_file():
         reason = next((ln.removeprefix("error: ") for ln in log.read_text(errors="replace").splitlines()

@@ -2,57 +2,44 @@
 
 RUN_DIR/manifest.json holds the recipe and its hash, and per stage: its resolved config, the fingerprints of
 its inputs, its fingerprint (config + inputs + seed), outputs with hashes, metrics, wall time and status.
-Running again skips a `done` stage whose fingerprint is unchanged; a stage left `running` (killed) or `failed`
-with an unchanged fingerprint is run again and picks up its last checkpoint; a stage whose fingerprint changed
-is wiped and rerun, and since fingerprints chain through references, so is every stage that depends on it.
-Several `workbench run`s may share a run directory (e.g. one `--only` stage each): every save re-reads the
-manifest under a lock and writes back only the entries this process ran, so none loses another's.
+A stage's fingerprint covers what decides its numerics too (`numerics`: resolved precision, library versions,
+thread count, CPU flags or GPU), so a run on another kind of machine or precision reruns rather than mixing.
+Running again skips a `done` stage whose fingerprint is unchanged and whose recorded output files still have their
+sizes and hashes (`workbench.rundir.verify_outputs`, cached by mtime); a missing or changed output, like a changed
+fingerprint, wipes and reruns the stage with one line saying why, and since a stage's fingerprint takes in the
+fingerprints and artifact hashes of the stages it reads, so is every stage that depends on it. A stage left
+`running` (killed) or `failed` with an unchanged fingerprint is run again and picks up its last checkpoint.
+One writer per run directory (`workbench.rundir.RunLock`): a second `workbench run` refuses at once, except
+`--only` runs of other stages. Those may share the directory: every save re-reads the manifest under a lock and
+writes back only the entries this process ran, so none loses another's.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import socket
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from workbench.atomic import sha256_json, sha256_path, write_json
-from workbench.distributed import LOG as LAUNCH_LOG, LauncherSettings, resolve_launcher, run_stage
+from workbench.console import Console
+from workbench.distributed import LauncherSettings, is_training_stage, resolve_launcher, run_stage
 from workbench.errors import WorkbenchError
 from workbench.models.spec import ModelSpec
-from workbench.paths import inside, regular_file
+from workbench.paths import inside
 from workbench.recipe import Recipe
+from workbench.rundir import (MANIFEST, RunLock, hash_cache, input_fingerprint, key_metric, now as _now,
+                              read_manifest, record_outputs, verify_outputs)
 from workbench.stages import stage_modules
 from workbench.stages.base import StageConfig, StageContext
 
 log = logging.getLogger("workbench")
 
-MANIFEST = "manifest.json"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def read_manifest(run_dir: Path) -> dict:
-    import json
-
-    p = Path(run_dir) / MANIFEST
-    if not p.exists():
-        return {"stages": {}}
-    regular_file(p, "manifest")  # a FIFO would block for ever
-    try:
-        manifest = json.loads(p.read_text())
-    except ValueError:
-        raise WorkbenchError(f"{p}: manifest is not valid JSON; move the run directory aside or pass another --run-dir") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("stages", {}), dict) \
-            or not all(isinstance(entry, dict) for entry in manifest.get("stages", {}).values()):
-        raise WorkbenchError(f"{p}: not a workbench manifest (expected an object with a `stages` object); move the run "
-                             "directory aside or pass another --run-dir")
-    return manifest
+__all__ = ["MANIFEST", "Pipeline", "read_manifest", "run_recipe"]
 
 
 @contextmanager
@@ -72,14 +59,20 @@ def _manifest_lock(run_dir: Path):
 
 
 class Pipeline:
-    def __init__(self, recipe: Recipe, run_dir: str | Path, launcher: LauncherSettings | None = None):
+    def __init__(self, recipe: Recipe, run_dir: str | Path, launcher: LauncherSettings | None = None,
+                 verbose: bool = False, command: str | None = None):
         self.recipe = recipe
         self.launcher = launcher or resolve_launcher(recipe)  # how training stages run (workbench.distributed)
         self.run_dir = Path(run_dir)
         self.mods = stage_modules()
         self.manifest = read_manifest(self.run_dir)
-        self.fingerprints: dict[str, str] = {}
+        self.console = Console(verbose)
+        self.command = command  # what the run lock says holds the directory
+        self.cache = hash_cache(self.run_dir)
+        self.fingerprints: dict[str, str] = {}  # stage -> what later stages take as its fingerprint, when set by
+        # the caller (planning fingerprints without running, e.g. a test); a run takes it from the manifest
         self._ran: set[str] = set()  # the stages whose manifest entries this process writes
+        self._trusted: set[str] = set()  # stages run or verified by this process
 
     # --- references ------------------------------------------------------------------------------------------
 
@@ -123,11 +116,16 @@ class Pipeline:
             return sha256_json(parts)
         if name in self.fingerprints:
             return self.fingerprints[name]
-        if name in self._stage_names():  # not run in this invocation (--only): take it from the manifest
+        if name in self._stage_names():
             entry = self.manifest["stages"].get(name, {})
             if entry.get("status") != "done":
                 raise WorkbenchError(f"stage {name!r} has not finished in {self.run_dir}; run it first (or drop --only)")
-            return entry["fingerprint"]
+            if name not in self._trusted:  # not run in this invocation (--only): check what it left
+                why = verify_outputs(self.run_dir, entry, self.cache)
+                if why:
+                    raise WorkbenchError(f"stage {name}: {why}; run it again first (or drop --only)")
+                self._trusted.add(name)
+            return input_fingerprint(entry)
         p = self.resolve(name, "data")
         if not p.exists():
             raise WorkbenchError(f"{p}: data file not found")
@@ -137,15 +135,44 @@ class Pipeline:
         """The stage's own `seed` if it sets one (e.g. several RLHF policies to merge), else the recipe's."""
         return self.recipe.seed if stage.seed is None else stage.seed
 
-    def fingerprint(self, stage: StageConfig) -> tuple[str, dict[str, str]]:
+    def numerics(self, stage: StageConfig) -> dict | None:
+        """What decides a model stage's numbers besides its config and inputs (`workbench.training.numerics`);
+        None for stages that neither train nor run a model."""
+        if not (is_training_stage(stage) or any(what == "model" for _, _, what in stage.references())):
+            return None
+        from workbench.training import numerics
+
+        train = getattr(stage, "train", None)
+        return numerics(train.precision if train is not None else None)
+
+    def fingerprint(self, stage: StageConfig) -> tuple[str, dict[str, str], dict | None]:
         inputs = {ref: self._input_fingerprint(ref) for _, ref, _ in stage.references()}
         for spec_name in [r for r in inputs if r in self.recipe.models]:
             tok = self.recipe.models[spec_name].tokenizer
             if tok:
                 inputs[tok] = self._input_fingerprint(tok)
         inputs.update(stage.external_inputs(self._recipe_relative))
-        fp = sha256_json({"kind": stage.kind, "config": stage.model_dump(mode="json"), "inputs": inputs, "seed": self.seed(stage)})
-        return fp, inputs
+        numerics = self.numerics(stage)
+        parts = {"kind": stage.kind, "config": stage.model_dump(mode="json"), "inputs": inputs, "seed": self.seed(stage)}
+        if numerics is not None:
+            parts["numerics"] = numerics
+        return sha256_json(parts), inputs, numerics
+
+    def _what_changed(self, stage: StageConfig, entry: dict, inputs: dict, numerics: dict | None) -> str:
+        """Why a finished stage's fingerprint no longer matches, in words."""
+        if "files" not in entry:
+            return "it was recorded by an older workbench (no output hashes, no numerics)"
+        if entry.get("config") != stage.model_dump(mode="json"):
+            return "its config changed"
+        changed = [ref for ref in inputs if (entry.get("inputs") or {}).get(ref) != inputs[ref]]
+        if changed:
+            return f"its input {', '.join(changed)} changed"
+        old = entry.get("numerics") or {}
+        diff = [f"{k} {old.get(k)} -> {v}" for k, v in (numerics or {}).items() if old.get(k) != v]
+        if diff:
+            diff = "; ".join(diff)
+            return f"what decides its numerics changed ({diff if len(diff) < 160 else diff[:159] + '…'})"
+        return "its fingerprint changed"
 
     # --- running ---------------------------------------------------------------------------------------------
 
@@ -174,6 +201,10 @@ class Pipeline:
             if o not in names:
                 raise WorkbenchError(f"--only {o}: no such stage; stages are: {', '.join(names)}")
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        with RunLock(self.run_dir, only, self.command):
+            return self._run(only)
+
+    def _run(self, only: list[str] | None) -> dict:
         self.manifest.update(
             recipe=self.recipe.model_dump(mode="json"),
             recipe_path=str(self.recipe.path) if self.recipe.path else None,
@@ -186,18 +217,27 @@ class Pipeline:
             if only and name not in only:
                 continue
             self._take_others()  # another run in this directory may have finished stages meanwhile
-            fp, inputs = self.fingerprint(stage)
-            self.fingerprints[name] = fp
+            fp, inputs, numerics = self.fingerprint(stage)
             entry = self.manifest["stages"].get(name, {})
             stage_dir = self.run_dir / name
-            if entry.get("status") == "done" and entry.get("fingerprint") == fp and stage_dir.exists():
-                log.info("stage %s: up to date, skipped", name)
-                print(f"[workbench] {name}: up to date, skipped", flush=True)
-                continue
-            if entry.get("fingerprint") != fp and stage_dir.exists():
-                log.info("stage %s: config or inputs changed, starting afresh", name)
+            why = None
+            if entry.get("status") == "done" and entry.get("fingerprint") == fp:
+                why = verify_outputs(self.run_dir, entry, self.cache)
+                why = why or (None if stage_dir.exists() else "its folder is missing")
+                self.cache.save()
+                if why is None:
+                    log.info("stage %s: up to date, skipped", name)
+                    self.console.line(f"{name}: up to date, skipped")
+                    self._trusted.add(name)
+                    continue
+            elif entry.get("status") == "done":
+                why = self._what_changed(stage, entry, inputs, numerics)
+            if why:
+                log.info("stage %s: %s; rerunning", name, why)
+                self.console.line(f"{name}: {why}; rerunning")
+            if (why or entry.get("fingerprint") != fp) and stage_dir.exists():
                 shutil.rmtree(inside(self.run_dir, stage_dir))
-            self._run_stage(stage, fp, inputs, resumed=entry.get("fingerprint") == fp)
+            self._run_stage(stage, fp, inputs, numerics, resumed=entry.get("fingerprint") == fp and not why)
         return self.manifest
 
     def current_stages(self) -> list[str]:
@@ -224,10 +264,12 @@ class Pipeline:
                             stage_name=stage.stage_name, seed=self.seed(stage), recipe=self.recipe,
                             resolve=self.resolve, log=log)
 
-    def _run_stage(self, stage: StageConfig, fp: str, inputs: dict, resumed: bool) -> None:
+    def _run_stage(self, stage: StageConfig, fp: str, inputs: dict, numerics: dict | None, resumed: bool) -> None:
         name = stage.stage_name
         stage_dir = self.run_dir / name
         stage_dir.mkdir(parents=True, exist_ok=True)
+        previous = self.manifest["stages"].get(name, {})
+        rebuild = previous.get("status") == "done" and previous.get("fingerprint") == fp  # its outputs failed checks
         entry = {
             "kind": stage.kind,
             "config": stage.model_dump(mode="json"),
@@ -237,39 +279,48 @@ class Pipeline:
             "started_at": _now(),
             "attempts": self.manifest["stages"].get(name, {}).get("attempts", 0) + 1,
             "recipe": {"name": self.recipe.name, "hash": self.manifest["recipe_hash"]},
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
         }
+        if numerics is not None:
+            entry["numerics"] = numerics
         self.manifest["stages"][name] = entry
         self._ran.add(name)
         self._save()
-        handler = logging.FileHandler(stage_dir / "log.txt")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
         ctx = self.context(stage)
         what = "resuming" if resumed and ctx.last_checkpoint() else "running"
-        print(f"[workbench] {name} ({stage.kind}): {what}", flush=True)
+        line = self.console.start(name, stage.kind, what, stage_dir / "log.txt")
         log.info("stage %s (%s): %s", name, stage.kind, what)
         t0 = time.perf_counter()
         try:
             metrics = run_stage(self.mods[stage.kind], stage, ctx, self.launcher)
+            wall = time.perf_counter() - t0
+            shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)  # only needed to resume an unfinished stage
+            write_json(stage_dir / "metrics.json", metrics)
+            outputs, files = record_outputs(self.run_dir, name, self.cache)
+            self.cache.save()
         except BaseException as e:
-            entry.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed", error=str(e).splitlines()[0] if str(e) else type(e).__name__,
+            stopped = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+            entry.update(status=stopped, error=str(e).splitlines()[0] if str(e) else type(e).__name__,
                          wall_time_s=round(time.perf_counter() - t0, 3))
+            self.console.finish(line, f"{name} ({stage.kind}): {stopped} after {time.perf_counter() - t0:.1f} s "
+                                      f"(log: {stage_dir / 'log.txt'})")
             self._save()
             raise
-        finally:
-            log.removeHandler(handler)
-            handler.close()
-        wall = time.perf_counter() - t0
-        shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)  # only needed to resume an unfinished stage
-        write_json(stage_dir / "metrics.json", metrics)
-        outputs = {p.name: sha256_path(p) for p in sorted(stage_dir.iterdir())
-                   if not p.name.startswith(".") and p.name not in ("checkpoints", "log.txt", LAUNCH_LOG, "runs")}
-        entry.update(status="done", metrics=metrics, outputs=outputs, wall_time_s=round(wall, 3), finished_at=_now())
+        entry.update(status="done", metrics=metrics, outputs=outputs, files=files, wall_time_s=round(wall, 3),
+                     finished_at=_now())
         entry.pop("error", None)
+        entry.pop("pid", None)
         self._save()
-        print(f"[workbench] {name}: done in {wall:.1f}s", flush=True)
+        note = ""
+        if rebuild:  # stages that read this one rerun only if what they read differs from what they were built on
+            same = input_fingerprint(previous) == input_fingerprint(entry)
+            note = "  (same artifacts as the last build)" if same else "  (artifacts differ from the last build)"
+        self.console.finish(line, f"{name} ({stage.kind}): {'resumed, ' if what == 'resuming' else ''}done in "
+                                  f"{wall:.1f} s  {key_metric(metrics)}".rstrip() + note)
+        self._trusted.add(name)
 
 
 def run_recipe(recipe: Recipe, run_dir: str | Path, only: list[str] | None = None,
-               launcher: LauncherSettings | None = None) -> dict:
-    return Pipeline(recipe, run_dir, launcher).run(only)
+               launcher: LauncherSettings | None = None, verbose: bool = False, command: str | None = None) -> dict:
+    return Pipeline(recipe, run_dir, launcher, verbose, command).run(only)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.atomic import atomic_file, write_json, write_text
-from workbench.pipeline import read_manifest
+from workbench.rundir import read_manifest
 from workbench.training import read_history
 
 SUMMARY_FIELDS = ("task_skills_mean", "accuracy", "refusal_rate", "false_refusal_rate", "identity_accuracy",

@@ -1,15 +1,18 @@
 """What every training stage shares: the common settings block, precision choice, and Trainer arguments.
 
 Training stages build on transformers' `Trainer` (or TRL's trainers, which subclass it), which already gives
-checkpointing, `resume_from_checkpoint`, TensorBoard logging and a tqdm progress bar with time left. This module
-only maps the recipe's settings onto `TrainingArguments` the same way for every stage, with the CPU traps handled
-(use_cpu, no gradient checkpointing, bf16 autocast only where the CPU supports it; TRL defaults to bf16), and saves the
-trained model the same way under every launcher: in a distributed launch (workbench.distributed) every rank takes
-part in gathering the weights (ZeRO-3 and FSDP shard them) and rank 0 alone writes.
+checkpointing, `resume_from_checkpoint`, TensorBoard logging and per-step logs. This module only maps the recipe's
+settings onto `TrainingArguments` the same way for every stage, with the CPU traps handled (use_cpu,
+no gradient checkpointing, bf16 autocast only where the CPU supports it), reports progress to the console's stage
+line (`workbench.console`; the Trainer's own tqdm bar only with `-v`), records what decides a stage's numerics
+(`numerics`), and saves the trained model the same way under every launcher: in a distributed launch
+(workbench.distributed) every rank takes part in gathering the weights (ZeRO-3 and FSDP shard them) and rank 0
+alone writes.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -19,6 +22,7 @@ from typing import Any, Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from workbench import console
 from workbench.atomic import atomic_dir, write_json
 from workbench.distributed import is_main_process, wait_for_everyone
 
@@ -50,14 +54,26 @@ class TrainSettings(BaseModel):
                           description="torch.compile the model: about 40 s up front, pays off on long pretraining runs.")
 
 
+# CPU features that change which kernels torch (ATen, oneDNN) picks, and so the low bits of every result.
+KERNEL_CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16",
+                    "amx_int8", "asimd", "sve")
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (from /proc/cpuinfo; empty where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    line = next((ln for ln in text.splitlines() if ln.startswith(("flags", "Features"))), "")
+    return frozenset(line.partition(":")[2].split())
+
+
 def cpu_supports_bf16() -> bool:
     """True only where the CPU multiplies bf16 in hardware (AMX or AVX512-BF16). oneDNN also "supports" bf16 on
     plain AVX-512 by emulation, where it measured 5x slower than fp32 on this project's CI machines."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+    return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())
 
 
 def use_bf16(precision: str) -> bool:
@@ -66,6 +82,35 @@ def use_bf16(precision: str) -> bool:
     if torch.cuda.is_available():
         return precision == "bf16" or torch.cuda.is_bf16_supported()
     return precision == "bf16" or cpu_supports_bf16()
+
+
+@functools.cache
+def _machine() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(package: str) -> str | None:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return None
+
+    out: dict[str, Any] = {package: installed(package) for package in ("torch", "transformers", "trl", "peft")}
+    if torch.cuda.is_available():
+        out.update(device=f"cuda: {torch.cuda.get_device_name(0)}", cuda=torch.version.cuda,
+                   cudnn=torch.backends.cudnn.version())
+    else:
+        out.update(device="cpu", cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                   cpu_flags=sorted(cpu_flags() & set(KERNEL_CPU_FLAGS)))
+    return out
+
+
+def numerics(precision: str | None) -> dict:
+    """What decides a stage's numbers besides its config, inputs and seed: the precision `precision` resolves to
+    here (`auto` becomes bf16 autocast only where the hardware multiplies bf16), torch/transformers/trl/peft
+    versions, torch's thread count, and the device: the GPU, or the CPU's kernel-choosing features. Recorded per
+    stage in the manifest and part of its fingerprint, so a run on another kind of machine reruns instead of mixing."""
+    resolved = None if precision is None else ("bf16-autocast" if use_bf16(precision) else "fp32")
+    return {"precision": resolved, "threads": torch.get_num_threads(), **_machine()}
 
 
 def training_arguments(settings: TrainSettings, stage_dir: Path, seed: int, args_class=None, **extra):
@@ -102,19 +147,33 @@ def training_arguments(settings: TrainSettings, stage_dir: Path, seed: int, args
         data_seed=seed,
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,  # every parameter takes part; True costs a graph traversal a step
-        disable_tqdm=False,
+        disable_tqdm=console.quiet(),  # the console's stage line shows progress; the log gets the log dicts
         **extra,
     )
 
 
 def callbacks(stage_dir: Path) -> list:
-    """TensorBoard event files in `stage_dir/runs` (transformers 5 has no `logging_dir` argument any more). The
-    callback opens its writer lazily in `logging_dir`, so an evaluation after training logs to the same folder."""
+    """TensorBoard event files in `stage_dir/runs` (transformers 5 has no `logging_dir` argument any more; the
+    callback opens its writer lazily in `logging_dir`, so an evaluation after training logs to the same folder),
+    and the console's progress line (steps, latest loss or reward, time left)."""
+    from transformers import TrainerCallback
     from transformers.integrations import TensorBoardCallback
+
+    class ConsoleProgress(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            console.progress(state.global_step, state.max_steps)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            console.progress(state.global_step, state.max_steps)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            shown = [(label, (logs or {}).get(key)) for key, label in (("loss", "loss"), ("reward", "reward"))]
+            figure = "  ".join(f"{label} {value:.4g}" for label, value in shown if isinstance(value, (int, float)))
+            console.progress(state.global_step, state.max_steps, figure or None)
 
     tensorboard = TensorBoardCallback()
     tensorboard.logging_dir = str(stage_dir / "runs")
-    return [tensorboard]
+    return [tensorboard, ConsoleProgress()]
 
 
 def train_and_save_model(trainer, model, tokenizer, ctx) -> tuple[Any, float]:
