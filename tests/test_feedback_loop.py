@@ -92,7 +92,7 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
         record_comparison(store, "r1", pair.id, pair.first_id, pair.second_id, "B", unsafe_left=unsafe)
     assert main(command) == 0
     out = capsys.readouterr().out
-    assert "rm (reward): running" in out and "ranked (pairs): running" in out and "(6/6 stages done)" in out
+    assert "rm (reward): done in" in out and "ranked (pairs): done in" in out and "(6/6 stages done)" in out
     stages = json.loads((run / "manifest.json").read_text())["stages"]
     assert stages["rm"]["inputs"]["store_ratings"] == "2"
     world_pairs = (run / "world" / "data" / "preference" / "train.jsonl").read_text().splitlines()
@@ -105,11 +105,11 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
 
     # 3. Nothing new: everything skipped. A third rating: rm and what follows rerun, nothing else.
     assert main(command) == 0
-    assert "running" not in capsys.readouterr().out
+    assert "done in" not in capsys.readouterr().out
     record_comparison(store, "r2", pairs[0].id, pairs[0].first_id, pairs[0].second_id, "A")
     assert main(command) == 0
     out = capsys.readouterr().out
-    assert "rm (reward): running" in out and "ranked (pairs): running" in out and "to_rate (pairs): running" not in out
+    assert "rm (reward): done in" in out and "ranked (pairs): done in" in out and "to_rate (pairs): done in" not in out
     assert json.loads((run / "manifest.json").read_text())["stages"]["rm"]["inputs"]["store_ratings"] == "3"
 
     # 4. An override in the store: `--only filtered` reruns it and says to_rate is stale; a full run reruns to_rate.
@@ -118,10 +118,10 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
     override(store, kept.key, "drop", "me", "looks unsafe to me")
     assert main([*command, "--only", "filtered"]) == 0
     out = capsys.readouterr().out
-    assert "filtered (filter): running" in out and "(5/6 stages done; not up to date: to_rate (run without --only))" in out
+    assert "filtered (filter): done in" in out and "(5/6 stages done; not up to date: to_rate (run without --only))" in out
     assert main(command) == 0
     out = capsys.readouterr().out
-    assert "to_rate (pairs): running" in out and "filtered: up to date" in out and "rm: up to date" in out
+    assert "to_rate (pairs): done in" in out and "filtered: up to date" in out and "rm: up to date" in out
     assert json.loads((run / "filtered" / "metrics.json").read_text())["overrides"]
 
     # 5. Raters' unsafe flags as labelled data.

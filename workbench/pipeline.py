@@ -245,17 +245,20 @@ class Pipeline:
         config, inputs (an override or new ratings in the store included) or upstream stages changed since it ran
         is stale, and so is everything downstream of it (e.g. after `--only`)."""
         self._take_others()
-        current = []
+        current, stale = [], set()
         for stage in self.recipe.stages:
             name = stage.stage_name
+            entry = self.manifest["stages"].get(name, {})
             try:
                 fp = self.fingerprint(stage)[0]
             except WorkbenchError:  # e.g. an input that is missing, or waiting for ratings
-                fp = f"unknown:{name}"
-            self.fingerprints[name] = fp
-            entry = self.manifest["stages"].get(name, {})
-            if entry.get("status") == "done" and entry.get("fingerprint") == fp and (self.run_dir / name).exists():
+                fp = None
+            upstream_stale = any(ref in stale for _, ref, _ in stage.references())
+            if (entry.get("status") == "done" and entry.get("fingerprint") == fp and not upstream_stale
+                    and (self.run_dir / name).exists()):
                 current.append(name)
+            else:
+                stale.add(name)
         return current
 
     def context(self, stage: StageConfig) -> StageContext:
