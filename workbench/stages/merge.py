@@ -13,12 +13,14 @@ Two methods:
   * `average`: the (weighted) mean of the models' weights, a "model soup" as Gemma 2 reports for its final model.
     `init` is optional there and only used for the task-vector metrics.
 Policies trained with LoRA are merged into their base first: a stage whose `model/` is missing but whose `adapter/`
-exists (sft with `lora.merge: false`) is applied to that stage's own base model, and a recipe model whose `path` is a
-peft adapter folder to the base named in its `adapter_config.json`. Every model must then have the same architecture,
+exists (sft, rlhf or dpo with `lora.merge: false`) is applied to the base its `adapter_config.json` names (the stage's
+own `model` where that is no folder), and a recipe model whose `path` is a peft adapter folder to the base named in
+its `adapter_config.json`. WARP over LoRA policies is thus WARP over their merged weights: the task vectors are
+(base + B A) - init, SLERPed and pulled back towards init, and the output is a plain model. Every model must then have the same architecture,
 parameter names and shapes, and vocabulary, or the stage refuses in one line. Output: `stage_dir/model`, the merged
 model with the tokenizer of `init` (or of the first model).
 Metrics: the mean over policy pairs of the per-tensor cosine similarity of their task vectors, the norm of each
-task vector and of the merged one (before and after LITI).
+task vector and of the merged one (before and after LITI), the stage's wall time and peak memory.
 
 Why our own code: the arithmetic is a few tensor operations on state dicts of models already in memory. `mergekit`
 (on PyPI) works on model folders through its own YAML configs and loader and brings its own dependency set (scipy,
@@ -156,6 +158,11 @@ def load_policy(ref: str, ctx: StageContext) -> tuple[Any, Any]:
 
     source = ctx.model_path(ref)
     if isinstance(source, Path) and not source.exists() and (source.parent / "adapter").is_dir():
+        adapter = source.parent / "adapter"
+        base_path = json.loads((adapter / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        if base_path and (Path(base_path) / "config.json").is_file():  # the very base it was trained on
+            base, tokenizer = load_model(Path(base_path), tokenizer=adapter, seed=ctx.seed)
+            return _merge_adapter(base, adapter), tokenizer
         stage = next(s for s in ctx.recipe.stages if s.stage_name == ref)
         base, tokenizer = load_model(ctx.model_path(stage.model), tokenizer=ctx.tokenizer_path(stage.model),
                                      seed=ctx.seed)
@@ -227,8 +234,12 @@ def merge_states(cfg: Config, init: StateDict | None, states: list[StateDict]) -
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
+    import time
+
+    from workbench.adapters import reset_peak_memory, resource_metrics
     from workbench.preference import rounded
 
+    reset, started = reset_peak_memory(), time.perf_counter()
     refs = ([cfg.init] if cfg.init is not None else []) + cfg.models
     loaded = [(ref, *load_policy(ref, ctx)) for ref in refs]
     check_same_architecture(loaded)
@@ -240,4 +251,5 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     with atomic_dir(ctx.stage_dir / "model") as tmp:
         target.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+    metrics.update(merge_seconds=time.perf_counter() - started, **resource_metrics(0.0, 0, reset))
     return rounded({k: v for k, v in metrics.items() if v is not None})
