@@ -114,7 +114,17 @@ def test_scripted_rater_rates_the_store_by_the_rubric(tmp_path):
         rater.rate(user("Hello?"), "a", "b")
 
 
-TRAIN = "{max_steps: 1, batch_size: 2, precision: fp32}"
+def test_scripted_rater_can_rate_by_the_task_world_verifiers():
+    from workbench.rubric import taskworld_score
+
+    rows = [{"prompt": user("What is 12 plus 45?"), "meta": {"check": "number", "answer": 57, "id": "a"}}]
+    rater = ScriptedRater(score=taskworld_score(rows), name="verifier")
+    assert rater.rate(user("What is 12 plus 45?"), "12 + 45 = 57.", "It is 56.") == "A"
+    assert rater.rate(user("What is 12 plus 45?"), "56", "58") == "tie"
+    with pytest.raises(WorkbenchError, match="no task-world prompt"):
+        rater.rate(user("What is 1 plus 1?"), "2", "3")
+
+
 RECIPE = """
 name: rubric-eval
 seed: 0

@@ -230,10 +230,26 @@ def choice(score_left: float, score_right: float) -> str:
     return "A" if score_left > score_right else "B" if score_right > score_left else "tie"
 
 
+def taskworld_score(prompt_rows: Sequence[dict]) -> Callable[[list[dict], str], float]:
+    """A scorer for `ScriptedRater` from task-world prompt rows ({"prompt", "meta"}): 1.0 where the task world's
+    verifier accepts the answer to the prompt with the same last user message, else 0.0."""
+    from workbench.taskworld import verify
+
+    metas = {last_user_text(row["prompt"]): row["meta"] for row in prompt_rows}
+
+    def score(prompt: list[dict], answer: str) -> float:
+        meta = metas.get(last_user_text(prompt))
+        if meta is None:
+            raise WorkbenchError(f"no task-world prompt {last_user_text(prompt)!r} to verify the answer against")
+        return float(verify(meta, answer))
+
+    return score
+
+
 class ScriptedRater:
     """Rates pairs unattended, as a person would in the UI: the answer with the higher score wins, equal scores
-    are a tie. `score(prompt, answer)` defaults to a rubric's score; any other scorer (e.g. a task-world verifier)
-    can be given instead."""
+    are a tie. `score(prompt, answer)` defaults to a rubric's score; any other scorer can be given instead, e.g.
+    `taskworld_score(rows)` for the task world's verifiers."""
 
     def __init__(self, rubric: Rubric | None = None, score: Callable[[list[dict], str], float] | None = None,
                  name: str = "rubric-rater"):
