@@ -28,11 +28,13 @@ models:
 stages:
   - {{kind: taskworld, name: world, n: 60, corpus_docs: 300}}
   - {{kind: tokenizer, name: tok, corpus: world, vocab_size: 512}}
-  - {{kind: reward, name: rm, model: tiny, data: world, max_length: 256, lora: {LORA}, train: {TRAIN}}}
+  - {{kind: reward, name: rm, model: tiny, data: world, eval_data: held_out.jsonl, max_length: 256, lora: {LORA},
+     train: {TRAIN}}}
   - {{kind: rlhf, name: rloo, algorithm: rloo, lora: {{r: 4, alpha: 8, dropout: 0.0, merge: false}}, {RL}}}
   - {{kind: rlhf, name: grpo, algorithm: grpo, lora: {LORA}, {RL}}}
   - {{kind: merge, name: warp, method: warp, init: tiny, models: [rloo, grpo], t: 0.5, eta: 0.5}}
-  - {{kind: dpo, name: dpo, model: tiny, data: world, max_length: 256, lora: {LORA}, train: {TRAIN}}}
+  - {{kind: dpo, name: dpo, model: tiny, data: world, eval_data: held_out.jsonl, max_length: 256, lora: {LORA},
+     train: {TRAIN}}}
 """
 
 
@@ -44,6 +46,9 @@ def run(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("lora_stages")
     (tmp / "r.yaml").write_text(RECIPE)
+    (tmp / "held_out.jsonl").write_text("".join(  # a few held-out pairs keep the evaluations short
+        json.dumps({"prompt": f"What is {i} plus {i}?", "chosen": f" {2 * i}.", "rejected": f" {2 * i + 1}."}) + "\n"
+        for i in range(4)))
     trainers, held = {}, {}
     build, measure = rlhf.build_trainer, dpo.implicit_reward_metrics
 

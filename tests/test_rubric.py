@@ -64,6 +64,13 @@ def test_a_bad_entry_is_one_line_with_file_and_line_and_exit_2(tmp_path, capsys,
     assert lines[0].startswith(f"error: {path}:2: ") and message in lines[0], lines[0]
 
 
+def test_a_rubric_with_a_typo_on_its_first_line_is_still_recognised(tmp_path, capsys):
+    path = write(tmp_path / "r.jsonl", [{"id": "a", "group": "g", "mustnt": ["y"]}, RUBRIC[0]])
+    assert main(["data", "validate", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {path}:1: unknown key 'mustnt'; an entry has id, group, prompt, " \
+                                              "must, must_not"
+
+
 def test_duplicate_prompts_are_refused(tmp_path):
     path = write(tmp_path / "r.jsonl", [RUBRIC[0], {**RUBRIC[1], "prompt": "When do you open?"}])
     with pytest.raises(WorkbenchError, match=r"r.jsonl:2: the same prompt as the entry on line 1"):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from workbench.data.readers import Records, json_kind, read_records
+from workbench.data.readers import json_kind, read_records
 from workbench.errors import DataError, WorkbenchError
 
 KEYS = ("id", "group", "prompt", "must", "must_not")
@@ -116,7 +116,9 @@ class Rubric:
 def looks_like_rubric(records: Sequence) -> bool:
     """Whether rows read from a file are a rubric's (so `data validate` can tell without --expect)."""
     first = records[0] if records else None
-    return isinstance(first, dict) and ("must" in first or "must_not" in first) and set(first) <= set(KEYS)
+    dataset_columns = {"text", "messages", "completion", "chosen", "rejected", "label"}
+    return (isinstance(first, dict) and any(k in first for k in ("must", "must_not", "group"))
+            and not dataset_columns & set(first))
 
 
 def load_rubric(path) -> Rubric:
