@@ -183,7 +183,8 @@ def check_same_architecture(named: list[tuple[str, Any, Any]]) -> None:
 def merge_states(cfg: Config, init: StateDict | None, states: list[StateDict]) -> tuple[StateDict, dict]:
     """The merged weights and the task-vector metrics (when there is an init). Tensor by tensor, so that besides the
     models only one tensor's task vectors are held in float64 at a time (whole float64 task vectors of Gemma 3 270M
-    would take 2 GiB each). For each floating-point tensor: the task vectors delta_i = theta_i - theta_init (float64);
+    would take 2 GiB each), and tensors no policy changed (LoRA leaves the embeddings alone) are the init's as they
+    are (Gemma 3 270M's 262k x 640 embedding alone takes 1.3 GiB in float64). For each floating-point tensor: the task vectors delta_i = theta_i - theta_init (float64);
     warp: theta = theta_init + eta * SLERP-iterated(delta_i) (LITI), cast back to the tensor's dtype; average:
     sum_i w_i theta_i. Other tensors (integer buffers) are the init's (warp) or the first model's (average)."""
     weights = cfg.normalised_weights()
@@ -195,6 +196,9 @@ def merge_states(cfg: Config, init: StateDict | None, states: list[StateDict]) -
     for k, value in reference.items():
         if not value.is_floating_point():
             merged[k] = (init if cfg.method == "warp" else states[0])[k].clone()
+            continue
+        if init is not None and all(torch.equal(s[k], value) for s in states):
+            merged[k] = value.clone()  # no policy moved it (e.g. outside LoRA's targets): no float64 copies of it
             continue
         vectors = [s[k].double() - init[k].double() for s in states] if init is not None else None
         if cfg.method == "warp":
