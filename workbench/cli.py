@@ -129,6 +129,12 @@ def _cmd_data_validate(args) -> int:
     from workbench.data import validate_file
 
     info = validate_file(Path(args.file), expect=args.expect)
+    if info.type == "rubric":
+        from workbench.rubric import load_rubric
+
+        groups = load_rubric(Path(args.file)).groups
+        print(f"{args.file}: type=rubric rows={info.rows} groups={len(groups)} ({', '.join(groups)})")
+        return 0
     implicit = " (implicit prompt)" if info.implicit_prompt else ""
     print(f"{args.file}: type={info.type}{implicit} form={info.form} rows={info.rows}")
     return 0
@@ -195,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     dt = sub.add_parser("data", help="data tools").add_subparsers(dest="sub", required=True, parser_class=_Parser)
     v = dt.add_parser("validate", help="detect a dataset's TRL type and form, or say what is wrong with it")
     v.add_argument("file")
-    v.add_argument("--expect", help="required type: language_modeling, prompt_only, prompt_completion, preference, unpaired_preference")
+    v.add_argument("--expect", help="required type: language_modeling, prompt_only, prompt_completion, preference, unpaired_preference, "
+                        "or rubric (a rubric file for `evaluate`, docs/rubric.md)")
     v.set_defaults(fn=_cmd_data_validate)
 
     tw = sub.add_parser("taskworld", help="the synthetic task world").add_subparsers(dest="sub", required=True, parser_class=_Parser)

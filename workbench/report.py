@@ -1,7 +1,8 @@
 """The evaluation report of a run: `report.md`, `report.json` and PNG plots, written by the `evaluate` stage.
 
 Owns how the measured rows (one per model, as `workbench.stages.evaluate` computes them) are rendered: the markdown
-tables (one row per model, accuracy per skill, each finished stage's wall time from the run's manifest), the plots
+tables (one row per model, accuracy per skill, with a rubric accuracy per prompt group and paired gains per group,
+each finished stage's wall time from the run's manifest), the plots
 (training curves of every stage that kept a `history.json`, per-skill accuracy by model as grouped bars, reward
 against KL to the teacher), and the JSON document whose `summary` is the stage's metrics. Plots use matplotlib's
 Agg backend, so no display is needed.
@@ -16,10 +17,10 @@ from workbench.rundir import read_manifest
 from workbench.training import read_history
 
 SUMMARY_FIELDS = ("task_skills_mean", "accuracy", "refusal_rate", "false_refusal_rate", "identity_accuracy",
-                  "reward_mean", "win_rate", "kl_to_teacher", "kl_to_reference", "perplexity")
+                  "rubric_accuracy", "reward_mean", "win_rate", "kl_to_teacher", "kl_to_reference", "perplexity")
 COLUMNS = {  # summary field -> report.md column
     "task_skills_mean": "task skills", "accuracy": "all items", "refusal_rate": "refusal (unsafe)",
-    "false_refusal_rate": "false refusal (benign)", "identity_accuracy": "identity", "reward_mean": "reward",
+    "false_refusal_rate": "false refusal (benign)", "identity_accuracy": "identity", "rubric_accuracy": "rubric accuracy", "reward_mean": "reward",
     "win_rate": "win rate vs previous", "kl_to_teacher": "KL to teacher",
     "kl_to_reference": "KL to reference", "perplexity": "perplexity",
 }
@@ -79,9 +80,12 @@ def markdown(report: dict) -> str:
              "Win rate: against the previous model in the list, under the reward model (ties count half). "
              "KL to teacher (and to reference): per answer, the sum over its tokens of KL(model || teacher) between "
              "the two next-token distributions, along the model's own answers (nats). "
-             "Perplexity: on the validation corpus.", ""]
-    lines += _table(["model"] + list(COLUMNS.values()),
-                    [[_label(name, s)] + [figures[f] for f in COLUMNS] for name, figures in report["summary"].items()])
+             "Perplexity: on the validation corpus."
+             + (f" Rubric: `{s['rubric']}` (an answer is right when it states every `must` fact and no `must_not` one)."
+                if s.get("rubric") else ""), ""]
+    shown = [f for f in COLUMNS if any(figures.get(f) is not None for figures in report["summary"].values())]
+    lines += _table(["model"] + [COLUMNS[f] for f in shown],
+                    [[_label(name, s)] + [figures.get(f) for f in shown] for name, figures in report["summary"].items()])
     gained = [row for row in report["models"] if "gains" in row]
     if gained:
         lines += ["", "## Paired accuracy gain over the previous model", "",
@@ -92,17 +96,49 @@ def markdown(report: dict) -> str:
                         [[row["model"], row["previous"]] + [row["gains"].get(kind, {}).get(field)
                                                              for kind in ("all_items", "task_items")
                                                              for field in ("gain", "two_se")] for row in gained])
-    skills = sorted({skill for row in report["models"] for skill in row["taskworld"]["skills"]})
-    lines += ["", "## Accuracy per skill", ""]
-    lines += _table(["skill"] + [row["model"] for row in report["models"]],
-                    [[skill] + [row["taskworld"]["skills"].get(skill, {}).get("accuracy") for row in report["models"]]
-                     for skill in skills])
+    skills = sorted({skill for row in report["models"] for skill in _skills(row)})
+    if skills:
+        lines += ["", "## Accuracy per skill", ""]
+        lines += _table(["skill"] + [row["model"] for row in report["models"]],
+                        [[skill] + [_skills(row).get(skill, {}).get("accuracy") for row in report["models"]]
+                         for skill in skills])
+    lines += rubric_tables(report["models"])
     lines += ["", "## Stages", ""]
     lines += _table(["stage", "kind", "wall time (s)"],
                     [[st["name"], st["kind"], st["wall_time_s"]] for st in report["stages"]])
     if report["plots"]:
         lines += ["", "## Plots", ""] + [f"![{p.removesuffix('.png')}]({p})" for p in report["plots"]]
     return "\n".join(lines) + "\n"
+
+
+def _skills(row: dict) -> dict:
+    return row.get("taskworld", {}).get("skills", {})
+
+
+def rubric_tables(rows: list[dict]) -> list[str]:
+    """Rubric accuracy per prompt group for every model, and each model's paired gain over the previous one, overall
+    and per group."""
+    rubric_rows = [row for row in rows if "rubric" in row]
+    if not rubric_rows:
+        return []
+    groups = list(dict.fromkeys(g for row in rubric_rows for g in row["rubric"]["groups"]))
+    sizes = {g: next(row["rubric"]["groups"][g]["n"] for row in rubric_rows if g in row["rubric"]["groups"])
+             for g in groups}
+    lines = ["", "## Rubric accuracy per prompt group", ""]
+    lines += _table(["group", "prompts"] + [row["model"] for row in rubric_rows],
+                    [[g, sizes[g]] + [row["rubric"]["groups"].get(g, {}).get("accuracy") for row in rubric_rows]
+                     for g in groups]
+                    + [["all", sum(sizes.values())] + [row["rubric"]["accuracy"] for row in rubric_rows]])
+    gained = [row for row in rubric_rows if "rubric_gains" in row]
+    if gained:
+        lines += ["", "## Paired rubric gain over the previous model", "",
+                  "Per prompt group: the mean of (right now - right before) on the same prompts, and two standard "
+                  "errors of that paired mean.", ""]
+        lines += _table(["model", "previous"] + [h for g in ["all"] + groups for h in (g, "2 s.e.")],
+                        [[row["model"], row["previous"]] + [row["rubric_gains"].get(g, {}).get(k)
+                                                             for g in ["all"] + groups for k in ("gain", "two_se")]
+                         for row in gained])
+    return lines
 
 
 # --- plots -------------------------------------------------------------------------------------------------------
@@ -145,14 +181,14 @@ def plot_training_curves(path: Path, histories: dict[str, list[dict]]) -> bool:
 
 def plot_skills(path: Path, rows: list[dict]) -> bool:
     """Accuracy per skill, one bar per model in each skill's group."""
-    skills = sorted({skill for row in rows for skill in row["taskworld"]["skills"]})
+    skills = sorted({skill for row in rows for skill in _skills(row)})
     if not skills:
         return False
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(skills) * max(1, len(rows)) / 2), 3.5))
     width = 0.8 / len(rows)
     for i, row in enumerate(rows):
-        heights = [row["taskworld"]["skills"].get(s, {}).get("accuracy") or 0 for s in skills]
+        heights = [_skills(row).get(s, {}).get("accuracy") or 0 for s in skills]
         ax.bar([x + i * width for x in range(len(skills))], heights, width, label=row["model"])
     ax.set_xticks([x + 0.4 - width / 2 for x in range(len(skills))], skills, rotation=30, ha="right")
     ax.set_ylim(0, 1)

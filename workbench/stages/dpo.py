@@ -8,15 +8,19 @@ of TRL's DPO losses). Sequences longer than `max_length` tokens are cut at the e
 Metrics on the held-out pairs (`eval_data`, or a task world's validation split): TRL's evaluation (`eval_rewards/
 accuracies`, `eval_rewards/margins`, …, batch means), and, per pair, the held-out pairwise accuracy and mean margin of
 the implicit reward beta * (log pi(y|x) - log pi_ref(y|x)), overall and per task-world skill.
-Output: `stage_dir/model`, the policy with its tokenizer.
+LoRA (`lora:`, `workbench.adapters`): the policy trains an adapter and the reference is the policy with the adapter
+disabled (TRL's `ref_model=None` with a PEFT model), so there is no second copy of the model; `ref_model` must then
+be left out. Output: `stage_dir/model`, the policy with its tokenizer (for LoRA the merged policy unless
+`lora.merge` is false, and `adapter/`). Metrics include seconds per step and the stage's peak memory.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from workbench import adapters
 from workbench.errors import WorkbenchError
 from workbench.preference import (completion_logps, held_out_metrics, held_out_path, load_pairs, preference_path,
                                   prompt_and_answers, rounded)
@@ -48,6 +52,14 @@ class Config(StageConfig):
         description="Tokens per prompt + answer; longer pairs are truncated.")
     train: DPOTrainSettings = Field(DPOTrainSettings(),
         description="Optimisation settings (TRL's DPOTrainer underneath).")
+    lora: adapters.AdapterSettings | None = Field(None, description="train a LoRA adapter on the policy; the "
+                                                  "reference is the policy with the adapter disabled")
+
+    @model_validator(mode="after")
+    def _lora_reference(self):
+        if self.lora is not None and self.ref_model is not None:
+            raise ValueError("with lora the reference is the policy with its adapter disabled; drop ref_model")
+        return self
 
 
 def load_policy_and_reference(cfg: Config, ctx: StageContext):
@@ -60,6 +72,11 @@ def load_policy_and_reference(cfg: Config, ctx: StageContext):
     from workbench.models import load_model
 
     policy, tokenizer = load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed)
+    if cfg.lora is not None:  # the reference is the adapter-disabled policy; name the base for adapter/
+        from workbench.stages.sft import name_the_base
+
+        name_the_base(policy, tokenizer, ctx)
+        return policy, None, tokenizer
     if cfg.ref_model is None:
         return policy, create_reference_model(policy), tokenizer
     reference, ref_tokenizer = load_model(ctx.model_path(cfg.ref_model), tokenizer=ctx.tokenizer_path(cfg.ref_model),
@@ -71,12 +88,17 @@ def load_policy_and_reference(cfg: Config, ctx: StageContext):
 
 
 def implicit_reward_metrics(policy, reference, tokenizer, pairs, beta: float) -> dict:
-    """Held-out pairwise accuracy and mean margin of DPO's implicit reward, overall and per task-world skill."""
+    """Held-out pairwise accuracy and mean margin of DPO's implicit reward, overall and per task-world skill. A
+    reference of None means the policy (a PeftModel) with its adapter disabled."""
     rows = pairs.to_list()
     prompts, chosen, rejected = zip(*(prompt_and_answers(row) for row in rows))
     prompts_twice, answers = list(prompts) * 2, list(chosen) + list(rejected)
     policy_logps = completion_logps(policy, tokenizer, prompts_twice, answers)
-    reference_logps = completion_logps(reference, tokenizer, prompts_twice, answers)
+    if reference is None:
+        with policy.disable_adapter():
+            reference_logps = completion_logps(policy, tokenizer, prompts_twice, answers)
+    else:
+        reference_logps = completion_logps(reference, tokenizer, prompts_twice, answers)
     rewards = [beta * (p - r) for p, r in zip(policy_logps, reference_logps)]
     return held_out_metrics([row.get("meta") for row in rows], rewards[: len(rows)], rewards[len(rows):],
                             accuracy="implicit_reward_accuracy", margin="implicit_reward_margin")
@@ -85,6 +107,7 @@ def implicit_reward_metrics(policy, reference, tokenizer, pairs, beta: float) ->
 def run(cfg: Config, ctx: StageContext) -> dict:
     from trl import DPOConfig, DPOTrainer
 
+    reset = adapters.reset_peak_memory()
     policy, reference, tokenizer = load_policy_and_reference(cfg, ctx)
     train_path = preference_path(ctx, cfg.data, "train")
     train = load_pairs(train_path, tokenizer)
@@ -96,20 +119,30 @@ def run(cfg: Config, ctx: StageContext) -> dict:
                               per_device_eval_batch_size=s.batch_size,
                               eval_strategy="steps" if held_out is not None else "no", eval_steps=s.save_steps)
     trainer = DPOTrainer(model=policy, ref_model=reference, args=args, train_dataset=train, eval_dataset=held_out,
-                         processing_class=tokenizer, callbacks=callbacks(ctx.stage_dir))
+                         processing_class=tokenizer, callbacks=callbacks(ctx.stage_dir),
+                         peft_config=adapters.peft_config(cfg.lora, "CAUSAL_LM") if cfg.lora else None)
     if len(trainer.train_dataset) == 0:
         raise WorkbenchError(f"{train_path}: every prompt fills max_length={cfg.max_length} tokens, leaving no answer "
                              "to learn from; raise max_length")
-    result, wall = train_and_save_model(trainer, policy, tokenizer, ctx)
+    if cfg.lora is None:
+        result, wall = train_and_save_model(trainer, policy, tokenizer, ctx)
+    else:
+        result, wall = adapters.train(trainer, ctx)
+        policy = trainer.model  # the PeftModel: measured with its adapter, saved at the end
     metrics = {
         "train_loss": result.training_loss,
         "train_pairs": len(trainer.train_dataset),
         "train_seconds": wall,
         "steps_per_second": result.metrics.get("train_steps_per_second"),
+        "trainable_parameters": sum(p.numel() for p in policy.parameters() if p.requires_grad),
+        "lora": cfg.lora.model_dump() if cfg.lora else None,
+        **adapters.resource_metrics(wall, trainer.state.global_step, reset),
     }
     if held_out is not None:
         evaluation = trainer.evaluate()
         metrics.update({k: v for k, v in evaluation.items() if k.startswith(("eval_loss", "eval_rewards/"))})
         metrics.update(implicit_reward_metrics(policy, reference, tokenizer, held_out, cfg.beta))
     save_history(trainer, ctx.stage_dir)
+    if cfg.lora is not None:
+        adapters.save_adapter(trainer, tokenizer, cfg.lora, ctx)
     return rounded(metrics)

@@ -16,10 +16,15 @@ into their base first, as `merge` does):
   * with a `reference` (e.g. the start the RLHF policies and their merge were trained from): KL to it, the same
     way, so that reward can be read against the KL spent to get it as in WARP;
   * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`).
+With a `rubric` (a rubric file, `workbench.rubric`, docs/rubric.md), the answers are also checked against it:
+accuracy overall and per prompt group, and paired gains over the previous model with two standard errors, overall
+and per group. The prompts are then `data`'s rows matched to rubric entries (a prompt-only or chat file, whose
+conversations are cut before their last assistant turn, or a taskworld stage), or, without `data`, the rubric's own
+prompts; every prompt must have an entry. Perplexity needs a taskworld stage's corpus and is left out otherwise.
 Writes (see `workbench.report`) `report.md`, `report.json`, the PNG plots, `samples.jsonl`: rows
 {"id", "prompt", "response", "stage"} for the first 20 prompts of every model, the model's name as `stage`, and
-`verdicts.jsonl`: rows {"id", "stage", "skill", "correct", "refused"} for every prompt and model, so that any two
-models can be compared item by item later.
+`verdicts.jsonl`: rows {"id", "stage", "skill", "correct", "refused"} (task world) and/or {"group", "rubric_correct",
+"rubric_score"} (rubric) for every prompt and model, so that any two models can be compared item by item later.
 Metrics: report.json's `summary`, model -> headline figures.
 """
 
@@ -30,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Literal, Sequence
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from workbench.atomic import write_jsonl
 from workbench.errors import WorkbenchError
@@ -48,13 +53,22 @@ class Config(StageConfig):
     reward: ModelRef | None = Field(None, description="A reward stage's model.")
     reference: ModelRef | None = Field(None,
         description="Also KL to this model, e.g. the policies' start (WARP's reward vs KL)")
-    data: DataRef = Field(description="A taskworld stage: its prompts/<split>.jsonl and corpus/validation.txt.")
+    data: DataRef | None = Field(None, description="A taskworld stage (prompts/<split>.jsonl, corpus/validation.txt); "
+                                 "with a rubric also a prompt-only or chat file, or nothing (the rubric's own prompts).")
+    rubric: DataRef | None = Field(None, description="A rubric file (docs/rubric.md): answers checked against it, "
+                                   "accuracy per group.")
     split: str = Field("test", description="Which task-world split to evaluate on (prompts/<split>.jsonl).")
     limit: int | None = Field(None, ge=1, le=10_000_000, description="Evaluate on the first N prompts only.")
     max_new_tokens: int = Field(48, ge=1, le=65_536, description="Tokens each model writes per prompt.")
     batch_size: int = Field(16, ge=1, le=65_536, description="Prompts per generation batch.")
     seq_len: int = Field(256, ge=8, le=1_048_576, description="Perplexity blocks.")
     eval_blocks: int = Field(64, ge=1, le=1_000_000, description="Validation blocks used for perplexity.")
+
+    @model_validator(mode="after")
+    def _prompts_from_somewhere(self):
+        if self.data is None and self.rubric is None:
+            raise ValueError("give `data` (a taskworld stage) or a `rubric` (its prompts, or prompts in `data`)")
+        return self
 
 
 # --- the figures -------------------------------------------------------------------------------------------------
@@ -90,19 +104,59 @@ def _answer(text: str) -> list[dict]:
     return [{"role": "assistant", "content": text}]
 
 
-def held_out_prompts(cfg: Config, ctx: StageContext) -> tuple[Path, list[dict]]:
-    """The task world's prompt rows (`prompt` a conversation, `meta` for the verifiers), the first `limit` of them."""
+def held_out_prompts(cfg: Config, ctx: StageContext, rubric=None) -> tuple[str, list[dict]]:
+    """(where the prompts come from, the first `limit` prompt rows: `prompt` a conversation, `meta` with the task
+    world's verifier data or an `id`). With a rubric, every row must have an entry in it."""
     from workbench.stages.generate import read_prompts
 
-    path = ctx.data_path(cfg.data) / "prompts" / f"{cfg.split}.jsonl"
-    if not path.is_file():
-        raise WorkbenchError(f"stage {ctx.stage_name}: data {cfg.data!r} has no prompts/{cfg.split}.jsonl ({path}); "
-                             "name a taskworld stage")
-    rows = read_prompts(path, cfg.limit)
-    if not all(isinstance(r.get("meta"), dict) and "check" in r["meta"] for r in rows):
-        raise WorkbenchError(f"{path}: rows carry no task-world `meta` to verify answers against; name a taskworld "
-                             "stage")
-    return path, rows
+    path = ctx.data_path(cfg.data) if cfg.data is not None else None
+    if path is None:
+        source, rows = str(rubric.path), rubric.prompt_rows()[: cfg.limit]
+    elif path.is_dir():
+        source = path / "prompts" / f"{cfg.split}.jsonl"
+        if not source.is_file():
+            raise WorkbenchError(f"stage {ctx.stage_name}: data {cfg.data!r} has no prompts/{cfg.split}.jsonl "
+                                 f"({source}); name a taskworld stage")
+        rows = read_prompts(source, cfg.limit)
+    elif rubric is not None:
+        source, rows = path, chat_prompts(path)[: cfg.limit]
+    else:
+        raise WorkbenchError(f"stage {ctx.stage_name}: data {cfg.data!r} is a file; without a `rubric` name a taskworld "
+                             "stage, whose verifiers check the answers")
+    if rubric is None and not is_taskworld(rows):
+        raise WorkbenchError(f"{source}: rows carry no task-world `meta` to verify answers against; name a taskworld "
+                             "stage, or give a `rubric`")
+    if rubric is not None:
+        unmatched = [r for r in rows if rubric.entry_for(r["prompt"], r["meta"].get("id")) is None]
+        if unmatched:
+            raise WorkbenchError(f"{source}: {len(unmatched)} of {len(rows)} prompts have no entry in the rubric "
+                                 f"{rubric.path}, the first {unmatched[0]['prompt'][-1]['content']!r}; add entries "
+                                 "(matched by id or the exact last user message) or leave those prompts out")
+    return str(source), rows
+
+
+def is_taskworld(rows: list[dict]) -> bool:
+    return bool(rows) and all(isinstance(r.get("meta"), dict) and "check" in r["meta"] for r in rows)
+
+
+def chat_prompts(path: Path) -> list[dict]:
+    """Prompt rows from a prompt-only file, or from a chat file (each conversation up to its last assistant turn)."""
+    from workbench.data import read_records, detect
+    from workbench.errors import DataError
+
+    records = read_records(path)
+    info = detect(records, path)
+    if info.type == "prompt_only":
+        prompts = [r["prompt"] if isinstance(r["prompt"], list) else [{"role": "user", "content": r["prompt"]}]
+                   for r in records]
+    elif info.type == "language_modeling" and info.form == "conversational":
+        prompts = [r["messages"][: max(i for i, m in enumerate(r["messages"]) if m["role"] == "assistant")]
+                   for r in records]
+    else:
+        raise DataError(path, None, f"holds {info.type} rows ({info.form}); the evaluate stage asks prompt-only rows "
+                                    "(`prompt`) or chat rows (`messages`)")
+    return [{"prompt": p, "meta": {"id": r.get("id", (r.get("meta") or {}).get("id", i))}}
+            for i, (p, r) in enumerate(zip(prompts, records))]
 
 
 def validation_corpus(cfg: Config, ctx: StageContext) -> Path:
@@ -154,8 +208,8 @@ def kl_on_answers(model, tokenizer, others: dict[str, tuple], prompts: list, ans
     return out
 
 
-def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path, teacher, reward,
-            reference=None) -> dict:
+def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path | None, teacher, reward,
+            reference=None, rubric=None) -> dict:
     """One model's row of the report (its answers included, under `answers`)."""
     from workbench.preference import score_texts
     from workbench.stages.pretrain import pack_blocks, perplexity
@@ -167,10 +221,13 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
     started = time.perf_counter()
     answers = generate_responses(model, tokenizer, prompts, settings, seed=ctx.seed)
     row = {"model": ref, "generate_seconds": round(time.perf_counter() - started, 2), "answers": answers}
-    scored = score(prompt_rows, answers)
-    row["taskworld"], row["results"] = scored.to_dict(), scored.results
-    row.update({k: row["taskworld"][k] for k in ("task_skills_mean", "accuracy", "refusal_rate",
-                                                  "false_refusal_rate", "identity_accuracy")})
+    if is_taskworld(prompt_rows):
+        scored = score(prompt_rows, answers)
+        row["taskworld"], row["results"] = scored.to_dict(), scored.results
+        row.update({k: row["taskworld"][k] for k in ("task_skills_mean", "accuracy", "refusal_rate",
+                                                      "false_refusal_rate", "identity_accuracy")})
+    if rubric is not None:
+        row.update(rubric_figures(rubric, prompt_rows, answers))
     if reward is not None:
         reward_model, reward_tokenizer = reward
         row["rewards"] = score_texts(reward_model, reward_tokenizer, [p + _answer(a) for p, a in zip(prompts, answers)],
@@ -180,9 +237,22 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
                                                      ("kl_to_reference", reference, cfg.reference))
               if pair is not None and ref != name}
     row.update(kl_on_answers(model, tokenizer, others, prompts, answers, cfg.batch_size))
-    blocks = pack_blocks(corpus, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks)
-    row["perplexity"] = perplexity(model, blocks, batch_size=cfg.batch_size)
+    if corpus is not None:
+        blocks = pack_blocks(corpus, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks)
+        row["perplexity"] = perplexity(model, blocks, batch_size=cfg.batch_size)
     return row
+
+
+def rubric_figures(rubric, prompt_rows: list[dict], answers: list[str]) -> dict:
+    """A model's rubric verdicts (`rubric_verdicts`: (group, correct, score) per prompt), its accuracy overall
+    (`rubric_accuracy`) and per group (`rubric`)."""
+    from workbench.rubric import accuracy_by_group
+
+    entries = [rubric.entry_for(r["prompt"], r["meta"].get("id")) for r in prompt_rows]
+    verdicts = [entry.check(answer) for entry, answer in zip(entries, answers)]
+    found = [(e.group, v.correct, v.score) for e, v in zip(entries, verdicts)]
+    figures = accuracy_by_group([g for g, _, _ in found], [c for _, c, _ in found])
+    return {"rubric_verdicts": found, "rubric": figures, "rubric_accuracy": figures["accuracy"]}
 
 
 def compare_with_previous(rows: list[dict]) -> None:
@@ -192,11 +262,18 @@ def compare_with_previous(rows: list[dict]) -> None:
 
     for previous, row in zip(rows, rows[1:]):
         row["previous"] = previous["model"]
-        now, before = row["results"], previous["results"]
-        task = [i for i, (skill, _, _) in enumerate(now) if skill in TASK_SKILLS]
-        row["gains"] = {"all_items": paired_gain([c for _, c, _ in now], [c for _, c, _ in before])}
-        if task:
-            row["gains"]["task_items"] = paired_gain([now[i][1] for i in task], [before[i][1] for i in task])
+        if "results" in row:
+            now, before = row["results"], previous["results"]
+            task = [i for i, (skill, _, _) in enumerate(now) if skill in TASK_SKILLS]
+            row["gains"] = {"all_items": paired_gain([c for _, c, _ in now], [c for _, c, _ in before])}
+            if task:
+                row["gains"]["task_items"] = paired_gain([now[i][1] for i in task], [before[i][1] for i in task])
+        if "rubric_verdicts" in row:
+            now, before = row["rubric_verdicts"], previous["rubric_verdicts"]
+            row["rubric_gains"] = {"all": paired_gain([c for _, c, _ in now], [c for _, c, _ in before])}
+            for group in dict.fromkeys(g for g, _, _ in now):
+                mine = [i for i, (g, _, _) in enumerate(now) if g == group]
+                row["rubric_gains"][group] = paired_gain([now[i][1] for i in mine], [before[i][1] for i in mine])
         if "rewards" in row:
             row["win_rate"] = win_rate(row["rewards"], previous["rewards"])
 
@@ -207,30 +284,41 @@ def sample_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
 
 
 def verdict_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
-    return [{"id": p["meta"].get("id", i), "stage": row["model"], "skill": skill, "correct": correct,
-             "refused": refused}
-            for row in rows for i, (p, (skill, correct, refused)) in enumerate(zip(prompts, row["results"]))]
+    out = []
+    for row in rows:
+        for i, p in enumerate(prompts):
+            verdict = {"id": p["meta"].get("id", i), "stage": row["model"]}
+            if "results" in row:
+                verdict.update(zip(("skill", "correct", "refused"), row["results"][i]))
+            if "rubric_verdicts" in row:
+                verdict.update(zip(("group", "rubric_correct", "rubric_score"), row["rubric_verdicts"][i]))
+            out.append(verdict)
+    return out
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
     from workbench.preference import rounded
     from workbench.report import write_report
 
-    path, prompts = held_out_prompts(cfg, ctx)
-    corpus = validation_corpus(cfg, ctx)
+    from workbench.rubric import load_rubric
+
+    rubric = load_rubric(ctx.data_path(cfg.rubric)) if cfg.rubric is not None else None
+    path, prompts = held_out_prompts(cfg, ctx, rubric)
+    corpus = validation_corpus(cfg, ctx) if cfg.data is not None and ctx.data_path(cfg.data).is_dir() else None
     teacher = load(cfg.teacher, ctx) if cfg.teacher is not None else None
     reward = load_reward(cfg.reward, ctx) if cfg.reward is not None else None
     reference = load(cfg.reference, ctx) if cfg.reference is not None else None
-    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward, reference) for ref in cfg.models]
+    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric) for ref in cfg.models]
     compare_with_previous(chain)
-    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference)]
+    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric)]
                     if cfg.teacher is not None and cfg.teacher not in cfg.models else [])
     write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(rows, prompts))
     write_jsonl(ctx.stage_dir / "verdicts.jsonl", verdict_rows(rows, prompts))
     for row in rows:
-        del row["answers"], row["results"]
-        row.pop("rewards", None)
-    settings = {"data": str(path), "prompts": len(prompts), "max_new_tokens": cfg.max_new_tokens,
+        del row["answers"]
+        for key in ("results", "rewards", "rubric_verdicts"):
+            row.pop(key, None)
+    settings = {"data": str(path), "rubric": str(rubric.path) if rubric else None, "prompts": len(prompts), "max_new_tokens": cfg.max_new_tokens,
                 "models": cfg.models, "teacher": cfg.teacher, "reward": cfg.reward, "reference": cfg.reference,
                 "seq_len": cfg.seq_len, "eval_blocks": cfg.eval_blocks}
     stages = [s.stage_name for s in ctx.recipe.stages if s.stage_name != ctx.stage_name]

@@ -13,12 +13,14 @@ Two methods:
   * `average`: the (weighted) mean of the models' weights, a "model soup" as Gemma 2 reports for its final model.
     `init` is optional there and only used for the task-vector metrics.
 Policies trained with LoRA are merged into their base first: a stage whose `model/` is missing but whose `adapter/`
-exists (sft with `lora.merge: false`) is applied to that stage's own base model, and a recipe model whose `path` is a
-peft adapter folder to the base named in its `adapter_config.json`. Every model must then have the same architecture,
+exists (sft, rlhf or dpo with `lora.merge: false`) is applied to the base its `adapter_config.json` names (the stage's
+own `model` where that is no folder), and a recipe model whose `path` is a peft adapter folder to the base named in
+its `adapter_config.json`. WARP over LoRA policies is thus WARP over their merged weights: the task vectors are
+(base + B A) - init, SLERPed and pulled back towards init, and the output is a plain model. Every model must then have the same architecture,
 parameter names and shapes, and vocabulary, or the stage refuses in one line. Output: `stage_dir/model`, the merged
 model with the tokenizer of `init` (or of the first model).
 Metrics: the mean over policy pairs of the per-tensor cosine similarity of their task vectors, the norm of each
-task vector and of the merged one (before and after LITI).
+task vector and of the merged one (before and after LITI), the stage's wall time and peak memory.
 
 Why our own code: the arithmetic is a few tensor operations on state dicts of models already in memory. `mergekit`
 (on PyPI) works on model folders through its own YAML configs and loader and brings its own dependency set (scipy,
@@ -104,51 +106,20 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     return mixed.to(a.dtype)
 
 
-def task_vector(policy: StateDict, init: StateDict) -> StateDict:
-    """theta_policy - theta_init for every floating-point tensor, in float64 (exact for float32 weights)."""
-    return {k: policy[k].double() - init[k].double() for k in init if init[k].is_floating_point()}
-
-
-def slerp_task_vectors(vectors: list[StateDict], weights: list[float]) -> StateDict:
-    """Iterative pairwise SLERP, tensor by tensor: delta <- SLERP(delta, delta_k; w_k / (w_1 + ... + w_k))."""
-    merged, total = dict(vectors[0]), weights[0]
+def slerp_iterated(vectors: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
+    """Iterative pairwise SLERP of one tensor's task vectors: delta <- SLERP(delta, delta_k; w_k / (w_1 + ... + w_k))."""
+    merged, total = vectors[0], weights[0]
     for vector, weight in zip(vectors[1:], weights[1:]):
         total += weight
-        merged = {k: slerp(merged[k], vector[k], weight / total) for k in merged}
+        merged = slerp(merged, vector, weight / total)
     return merged
 
 
-def liti(init: StateDict, delta: StateDict, eta: float) -> StateDict:
-    """theta_init + eta * delta, cast back to each tensor's dtype; tensors without a task vector are the init's."""
-    out = {}
-    for k, value in init.items():
-        if k not in delta or eta == 0:
-            out[k] = value.clone()
-        else:
-            out[k] = (value.double() + eta * delta[k]).to(value.dtype)
-    return out
-
-
-def weighted_average(states: list[StateDict], weights: list[float]) -> StateDict:
-    """sum_i w_i theta_i for floating-point tensors (the first model's for the others)."""
-    out = {}
-    for k, value in states[0].items():
-        if value.is_floating_point():
-            out[k] = sum(w * s[k].double() for s, w in zip(states, weights)).to(value.dtype)
-        else:
-            out[k] = value.clone()
-    return out
-
-
-def mean_tensor_cosine(a: StateDict, b: StateDict) -> float | None:
-    """The mean over tensors (both non-zero) of the cosine similarity of `a[k]` and `b[k]`."""
-    cosines = [torch.nn.functional.cosine_similarity(a[k].flatten(), b[k].flatten(), dim=0).item()
-               for k in a if a[k].norm() > 0 and b[k].norm() > 0]
-    return sum(cosines) / len(cosines) if cosines else None
-
-
-def global_norm(vector: StateDict) -> float:
-    return math.sqrt(sum(v.double().pow(2).sum().item() for v in vector.values()))
+def cosine(a: torch.Tensor, b: torch.Tensor) -> float | None:
+    """The cosine similarity of two tensors seen as vectors; None where either is zero."""
+    if a.norm() == 0 or b.norm() == 0:
+        return None
+    return torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0).item()
 
 
 # --- loading -----------------------------------------------------------------------------------------------------
@@ -160,6 +131,11 @@ def load_policy(ref: str, ctx: StageContext) -> tuple[Any, Any]:
 
     source = ctx.model_path(ref)
     if isinstance(source, Path) and not source.exists() and (source.parent / "adapter").is_dir():
+        adapter = source.parent / "adapter"
+        base_path = json.loads((adapter / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        if base_path and (Path(base_path) / "config.json").is_file():  # the very base it was trained on
+            base, tokenizer = load_model(Path(base_path), tokenizer=adapter, seed=ctx.seed)
+            return _merge_adapter(base, adapter), tokenizer
         stage = next(s for s in ctx.recipe.stages if s.stage_name == ref)
         base, tokenizer = load_model(ctx.model_path(stage.model), tokenizer=ctx.tokenizer_path(stage.model),
                                      seed=ctx.seed)
@@ -209,30 +185,58 @@ def check_same_architecture(named: list[tuple[str, Any, Any]]) -> None:
 
 
 def merge_states(cfg: Config, init: StateDict | None, states: list[StateDict]) -> tuple[StateDict, dict]:
-    """The merged weights and the task-vector metrics (when there is an init)."""
+    """The merged weights and the task-vector metrics (when there is an init). Tensor by tensor, so that besides the
+    models only one tensor's task vectors are held in float64 at a time (whole float64 task vectors of Gemma 3 270M
+    would take 2 GiB each), and tensors no policy changed (LoRA leaves the embeddings alone) are the init's as they
+    are (Gemma 3 270M's 262k x 640 embedding alone takes 1.3 GiB in float64). For each floating-point tensor: the task vectors delta_i = theta_i - theta_init (float64);
+    warp: theta = theta_init + eta * SLERP-iterated(delta_i) (LITI), cast back to the tensor's dtype; average:
+    sum_i w_i theta_i. Other tensors (integer buffers) are the init's (warp) or the first model's (average)."""
     weights = cfg.normalised_weights()
     metrics: dict = {"method": cfg.method, "models": len(states), "weights": [round(w, 4) for w in weights]}
-    vectors = [task_vector(s, init) for s in states] if init is not None else None
+    reference = init if init is not None else states[0]
+    merged: StateDict = {}
+    squares = {"vectors": [0.0] * len(states), "slerp": 0.0, "merged": 0.0}
+    cosines: dict[tuple[int, int], list[float]] = {pair: [] for pair in combinations(range(len(states)), 2)}
+    for k, value in reference.items():
+        if not value.is_floating_point():
+            merged[k] = (init if cfg.method == "warp" else states[0])[k].clone()
+            continue
+        if init is not None and all(torch.equal(s[k], value) for s in states):
+            merged[k] = value.clone()  # no policy moved it (e.g. outside LoRA's targets): no float64 copies of it
+            continue
+        vectors = [s[k].double() - init[k].double() for s in states] if init is not None else None
+        if cfg.method == "warp":
+            delta = slerp_iterated(vectors, weights)
+            merged[k] = value.clone() if cfg.eta == 0 else (value.double() + cfg.eta * delta).to(value.dtype)
+            squares["slerp"] += delta.pow(2).sum().item()
+        else:
+            merged[k] = sum(w * s[k].double() for s, w in zip(states, weights)).to(value.dtype)
+        if vectors is not None:
+            for i, vector in enumerate(vectors):
+                squares["vectors"][i] += vector.pow(2).sum().item()
+            for (i, j), found in cosines.items():
+                if (c := cosine(vectors[i], vectors[j])) is not None:
+                    found.append(c)
+            squares["merged"] += (merged[k].double() - init[k].double()).pow(2).sum().item()
     if cfg.method == "warp":
-        delta = slerp_task_vectors(vectors, weights)
-        merged = liti(init, delta, cfg.eta)
-        metrics.update(eta=cfg.eta, slerp_task_vector_norm=global_norm(delta))
-    else:
-        merged = weighted_average(states, weights)
-    if vectors is not None:
-        cosines = [mean_tensor_cosine(a, b) for a, b in combinations(vectors, 2)]
-        cosines = [c for c in cosines if c is not None]
+        metrics.update(eta=cfg.eta, slerp_task_vector_norm=math.sqrt(squares["slerp"]))
+    if init is not None:
+        means = [sum(found) / len(found) for found in cosines.values() if found]
         metrics.update(
-            task_vector_cosine_mean=sum(cosines) / len(cosines) if cosines else None,
-            task_vector_norms=[round(global_norm(v), 4) for v in vectors],
-            merged_task_vector_norm=global_norm(task_vector(merged, init)),
+            task_vector_cosine_mean=sum(means) / len(means) if means else None,
+            task_vector_norms=[round(math.sqrt(q), 4) for q in squares["vectors"]],
+            merged_task_vector_norm=math.sqrt(squares["merged"]),
         )
     return merged, metrics
 
 
 def run(cfg: Config, ctx: StageContext) -> dict:
+    import time
+
+    from workbench.adapters import reset_peak_memory, resource_metrics
     from workbench.preference import rounded
 
+    reset, started = reset_peak_memory(), time.perf_counter()
     refs = ([cfg.init] if cfg.init is not None else []) + cfg.models
     loaded = [(ref, *load_policy(ref, ctx)) for ref in refs]
     check_same_architecture(loaded)
@@ -244,4 +248,5 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     with atomic_dir(ctx.stage_dir / "model") as tmp:
         target.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+    metrics.update(merge_seconds=time.perf_counter() - started, **resource_metrics(0.0, 0, reset))
     return rounded({k: v for k, v in metrics.items() if v is not None})

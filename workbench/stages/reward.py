@@ -18,7 +18,10 @@ chosen answer to another prompt's chosen answer. `off_topic_pairs` > 0 adds that
 (`workbench.preference.off_topic_pairs`): without them a reward model learns what good answers look like, not that
 they must answer the question, and RLHF exploits it. Pairs longer than `max_length` tokens are left out, as TRL
 does, and counted.
-Output: `stage_dir/model`, the reward model with its tokenizer (pad token set).
+With a `lora:` block (`workbench.adapters`), the backbone trains a LoRA adapter and the new score head trains in full
+(peft `task_type=SEQ_CLS`, `modules_to_save=["score"]`); `adapter/` holds both and `model/` the merged reward model.
+Output: `stage_dir/model`, the reward model with its tokenizer (pad token set). Metrics include the stage's peak
+memory and seconds per step.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from workbench import adapters
 from workbench.errors import WorkbenchError
 from workbench.preference import (combine_with_store, explicit_dataset, explicit_pairs, export_store,
                                   held_out_metrics, held_out_path,
@@ -57,6 +61,15 @@ class Config(StageConfig):
         description="Add this fraction of pairs rejecting another prompt's answer.")
     train: RewardTrainSettings = Field(RewardTrainSettings(),
         description="Optimisation settings (TRL's RewardTrainer underneath).")
+    lora: adapters.AdapterSettings | None = Field(None, description="train a LoRA adapter and the score head instead "
+                                                  "of the whole model (workbench.adapters)")
+
+    @model_validator(mode="after")
+    def _lora_merged(self):
+        if self.lora is not None and not self.lora.merge:
+            raise ValueError("lora.merge: false would leave no reward model for rlhf and evaluate to load (they read "
+                             "model/); drop merge: false")
+        return self
 
     @model_validator(mode="after")
     def _a_source(self):
@@ -121,7 +134,12 @@ def _train_file(cfg: Config, ctx: StageContext):
 def run(cfg: Config, ctx: StageContext) -> dict:
     from trl import RewardConfig, RewardTrainer
 
+    reset = adapters.reset_peak_memory()
     model, tokenizer = load_reward_model(cfg, ctx)
+    if cfg.lora is not None:
+        from workbench.stages.sft import name_the_base
+
+        name_the_base(model, tokenizer, ctx)  # so that adapter/ names its base
     train_path = _train_file(cfg, ctx)
     train = load_pairs(train_path, tokenizer)
     added = []
@@ -139,12 +157,17 @@ def run(cfg: Config, ctx: StageContext) -> dict:
                               per_device_eval_batch_size=s.batch_size,
                               eval_strategy="steps" if held_out is not None else "no", eval_steps=s.save_steps)
     trainer = RewardTrainer(model=model, args=args, train_dataset=train, eval_dataset=held_out,
-                            processing_class=tokenizer, callbacks=callbacks(ctx.stage_dir))
+                            processing_class=tokenizer, callbacks=callbacks(ctx.stage_dir),
+                            peft_config=adapters.peft_config(cfg.lora, "SEQ_CLS") if cfg.lora else None)
     kept = len(trainer.train_dataset)
     if kept == 0:
         raise WorkbenchError(f"{train_path}: every pair is longer than max_length={cfg.max_length} tokens; "
                              "raise max_length")
-    result, wall = train_and_save_model(trainer, model, tokenizer, ctx)
+    if cfg.lora is None:
+        result, wall = train_and_save_model(trainer, model, tokenizer, ctx)
+    else:
+        result, wall = adapters.train(trainer, ctx)
+        model = trainer.model  # the PeftModel: measured with its adapter, then saved (adapter/, merged model/)
     metrics = {
         "train_loss": result.training_loss,
         "train_pairs": kept,
@@ -153,7 +176,12 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "train_seconds": wall,
         "steps_per_second": result.metrics.get("train_steps_per_second"),
         "parameters": sum(p.numel() for p in model.parameters()),
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "lora": cfg.lora.model_dump() if cfg.lora else None,
+        **adapters.resource_metrics(wall, trainer.state.global_step, reset),
     }
     if held_out is not None:
         metrics.update(reward_metrics(model, tokenizer, held_out, ctx.seed))
+    if cfg.lora is not None:
+        adapters.save_adapter(trainer, tokenizer, cfg.lora, ctx)
     return rounded(metrics)

@@ -18,8 +18,12 @@ in memory (a preset) is saved to `stage_dir/start_model` first (RLOO has no `ref
 With RLOO, a Gemma 2 policy samples through `workbench.decoding.FastGeneration` (the same tokens as TRL's `generate`
 path, faster); GRPO's generation step also returns log-probabilities and keeps TRL's path.
 
-Output: `stage_dir/model` (the policy with its tokenizer), `history.json`. Metrics: mean reward (weighted total and
-per reward) at the first and last logging step, the KL to the anchor at the last one, steps/s.
+LoRA (`lora:`, `workbench.adapters`): the policy trains an adapter, and TRL's trainer, which wraps the model itself,
+computes the reference log-probabilities with the adapter disabled: the anchor is the starting policy without a second
+copy of it in memory. (TRL cannot move an EMA anchor of a PEFT model, so `anchor: ema` needs full fine-tuning.)
+Output: `stage_dir/model` (the policy with its tokenizer; for LoRA the merged policy, unless `lora.merge` is false,
+and `adapter/`), `history.json`. Metrics: mean reward (weighted total and per reward) at the first and last logging
+step, the KL to the anchor at the last one, steps/s, seconds per step and the stage's peak memory.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from workbench import adapters
 from workbench.atomic import atomic_dir
 from workbench.distributed import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
@@ -64,6 +69,8 @@ class Config(StageConfig):
         description="The KL anchor: the starting policy, or an exponential moving average of the policy (WARP).")
     ema_rate: float = Field(0.01, gt=0, le=1, description="With anchor: ema.")
     train: RLHFTrainSettings = Field(RLHFTrainSettings(), description="Optimisation settings.")
+    lora: adapters.AdapterSettings | None = Field(None, description="train a LoRA adapter on the policy; the anchor "
+                                                  "is the policy with the adapter disabled (workbench.adapters)")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -72,6 +79,9 @@ class Config(StageConfig):
                              f"({self.num_generations}): a step takes whole groups of answers to one prompt")
         if self.anchor == "ema" and self.beta == 0:
             raise ValueError("anchor: ema needs beta > 0 (with beta 0 there is no KL to an anchor)")
+        if self.anchor == "ema" and self.lora is not None:
+            raise ValueError("anchor: ema cannot move the anchor of a LoRA policy (TRL's anchor is then the policy "
+                             "with its adapter disabled); use anchor: start, or drop the lora block")
         return self
 
 
@@ -123,6 +133,11 @@ def load_policy(cfg: Config, ctx: StageContext):
 
     policy, tokenizer = load_model(ctx.model_path(cfg.model), tokenizer=ctx.tokenizer_path(cfg.model), seed=ctx.seed)
     tokenizer = chat_tokenizer(tokenizer)
+    if cfg.lora is not None:  # the anchor is the adapter-disabled policy; name the base for adapter/
+        from workbench.stages.sft import name_the_base
+
+        name_the_base(policy, tokenizer, ctx)
+        return policy, tokenizer
     source = policy.config._name_or_path
     if not source or not (Path(source) / "config.json").is_file():
         start = ctx.stage_dir / "start_model"
@@ -174,7 +189,8 @@ def build_trainer(cfg: Config, ctx: StageContext, policy, tokenizer, reward_mode
                               temperature=cfg.temperature, reward_weights=weights, **anchor)
     return trainer_class(model=policy, reward_funcs=reward_funcs, args=args, train_dataset=dataset,
                          processing_class=tokenizer, reward_processing_classes=reward_classes,
-                         callbacks=callbacks(ctx.stage_dir))
+                         callbacks=callbacks(ctx.stage_dir),
+                         peft_config=adapters.peft_config(cfg.lora, "CAUSAL_LM") if cfg.lora else None)
 
 
 def history_metrics(history: list[dict]) -> dict:
@@ -193,13 +209,19 @@ def history_metrics(history: list[dict]) -> dict:
 def run(cfg: Config, ctx: StageContext) -> dict:
     from workbench.models import describe
 
+    reset = adapters.reset_peak_memory()
     path = prompt_path(ctx, cfg.data)
     dataset = load_prompts(path, cfg.verifiable_reward_weight > 0)
     policy, tokenizer = load_policy(cfg, ctx)
     reward_model, reward_tokenizer = load_reward_model(cfg, ctx, tokenizer)
     trainer = build_trainer(cfg, ctx, policy, tokenizer, reward_model, reward_tokenizer, dataset)
     checkpoint = ctx.last_checkpoint()
-    result, seconds = train_and_save_model(trainer, policy, tokenizer, ctx)
+    if cfg.lora is None:
+        result, seconds = train_and_save_model(trainer, policy, tokenizer, ctx)
+    else:
+        result, seconds = adapters.train(trainer, ctx)
+        trained = describe(trainer.model)  # with its LoRA layers, before merging takes them out
+        adapters.save_adapter(trainer, tokenizer, cfg.lora, ctx)
     history = trainer.state.log_history
     return {
         "algorithm": cfg.algorithm,
@@ -210,5 +232,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "steps_per_second": result.metrics.get("train_steps_per_second"),
         "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
         **{k: round(v, 4) for k, v in history_metrics(history).items() if isinstance(v, float)},
-        "model": describe(policy),
+        "model": describe(policy) if cfg.lora is None else trained,
+        "lora": cfg.lora.model_dump() if cfg.lora else None,
+        **adapters.resource_metrics(seconds, trainer.state.global_step, reset),
     }
