@@ -240,3 +240,19 @@ def test_bad_input_is_one_line_with_its_place(tmp_path, capsys, name, content, a
     assert (rc, out) == (2, "")
     assert err.count("\n") == 1 and err.startswith(f"error: {place}"), err
     assert gist in err, err
+
+
+def test_what_the_workbench_writes_is_strict_json_even_with_nan(tmp_path):
+    """A diverged loss (NaN) or an infinite figure is written as null: metrics.json and JSONL stay RFC 8259 JSON."""
+    import json
+
+    from workbench.atomic import write_json, write_jsonl
+
+    write_json(tmp_path / "metrics.json", {"loss": float("nan"), "curve": [1.0, float("inf")], "steps": 3})
+    write_jsonl(tmp_path / "rows.jsonl", [{"score": float("-inf"), "text": "ok"}])
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c} written"))
+
+    assert strict((tmp_path / "metrics.json").read_text()) == {"loss": None, "curve": [1.0, None], "steps": 3}
+    assert strict((tmp_path / "rows.jsonl").read_text()) == {"score": None, "text": "ok"}
