@@ -24,17 +24,14 @@ def model_folders(run_dir: str | Path | None) -> dict[str, Path]:
 
 
 def answer(model, tokenizer, prompt: str, max_new_tokens: int = MAX_NEW_TOKENS) -> str:
-    """The model's greedy answer to a one-turn user prompt, through the tokenizer's chat template."""
-    import torch
+    """The model's greedy answer to a one-turn user prompt, through the tokenizer's chat template: the text before
+    its stop token, without control tokens (`workbench.generation.generate_responses`)."""
+    from workbench.generation import GenerationSettings, generate_responses
 
     if not prompt.strip():
         raise WorkbenchError("type a prompt first")
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                        return_tensors="pt", return_dict=True)
-    with torch.no_grad():
-        output = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                                pad_token_id=tokenizer.pad_token_id)
-    return tokenizer.decode(output[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    settings = GenerationSettings(do_sample=False, max_new_tokens=max_new_tokens, batch_size=1)
+    return generate_responses(model, tokenizer, [[{"role": "user", "content": prompt}]], settings)[0]
 
 
 def ask(store: Store, prompt: str, answers: dict[str, str], settings: dict, run_dir: str | Path | None = None) -> int:
