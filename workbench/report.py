@@ -23,6 +23,10 @@ COLUMNS = {  # summary field -> report.md column
     "win_rate": "win rate vs previous", "kl_to_teacher": "KL to teacher",
     "kl_to_reference": "KL to reference", "perplexity": "perplexity",
 }
+# The share of a model's answers that ended cleanly (`workbench.generation`: a stop token within max_new_tokens, no
+# control-token text).
+SUMMARY_FIELDS += ("clean_endings",)
+COLUMNS["clean_endings"] = "clean endings"
 
 
 def stage_times(run_dir: Path) -> list[dict]:
@@ -79,7 +83,9 @@ def markdown(report: dict) -> str:
              "Win rate: against the previous model in the list, under the reward model (ties count half). "
              "KL to teacher (and to reference): per answer, the sum over its tokens of KL(model || teacher) between "
              "the two next-token distributions, along the model's own answers (nats). "
-             "Perplexity: on the validation corpus.", ""]
+             "Perplexity: on the validation corpus.",
+             "Clean endings: the share of answers that stopped at a stop token within the token budget, with no "
+             "control token written before it.", ""]
     lines += _table(["model"] + list(COLUMNS.values()),
                     [[_label(name, s)] + [figures[f] for f in COLUMNS] for name, figures in report["summary"].items()])
     gained = [row for row in report["models"] if "gains" in row]

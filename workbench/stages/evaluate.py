@@ -15,7 +15,9 @@ into their base first, as `merge` does):
     answers is no unbiased KL estimate and can come out negative;
   * with a `reference` (e.g. the start the RLHF policies and their merge were trained from): KL to it, the same
     way, so that reward can be read against the KL spent to get it as in WARP;
-  * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`).
+  * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`);
+  * clean endings: the share of its answers that stopped at a stop token within `max_new_tokens` with no control
+    token written before it (`workbench.generation.clean_ending_rate`).
 Writes (see `workbench.report`) `report.md`, `report.json`, the PNG plots, `samples.jsonl`: rows
 {"id", "prompt", "response", "stage"} for the first 20 prompts of every model, the model's name as `stage`, and
 `verdicts.jsonl`: rows {"id", "stage", "skill", "correct", "refused"} for every prompt and model, so that any two
@@ -34,7 +36,7 @@ from pydantic import Field
 
 from workbench.atomic import write_jsonl
 from workbench.errors import WorkbenchError
-from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
+from workbench.generation import GenerationSettings, answer_prompts, chat_tokenizer, clean_ending_rate
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 
 PRODUCES: set[str] = set()
@@ -164,8 +166,10 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
     prompts = [r["prompt"] for r in prompt_rows]
     settings = GenerationSettings(do_sample=False, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size)
     started = time.perf_counter()
-    answers = generate_responses(model, tokenizer, prompts, settings, seed=ctx.seed)
+    replies = answer_prompts(model, tokenizer, prompts, settings, seed=ctx.seed)
+    answers = [a.text for a in replies]
     row = {"model": ref, "generate_seconds": round(time.perf_counter() - started, 2), "answers": answers}
+    row["clean_endings"] = clean_ending_rate(replies)  # stopped at the turn end within max_new_tokens
     scored = score(prompt_rows, answers)
     row["taskworld"], row["results"] = scored.to_dict(), scored.results
     row.update({k: row["taskworld"][k] for k in ("task_skills_mean", "accuracy", "refusal_rate",
