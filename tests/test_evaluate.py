@@ -70,6 +70,7 @@ def test_report_has_a_row_per_model_and_the_plots(run):
     for name, figures in report["summary"].items():
         assert set(figures) == set(SUMMARY_FIELDS)
         assert 0 <= figures["task_skills_mean"] <= 1 and figures["perplexity"] > 1
+        assert 0 <= figures["clean_endings"] <= 1  # the share of answers that stopped at the turn end
     base, more, teacher = report["models"]
     assert "win_rate" not in base and report["summary"]["base"]["win_rate"] is None
     assert more["previous"] == "base" and 0 <= more["win_rate"] <= 1
@@ -86,7 +87,7 @@ def test_report_has_a_row_per_model_and_the_plots(run):
         assert (out / plot).read_bytes().startswith(b"\x89PNG") and (out / plot).stat().st_size > 1000
 
     text = (out / "report.md").read_text()
-    assert "`evaluation`" in text
+    assert "`evaluation`" in text and "clean endings" in text
     for name in ("base", "more", "tiny (teacher)"):
         assert any(line.startswith(f"| {name} |") for line in text.splitlines()), name
     for stage in ("world", "tok", "base", "more", "rm"):

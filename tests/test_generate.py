@@ -10,7 +10,8 @@ import pytest
 
 from workbench.data import validate_file
 from workbench.errors import DataError
-from workbench.generation import GenerationSettings, generate_responses
+from workbench.generation import (GenerationSettings, answer_prompts, clean_ending_rate, control_tokens,
+                                  decode_answer, generate_responses, stop_token_ids)
 from workbench.models import ModelSpec, load_model
 from workbench.pipeline import run_recipe
 from workbench.recipe import load_recipe
@@ -137,5 +138,27 @@ def test_greedy_answers_repeat_and_stop_at_the_turn_end(world, monkeypatch, fast
             return out
 
         model.forward = hf_forward
-    answers = generate_responses(model, tokenizer, prompts, settings)
-    assert len(decoding_steps) == 1 and all("<end_of_turn>" not in a for a in answers)
+    answers = answer_prompts(model, tokenizer, prompts, settings)
+    assert len(decoding_steps) == 1 and all("<end_of_turn>" not in a.text for a in answers)
+    assert clean_ending_rate(answers) == 1.0
+
+
+def test_answers_are_decoded_without_control_tokens_and_clean_only_when_they_stop(world):
+    """What the UI and the reports show: no `<end_of_turn>`/`<start_of_turn>`/`<pad>` text (the trained tokenizer's
+    turn markers are user-defined pieces, which `skip_special_tokens` keeps), and `clean` only for an answer that
+    stopped at a stop token with no control token before it."""
+    tokenizer = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=world / "tok" / "tokenizer")[1]
+    stops, control = stop_token_ids(tokenizer), control_tokens(tokenizer)
+    words = tokenizer("Paris is big", add_special_tokens=False)["input_ids"]
+    start, end = (tokenizer.convert_tokens_to_ids(t) for t in ("<start_of_turn>", "<end_of_turn>"))
+    spelt = [i for piece in ("<", "end", "_of", "_turn", ">") for i in tokenizer(piece, add_special_tokens=False)["input_ids"]]
+    cases = {
+        "stopped": (words + [end, tokenizer.pad_token_id, tokenizer.pad_token_id], "Paris is big", True),
+        "ran out of tokens": (words, "Paris is big", False),
+        "wrote a turn marker": (words + [start] + words + [end], "Paris is bigParis is big", False),
+        "spelt the marker out": (words + spelt + words + [end], "Paris is big", False),
+    }
+    for case, (ids, text, clean) in cases.items():
+        got = decode_answer(tokenizer, ids, stops, control)
+        assert (got.text, got.clean) == (text, clean), case
+    assert clean_ending_rate([decode_answer(tokenizer, ids, stops, control) for ids, _, _ in cases.values()]) == 0.25

@@ -185,3 +185,31 @@ def test_step_benchmark_runs_both_loops_on_the_same_batches():
     assert r["first_step_loss"]["workbench"] == pytest.approx(r["first_step_loss"]["plain"], rel=1e-4)
     assert r["ratio"] == pytest.approx(r["workbench_s_per_step"] / r["plain_s_per_step"], rel=0.01)
     assert "ratio" in report(r)
+
+
+@pytest.mark.slow  # a short LoRA run (~10 s)
+def test_a_turn_end_row_the_base_never_learnt_starts_from_eos_and_answers_stop(tiny_model, tmp_path, capsys):
+    """Gemma 3 270M's case at toy size: the base puts `<end_of_turn>` tens of nats below `<eos>` where answers end
+    (its row points away from the answer-end states). Plain LoRA cannot lift it; `workbench lora` starts that row as
+    a copy of `<eos>`'s and trains it, and reports the log-probs and the share of answers that end cleanly."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model, tokenizer = AutoModelForCausalLM.from_pretrained(tiny_model), AutoTokenizer.from_pretrained(tiny_model)
+    row = json.loads((EXAMPLES / "train.jsonl").read_text().splitlines()[0])
+    ids = tokenizer.apply_chat_template(row["messages"], return_dict=True, return_tensors="pt")["input_ids"]
+    end = tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    with torch.no_grad():
+        hidden = model.model(input_ids=ids).last_hidden_state[0, (ids[0] == end).nonzero().flatten() - 1].mean(0)
+        model.get_input_embeddings().weight[end] = -40 * hidden / hidden.norm() ** 2  # logit about -40 there
+    model.save_pretrained(tmp_path / "base")
+    tokenizer.save_pretrained(tmp_path / "base")
+
+    assert _lora("--model", tmp_path / "base", "--data", EXAMPLES / "train.jsonl", "--eval", EXAMPLES / "eval.jsonl",
+                 "--out", tmp_path / "out", "--steps", 3, "--batch-size", 4, "--max-length", 128, "--lr", 3e-3,
+                 "--rank", 4, "stages.lora.ending_prompts=4") == 0
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    turn_end = metrics["turn_end_logprob"]
+    assert turn_end["before"]["end_of_turn"] < turn_end["before"]["eos"] - 10, turn_end
+    assert turn_end["started_from_eos"] and turn_end["after"]["end_of_turn"] > turn_end["before"]["end_of_turn"] + 10
+    assert 0 <= metrics["after"]["clean_endings"] <= 1 and metrics["after"]["clean_endings_of"] == 4
+    assert "clean endings" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""Fast batched decoding for Gemma 2 models: a KV-cached sampling loop in plain torch.
+"""Fast batched decoding for Gemma 2 and Gemma 3 text models, plain or PEFT-wrapped: a KV-cached sampling loop in
+plain torch.
 
 Written here because no well-kept library does this job on a CPU: transformers' `generate` spends most of each
 token's time on per-step machinery (logits processors, stopping criteria, cache objects, attention-mask builders,
@@ -11,7 +12,8 @@ samples as `generate` does (temperature, then top-k, then top-p, then one `torch
 global or given generator; greedy is argmax), stopping each row at its first stop token and the batch when every row
 has stopped. The tests hold it to `generate`'s tokens, greedy and sampled, and to the model's logits.
 
-`supports(model)` says when it applies (a Gemma 2 causal LM, no adapters, no attention dropout); callers fall back to
+`supports(model)` says when it applies (a Gemma 2 or Gemma 3 text causal LM, plain LoRA or trainable-token adapters
+only, no attention dropout); callers fall back to
 `generate` otherwise: `workbench.generation.generate_responses` (the `generate` stage, evaluation, the UI), and
 `FastGeneration`, a mixin for the TRL trainers whose generation step turns prompt ids into completion ids (the
 `distill` stage's DistillationTrainer, the `rlhf` stage's RLOOTrainer).
@@ -19,22 +21,67 @@ has stopped. The tests hold it to `generate`'s tokens, greedy and sampled, and t
 
 from __future__ import annotations
 
-import torch
+import inspect
 
-from workbench.models.presets import output_logits
+import torch
 
 
 def supports(model) -> bool:
-    """Whether `sample` can decode `model`: a Gemma 2 causal LM (the presets, or a Gemma 2 folder) whose projections
-    are plain linear layers (not LoRA-wrapped or quantized: those go through `generate`), without attention dropout."""
-    from transformers import Gemma2ForCausalLM
+    """Whether `sample` can decode `model`: a Gemma 2 or Gemma 3 text causal LM (the presets, a model folder, a
+    converted .gguf), plain or PEFT-wrapped, whose projections are linear layers or plain LoRA layers (not DoRA, not
+    quantized: those go through `generate`), without attention dropout or bidirectional attention."""
+    from transformers import Gemma2ForCausalLM, Gemma3ForCausalLM
 
-    if not isinstance(model, Gemma2ForCausalLM) or model.config.attention_dropout:
+    causal = _causal_lm(model)
+    if not isinstance(causal, (Gemma2ForCausalLM, Gemma3ForCausalLM)) or causal.config.attention_dropout:
         return False
-    projections = [model.lm_head] + [m for layer in model.model.layers for m in (
+    if getattr(causal.config, "use_bidirectional_attention", False):
+        return False
+    projections = [m for layer in causal.model.layers for m in (
         layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj, layer.self_attn.o_proj,
         layer.mlp.gate_proj, layer.mlp.up_proj, layer.mlp.down_proj)]
-    return all(type(m) is torch.nn.Linear for m in projections)
+    return (all(_weight(m) is not None for m in projections)
+            and all(_token_rows(m) is not None for m in (causal.model.embed_tokens, causal.lm_head)))
+
+
+def _causal_lm(model):
+    """The transformers model inside a PEFT wrapper (the model itself otherwise)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+def _weight(module):
+    """The weight `module` multiplies by, for the batch: a plain linear layer's, or a LoRA layer's base weight plus
+    its active adapters' deltas; None for anything else (DoRA, quantized layers, biases, other adapters)."""
+    if type(module) is torch.nn.Linear:
+        return module.weight if module.bias is None else None
+    from peft.tuners.lora import Linear as LoraLinear
+
+    if type(module) is not LoraLinear or type(module.base_layer) is not torch.nn.Linear:
+        return None
+    if module.base_layer.bias is not None or any(module.use_dora.get(a) for a in module.active_adapters):
+        return None
+    weight = module.base_layer.weight
+    if module.disable_adapters or module.merged:
+        return weight
+    for adapter in module.active_adapters:
+        if adapter in module.lora_A:
+            weight = weight + module.get_delta_weight(adapter).to(weight.dtype)
+    return weight
+
+
+def _token_rows(module):
+    """The embedding / output matrix of a plain module or of peft's trainable-tokens wrapper (base rows with the
+    active adapters' trained rows in place); None for anything else."""
+    if type(module) is torch.nn.Linear or isinstance(module, torch.nn.Embedding):
+        return module.weight
+    from peft.utils.other import TrainableTokensWrapper
+
+    if not isinstance(module, TrainableTokensWrapper):
+        return None
+    adapter = module.token_adapter
+    if adapter.disable_adapters or adapter.merged or not adapter.active_adapters:
+        return adapter.base_layer.weight
+    return adapter.get_merged_weights(adapter.active_adapters)
 
 
 @torch.no_grad()
@@ -131,7 +178,7 @@ def _next_token(logits, do_sample: bool, temperature: float, top_k: int, top_p: 
 
 
 class _Decoder:
-    """Gemma 2's forward over a key/value cache of L = P + `new` slots, allocated once for prompts (B, P).
+    """Gemma 2's / Gemma 3's forward over a key/value cache of L = P + `new` slots, allocated once for prompts (B, P).
 
     `prefill` runs the prompts through slots 0 … P-1; `step` runs one token per row at a later slot, with shapes that
     do not depend on the slot (attention spans all L slots, the ones not yet written masked), so that on a GPU one
@@ -140,24 +187,35 @@ class _Decoder:
     def __init__(self, model, input_ids, attention_mask, new: int):
         from transformers.models.gemma2.modeling_gemma2 import apply_rotary_pos_emb
 
+        model = _causal_lm(model)
         self.model, self.config, self.rotate = model, model.config, apply_rotary_pos_emb
         c = self.config
         self.layers = model.model.layers[: c.num_hidden_layers]
         self.head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
         self.heads, self.kv_heads = c.num_attention_heads, c.num_key_value_heads
         self.scale = c.query_pre_attn_scalar ** -0.5
-        weight = model.model.embed_tokens.weight
+        embedding = model.model.embed_tokens
+        self.embedding = _token_rows(embedding)
+        base_embedding = getattr(getattr(embedding, "token_adapter", None), "base_layer", embedding)
+        self.embed_scale = getattr(base_embedding, "embed_scale", None)  # Gemma's sqrt(hidden size)
+        self.output = _token_rows(model.lm_head)
+        weight = self.embedding
         self.batch, self.length = input_ids.size(0), input_ids.size(1) + new
         shape = (self.batch, self.kv_heads, self.length, self.head_dim)
         self.keys = [torch.zeros(shape, dtype=weight.dtype, device=weight.device) for _ in self.layers]
         self.values = [torch.zeros(shape, dtype=weight.dtype, device=weight.device) for _ in self.layers]
-        types = getattr(c, "layer_types", None) or ["full_attention"] * len(self.layers)
-        self.windows = [c.sliding_window if t == "sliding_attention" else None for t in types]
-        # Which slots hold real tokens (left padding does not), every slot's position and rotary angles, once.
+        self.types = getattr(c, "layer_types", None) or ["full_attention"] * len(self.layers)
+        self.windows = [c.sliding_window if t == "sliding_attention" else None for t in self.types]
+        # Which slots hold real tokens (left padding does not), every slot's position and rotary angles, once:
+        # one rotary base for Gemma 2, one per layer type (local / global) for Gemma 3.
         self.valid = torch.cat([attention_mask.bool(), attention_mask.new_ones(self.batch, new, dtype=torch.bool)], 1)
         self.slots = torch.arange(self.length, device=weight.device)
         positions = (self.valid.long().cumsum(1) - 1).clamp(min=0)
-        self.cos, self.sin = model.model.rotary_emb(weight[:1], positions)
+        x = torch.zeros(1, dtype=weight.dtype, device=weight.device)
+        if "layer_type" in inspect.signature(model.model.rotary_emb.forward).parameters:
+            self.rope = {t: model.model.rotary_emb(x, positions, t) for t in set(self.types)}
+        else:
+            self.rope = dict.fromkeys(set(self.types), model.model.rotary_emb(x, positions))
         # Fewer, larger operations per token: q/k/v as one product, the MLP's gate and up as one, and each RMSNorm
         # as one `rms_norm` with Gemma's (1 + weight). Copies made once per answer batch.
         self.fused = [_FusedLayer(layer, c.rms_norm_eps) for layer in self.layers]
@@ -174,7 +232,8 @@ class _Decoder:
             cache[:, :, :n] = kv
             return cache[:, :, :n]
 
-        return self._forward(ids, self.cos[:, :n], self.sin[:, :n], masks, write)[:, -1]
+        rope = {t: (cos[:, :n], sin[:, :n]) for t, (cos, sin) in self.rope.items()}
+        return self._forward(ids, rope, masks, write)[:, -1]
 
     def step(self, token, slot):
         """Logits (B, V) after one token per row (B,) at `slot` (an int, or a 0-dim tensor under a CUDA graph)."""
@@ -185,8 +244,8 @@ class _Decoder:
         def write(cache, kv):
             return cache.index_copy_(2, slot, kv)
 
-        cos, sin = self.cos.index_select(1, slot), self.sin.index_select(1, slot)
-        return self._forward(token[:, None], cos, sin, masks, write)[:, -1]
+        rope = {t: (cos.index_select(1, slot), sin.index_select(1, slot)) for t, (cos, sin) in self.rope.items()}
+        return self._forward(token[:, None], rope, masks, write)[:, -1]
 
     def _mask(self, query, key, valid, window: int | None):
         """Additive mask (B, 1, 1, n, k) for query slots (n, 1) over key slots (1, k): causal, real keys only
@@ -195,24 +254,30 @@ class _Decoder:
         allowed = (key <= query)[None] & valid
         if window is not None:
             allowed = allowed & (query - key < window)[None]
-        dtype = self.cos.dtype
+        dtype = self.embedding.dtype
         mask = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
         return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[:, None, None]
 
-    def _forward(self, ids, cos, sin, masks, write):
-        """Logits (B, n, V) for tokens `ids` (B, n); `write(cache, kv)` stores their keys or values in a layer's
-        cache and returns the part of it the masks span."""
-        model, c = self.model, self.config
+    def _embed(self, ids):
+        x = torch.nn.functional.embedding(ids, self.embedding)
+        return x if self.embed_scale is None else x * self.embed_scale.to(x.dtype)
+
+    def _forward(self, ids, rope, masks, write):
+        """Logits (B, n, V) for tokens `ids` (B, n); `rope[layer type]` their (cos, sin); `write(cache, kv)` stores
+        their keys or values in a layer's cache and returns the part of it the masks span."""
+        c = self.config
         batch, n = ids.shape
         groups = self.heads // self.kv_heads
         q_size, kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
-        x = model.model.embed_tokens(ids)
-        for f, keys, values, window in zip(self.fused, self.keys, self.values, self.windows):
+        x = self._embed(ids)
+        for f, keys, values, window, kind in zip(self.fused, self.keys, self.values, self.windows, self.types):
             qkv = torch.nn.functional.linear(f.norm(x, f.input_norm), f.qkv)
             q, k, v = qkv.split([q_size, kv_size, kv_size], dim=-1)
             q = q.view(batch, n, self.heads, self.head_dim).transpose(1, 2)
             k = k.view(batch, n, self.kv_heads, self.head_dim).transpose(1, 2)
-            q, k = self.rotate(q, k, cos, sin)
+            if f.q_norm is not None:  # Gemma 3
+                q, k = f.norm(q, f.q_norm), f.norm(k, f.k_norm)
+            q, k = self.rotate(q, k, *rope[kind])
             keys = write(keys, k)
             values = write(values, v.view(batch, n, self.kv_heads, self.head_dim).transpose(1, 2))
             span = keys.size(2)
@@ -228,7 +293,9 @@ class _Decoder:
             gate, up = torch.nn.functional.linear(f.norm(x, f.pre_mlp_norm), f.gate_up).chunk(2, dim=-1)
             mlp = torch.nn.functional.linear(f.act(gate) * up, f.down)
             x = x + f.norm(mlp, f.post_mlp_norm)
-        return output_logits(model, _rms_norm(x, self.final_norm, c.rms_norm_eps))
+        logits = torch.nn.functional.linear(_rms_norm(x, self.final_norm, c.rms_norm_eps), self.output).float()
+        cap = c.final_logit_softcapping  # as `output_logits`
+        return torch.tanh(logits / cap) * cap if cap else logits
 
 
 class _CudaGraphStep:
@@ -259,18 +326,21 @@ class _CudaGraphStep:
 
 
 class _FusedLayer:
-    """One decoder layer's weights, arranged for decoding (see `_Decoder`)."""
+    """One decoder layer's weights, arranged for decoding (see `_Decoder`); LoRA deltas added (`_weight`)."""
 
     def __init__(self, layer, eps: float):
         attn, mlp = layer.self_attn, layer.mlp
-        self.qkv = torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight])
-        self.o = attn.o_proj.weight
-        self.gate_up = torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight])
-        self.down, self.act = mlp.down_proj.weight, mlp.act_fn
+        self.qkv = torch.cat([_weight(attn.q_proj), _weight(attn.k_proj), _weight(attn.v_proj)])
+        self.o = _weight(attn.o_proj)
+        self.gate_up = torch.cat([_weight(mlp.gate_proj), _weight(mlp.up_proj)])
+        self.down, self.act = _weight(mlp.down_proj), mlp.act_fn
         self.input_norm = _norm_weight(layer.input_layernorm)
         self.post_attention_norm = _norm_weight(layer.post_attention_layernorm)
         self.pre_mlp_norm = _norm_weight(layer.pre_feedforward_layernorm)
         self.post_mlp_norm = _norm_weight(layer.post_feedforward_layernorm)
+        q_norm = getattr(attn, "q_norm", None)  # Gemma 3 normalises each head's queries and keys
+        self.q_norm = _norm_weight(q_norm) if q_norm is not None else None
+        self.k_norm = _norm_weight(attn.k_norm) if q_norm is not None else None
         self.eps = eps
 
     def norm(self, x, weight):

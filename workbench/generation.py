@@ -1,16 +1,24 @@
 """Batched chat generation: a model answers a list of conversational prompts.
 
-Owns `GenerationSettings` (the sampling block recipes use) and `generate_responses`, which the `generate` stage,
-`sft`'s evaluation, the `lora` command and the UI share. Prompts are rendered with the tokenizer's chat template
-(Gemma's when it has none, see `chat_tokenizer`), left-padded into batches, and answered with transformers'
-`generate` (or, for Gemma 2 models, `workbench.decoding.sample`, which gives the same tokens faster), stopping at
-`<eos>` or `<end_of_turn>`. Given a seed, the answers are the same on every call: each batch
-draws from its own generator state (`seed`, batch index), whatever ran before.
+Owns `GenerationSettings` (the sampling block recipes use), `answer_prompts` / `generate_responses`, which the
+`generate` stage, `sft`'s evaluation, the `lora` command, evaluation and the UI share, and the clean-ending measure.
+Prompts are rendered with the tokenizer's chat template (Gemma's when it has none, see `chat_tokenizer`), left-padded
+into batches, and answered with transformers' `generate` (or, for Gemma 2 and Gemma 3 models, `workbench.decoding.sample`,
+which gives the same tokens faster), stopping at `<eos>` or `<end_of_turn>`. Given a seed, the answers are the same
+on every call: each batch draws from its own generator state (`seed`, batch index), whatever ran before.
+
+An answer's text is what the model wrote before its stop token, decoded without control tokens (`<end_of_turn>`,
+`<start_of_turn>`, `<pad>`, ...: the special tokens and the chat template's turn markers, which a trained SentencePiece
+tokenizer keeps as ordinary user-defined pieces that `skip_special_tokens` does not drop). It ended *cleanly* when
+the model emitted a stop token within `max_new_tokens` and wrote no control token (as an id, or spelt out in pieces)
+before it: `clean_ending_rate` is the share of such answers, the figure `sft`/`lora` metrics and the evaluation
+report carry.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -59,12 +67,51 @@ def stop_token_ids(tokenizer: Any) -> list[int]:
     return ids
 
 
-def generate_responses(model: Any, tokenizer: Any, prompts: list[list[dict]], settings: GenerationSettings = GREEDY,
-                       seed: int = 0) -> list[str]:
+@dataclass(frozen=True)
+class Answer:
+    """One generated answer: its text (control tokens dropped) and whether it ended cleanly (module docstring)."""
+
+    text: str
+    clean: bool
+
+
+def control_tokens(tokenizer: Any) -> dict[int, str]:
+    """{id: text} of the tokens an answer never shows: the tokenizer's special tokens and the chat template's turn
+    markers."""
+    from workbench.tokenizer import TURN_TOKENS
+
+    vocab = tokenizer.get_vocab()
+    ids = {i for i, token in tokenizer.added_tokens_decoder.items() if token.special}
+    ids |= set(tokenizer.all_special_ids) | {vocab[t] for t in TURN_TOKENS if t in vocab}
+    return dict(zip(sorted(ids), tokenizer.convert_ids_to_tokens(sorted(ids))))
+
+
+def decode_answer(tokenizer: Any, ids: Sequence[int], stop_ids: Sequence[int], control: dict[int, str]) -> Answer:
+    """An `Answer` from new token ids: cut at the first stop token, `control` tokens dropped; clean when a stop token
+    came and no control token (an id, or its text spelt out in ordinary pieces) before it."""
+    ids = list(ids)
+    stop = next((i for i, t in enumerate(ids) if t in stop_ids), None)
+    written = ids if stop is None else ids[:stop]
+    clean = stop is not None and not any(t in control for t in written)
+    text = tokenizer.decode([t for t in written if t not in control], skip_special_tokens=True)
+    if "<" in text:
+        spelt = [text.index(token) for token in control.values() if token and token in text]
+        if spelt:  # the model wrote a control token's text piece by piece: the answer ends there
+            text, clean = text[: min(spelt)], False
+    return Answer(text.strip(), clean)
+
+
+def clean_ending_rate(answers: Sequence[Answer]) -> float | None:
+    """The share of `answers` that ended cleanly (None for no answers)."""
+    return sum(a.clean for a in answers) / len(answers) if answers else None
+
+
+def answer_prompts(model: Any, tokenizer: Any, prompts: list[list[dict]], settings: GenerationSettings = GREEDY,
+                   seed: int = 0) -> list[Answer]:
     """The model's answers to `prompts` (each a list of {role, content} messages ending with a user turn).
 
     Returns `settings.num_return_sequences` answers per prompt, prompt by prompt (answers of prompt i at
-    `i * n … i * n + n - 1`), as plain text without the stop token.
+    `i * n … i * n + n - 1`), each as plain text without the stop token, with whether it ended cleanly.
     """
     import torch
 
@@ -72,26 +119,32 @@ def generate_responses(model: Any, tokenizer: Any, prompts: list[list[dict]], se
 
     tokenizer = chat_tokenizer(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    stop_ids, control = stop_token_ids(tokenizer), control_tokens(tokenizer)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     texts = [tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
-    answers: list[str] = []
+    answers: list[Answer] = []
     for batch_index, start in enumerate(range(0, len(texts), settings.batch_size)):
         # The template already holds `<bos>`; left padding so that the answers start together.
         ids = tokenizer(texts[start:start + settings.batch_size], add_special_tokens=False)["input_ids"]
         input_ids, attention_mask = left_pad(ids, pad, device)
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(seed * 1_000_003 + batch_index)
-            new = _answer_ids(model, input_ids, attention_mask, settings, stop_token_ids(tokenizer), pad)
-        decoded = tokenizer.batch_decode(new, skip_special_tokens=True)
-        answers += [text.split(END_OF_TURN)[0].strip() for text in decoded]
+            new = _answer_ids(model, input_ids, attention_mask, settings, stop_ids, pad)
+        answers += [decode_answer(tokenizer, row, stop_ids, control) for row in new.tolist()]
     model.train(was_training)
     return answers
 
 
+def generate_responses(model: Any, tokenizer: Any, prompts: list[list[dict]], settings: GenerationSettings = GREEDY,
+                       seed: int = 0) -> list[str]:
+    """The texts of `answer_prompts`."""
+    return [a.text for a in answer_prompts(model, tokenizer, prompts, settings, seed)]
+
+
 def _answer_ids(model: Any, input_ids, attention_mask, settings: GenerationSettings, stop_ids: list[int], pad: int):
-    """New token ids (rows × settings.num_return_sequences, T): `workbench.decoding.sample` for Gemma 2 models
+    """New token ids (rows × settings.num_return_sequences, T): `workbench.decoding.sample` for the models it serves
     (the same tokens, faster: 1.3–1.9x on the 2-core CPU, more on a GPU), transformers' `generate` for the rest."""
     from workbench import decoding
 

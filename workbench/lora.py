@@ -6,7 +6,8 @@ folder gets the names a user looks for, as links into the stage's own folder:
 
   OUT/adapter        the LoRA adapter (`peft.PeftModel.from_pretrained(base, OUT/adapter)`)
   OUT/merged         with --merge: adapter merged into the base (`AutoModelForCausalLM.from_pretrained`)
-  OUT/metrics.json   eval loss and perplexity before and after, training figures
+  OUT/metrics.json   eval loss and perplexity before and after, the share of eval answers that end cleanly
+                     (`clean_endings`), `<end_of_turn>`'s log-prob where answers end, training figures
   OUT/samples.jsonl  eval prompts answered before and after ({"id", "prompt", "response", "stage"})
   OUT/lora/          the stage folder (checkpoints, history, TensorBoard); OUT/manifest.json the run record
 
@@ -226,6 +227,9 @@ def summary(metrics: dict, out: Path) -> str:
         f"train loss {metrics['train_loss']:.4f}, {metrics['train_seconds']:.1f} s",
         f"adapter: {out / 'adapter'}" + (f"   merged model: {out / 'merged'}" if (out / "merged").exists() else ""),
     ]
+    if before.get("clean_endings") is not None:
+        lines.insert(1, f"clean endings {before['clean_endings']:.0%} -> {after['clean_endings']:.0%} of "
+                        f"{after['clean_endings_of']} eval answers (stopped at the turn end within 64 tokens)")
     samples = [_row(line) for line in (out / "samples.jsonl").read_text(encoding="utf-8").splitlines() if line]
     by_stage = {stage: [s for s in samples if s["stage"] == stage] for stage in ("before", "after")}
     for i, (b, a) in enumerate(zip(by_stage["before"], by_stage["after"]), 1):

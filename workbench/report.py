@@ -17,12 +17,15 @@ from workbench.rundir import read_manifest
 from workbench.training import read_history
 
 SUMMARY_FIELDS = ("task_skills_mean", "accuracy", "refusal_rate", "false_refusal_rate", "identity_accuracy",
-                  "rubric_accuracy", "reward_mean", "win_rate", "kl_to_teacher", "kl_to_reference", "perplexity")
+                  "rubric_accuracy", "reward_mean", "win_rate", "kl_to_teacher", "kl_to_reference", "perplexity",
+                  "clean_endings")
 COLUMNS = {  # summary field -> report.md column
     "task_skills_mean": "task skills", "accuracy": "all items", "refusal_rate": "refusal (unsafe)",
-    "false_refusal_rate": "false refusal (benign)", "identity_accuracy": "identity", "rubric_accuracy": "rubric accuracy", "reward_mean": "reward",
+    "false_refusal_rate": "false refusal (benign)", "identity_accuracy": "identity",
+    "rubric_accuracy": "rubric accuracy", "reward_mean": "reward",
     "win_rate": "win rate vs previous", "kl_to_teacher": "KL to teacher",
     "kl_to_reference": "KL to reference", "perplexity": "perplexity",
+    "clean_endings": "clean endings",  # a stop token within max_new_tokens, no control-token text before it
 }
 
 
@@ -80,7 +83,9 @@ def markdown(report: dict) -> str:
              "Win rate: against the previous model in the list, under the reward model (ties count half). "
              "KL to teacher (and to reference): per answer, the sum over its tokens of KL(model || teacher) between "
              "the two next-token distributions, along the model's own answers (nats). "
-             "Perplexity: on the validation corpus."
+             "Perplexity: on the validation corpus. "
+             "Clean endings: the share of answers that stopped at a stop token within the token budget, with no "
+             "control token written before it."
              + (f" Rubric: `{s['rubric']}` (an answer is right when it states every `must` fact and no `must_not` one)."
                 if s.get("rubric") else ""), ""]
     shown = [f for f in COLUMNS if any(figures.get(f) is not None for figures in report["summary"].values())]

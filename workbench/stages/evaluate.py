@@ -15,7 +15,9 @@ into their base first, as `merge` does):
     answers is no unbiased KL estimate and can come out negative;
   * with a `reference` (e.g. the start the RLHF policies and their merge were trained from): KL to it, the same
     way, so that reward can be read against the KL spent to get it as in WARP;
-  * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`).
+  * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`);
+  * clean endings: the share of its answers that stopped at a stop token within `max_new_tokens` with no control
+    token written before it (`workbench.generation.clean_ending_rate`).
 With a `rubric` (a rubric file, `workbench.rubric`, docs/rubric.md), the answers are also checked against it:
 accuracy overall and per prompt group, and paired gains over the previous model with two standard errors, overall
 and per group. The prompts are then `data`'s rows matched to rubric entries (a prompt-only or chat file, whose
@@ -39,7 +41,7 @@ from pydantic import Field, model_validator
 
 from workbench.atomic import write_jsonl
 from workbench.errors import WorkbenchError
-from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
+from workbench.generation import GenerationSettings, answer_prompts, chat_tokenizer, clean_ending_rate
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 
 PRODUCES: set[str] = set()
@@ -219,8 +221,10 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
     prompts = [r["prompt"] for r in prompt_rows]
     settings = GenerationSettings(do_sample=False, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size)
     started = time.perf_counter()
-    answers = generate_responses(model, tokenizer, prompts, settings, seed=ctx.seed)
+    replies = answer_prompts(model, tokenizer, prompts, settings, seed=ctx.seed)
+    answers = [a.text for a in replies]
     row = {"model": ref, "generate_seconds": round(time.perf_counter() - started, 2), "answers": answers}
+    row["clean_endings"] = clean_ending_rate(replies)  # stopped at the turn end within max_new_tokens
     if is_taskworld(prompt_rows):
         scored = score(prompt_rows, answers)
         row["taskworld"], row["results"] = scored.to_dict(), scored.results

@@ -49,7 +49,7 @@ from workbench.atomic import atomic_dir, write_jsonl
 from workbench.data import detect, read_records
 from workbench.data.corpus import corpus_files, document_ids, read_documents
 from workbench.errors import DataError, WorkbenchError
-from workbench.generation import GREEDY, chat_tokenizer, generate_responses
+from workbench.generation import GREEDY, answer_prompts, chat_tokenizer, clean_ending_rate
 from workbench.models.presets import output_logits
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.distributed import is_main_process, wait_for_everyone
@@ -72,6 +72,11 @@ class LoraSettings(BaseModel):
         description="all-linear, or the names of the modules to adapt (e.g. [q_proj, v_proj]).")
     merge: bool = Field(True, description="Also write the adapter merged into the base as `model/`, for later stages.")
     qlora: bool = Field(False, description="Load the base in 4 bits (bitsandbytes, CUDA only)")
+    train_turn_tokens: bool = Field(True, description=(
+        "also train the embedding rows (input and tied output) of the chat template's turn markers <start_of_turn> "
+        "and <end_of_turn> (peft's trainable_token_indices): a pretrained base such as Gemma 3 270M never learnt to "
+        "predict <end_of_turn> (log-prob about -35 where an answer ends), and LoRA on the linear layers alone does "
+        "not lift it, so answers ran on past their end"))
 
     @model_validator(mode="after")
     def _no_merge_into_4_bits(self):
@@ -95,6 +100,8 @@ class Config(StageConfig):
         description="Share of the training sequences that are replayed documents.")
     lora: LoraSettings | None = Field(None, description="Train a LoRA adapter (peft) instead of every weight.")
     samples: int = Field(3, ge=0, le=10_000, description="Eval prompts answered before and after, in samples.jsonl.")
+    ending_prompts: int = Field(16, ge=0, le=1_000_000, description="Eval prompts of a chat set answered greedily "
+                                "before and after to measure `clean_endings`, the share of answers that stop at the turn end.")
     score_prompts: int = Field(64, ge=0, le=1_000_000, description="Task-world eval prompts scored before and after.")
     train: TrainSettings = Field(TrainSettings(), description="Optimisation settings (TRL's SFTTrainer underneath).")
 
@@ -319,17 +326,22 @@ def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[
     )
     return (trainer_class or _lean_trainer_class())(
         model=model, args=args, processing_class=tokenizer, train_dataset=as_dataset(train, kind[0]),
-        eval_dataset=as_dataset(evals, kind[0]), peft_config=_peft_config(cfg.lora), callbacks=callbacks(ctx.stage_dir),
+        eval_dataset=as_dataset(evals, kind[0]), peft_config=_peft_config(cfg.lora, tokenizer),
+        callbacks=callbacks(ctx.stage_dir),
     )
 
 
-def _peft_config(lora: LoraSettings | None):
+def _peft_config(lora: LoraSettings | None, tokenizer=None):
     if lora is None:
         return None
     from peft import LoraConfig
 
+    from workbench.tokenizer import TURN_TOKENS
+
+    vocab = tokenizer.get_vocab() if tokenizer is not None and lora.train_turn_tokens else {}
+    turn_ids = sorted(vocab[t] for t in TURN_TOKENS if t in vocab)
     return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
-                      task_type="CAUSAL_LM")
+                      trainable_token_indices=turn_ids or None, task_type="CAUSAL_LM")
 
 
 def qlora_unavailable() -> str | None:
@@ -396,11 +408,14 @@ def name_the_base(model, tokenizer, ctx: StageContext) -> str:
 
 
 def evaluate(trainer, model, tokenizer, cfg: Config, prompts: list[tuple[list[dict], dict]], seed: int) -> dict:
-    """Eval loss and perplexity, greedy answers to the first eval prompts, and their task-world score if any."""
+    """Eval loss and perplexity, greedy answers to the first eval prompts, the share of them that end cleanly, and
+    their task-world score if any."""
     loss = trainer.evaluate()["eval_loss"]
-    n = max(cfg.samples, cfg.score_prompts if _is_taskworld(prompts) else 0)
-    answers = generate_responses(model, tokenizer, [p for p, _ in prompts[:n]], GREEDY, seed=seed)
-    out = {"eval_loss": round(loss, 4), "eval_perplexity": round(math.exp(min(loss, 50)), 4), "answers": answers}
+    n = max(cfg.samples, cfg.score_prompts if _is_taskworld(prompts) else cfg.ending_prompts)
+    replies = answer_prompts(model, tokenizer, [p for p, _ in prompts[:n]], GREEDY, seed=seed)
+    answers = [a.text for a in replies]
+    out = {"eval_loss": round(loss, 4), "eval_perplexity": round(math.exp(min(loss, 50)), 4), "answers": answers,
+           "clean_endings": clean_ending_rate(replies), "clean_endings_of": len(replies)}
     if _is_taskworld(prompts) and cfg.score_prompts:
         from workbench.taskworld import score
 
@@ -420,6 +435,63 @@ def sample_rows(prompts, before: list[str], after: list[str], n: int) -> list[di
             rows.append({"id": (row.get("meta") or {}).get("id", i), "prompt": prompt, "response": answer,
                          "stage": stage})
     return rows
+
+
+UNTRAINED_MARGIN = 10.0  # nats below <eos> at the answer ends: a turn-end row the base never learnt to predict
+
+
+def turn_end_logprobs(trainer, tokenizer) -> dict | None:
+    """Mean log-probabilities of `<end_of_turn>` and `<eos>` where the first (up to 8) eval rows end an assistant
+    turn (the labelled `<end_of_turn>` positions of a collated batch); None where there are none."""
+    import torch
+
+    end, eos, dataset = tokenizer.get_vocab().get("<end_of_turn>"), tokenizer.eos_token_id, trainer.eval_dataset
+    if end is None or eos is None or end == eos or dataset is None or len(dataset) == 0:
+        return None
+    model = trainer.model
+    device = next(model.parameters()).device
+    batch = trainer.data_collator([dataset[i] for i in range(min(8, len(dataset)))])
+    labels = batch["labels"][:, 1:].to(device)
+    if not (labels == end).any():
+        return None
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)).logits
+    model.train(was_training)
+    logp = logits[:, :-1][labels == end].float().log_softmax(-1)
+    return {"end_of_turn": round(logp[:, end].mean().item(), 3), "eos": round(logp[:, eos].mean().item(), 3)}
+
+
+def start_untrained_turn_end(model, tokenizer, measured: dict | None) -> bool:
+    """Where the base never learnt to predict `<end_of_turn>` (`measured` log-prob more than UNTRAINED_MARGIN below
+    `<eos>`'s where answers end), start its embedding row (input, and output where untied; for LoRA the trainable
+    token row) as a copy of `<eos>`'s, the end-of-text token the base does predict, so that training refines an
+    ending it can already reach instead of lifting a row that points away from every answer.
+    Returns whether it did."""
+    import torch
+
+    if measured is None or measured["end_of_turn"] > measured["eos"] - UNTRAINED_MARGIN:
+        return False
+    from peft.utils.other import TrainableTokensWrapper
+
+    end, eos = tokenizer.convert_tokens_to_ids("<end_of_turn>"), tokenizer.eos_token_id
+    embedding = model.get_input_embeddings()
+    with torch.no_grad():
+        if isinstance(embedding, TrainableTokensWrapper):
+            adapter = embedding.token_adapter
+            for name in adapter.active_adapters:
+                if end in adapter.token_indices[name]:
+                    delta = adapter.trainable_tokens_delta[name]
+                    delta[adapter.token_indices[name].index(end)] = adapter.base_layer.weight[eos].to(delta.dtype)
+            return any(end in adapter.token_indices[name] for name in adapter.active_adapters)
+        if not embedding.weight.requires_grad:
+            return False  # LoRA without trainable token rows: nothing of that row trains
+        embedding.weight[end] = embedding.weight[eos]
+        output = model.get_output_embeddings()
+        if output is not None and output.weight is not embedding.weight:
+            output.weight[end] = output.weight[eos]
+    return True
 
 
 def save_outputs(trainer, tokenizer, cfg: Config, ctx: StageContext) -> None:
@@ -451,6 +523,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     replayed = add_replay(trainer, cfg, ctx, tokenizer) if cfg.replay is not None else 0
     prompts = eval_prompts(evals)
     before = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
+    turn_end = {"before": turn_end_logprobs(trainer, tokenizer)}
+    turn_end["started_from_eos"] = start_untrained_turn_end(trainer.model, tokenizer, turn_end["before"])
     train_after_evaluate(trainer)  # else a distributed launch would train without gradient synchronisation
     checkpoint = ctx.last_checkpoint()
     started = time.perf_counter()
@@ -458,6 +532,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     seconds = time.perf_counter() - started
     save_history(trainer, ctx.stage_dir)
     after = evaluate(trainer, trainer.model, tokenizer, cfg, prompts, ctx.seed)
+    turn_end["after"] = turn_end_logprobs(trainer, tokenizer)
     samples = sample_rows(prompts, before.pop("answers"), after.pop("answers"), cfg.samples)
     if is_main_process():
         write_jsonl(ctx.stage_dir / "samples.jsonl", samples)
@@ -479,4 +554,5 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "bf16": use_bf16(s.precision),
         "lora": cfg.lora.model_dump() if cfg.lora else None,
         "model": trained,
+        "turn_end_logprob": turn_end,
     }

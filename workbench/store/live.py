@@ -34,13 +34,13 @@ def _generative(folder: Path) -> bool:
 
 
 def answer(model, tokenizer, prompt: str, max_new_tokens: int = MAX_NEW_TOKENS) -> str:
-    """The model's greedy answer to a one-turn user prompt, through the tokenizer's chat template, without the
-    stop token."""
+    """The model's greedy answer to a one-turn user prompt, through the tokenizer's chat template: the text before
+    its stop token, without control tokens (`workbench.generation.generate_responses`)."""
     from workbench.generation import GenerationSettings, generate_responses
 
     if not prompt.strip():
         raise WorkbenchError("type a prompt first")
-    settings = GenerationSettings(do_sample=False, max_new_tokens=max_new_tokens)
+    settings = GenerationSettings(do_sample=False, max_new_tokens=max_new_tokens, batch_size=1)
     return generate_responses(model, tokenizer, [[{"role": "user", "content": prompt}]], settings)[0].strip()
 
 
