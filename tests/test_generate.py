@@ -162,3 +162,28 @@ def test_answers_are_decoded_without_control_tokens_and_clean_only_when_they_sto
         got = decode_answer(tokenizer, ids, stops, control)
         assert (got.text, got.clean) == (text, clean), case
     assert clean_ending_rate([decode_answer(tokenizer, ids, stops, control) for ids, _, _ in cases.values()]) == 0.25
+
+
+def test_chat_answers_each_line_keeps_the_conversation_and_refuses_what_is_no_model(world, tmp_path, monkeypatch,
+                                                                                      capsys):
+    """`workbench chat STAGE --run-dir RUN` as a person uses it: lines in, one answer per line, /reset, /quit."""
+    import io
+
+    from workbench.cli import main
+
+    model, tokenizer = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=world / "tok" / "tokenizer")
+    run = tmp_path / "run"
+    model.save_pretrained(run / "sft" / "model")
+    tokenizer.save_pretrained(run / "sft" / "model")
+    monkeypatch.setattr("sys.stdin", io.StringIO("What is 2 + 3?\n\n/reset\nAnd 4 + 4?\n/quit\nnever read\n"))
+    assert main(["chat", "sft", "--run-dir", str(run), "--max-new-tokens", "6"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("[workbench] chatting with") and "(greedy)" in out[0]
+    answers = [line for line in out if line.startswith("model> ")]
+    assert len(answers) == 2 and "[workbench] new conversation" in out
+    assert all("<end_of_turn>" not in a for a in answers)
+
+    assert main(["chat", "nope", "--run-dir", str(run)]) == 2
+    assert "stages with a model: sft" in capsys.readouterr().err
+    assert main(["chat", str(tmp_path)]) == 2
+    assert "not a model folder" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from workbench.errors import WorkbenchError
 from workbench.paths import bounded_int, seed_arg
 
 
-_COMMAND_MODULES = ("workbench.safety.cli", "workbench.store.cli", "workbench.lora_cli")
+_COMMAND_MODULES = ("workbench.safety.cli", "workbench.store.cli", "workbench.lora_cli", "workbench.chat")
 
 
 MAX_PROBLEM_LINES = 10  # a recipe with more problems prints the first ten and a count of the rest
