@@ -63,8 +63,8 @@ def rate(page, choices: list[str], already: int) -> list[int]:
     return saved
 
 
-def test_rate_and_override_in_the_browser_and_workbench_run_reruns_what_they_change(browser, tmp_path, capsys,  # noqa: F811
-                                                                                     monkeypatch):
+def test_rate_and_override_in_the_browser_and_workbench_run_reruns_what_they_change(
+        browser, tmp_path, capsys, monkeypatch):  # noqa: F811 (browser: the imported fixture)
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
     recipe, run, db = tmp_path / "loop.yaml", tmp_path / "run", tmp_path / "store.db"
     recipe.write_text(RECIPE)
