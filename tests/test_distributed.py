@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-import workbench.distributed as distributed
+import workbench.launcher as launcher_module
 from workbench.atomic import sha256_path
 from workbench.cli import main
-from workbench.distributed import LauncherSettings, is_training_stage, resolve_launcher, run_stage
+from workbench.launch_settings import LauncherSettings
+from workbench.launcher import is_training_stage, resolve_launcher, run_stage
 from workbench.errors import WorkbenchError
 from workbench.models import ModelSpec, load_model
 from workbench.pipeline import Pipeline, run_recipe
@@ -138,7 +139,7 @@ def test_a_failed_launch_is_one_line_naming_the_stage_and_its_log(tmp_path, monk
     ctx = StageContext(run_dir=tmp_path / "run", stage_dir=stage_dir, stage_name="sft", seed=0, recipe=recipe,
                        resolve=Pipeline(recipe, tmp_path / "run").resolve)
     worker = "import sys; print('loading'); sys.stderr.write('error: data.jsonl:3: no messages\\n'); sys.exit(2)"
-    monkeypatch.setattr(distributed, "launch_command", lambda launcher, spec: [sys.executable, "-c", worker])
+    monkeypatch.setattr(launcher_module, "launch_command", lambda launcher, spec: [sys.executable, "-c", worker])
     with pytest.raises(WorkbenchError) as e:
         run_stage(stage_modules()["sft"], recipe.stage("sft"), ctx, LauncherSettings(kind="accelerate"))
     assert e.value.lines == [f"stage sft: accelerate launch exited with code 2 (data.jsonl:3: no messages); "

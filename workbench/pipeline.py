@@ -27,8 +27,9 @@ from typing import Any
 
 from workbench.atomic import sha256_json, sha256_path, write_json
 from workbench.console import Console
-from workbench.distributed import LauncherSettings, is_training_stage, resolve_launcher, run_stage
 from workbench.errors import WorkbenchError
+from workbench.launch_settings import LauncherSettings
+from workbench.launcher import is_training_stage, resolve_launcher, run_stage
 from workbench.models.spec import ModelSpec
 from workbench.paths import inside
 from workbench.recipe import Recipe
@@ -62,7 +63,7 @@ class Pipeline:
     def __init__(self, recipe: Recipe, run_dir: str | Path, launcher: LauncherSettings | None = None,
                  verbose: bool = False, command: str | None = None):
         self.recipe = recipe
-        self.launcher = launcher or resolve_launcher(recipe)  # how training stages run (workbench.distributed)
+        self.launcher = launcher or resolve_launcher(recipe)  # how training stages run (workbench.launcher)
         self.run_dir = Path(run_dir)
         self.mods = stage_modules()
         self.manifest = read_manifest(self.run_dir)
