@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from workbench import trl_private
 from workbench.atomic import sha256_json, sha256_path, write_json
 from workbench.console import Console
 from workbench.errors import WorkbenchError
@@ -269,6 +270,8 @@ class Pipeline:
                             resolve=self.resolve, log=log)
 
     def _run_stage(self, stage: StageConfig, fp: str, inputs: dict, numerics: dict | None, resumed: bool) -> None:
+        if trl_private.uses_private(stage.kind):  # before the first such stage trains: every stage of the recipe
+            trl_private.check(s.kind for s in self.recipe.stages)
         name = stage.stage_name
         stage_dir = self.run_dir / name
         stage_dir.mkdir(parents=True, exist_ok=True)
