@@ -8,17 +8,10 @@ import pyarrow
 import pyarrow.parquet
 import pytest
 
+from helpers import assistant, user, write_jsonl
 from workbench.cli import main
 from workbench.data import DatasetInfo, detect, load_dataset, read_records, validate_file
 from workbench.errors import DataError, WorkbenchError
-
-
-def user(text):
-    return {"role": "user", "content": text}
-
-
-def assistant(text):
-    return {"role": "assistant", "content": text}
 
 
 # One row per (type, implicit prompt, form), each with an extra `meta` column that must survive.
@@ -40,11 +33,6 @@ GOOD_ROWS = {
     ("unpaired_preference", False, "conversational"): {"prompt": [user("Sky colour?")],
                                                        "completion": [assistant("Green.")], "label": False},
 }
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
 
 
 def validate_cli(capsys, *argv):

@@ -45,11 +45,6 @@ def manifest(run_dir: Path) -> dict:
     return json.loads((run_dir / "manifest.json").read_text())
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
-
-
 def test_run_records_lineage_and_skips_finished_stages(tmp_path, capsys):
     run_dir = tmp_path / "run"
     recipe = load_recipe(recipe_file(tmp_path))

@@ -31,11 +31,6 @@ stages:
 """
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
-
-
 def test_dense_and_sparse_distillation_with_a_shared_target_cache(tmp_path):
     (tmp_path / "r.yaml").write_text(RECIPE)
     m = run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")["stages"]

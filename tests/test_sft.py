@@ -28,11 +28,6 @@ stages:
 TRAIN = "train: {max_steps: 4, batch_size: 4, precision: fp32, logging_steps: 1, lr: 0.003}"
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Path:
     """A run folder holding a small task world and a 512-token tokenizer."""

@@ -87,7 +87,6 @@ def test_changed_parameters_and_a_lost_instance_attribute_are_named(fresh, monke
 
 def test_workbench_run_stops_before_the_stage_that_needs_a_missing_part(fresh, monkeypatch, tmp_path, capsys):
     """Through the CLI: one message, exit 2, and the sft stage never starts (no manifest entry, no folder)."""
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setitem(sys.modules, "trl.models.utils", types.ModuleType("trl.models.utils"))
     recipe = tmp_path / "r.yaml"
     recipe.write_text("name: guard\nmodels:\n  student: {preset: gemma2-tiny-student, tokenizer: tok}\nstages:\n"
