@@ -6,6 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+# The first two stages of most test recipes: a small task world and a 512-token tokenizer trained on it (a few
+# seconds). Models in those recipes use `tokenizer: tok`; stages read `data: world`.
+WORLD_AND_TOKENIZER = ("  - {kind: taskworld, name: world, n: 60, corpus_docs: 300}\n"
+                       "  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}\n")
+
 # A response full of HTML and markdown: the UI must show it as text (no script, no image, no link).
 TRICKY = ('<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1"> '
           '![cat](http://evil.example/cat.png) [click](http://evil.example/) **bold**')

@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from helpers import WORLD_AND_TOKENIZER
 from workbench.errors import WorkbenchError
 from workbench.models import load_model
 from workbench.pipeline import run_recipe
@@ -22,9 +23,7 @@ models:
   student: {{preset: gemma2-tiny-student, tokenizer: tok}}
   teacher: {{preset: gemma2-tiny-teacher, tokenizer: tok}}
 stages:
-  - {{kind: taskworld, name: world, n: 60, corpus_docs: 300}}
-  - {{kind: tokenizer, name: tok, corpus: world, vocab_size: 512}}
-  - {{kind: distill, name: kd, model: student, teacher: teacher, data: world, max_new_tokens: 8, eval_limit: 4,
+{WORLD_AND_TOKENIZER}  - {{kind: distill, name: kd, model: student, teacher: teacher, data: world, max_new_tokens: 8, eval_limit: 4,
      {TRAIN}}}
 """
 MISMATCH = RECIPE.replace("stages:", "  other_teacher: {preset: gemma2-tiny-teacher, tokenizer: tok_other}\nstages:") + f"""  - {{kind: tokenizer, name: tok_other, corpus: world, vocab_size: 400}}

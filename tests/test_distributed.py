@@ -11,6 +11,7 @@ import pytest
 from safetensors.torch import load_file
 
 import workbench.launcher as launcher_module
+from helpers import WORLD_AND_TOKENIZER
 from workbench.atomic import sha256_path
 from workbench.cli import main
 from workbench.launch_settings import LauncherSettings
@@ -31,9 +32,7 @@ seed: 0
 models:
   student: {preset: gemma2-tiny-student, tokenizer: tok}
 stages:
-  - {kind: taskworld, name: world, n: 60, corpus_docs: 300}
-  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
-  - {kind: sft, name: sft, model: student, data: world, eval_data: world, max_length: 128, samples: 1, score_prompts: 0,
+""" + WORLD_AND_TOKENIZER + """  - {kind: sft, name: sft, model: student, data: world, eval_data: world, max_length: 128, samples: 1, score_prompts: 0,
      train: {max_steps: 4, batch_size: 8, logging_steps: 1, save_steps: 100, precision: fp32, lr: 0.003}}
 """
 
