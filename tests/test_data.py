@@ -8,10 +8,18 @@ import pyarrow
 import pyarrow.parquet
 import pytest
 
-from helpers import assistant, user, write_jsonl
+from helpers import write_jsonl
 from workbench.cli import main
 from workbench.data import DatasetInfo, detect, load_dataset, read_records, validate_file
 from workbench.errors import DataError, WorkbenchError
+
+
+def user(text):
+    return {"role": "user", "content": text}
+
+
+def assistant(text):
+    return {"role": "assistant", "content": text}
 
 
 # One row per (type, implicit prompt, form), each with an extra `meta` column that must survive.
