@@ -39,6 +39,7 @@ def run(tmp_path_factory):
     return tmp, manifest["stages"]["kd"]["metrics"]
 
 
+@pytest.mark.slow  # trains a model
 def test_distill_trains_the_student_and_scores_it_before_and_after(run):
     tmp, metrics = run
     run_dir = tmp / "run"
@@ -58,6 +59,7 @@ def distill_spec(preset):
     return ModelSpec(preset=preset)
 
 
+@pytest.mark.slow  # trains a model
 def test_teacher_with_another_vocabulary_is_refused_before_training(run, monkeypatch):
     tmp, _ = run
     (tmp / "m.yaml").write_text(MISMATCH)
@@ -81,6 +83,7 @@ def tiny_trainer(tmp, run_dir, **settings):
     return cfg, student, teacher, tokenizer
 
 
+@pytest.mark.slow  # trains a model
 def test_lmbda_zero_trains_on_the_dataset_answers_and_top_k_restricts_the_loss(run, tmp_path):
     tmp, _ = run
     run_dir = tmp / "run"
@@ -109,6 +112,7 @@ def test_lmbda_zero_trains_on_the_dataset_answers_and_top_k_restricts_the_loss(r
     assert loss.item() == pytest.approx(reverse_kl.item(), rel=1e-4)
 
 
+@pytest.mark.slow  # trains a model
 def test_off_policy_batches_without_answers_are_written_by_the_teacher(run, tmp_path, monkeypatch):
     tmp, _ = run
     run_dir = tmp / "run"

@@ -58,6 +58,7 @@ def _context(world: Path, tmp_path: Path, stage_yaml: str) -> tuple[sft.Config, 
     return cfg, ctx
 
 
+@pytest.mark.slow  # trains a model
 def test_full_and_lora_sft_on_the_task_world(world, tmp_path):
     stages = _run(world, tmp_path, f"""
   - {{kind: sft, name: full, model: student, data: world, eval_data: world, max_length: 128, score_prompts: 6, {TRAIN}}}
@@ -226,6 +227,7 @@ class _Killed(Exception):
     pass
 
 
+@pytest.mark.slow  # trains a model
 def test_resume_from_the_last_checkpoint(world, tmp_path, monkeypatch):
     from transformers import TrainerCallback
 
