@@ -159,3 +159,17 @@ def test_run_directory_readers_and_ui_pages_do_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_no_test_module_imports_another():
+    """Shared fixtures live in conftest.py and plain helpers in helpers.py; a test module importing another one runs
+    (and couples to) that module's fixtures and constants."""
+    tests = ROOT / "tests"
+    names = {p.stem for p in tests.glob("test_*.py")}
+    offenders = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            imported = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                        else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name} imports {m}" for m in imported if m.split(".")[-1] in names]
+    assert not offenders, offenders
