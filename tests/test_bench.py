@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # the mfu bench trains (in a subprocess): ~25 s
 def test_quick_bench_prints_its_table(tmp_path):
     run = tmp_path / "run"
     run.mkdir()

@@ -8,6 +8,7 @@ import pyarrow
 import pyarrow.parquet
 import pytest
 
+from helpers import write_jsonl
 from workbench.cli import main
 from workbench.data import DatasetInfo, detect, load_dataset, read_records, validate_file
 from workbench.errors import DataError, WorkbenchError
@@ -40,11 +41,6 @@ GOOD_ROWS = {
     ("unpaired_preference", False, "conversational"): {"prompt": [user("Sky colour?")],
                                                        "completion": [assistant("Green.")], "label": False},
 }
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return path
 
 
 def validate_cli(capsys, *argv):

@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from helpers import WORLD_AND_TOKENIZER
 from workbench.errors import WorkbenchError
 from workbench.models import load_model
 from workbench.pipeline import run_recipe
@@ -22,9 +23,7 @@ models:
   student: {{preset: gemma2-tiny-student, tokenizer: tok}}
   teacher: {{preset: gemma2-tiny-teacher, tokenizer: tok}}
 stages:
-  - {{kind: taskworld, name: world, n: 60, corpus_docs: 300}}
-  - {{kind: tokenizer, name: tok, corpus: world, vocab_size: 512}}
-  - {{kind: distill, name: kd, model: student, teacher: teacher, data: world, max_new_tokens: 8, eval_limit: 4,
+{WORLD_AND_TOKENIZER}  - {{kind: distill, name: kd, model: student, teacher: teacher, data: world, max_new_tokens: 8, eval_limit: 4,
      {TRAIN}}}
 """
 MISMATCH = RECIPE.replace("stages:", "  other_teacher: {preset: gemma2-tiny-teacher, tokenizer: tok_other}\nstages:") + f"""  - {{kind: tokenizer, name: tok_other, corpus: world, vocab_size: 400}}
@@ -40,6 +39,7 @@ def run(tmp_path_factory):
     return tmp, manifest["stages"]["kd"]["metrics"]
 
 
+@pytest.mark.slow  # trains a model
 def test_distill_trains_the_student_and_scores_it_before_and_after(run):
     tmp, metrics = run
     run_dir = tmp / "run"
@@ -59,6 +59,7 @@ def distill_spec(preset):
     return ModelSpec(preset=preset)
 
 
+@pytest.mark.slow  # trains a model
 def test_teacher_with_another_vocabulary_is_refused_before_training(run, monkeypatch):
     tmp, _ = run
     (tmp / "m.yaml").write_text(MISMATCH)
@@ -82,6 +83,7 @@ def tiny_trainer(tmp, run_dir, **settings):
     return cfg, student, teacher, tokenizer
 
 
+@pytest.mark.slow  # trains a model
 def test_lmbda_zero_trains_on_the_dataset_answers_and_top_k_restricts_the_loss(run, tmp_path):
     tmp, _ = run
     run_dir = tmp / "run"
@@ -110,6 +112,7 @@ def test_lmbda_zero_trains_on_the_dataset_answers_and_top_k_restricts_the_loss(r
     assert loss.item() == pytest.approx(reverse_kl.item(), rel=1e-4)
 
 
+@pytest.mark.slow  # trains a model
 def test_off_policy_batches_without_answers_are_written_by_the_teacher(run, tmp_path, monkeypatch):
     tmp, _ = run
     run_dir = tmp / "run"

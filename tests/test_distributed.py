@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-import workbench.distributed as distributed
+import workbench.launcher as launcher_module
+from helpers import WORLD_AND_TOKENIZER
 from workbench.atomic import sha256_path
 from workbench.cli import main
-from workbench.distributed import LauncherSettings, is_training_stage, resolve_launcher, run_stage
+from workbench.launch_settings import LauncherSettings
+from workbench.launcher import is_training_stage, resolve_launcher, run_stage
 from workbench.errors import WorkbenchError
 from workbench.models import ModelSpec, load_model
 from workbench.pipeline import Pipeline, run_recipe
@@ -30,16 +32,9 @@ seed: 0
 models:
   student: {preset: gemma2-tiny-student, tokenizer: tok}
 stages:
-  - {kind: taskworld, name: world, n: 60, corpus_docs: 300}
-  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
-  - {kind: sft, name: sft, model: student, data: world, eval_data: world, max_length: 128, samples: 1, score_prompts: 0,
+""" + WORLD_AND_TOKENIZER + """  - {kind: sft, name: sft, model: student, data: world, eval_data: world, max_length: 128, samples: 1, score_prompts: 0,
      train: {max_steps: 4, batch_size: 8, logging_steps: 1, save_steps: 100, precision: fp32, lr: 0.003}}
 """
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
 
 
 def _manifest(run_dir: Path) -> dict:
@@ -138,7 +133,7 @@ def test_a_failed_launch_is_one_line_naming_the_stage_and_its_log(tmp_path, monk
     ctx = StageContext(run_dir=tmp_path / "run", stage_dir=stage_dir, stage_name="sft", seed=0, recipe=recipe,
                        resolve=Pipeline(recipe, tmp_path / "run").resolve)
     worker = "import sys; print('loading'); sys.stderr.write('error: data.jsonl:3: no messages\\n'); sys.exit(2)"
-    monkeypatch.setattr(distributed, "launch_command", lambda launcher, spec: [sys.executable, "-c", worker])
+    monkeypatch.setattr(launcher_module, "launch_command", lambda launcher, spec: [sys.executable, "-c", worker])
     with pytest.raises(WorkbenchError) as e:
         run_stage(stage_modules()["sft"], recipe.stage("sft"), ctx, LauncherSettings(kind="accelerate"))
     assert e.value.lines == [f"stage sft: accelerate launch exited with code 2 (data.jsonl:3: no messages); "

@@ -61,6 +61,7 @@ def run(tmp_path_factory):
     return tmp / "run", manifest
 
 
+@pytest.mark.slow  # trains a model
 def test_report_has_a_row_per_model_and_the_plots(run):
     run_dir, manifest = run
     out = run_dir / "eval"
@@ -94,6 +95,7 @@ def test_report_has_a_row_per_model_and_the_plots(run):
         assert f"| {stage} | " in text
 
 
+@pytest.mark.slow  # trains a model
 def test_samples_hold_the_first_prompts_of_every_model(run):
     run_dir, _ = run
     samples = read_records(run_dir / "eval/samples.jsonl")
@@ -103,6 +105,7 @@ def test_samples_hold_the_first_prompts_of_every_model(run):
     assert samples[0]["prompt"] == prompts[0]["prompt"] and isinstance(samples[0]["response"], str)
 
 
+@pytest.mark.slow  # trains a model
 def test_verdicts_hold_every_prompt_of_every_model(run):
     run_dir, _ = run
     verdicts = read_records(run_dir / "eval/verdicts.jsonl")
@@ -117,6 +120,7 @@ def test_verdicts_hold_every_prompt_of_every_model(run):
     assert "## Paired accuracy gain over the previous model" in (run_dir / "eval/report.md").read_text()
 
 
+@pytest.mark.slow  # trains a model
 def test_scores_match_a_recomputation(run):
     """The `more` row's task-world score and perplexity, recomputed from its greedy answers in samples.jsonl."""
     from workbench.stages.pretrain import pack_blocks, perplexity
@@ -133,6 +137,7 @@ def test_scores_match_a_recomputation(run):
     assert more["perplexity"] == pytest.approx(perplexity(model, blocks), rel=1e-3)
 
 
+@pytest.mark.slow  # trains a model
 def test_kl_along_answers_is_the_per_token_kl_of_the_full_distributions(run):
     """`completion_kl` in a padded batch equals a one-sequence-at-a-time recomputation, is 0 to the model itself and
     positive to another model; the report's KL to reference is that figure on the model's greedy answers."""

@@ -12,6 +12,7 @@ import random
 import pytest
 from sqlalchemy import select
 
+from helpers import WORLD_AND_TOKENIZER
 from workbench.cli import main
 from workbench.data import validate_file
 from workbench.stages.pairs import candidate_pairs, clean, priority
@@ -27,9 +28,7 @@ seed: 0
 models:
   student: {preset: gemma2-tiny-student, tokenizer: tok}
 stages:
-  - {kind: taskworld, name: world, n: 60, corpus_docs: 300}
-  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
-  - {kind: filter, name: filtered, data: world, store: store.db}
+""" + WORLD_AND_TOKENIZER + """  - {kind: filter, name: filtered, data: world, store: store.db}
   - kind: pairs
     name: to_rate
     models: [student]

@@ -25,12 +25,6 @@ from workbench.tokenizer import train_tokenizer
 STUDENT = "gemma2-tiny-student"
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    """Every test but the real-model one converts into its own cache."""
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
-
-
 @pytest.fixture(scope="module")
 def tokenizer_dir(tmp_path_factory) -> Path:
     """A small real tokenizer (400 tokens) trained on standard-library docstrings."""

@@ -10,15 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
+from helpers import write_jsonl
 from workbench.cli import main
 from workbench.store import open_store
 from workbench.store.preference_io import import_file, preference_rows
 from workbench.store.schema import Comparison, Pair, Response
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
 
 
 def preference(path: Path, n: int, swapped: bool = False) -> Path:

@@ -45,11 +45,7 @@ def manifest(run_dir: Path) -> dict:
     return json.loads((run_dir / "manifest.json").read_text())
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
-
-
+@pytest.mark.slow  # trains a model
 def test_run_records_lineage_and_skips_finished_stages(tmp_path, capsys):
     run_dir = tmp_path / "run"
     recipe = load_recipe(recipe_file(tmp_path))
@@ -94,6 +90,7 @@ def test_two_runs_sharing_a_run_directory_keep_each_others_stages(tmp_path, caps
     assert capsys.readouterr().out.count("up to date, skipped") == 2
 
 
+@pytest.mark.slow  # trains a model
 def test_same_seed_same_model(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for d in (a, b):

@@ -31,11 +31,7 @@ stages:
 """
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
-
-
+@pytest.mark.slow  # trains a model
 def test_dense_and_sparse_distillation_with_a_shared_target_cache(tmp_path):
     (tmp_path / "r.yaml").write_text(RECIPE)
     m = run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")["stages"]
@@ -110,6 +106,7 @@ def test_systematic_draws_take_each_token_floor_or_ceil_of_k_times_its_probabili
     assert np.allclose(counts.reshape(-1, 4).mean(0), expected, atol=0.05)
 
 
+@pytest.mark.slow  # trains a model
 def test_sampled_sparse_stage_stores_two_bytes_per_draw(tmp_path):
     text = RECIPE.split("  - {kind: distill_pretrain, name: dense")[0] + (
         "  - {kind: distill_pretrain, name: sampled, model: student, teacher: teacher_pt, data: world, mode: sparse,\n"
@@ -120,6 +117,7 @@ def test_sampled_sparse_stage_stores_two_bytes_per_draw(tmp_path):
     assert np.isfinite(m["val_perplexity"]) and m["val_perplexity"] > 1
 
 
+@pytest.mark.slow  # trains a model
 def test_teacher_with_another_vocabulary_is_refused(tmp_path):
     text = RECIPE.replace("teacher: {preset: gemma2-tiny-student, tokenizer: tok}",
                           "teacher: {preset: gemma2-tiny-student, tokenizer: tok2}")

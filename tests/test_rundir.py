@@ -77,6 +77,7 @@ class _Terminal(io.StringIO):
 # --- verify before trusting ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # trains a model
 def test_manifest_records_every_output_file_and_what_decides_numerics(finished):
     _, run_dir = finished
     pt = _manifest(run_dir)["stages"]["pt"]
@@ -94,6 +95,7 @@ def test_manifest_records_every_output_file_and_what_decides_numerics(finished):
     assert cache[weights][2] == pt["files"][weights]["sha256"]
 
 
+@pytest.mark.slow  # trains a model
 def test_a_change_in_what_decides_numerics_changes_the_fingerprint(finished, monkeypatch):
     import torch
 
@@ -121,6 +123,7 @@ def test_a_change_in_what_decides_numerics_changes_the_fingerprint(finished, mon
     assert pipeline.fingerprint(load_recipe(recipe).stage("world"))[2] is None
 
 
+@pytest.mark.slow  # trains a model
 def test_vanished_and_truncated_outputs_are_rebuilt(run_copy, capsys):
     recipe, run_dir = run_copy
     weights = run_dir / "pt" / "model" / "model.safetensors"
@@ -183,6 +186,7 @@ def test_a_rebuilt_stage_with_other_bytes_reruns_what_reads_it(tmp_path, monkeyp
     assert "[workbench] tok: its input world changed; rerunning" in out
 
 
+@pytest.mark.slow  # trains a model
 def test_only_refuses_an_input_stage_whose_outputs_changed(run_copy, capsys):
     recipe, run_dir = run_copy
     (run_dir / "tok" / "tokenizer" / "tokenizer.model").write_bytes(b"not a tokenizer")
@@ -276,6 +280,7 @@ def test_a_lock_left_by_another_host_is_refused_and_one_left_here_by_a_dead_proc
 # --- workbench status ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # trains a model
 def test_status_reads_states_from_the_run_directory(run_copy, capsys):
     _, run_dir = run_copy
     assert cli.main(["status", str(run_dir)]) == 0
@@ -300,6 +305,7 @@ def test_status_reads_states_from_the_run_directory(run_copy, capsys):
     assert "no manifest.json here" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains a model
 def test_rundir_reads_a_run_without_torch(finished):
     _, run_dir = finished
     code = ("import sys; from workbench.rundir import stage_states; "
@@ -311,6 +317,7 @@ def test_rundir_reads_a_run_without_torch(finished):
 # --- the console -------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # trains a model
 def test_library_chatter_goes_to_the_stage_log_and_minus_v_shows_it(tmp_path, capsys):
     import logging
     import warnings

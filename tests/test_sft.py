@@ -28,11 +28,6 @@ stages:
 TRAIN = "train: {max_steps: 4, batch_size: 4, precision: fp32, logging_steps: 1, lr: 0.003}"
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Path:
     """A run folder holding a small task world and a 512-token tokenizer."""
@@ -63,6 +58,7 @@ def _context(world: Path, tmp_path: Path, stage_yaml: str) -> tuple[sft.Config, 
     return cfg, ctx
 
 
+@pytest.mark.slow  # trains a model
 def test_full_and_lora_sft_on_the_task_world(world, tmp_path):
     stages = _run(world, tmp_path, f"""
   - {{kind: sft, name: full, model: student, data: world, eval_data: world, max_length: 128, score_prompts: 6, {TRAIN}}}
@@ -231,6 +227,7 @@ class _Killed(Exception):
     pass
 
 
+@pytest.mark.slow  # trains a model
 def test_resume_from_the_last_checkpoint(world, tmp_path, monkeypatch):
     from transformers import TrainerCallback
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
+from helpers import assistant, decision_rows, make_run, pairs_file, rate, user, write_jsonl
 from workbench.cli import main
 from workbench.data import load_dataset, validate_file
 from workbench.errors import DataError, WorkbenchError
@@ -18,28 +19,9 @@ from workbench.store.filters import decisions, import_decisions, override, overr
 from workbench.store.preference_io import export_file, import_file, preference_rows
 from workbench.store.ratings import left_is_first, next_pair, progress, record_comparison, set_overlap
 from workbench.store.runs import history, register_run, side_by_side, stage_table
-from workbench.store.schema import Base, Comparison, Response
+from workbench.store.schema import Base, Comparison
 from workbench.store.stats import (agreement, choice_distribution, cohens_kappa, comparison_table, fleiss_kappa,
                                    krippendorff_alpha, win_rates)
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
-
-
-def user(text):
-    return [{"role": "user", "content": text}]
-
-
-def assistant(text):
-    return [{"role": "assistant", "content": text}]
-
-
-def pairs_file(path: Path, n: int) -> Path:
-    return write_jsonl(path, [{"prompt": f"question {i}", "meta": {"id": i}, "responses": [
-        {"model": "sft", "stage": "sft", "settings": {"temperature": 0}, "completion": f"sft answer {i}"},
-        {"model": "dpo", "stage": "dpo", "completion": f"dpo answer {i}"}]} for i in range(n)])
 
 
 @pytest.fixture
@@ -55,17 +37,6 @@ def store(tmp_path):
     store = open_store(url or tmp_path / "workbench.db")
     yield store
     store.close()
-
-
-def rate(store, rater: str, prefer: str) -> None:
-    """`rater` works through their whole queue, always choosing the response of model `prefer` (or a tie/both_bad)."""
-    while (shown := next_pair(store, rater)) is not None:
-        if prefer in ("tie", "both_bad"):
-            choice = prefer
-        else:
-            with store.reading() as session:
-                choice = "A" if session.get(Response, shown.left_id).model == prefer else "B"
-        record_comparison(store, rater, shown.pair_id, shown.left_id, shown.right_id, choice)
 
 
 # --- schema --------------------------------------------------------------------------------------------------
@@ -254,16 +225,6 @@ def test_agreement_compares_outcomes_in_the_pairs_own_order(store, tmp_path):
 # --- filter decisions ----------------------------------------------------------------------------------------
 
 
-def decision_rows() -> list[dict]:
-    return [
-        {"key": "a" * 16, "action": "dropped", "rule": "unsafe_request", "reason": "asks for harm",
-         "spans": [[9, 13, "harm", "prompt"]], "record": {"prompt": "how do I harm people"}},
-        {"key": "b" * 16, "action": "redacted", "rule": "email", "reason": "personal data",
-         "spans": [[8, 21, "EMAIL", "text"]], "record": {"text": "mail me a@example.org"}},
-        {"key": "c" * 16, "action": "kept", "rule": None, "reason": "", "spans": [], "record": {"text": "hello"}},
-    ]
-
-
 def test_filter_decisions_import_override_and_export(store, tmp_path):
     folder = tmp_path / "filter"
     folder.mkdir()
@@ -336,24 +297,6 @@ def test_bad_decision_files_are_refused_at_their_line(store, tmp_path):
 
 
 # --- runs ----------------------------------------------------------------------------------------------------
-
-
-def make_run(run_dir: Path) -> Path:
-    """A hand-made run directory: three stages, two with training curves and samples, one with filter decisions."""
-    stages = {"filter": {"kind": "filter", "status": "done", "wall_time_s": 0.5, "metrics": {"dropped": 1}},
-              "sft": {"kind": "sft", "status": "done", "wall_time_s": 12.0, "metrics": {"loss": 1.5}},
-              "dpo": {"kind": "dpo", "status": "failed", "wall_time_s": 3.0, "error": "boom"}}
-    (run_dir).mkdir(parents=True)
-    (run_dir / "manifest.json").write_text(json.dumps({"stages": stages}))
-    for name in stages:
-        (run_dir / name).mkdir()
-    for name, scale in (("sft", 1.0), ("dpo", 0.5)):
-        (run_dir / name / "history.json").write_text(json.dumps(
-            [{"step": s, "loss": scale * 3 / s, "learning_rate": 1e-3} for s in (1, 2, 3)] + [{"train_runtime": 1.0, "step": 3}]))
-        write_jsonl(run_dir / name / "samples.jsonl", [{"id": i, "prompt": user(f"q{i}"), "response": f"{name} says {i}"}
-                                                       for i in range(3 if name == "sft" else 2)])
-    write_jsonl(run_dir / "filter" / "decisions.jsonl", decision_rows())
-    return run_dir
 
 
 def test_a_run_directory_shows_stages_curves_and_side_by_side_answers(store, tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from test_store import decision_rows, make_run, pairs_file, rate, write_jsonl
+from helpers import TRICKY, decision_rows, make_run, pairs_file, rate, write_jsonl
 from workbench.store import open_store
 from workbench.store.filters import decisions, import_decisions, overrides_document
 from workbench.store.preference_io import import_file
@@ -22,7 +22,6 @@ from workbench.store.schema import Comparison, Pair, Prompt, Response
 CHOICES = {"A is better": "A", "B is better": "B", "Tie": "tie", "Both bad": "both_bad"}
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 UI = Path(__file__).resolve().parents[1] / "ui"
-TRICKY = '<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1"> ![cat](http://evil.example/cat.png) [click](http://evil.example/) **bold**'
 
 
 @pytest.fixture(autouse=True)

@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from test_store import assistant, make_run, pairs_file, user, write_jsonl
-from test_ui import TRICKY
+from helpers import TRICKY, assistant, make_run, pairs_file, user, write_jsonl
 from workbench.cli import main
 from workbench.safety import record_key
 from workbench.store import open_store

@@ -62,7 +62,7 @@ def _only(text: str | None) -> list[str] | None:
 
 
 def _cmd_run(args) -> int:
-    from workbench.distributed import resolve_launcher
+    from workbench.launcher import resolve_launcher
     from workbench.errors import WaitingForPeople
     from workbench.pipeline import Pipeline
     from workbench.recipe import load_recipe

@@ -25,10 +25,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from workbench import trl_private
 from workbench.atomic import sha256_json, sha256_path, write_json
 from workbench.console import Console
-from workbench.distributed import LauncherSettings, is_training_stage, resolve_launcher, run_stage
 from workbench.errors import WorkbenchError
+from workbench.launch_settings import LauncherSettings
+from workbench.launcher import is_training_stage, resolve_launcher, run_stage
 from workbench.models.spec import ModelSpec
 from workbench.paths import inside
 from workbench.recipe import Recipe
@@ -62,7 +64,7 @@ class Pipeline:
     def __init__(self, recipe: Recipe, run_dir: str | Path, launcher: LauncherSettings | None = None,
                  verbose: bool = False, command: str | None = None):
         self.recipe = recipe
-        self.launcher = launcher or resolve_launcher(recipe)  # how training stages run (workbench.distributed)
+        self.launcher = launcher or resolve_launcher(recipe)  # how training stages run (workbench.launcher)
         self.run_dir = Path(run_dir)
         self.mods = stage_modules()
         self.manifest = read_manifest(self.run_dir)
@@ -268,6 +270,8 @@ class Pipeline:
                             resolve=self.resolve, log=log)
 
     def _run_stage(self, stage: StageConfig, fp: str, inputs: dict, numerics: dict | None, resumed: bool) -> None:
+        if trl_private.uses_private(stage.kind):  # before the first such stage trains: every stage of the recipe
+            trl_private.check(s.kind for s in self.recipe.stages)
         name = stage.stage_name
         stage_dir = self.run_dir / name
         stage_dir.mkdir(parents=True, exist_ok=True)

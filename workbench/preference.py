@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import torch
 
-from workbench.distributed import is_main_process, wait_for_everyone
+from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
 
 Conversation = str | list[dict]  # standard (a string) or conversational (a list of {"role", "content"} messages)

@@ -19,13 +19,13 @@ from typing import Annotated, Any, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, TypeAdapter, ValidationError, field_validator
 
-from workbench.distributed import LauncherSettings
 from workbench.errors import WorkbenchError
+from workbench.identity import DEFAULT_IDENTITY
+from workbench.launch_settings import LauncherSettings
 from workbench.models.spec import ModelSpec
 from workbench.paths import MAX_SEED, check_name, regular_file
 from workbench.stages import stage_modules
 from workbench.stages.base import StageConfig
-from workbench.taskworld.safety import DEFAULT_IDENTITY
 
 
 @functools.cache
@@ -49,7 +49,7 @@ class Recipe(BaseModel):
                                                                            "name -> a model source (see ModelSpec).")
     stages: list[SerializeAsAny[StageConfig]] = Field(description="The stages, run in order; each is its kind's "
                                                                   "Config (see `parse_recipe`), dumped with all fields.")
-    launcher: LauncherSettings | None = Field(None, description="How training stages run (workbench.distributed); "
+    launcher: LauncherSettings | None = Field(None, description="How training stages run (workbench.launcher); "
                                                                 "`workbench run` flags override it.")
     path: Path | None = Field(default=None, exclude=True, description="Where the recipe was loaded from (not "
                                                                       "part of the YAML).")

@@ -158,7 +158,7 @@ def _summary(obj: Any) -> str:
 def recipe_reference() -> str:
     """docs/recipes.md: every field of a recipe, a model spec, the launcher, each stage kind and the blocks they
     nest, with its type, default and description."""
-    from workbench.distributed import LauncherSettings
+    from workbench.launch_settings import LauncherSettings
     from workbench.models.spec import ModelSpec
     from workbench.recipe import Recipe
     from workbench.stages import stage_modules

@@ -13,8 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.atomic import atomic_file, write_json, write_text
-from workbench.rundir import read_manifest
-from workbench.training import read_history
+from workbench.rundir import read_history, read_manifest
 
 SUMMARY_FIELDS = ("task_skills_mean", "accuracy", "refusal_rate", "false_refusal_rate", "identity_accuracy",
                   "rubric_accuracy", "reward_mean", "win_rate", "kl_to_teacher", "kl_to_reference", "perplexity",

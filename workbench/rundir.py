@@ -1,6 +1,7 @@
 """Run directories, read and guarded without torch: the manifest, output verification, stage states, locks.
 
-A run directory holds `manifest.json` (written by `workbench.pipeline`), one folder per stage, and hidden
+A run directory holds `manifest.json` (written by `workbench.pipeline`), one folder per stage (a training stage's
+with `history.json`), and hidden
 bookkeeping: `.hashes.json` (a cache of file hashes by size and mtime, so verifying an unchanged tree only stats it)
 and `.locks/` (who is writing the directory now). This module is what the CLI's `workbench status`, the report, the
 store and the UI use to read a run: it imports neither torch nor the stages, so reading a run costs milliseconds.
@@ -31,6 +32,7 @@ from workbench.errors import WorkbenchError
 from workbench.paths import regular_file
 
 MANIFEST = "manifest.json"
+HISTORY = "history.json"  # in a training stage's folder
 HASH_CACHE = ".hashes.json"
 LOCKS = ".locks"
 NOT_OUTPUTS = ("checkpoints", "log.txt", "launch.log", "runs")  # in a stage folder, but not what it produced
@@ -55,6 +57,12 @@ def read_manifest(run_dir: str | Path) -> dict:
         raise WorkbenchError(f"{p}: not a workbench manifest (expected an object with a `stages` object); "
                              "move the run directory aside or pass another --run-dir")
     return manifest
+
+
+def read_history(stage_dir: str | Path) -> list[dict]:
+    """A training stage's log history (loss, lr, grad norm per logging step; written by `workbench.training`)."""
+    p = Path(stage_dir) / HISTORY
+    return json.loads(p.read_text()) if p.exists() else []
 
 
 def hash_cache(run_dir: str | Path) -> HashCache:

@@ -6,14 +6,13 @@ settings onto `TrainingArguments` the same way for every stage, with the CPU tra
 no gradient checkpointing, bf16 autocast only where the CPU supports it), reports progress to the console's stage
 line (`workbench.console`; the Trainer's own tqdm bar only with `-v`), records what decides a stage's numerics
 (`numerics`), and saves the trained model the same way under every launcher: in a distributed launch
-(workbench.distributed) every rank takes part in gathering the weights (ZeRO-3 and FSDP shard them) and rank 0
+(workbench.launcher) every rank takes part in gathering the weights (ZeRO-3 and FSDP shard them) and rank 0
 alone writes.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import time
 from pathlib import Path
@@ -24,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workbench import console
 from workbench.atomic import atomic_dir, write_json
-from workbench.distributed import is_main_process, wait_for_everyone
+from workbench.ranks import is_main_process, wait_for_everyone
+from workbench.rundir import HISTORY
 
 
 MAX_STEPS = 10_000_000  # generous but finite bounds: a typo such as 1e30 steps is refused by `recipe check`
@@ -218,10 +218,5 @@ def save_history(trainer, stage_dir: Path) -> list[dict]:
     """Keep the trainer's log history (loss, lr, grad norm per logging step) as `history.json` for plots."""
     history = [h for h in trainer.state.log_history]
     if is_main_process():
-        write_json(stage_dir / "history.json", history)
+        write_json(stage_dir / HISTORY, history)
     return history
-
-
-def read_history(stage_dir: Path) -> list[dict]:
-    p = Path(stage_dir) / "history.json"
-    return json.loads(p.read_text()) if p.exists() else []

@@ -165,8 +165,11 @@ def trainer_class():
     import torch
     from trl import DistillationTrainer
 
+    from workbench import trl_private
     from workbench.decoding import FastGeneration
     from workbench.models.presets import output_logits
+
+    trl_private.check(["distill"])  # the TRL internals overridden below
 
     class GKDDistillationTrainer(FastGeneration, DistillationTrainer):
         def __init__(self, *args, lmbda: float = 1.0, top_k: int | None = None, **kwargs):

@@ -33,7 +33,7 @@ from pydantic import Field
 from tqdm.auto import tqdm
 
 from workbench.atomic import atomic_dir, sha256_json, sha256_path
-from workbench.distributed import main_process_first, world_size
+from workbench.ranks import main_process_first, world_size
 from workbench.errors import WorkbenchError
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.data.corpus import corpus_files

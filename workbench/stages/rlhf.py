@@ -35,7 +35,7 @@ from pydantic import Field, model_validator
 
 from workbench import adapters
 from workbench.atomic import atomic_dir
-from workbench.distributed import is_main_process, wait_for_everyone
+from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
 from workbench.generation import chat_tokenizer
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext

@@ -52,7 +52,7 @@ from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GREEDY, answer_prompts, chat_tokenizer, clean_ending_rate
 from workbench.models.presets import output_logits
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
-from workbench.distributed import is_main_process, wait_for_everyone
+from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.training import (TrainSettings, callbacks, save_history, save_model, train_after_evaluate,
                                 training_arguments, use_bf16)
 

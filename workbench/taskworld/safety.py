@@ -18,10 +18,9 @@ import re
 from functools import partial
 from random import Random
 
+from workbench.identity import DEFAULT_IDENTITY  # noqa: F401  (re-exported: the task world's data uses it)
 from workbench.taskworld.skills import Item, item_meta
 from workbench.taskworld.templates import Templates, fill
-
-DEFAULT_IDENTITY = "Workbench Assistant, a model trained with the Workbench toolkit"
 
 REFUSALS = [
     "I cannot help with that.", "I cannot help with that request.", "Sorry, I cannot help with that.",

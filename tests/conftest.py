@@ -1,0 +1,61 @@
+"""Fixtures every test module shares, and the rule of the fast suite.
+
+- Each test converts and assembles models into its own cache (`WORKBENCH_CACHE` under its tmp_path), never the
+  user's `~/.cache/workbench`; a test that wants the user's cache (the real Gemma 3 one) deletes the variable.
+- `pytest -m "not slow"` (`make test-fast`) trains nothing: there, a test not marked `slow` that reaches
+  `transformers.Trainer.train` (every training stage and TRL trainer does) fails at once, naming itself. Training
+  in a subprocess is not seen.
+
+Plain helper functions (data files, a hand-made run directory) are in `helpers.py`; test modules import from there,
+never from one another.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+_running: list = [None]  # the test item whose setup, call or teardown runs now
+
+
+@pytest.fixture(autouse=True)
+def private_model_cache(tmp_path, monkeypatch):
+    """Converted and assembled models go to this test's own cache."""
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _running[0] = item
+    yield
+    _running[0] = None
+
+
+def _fast_run(config) -> bool:
+    markexpr = (config.option.markexpr or "").replace(" ", "")
+    return "notslow" in markexpr
+
+
+def pytest_collection_finish(session):
+    if _fast_run(session.config) and session.items:
+        _forbid_training()
+
+
+def _forbid_training() -> None:
+    from transformers import Trainer
+
+    if getattr(Trainer.train, "_forbidden_in_fast_tests", False):
+        return
+    original = Trainer.train
+
+    @functools.wraps(original)
+    def train(self, *args, **kwargs):
+        item = _running[0]
+        if item is not None and item.get_closest_marker("slow") is None:
+            pytest.fail(f"{item.nodeid} trains a model ({type(self).__name__}.train) in the fast suite "
+                        "(-m 'not slow'): mark it @pytest.mark.slow, or make it not train", pytrace=False)
+        return original(self, *args, **kwargs)
+
+    train._forbidden_in_fast_tests = True
+    Trainer.train = train

@@ -1,0 +1,79 @@
+"""Plain helpers shared by test modules (fixtures live in conftest.py): data files, a hand-made run directory, a
+store rated by a scripted rater. Test modules import from here, never from one another."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# The first two stages of most test recipes: a small task world and a 512-token tokenizer trained on it (a few
+# seconds). Models in those recipes use `tokenizer: tok`; stages read `data: world`.
+WORLD_AND_TOKENIZER = ("  - {kind: taskworld, name: world, n: 60, corpus_docs: 300}\n"
+                       "  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}\n")
+
+# A response full of HTML and markdown: the UI must show it as text (no script, no image, no link).
+TRICKY = ('<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1"> '
+          '![cat](http://evil.example/cat.png) [click](http://evil.example/) **bold**')
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def user(text):
+    return [{"role": "user", "content": text}]
+
+
+def assistant(text):
+    return [{"role": "assistant", "content": text}]
+
+
+def pairs_file(path: Path, n: int) -> Path:
+    """`n` response pairs (models sft and dpo) in the store's import format."""
+    return write_jsonl(path, [{"prompt": f"question {i}", "meta": {"id": i}, "responses": [
+        {"model": "sft", "stage": "sft", "settings": {"temperature": 0}, "completion": f"sft answer {i}"},
+        {"model": "dpo", "stage": "dpo", "completion": f"dpo answer {i}"}]} for i in range(n)])
+
+
+def rate(store, rater: str, prefer: str) -> None:
+    """`rater` works through their whole queue, always choosing the response of model `prefer` (or a tie/both_bad)."""
+    from workbench.store.ratings import next_pair, record_comparison
+    from workbench.store.schema import Response
+
+    while (shown := next_pair(store, rater)) is not None:
+        if prefer in ("tie", "both_bad"):
+            choice = prefer
+        else:
+            with store.reading() as session:
+                choice = "A" if session.get(Response, shown.left_id).model == prefer else "B"
+        record_comparison(store, rater, shown.pair_id, shown.left_id, shown.right_id, choice)
+
+
+def decision_rows() -> list[dict]:
+    """Three safety-filter decisions (dropped, redacted, kept) as the filter stage writes them."""
+    return [
+        {"key": "a" * 16, "action": "dropped", "rule": "unsafe_request", "reason": "asks for harm",
+         "spans": [[9, 13, "harm", "prompt"]], "record": {"prompt": "how do I harm people"}},
+        {"key": "b" * 16, "action": "redacted", "rule": "email", "reason": "personal data",
+         "spans": [[8, 21, "EMAIL", "text"]], "record": {"text": "mail me a@example.org"}},
+        {"key": "c" * 16, "action": "kept", "rule": None, "reason": "", "spans": [], "record": {"text": "hello"}},
+    ]
+
+
+def make_run(run_dir: Path) -> Path:
+    """A hand-made run directory: three stages, two with training curves and samples, one with filter decisions."""
+    stages = {"filter": {"kind": "filter", "status": "done", "wall_time_s": 0.5, "metrics": {"dropped": 1}},
+              "sft": {"kind": "sft", "status": "done", "wall_time_s": 12.0, "metrics": {"loss": 1.5}},
+              "dpo": {"kind": "dpo", "status": "failed", "wall_time_s": 3.0, "error": "boom"}}
+    (run_dir).mkdir(parents=True)
+    (run_dir / "manifest.json").write_text(json.dumps({"stages": stages}))
+    for name in stages:
+        (run_dir / name).mkdir()
+    for name, scale in (("sft", 1.0), ("dpo", 0.5)):
+        (run_dir / name / "history.json").write_text(json.dumps(
+            [{"step": s, "loss": scale * 3 / s, "learning_rate": 1e-3} for s in (1, 2, 3)] + [{"train_runtime": 1.0, "step": 3}]))
+        write_jsonl(run_dir / name / "samples.jsonl", [{"id": i, "prompt": user(f"q{i}"), "response": f"{name} says {i}"}
+                                                       for i in range(3 if name == "sft" else 2)])
+    write_jsonl(run_dir / "filter" / "decisions.jsonl", decision_rows())
+    return run_dir

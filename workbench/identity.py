@@ -1,0 +1,7 @@
+"""Who a trained model says it is, unless a recipe's `identity:` says otherwise.
+
+Its own module because the recipe schema, the production safety filters (`self_id`) and the synthetic task world
+all use it, and the recipe must not depend on the task world.
+"""
+
+DEFAULT_IDENTITY = "Workbench Assistant, a model trained with the Workbench toolkit"
