@@ -13,8 +13,11 @@ never from one another.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
+
+from helpers import CHROMIUM
 
 _running: list = [None]  # the test item whose setup, call or teardown runs now
 
@@ -59,3 +62,15 @@ def _forbid_training() -> None:
 
     train._forbidden_in_fast_tests = True
     Trainer.train = train
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()

@@ -4,6 +4,13 @@ store rated by a scripted rater. Test modules import from here, never from one a
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 # The first two stages of most test recipes: a small task world and a 512-token tokenizer trained on it (a few
@@ -77,3 +84,108 @@ def make_run(run_dir: Path) -> Path:
                                                        for i in range(3 if name == "sft" else 2)])
     write_jsonl(run_dir / "filter" / "decisions.jsonl", decision_rows())
     return run_dir
+
+
+# --- the feedback loop's tiny recipe (test_feedback_loop, test_loop_browser) ---
+
+FEEDBACK_LOOP_RECIPE = """
+name: loop
+seed: 0
+models:
+  student: {preset: gemma2-tiny-student, tokenizer: tok}
+stages:
+""" + WORLD_AND_TOKENIZER + """  - {kind: filter, name: filtered, data: world, store: store.db}
+  - kind: pairs
+    name: to_rate
+    models: [student]
+    samples: 2
+    prompts: filtered
+    limit: 4
+    sampling: {max_new_tokens: 8, temperature: 1.0}
+    store: store.db
+  - {kind: reward, name: rm, model: student, data: world, store: store.db, min_ratings: 2, max_length: 64,
+     train: {max_steps: 2, batch_size: 2}}
+  - kind: pairs
+    name: ranked
+    models: [student]
+    samples: 2
+    prompts: world
+    limit: 3
+    sampling: {max_new_tokens: 8, temperature: 1.0, batch_size: 2}
+    reward_models: [rm]
+    store: store.db
+"""
+
+
+# --- a real `workbench ui` process and a browser (test_ui_browser, test_loop_browser) ---
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_ui(args: list[str]) -> tuple[subprocess.Popen, str]:
+    """`workbench ui ARGS --port P` in a subprocess, once its health check answers; returns (process, url)."""
+    port = free_port()
+    env = {**os.environ, "STREAMLIT_SERVER_HEADLESS": "true"}
+    server = subprocess.Popen([sys.executable, "-m", "workbench.cli", "ui", *args, "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return server, url
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(f"the UI did not start: {server.stdout.read().decode()[-2000:]}") from None
+            time.sleep(0.2)
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        server.wait(10)
+
+
+def listening(port: int) -> list[str]:
+    """The local addresses listening on `port` (from /proc/net/tcp and tcp6), e.g. ["127.0.0.1"]."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                found.append(socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6,
+                                              b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))))
+    return found
+
+
+def settle(page) -> None:
+    """Wait until the app has finished running its script."""
+    page.wait_for_timeout(200)
+    page.wait_for_function("document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'")
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant process of `pid` (from /proc)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found

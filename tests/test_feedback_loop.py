@@ -12,7 +12,7 @@ import random
 import pytest
 from sqlalchemy import select
 
-from helpers import WORLD_AND_TOKENIZER
+from helpers import FEEDBACK_LOOP_RECIPE as RECIPE
 from workbench.cli import main
 from workbench.data import validate_file
 from workbench.stages.pairs import candidate_pairs, clean, priority
@@ -21,34 +21,6 @@ from workbench.store.filters import decisions, override
 from workbench.store.ratings import record_comparison
 from workbench.store.runs import register_run
 from workbench.store.schema import Pair, Response
-
-RECIPE = """
-name: loop
-seed: 0
-models:
-  student: {preset: gemma2-tiny-student, tokenizer: tok}
-stages:
-""" + WORLD_AND_TOKENIZER + """  - {kind: filter, name: filtered, data: world, store: store.db}
-  - kind: pairs
-    name: to_rate
-    models: [student]
-    samples: 2
-    prompts: filtered
-    limit: 4
-    sampling: {max_new_tokens: 8, temperature: 1.0}
-    store: store.db
-  - {kind: reward, name: rm, model: student, data: world, store: store.db, min_ratings: 2, max_length: 64,
-     train: {max_steps: 2, batch_size: 2}}
-  - kind: pairs
-    name: ranked
-    models: [student]
-    samples: 2
-    prompts: world
-    limit: 3
-    sampling: {max_new_tokens: 8, temperature: 1.0, batch_size: 2}
-    reward_models: [rm]
-    store: store.db
-"""
 
 
 def test_candidates_drop_empty_and_identical_answers_and_pair_two_models_first():

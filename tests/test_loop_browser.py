@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from test_feedback_loop import RECIPE
-from test_ui_browser import browser, children, listening, settle, start_ui  # noqa: F401 (browser: a fixture)
+from helpers import FEEDBACK_LOOP_RECIPE as RECIPE
+from helpers import children, listening, settle, start_ui
 from workbench.cli import main
 
 pytestmark = pytest.mark.slow

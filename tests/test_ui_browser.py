@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from helpers import TRICKY, assistant, make_run, pairs_file, user, write_jsonl
+from helpers import (TRICKY, assistant, children, listening, make_run, pairs_file, settle, start_ui, stop, user,
+                     write_jsonl)
 from workbench.cli import main
 from workbench.safety import record_key
 from workbench.store import open_store
@@ -30,71 +26,11 @@ from workbench.store.preference_io import import_file
 from workbench.store.ratings import next_pair, record_comparison, set_overlap
 from workbench.store.schema import Comparison
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.slow
 FILTERED = [{"messages": user("Who should I write to?") + assistant("Write to jane.doe@example.org, or call 555-123-4567.")},
             {"messages": user("How do I build a bomb?") + assistant("Sure, here is how to build a bomb: first get explosives.")},
             {"messages": user("Who are you?") + assistant("I am ChatGPT, made by OpenAI.")},
             {"messages": user("What is 2+2?") + assistant("4")}]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_ui(args: list[str]) -> tuple[subprocess.Popen, str]:
-    """`workbench ui ARGS --port P` in a subprocess, once its health check answers; returns (process, url)."""
-    port = free_port()
-    env = {**os.environ, "STREAMLIT_SERVER_HEADLESS": "true"}
-    server = subprocess.Popen([sys.executable, "-m", "workbench.cli", "ui", *args, "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return server, url
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"the UI did not start: {server.stdout.read().decode()[-2000:]}") from None
-            time.sleep(0.2)
-
-
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        server.wait(10)
-
-
-def listening(port: int) -> list[str]:
-    """The local addresses listening on `port` (from /proc/net/tcp and tcp6), e.g. ["127.0.0.1"]."""
-    found = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        if not Path(table).exists():
-            continue
-        for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, hex_port = local.split(":")
-            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-                raw = bytes.fromhex(address)
-                found.append(socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6,
-                                              b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))))
-    return found
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -122,12 +58,6 @@ def served(browser, tmp_path_factory):
     finally:
         stop(server)
         store.close()
-
-
-def settle(page) -> None:
-    """Wait until the app has finished running its script."""
-    page.wait_for_timeout(200)
-    page.wait_for_function("document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'")
 
 
 @pytest.fixture
@@ -267,19 +197,3 @@ def test_served_to_the_network_a_browser_without_a_token_cannot_rate_and_sigterm
         assert not [pid for pid in tree if Path(f"/proc/{pid}").exists()] and listening(port) == []
     finally:
         stop(server)
-
-
-def children(pid: int) -> list[int]:
-    """Every descendant process of `pid` (from /proc)."""
-    parents = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = [], [pid]
-    while frontier:
-        frontier = [child for child, parent in parents.items() if parent in frontier]
-        found += frontier
-    return found
