@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from workbench.cli import main
-from workbench.data import validate_file
 from workbench.errors import WorkbenchError
-from workbench.rubric import ScriptedRater, load_rubric
+from workbench.rubric import ScriptedRater, load_rubric, validate
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "lora"
 
@@ -81,7 +80,7 @@ def test_shipped_rubric_validates_and_accepts_the_reference_answers(capsys):
     path = EXAMPLES / "rubric.jsonl"
     assert main(["data", "validate", str(path)]) == 0
     assert "type=rubric rows=30 groups=3 (eval, reworded, off_topic)" in capsys.readouterr().out
-    assert validate_file(path, expect="rubric").rows == 30
+    assert validate(path, expect="rubric").rows == 30
     rubric = load_rubric(path)
     for line in (EXAMPLES / "eval.jsonl").read_text().splitlines():  # every held-out question has an entry ...
         messages = json.loads(line)["messages"]

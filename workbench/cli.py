@@ -126,9 +126,9 @@ def _cmd_tokenizer_train(args) -> int:
 
 
 def _cmd_data_validate(args) -> int:
-    from workbench.data import validate_file
+    from workbench.rubric import validate
 
-    info = validate_file(Path(args.file), expect=args.expect)
+    info = validate(Path(args.file), expect=args.expect)
     if info.type == "rubric":
         from workbench.rubric import load_rubric
 

@@ -29,6 +29,7 @@ from workbench.data.readers import json_kind, read_records
 from workbench.errors import DataError, WorkbenchError
 
 KEYS = ("id", "group", "prompt", "must", "must_not")
+RUBRIC = "rubric"  # the type `workbench data validate` reports for a rubric file
 ROLES = ("system", "user", "assistant")
 
 
@@ -275,3 +276,13 @@ class ScriptedRater:
                               self.rate(shown.prompt, shown.left, shown.right))
             rated += 1
         return rated
+
+
+def validate(path, expect: str | None = None):
+    """`workbench data validate`: a rubric file (with `expect="rubric"`, or recognised by its rows) as type and form
+    "rubric", anything else as `workbench.data.validate_file` checks it."""
+    from workbench.data import DatasetInfo, validate_file
+
+    if expect == RUBRIC or (expect is None and looks_like_rubric(read_records(path))):
+        return DatasetInfo(RUBRIC, RUBRIC, len(load_rubric(path).entries), list(KEYS), False)
+    return validate_file(path, expect)
