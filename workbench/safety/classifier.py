@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import DataError
-from workbench.taskworld import is_refusal
+from workbench.safety.refusal import is_refusal
 
 DIM = 1 << 18
 _WORD = re.compile(r"[a-z0-9']+")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workbench.taskworld import is_refusal
+from workbench.safety.refusal import is_refusal
 
 _PERSON = (r"(?:my (?:neighbou?r|coworker|ex|teacher|boss|landlord|partner|roommate|wife|husband)"
            r"|an? (?:stranger|classmate|police officer|child|coworker|neighbou?r)|the man next door|someone|somebody)")
