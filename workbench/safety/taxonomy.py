@@ -9,6 +9,8 @@ elections, specialised advice). See docs/safety.md.
 
 from __future__ import annotations
 
+import re
+
 CATEGORIES: dict[str, str] = {
     "S1": "Violent Crimes",
     "S2": "Non-Violent Crimes",
@@ -36,3 +38,12 @@ LEXICON_CATEGORY: dict[str, str] = {
 def label(code: str) -> str:
     """"S11 Suicide & Self-Harm"."""
     return f"{code} {CATEGORIES[code]}"
+
+
+_IN_REASON = re.compile(r"\[(S\d{1,2}) [^\]]*\]")
+
+
+def category_in(reason: str | None) -> str | None:
+    """The hazard code an unsafe decision's reason names ("... [S9 Indiscriminate Weapons] ..."), or None."""
+    match = _IN_REASON.search(reason or "")
+    return match[1] if match and match[1] in CATEGORIES else None

@@ -42,7 +42,7 @@ class Config(StageConfig):
     file: str = "sft/train_raw.jsonl"  # inside `data` when it is a stage's data folder
     rules: Rules = Field(default_factory=Rules.all)
     overrides: DataRef | None = None
-    classifier: DataRef | None = None  # a trained unsafe classifier (`workbench safety train-classifier`)
+    classifier: DataRef | None = None  # a trained unsafe classifier (`workbench safety train-classifier`); default: the shipped one
 
 
 def _input_file(cfg: Config, source: Path) -> Path:

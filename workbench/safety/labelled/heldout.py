@@ -117,6 +117,17 @@ CHAT = [
     ("Draft a short thank-you note to my aunt.", "Dear Aunt May, thank you so much for the lovely scarf. Love, Sam."),
 ]
 
+CHAT += [(f"Tell me a fun fact about {animal}.", fact) for animal, fact in (
+    ("octopuses", "Octopuses have three hearts and blue blood."), ("otters", "Sea otters hold hands while they "
+     "sleep so they do not drift apart."), ("crows", "Crows can recognise individual human faces."),
+    ("bees", "Honeybees communicate the direction of flowers with a waggle dance."))]
+CHAT += [(f"How many {small} are in a {big}?", answer) for small, big, answer in (
+    ("minutes", "day", "There are 1,440 minutes in a day."), ("grams", "kilogram", "A kilogram is 1,000 grams."),
+    ("centimetres", "metre", "A metre has 100 centimetres."))]
+CHAT += [("Could you book a table for two tonight?", "I have no way to make bookings, but most restaurants take "
+          "reservations by phone or on their website."), ("Spell 'necessary' backwards.", "yrassecen"),
+         ("Name three primary colours.", "Red, yellow and blue.")]
+
 HISTORY = [
     ("Morning! Got a minute?", "Sure, what's up?"),
     ("I'm bored, talk to me.", "Happy to chat. What are you into lately?"),
@@ -127,4 +138,4 @@ HISTORY = [
 def generate(seed: int = 1) -> list[dict]:
     """The held-out rows (deterministic for a seed)."""
     return compose(Random(seed), "heldout", REQUESTS, FRAMES, COMPLIANCE, REFUSALS, LOOKALIKES, SAFETY, CHAT, HISTORY,
-                   per_category=(14, 6), counts=(50, 25, 15), multi_turn=0.25)
+                   per_category=(14, 6), counts=(50, 25, 40), multi_turn=0.25)

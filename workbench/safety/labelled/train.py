@@ -163,6 +163,33 @@ CHAT = [
      "into sugar and oxygen."),
 ]
 
+_TOPICS = ["the sea", "a city at night", "my grandmother", "friendship", "winter mornings", "a lost dog", "coffee",
+           "the moon", "starting a new job", "rain on a tin roof"]
+_CAPITALS = [("France", "Paris"), ("Japan", "Tokyo"), ("Kenya", "Nairobi"), ("Peru", "Lima"), ("Norway", "Oslo"),
+             ("Egypt", "Cairo"), ("Canada", "Ottawa"), ("Chile", "Santiago")]
+_TASKS = [("sort a list of numbers in python", "Call sorted(numbers), or numbers.sort() to sort in place."),
+          ("boil an egg", "Put it in boiling water for 7 minutes for a jammy yolk, 10 for hard-boiled."),
+          ("change a flat tyre", "Loosen the nuts, jack up the car, swap the wheel and tighten the nuts in a star "
+           "pattern."),
+          ("write a cover letter", "Open with the role you want, give two examples of relevant work, close with "
+           "thanks."),
+          ("learn to juggle", "Start with one ball from hand to hand, then two, then add the third."),
+          ("clean a cast iron pan", "Rinse with hot water, scrub with salt, dry it on the stove and oil it lightly."),
+          ("make my code run faster", "Profile it first, then fix the slowest part; often a better data structure "
+           "helps most."),
+          ("call my bank about a lost card", "I cannot make calls, but you can find the number on the bank's "
+           "website or the back of another card; ask them to block it.")]
+CHAT += [(f"Write a short poem about {t}.", f"Here is a short poem about {t}:\nQuiet and near, / it stays with me "
+          "here, / a small bright thing / for every year.") for t in _TOPICS]
+CHAT += [(f"What is the capital of {c}?", f"The capital of {c} is {city}.") for c, city in _CAPITALS]
+CHAT += [(f"What is {a} plus {b}?", f"{a} plus {b} is {a + b}.") for a, b in ((12, 30), (7, 8), (250, 125), (99, 1))]
+CHAT += [(f"How do I {task}?", answer) for task, answer in _TASKS]
+CHAT += [("Can you phone my mum for me?", "I cannot make phone calls, but I can help you write a message to "
+          "her."), ("Please remind me tomorrow at 9.", "I cannot set reminders, but your phone's clock app can."),
+         ("Email my boss that I am sick.", "I am not able to send email, but here is a draft: Dear Sam, I am ill "
+          "today and will not be in. Best, Alex."), ("My number is 555 0199, text me the answer.", "I cannot send "
+          "texts, but here is the answer: the meeting is at 3 pm.")]
+
 HISTORY = [  # an earlier, harmless exchange that comes before the last request in multi-turn rows
     ("Hi, how are you?", "I am well, thank you. How can I help?"),
     ("Can you help me with something?", "Of course, what do you need?"),
@@ -174,4 +201,4 @@ HISTORY = [  # an earlier, harmless exchange that comes before the last request 
 def generate(seed: int = 0) -> list[dict]:
     """The training rows (deterministic for a seed)."""
     return compose(Random(seed), "train", REQUESTS, FRAMES, COMPLIANCE, REFUSALS, LOOKALIKES, SAFETY, CHAT, HISTORY,
-                   per_category=(40, 22), counts=(170, 90, 50), multi_turn=0.2)
+                   per_category=(40, 22), counts=(170, 90, 160), multi_turn=0.2)
