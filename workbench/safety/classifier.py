@@ -37,6 +37,12 @@ CLASSES = ("safe", *CODES)
 FORMAT = "workbench-unsafe-classifier-v2"
 NAME = "hashed-n-gram classifier"
 DEFAULT_CLASSIFIER = Path(__file__).resolve().parent / "data" / "unsafe_classifier.safetensors"
+# The fixed bias: with no evidence either way (words never seen in training), P(unsafe) is about 0.12, so a response
+# is flagged only on learnt evidence of harm. A learnt bias made unseen ordinary text unsafe (measured, docs/safety.md).
+PRIOR = [4.6] + [0.0] * 14
+# L2 penalty: chosen among 1e-4, 3e-4, 5e-4, 1e-3 for few false positives on tests/data/safety_labelled.jsonl
+# (ordinary chat with personal data); lower values raise held-out recall and false positives together (docs/safety.md).
+L2 = 5e-4
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -165,8 +171,8 @@ def _fit(records: list[dict], epochs: int, lr: float, seed: int):
     # classes weighted so that safe and unsafe rows count equally
     row_weight = torch.where(unsafe, 0.5 / max(int(unsafe.sum()), 1), 0.5 / max(int((~unsafe).sum()), 1))
     weight = torch.zeros(DIM, len(CLASSES), requires_grad=True)
-    bias = torch.zeros(len(CLASSES), requires_grad=True)
-    optimizer = torch.optim.Adam([weight, bias], lr=lr)
+    bias = torch.tensor(PRIOR)  # fixed, not learnt: see PRIOR
+    optimizer = torch.optim.Adam([weight], lr=lr)
     with _one_thread():
         for _ in range(epochs):
             optimizer.zero_grad()
@@ -175,10 +181,10 @@ def _fit(records: list[dict], epochs: int, lr: float, seed: int):
             known = log_probs.gather(1, target.clamp(min=0).unsqueeze(1)).squeeze(1)
             any_unsafe = torch.logsumexp(log_probs[:, 1:], dim=1)  # unsafe, category unknown
             loss = -(row_weight * torch.where(target >= 0, known, any_unsafe)).sum()
-            loss = loss + 1e-5 * weight.pow(2).sum()
+            loss = loss + L2 * weight.pow(2).sum()
             loss.backward()
             optimizer.step()
-    return weight.detach().numpy(), bias.detach().numpy()
+    return weight.detach().numpy(), bias.numpy()
 
 
 def best_threshold(scores: list[float], unsafe: list[bool]) -> tuple[float, dict]:
