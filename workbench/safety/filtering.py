@@ -93,7 +93,7 @@ class SelfIdSettings(_Settings):
 
 class DuplicateSettings(_Settings):
     near: bool = True  # also MinHash-LSH near-duplicates, not only exact ones after normalisation
-    threshold: float = Field(0.85, gt=0, le=1)  # Jaccard similarity of word 3-grams for a near-duplicate
+    threshold: float = Field(0.5, gt=0, le=1)  # Jaccard similarity of character 5-grams for a near-duplicate
     num_perm: int = Field(128, ge=16, le=1024)  # MinHash permutations
 
 
@@ -346,7 +346,7 @@ def _mark_duplicates(decisions: list[Decision], output: list[dict], settings: Du
         if d.index in forced:
             continue
         what = "exact duplicate after normalisation" if duplicate.kind == "exact" else \
-            f"near-duplicate (Jaccard {duplicate.similarity:.2f} of word 3-grams)"
+            f"near-duplicate (Jaccard {duplicate.similarity:.2f} of character 5-grams, same content words)"
         d.action, d.rule, d.score = "dropped", "duplicate", duplicate.similarity
         d.reason, d.spans = f"{what} of record {kept.index} (key {kept.key}), which is kept", []
 
