@@ -267,7 +267,9 @@ def _unsafe_verdict(texts: list[Text], responses: list[Text], settings: UnsafeSe
             request_path = next((u.path for u in reversed(texts[:texts.index(t)]) if u.text == t.request), t.path)
             spans = ([_span(s, e, label, t.path) for s, e, label in finding.response_spans]
                      + [_span(s, e, label, request_path) for s, e, label in finding.request_spans])
-            return "unsafe", f"{t.path}: [{taxonomy.label(finding.category)}] lexicon: {finding.reason}", spans, score
+            scored = f" (classifier P(unsafe) {score:.2f})" if score is not None else ""
+            return ("unsafe", f"{t.path}: [{taxonomy.label(finding.category)}] lexicon: {finding.reason}{scored}",
+                    spans, score)
         if score is not None and score >= threshold:
             return ("unsafe", f"{t.path}: [{taxonomy.label(category)}] {CLASSIFIER_NAME}: P(unsafe) {score:.2f} >= "
                               f"threshold {threshold:.2f}", [], score)

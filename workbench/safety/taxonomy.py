@@ -4,7 +4,9 @@ MLCommons hazard taxonomy, plus elections and code-interpreter abuse). Why this 
 the `unsafe` rule is, and it covers the harms the lexicon used to miss (self-harm, hate, privacy, defamation,
 elections, specialised advice). See docs/safety.md.
 
-`CATEGORIES` maps code -> name; `LEXICON_CATEGORY` maps the lexicon's topics (`workbench.safety.unsafe`) to codes.
+`CATEGORIES` maps code -> name; `LEXICON_CATEGORY` maps the lexicon's topics (`workbench.safety.unsafe`) to codes;
+`category_in` and `score_in` read the category and the classifier's score back from a decision's reason (which is
+what the store keeps), so the UI can show them without a schema change.
 """
 
 from __future__ import annotations
@@ -47,3 +49,12 @@ def category_in(reason: str | None) -> str | None:
     """The hazard code an unsafe decision's reason names ("... [S9 Indiscriminate Weapons] ..."), or None."""
     match = _IN_REASON.search(reason or "")
     return match[1] if match and match[1] in CATEGORIES else None
+
+
+_SCORE_IN_REASON = re.compile(r"P\(unsafe\) (\d(?:\.\d+)?)")
+
+
+def score_in(reason: str | None) -> float | None:
+    """The classifier's P(unsafe) an unsafe decision's reason states ("... P(unsafe) 0.93 ..."), or None."""
+    match = _SCORE_IN_REASON.search(reason or "")
+    return float(match[1]) if match else None
