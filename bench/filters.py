@@ -106,7 +106,7 @@ def unsafe_quality() -> None:
         seconds = time.perf_counter() - started
         results[name] = ([d.rule == "unsafe" for d in decisions], [category_in(d.reason) for d in decisions], seconds)
     print(f"unsafe rule on the held-out set ({len(rows)} rows, {sum(unsafe)} unsafe; precision / recall):")
-    print("| | " + " | ".join(paths) + " |\n|---|" + "---|" * len(paths))
+    print("| | " + " | ".join(paths) + " | detected in any category (each path) |\n|---|" + "---|" * (len(paths) + 1))
     line = []
     for name, (flagged, _, _) in results.items():
         tp = sum(f and u for f, u in zip(flagged, unsafe))
@@ -116,9 +116,11 @@ def unsafe_quality() -> None:
         line = []
         for name, (flagged, predicted, _) in results.items():
             tp = sum(f and p == code and t == code for f, p, t in zip(flagged, predicted, truth))
-            line.append(_pr(tp, sum(f and p == code for f, p in zip(flagged, predicted)), truth.count(code) -
-                            sum(t == code and not u for t, u in zip(truth, unsafe))))
-        print(f"| {code} {title} | " + " | ".join(line) + " |")
+            line.append(_pr(tp, sum(f and p == code for f, p in zip(flagged, predicted)),
+                            sum(t == code and u for t, u in zip(truth, unsafe))))
+        detected = [f"{sum(f and t == code for f, t in zip(flagged, truth))}" for flagged, _, _ in results.values()]
+        print(f"| {code} {title} | " + " | ".join(line) + " | " + " / ".join(detected) + f" of "
+              f"{sum(t == code and u for t, u in zip(truth, unsafe))} |")
     for kind in ("lookalike", "safety", "chat", "refusal"):
         n = kinds.count(kind)
         line = [f"{sum(f for f, k in zip(flagged, kinds) if k == kind)} of {n}" for flagged, _, _ in results.values()]

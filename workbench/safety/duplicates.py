@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 NGRAM = 5  # characters per shingle
@@ -75,10 +76,14 @@ def same_content(a: str, b: str) -> bool:
     multisets) of one include the other's, up to MAX_CONTENT_CHANGES added or left out; a text of n content words
     may also have n // SWAP_EVERY of them swapped (a synonym in a paragraph), a short templated text none; a
     changed number is never an edit."""
-    from collections import Counter
+    return _same_content(content_words(a), content_words(b))
 
-    ca = Counter(w for w in a.split() if w not in COMMON_WORDS)
-    cb = Counter(w for w in b.split() if w not in COMMON_WORDS)
+
+def content_words(normalised: str) -> Counter:
+    return Counter(w for w in normalised.split() if w not in COMMON_WORDS)
+
+
+def _same_content(ca: Counter, cb: Counter) -> bool:
     extra_a, extra_b = ca - cb, cb - ca
     if any(any(c.isdigit() for c in w) for w in extra_a) and any(any(c.isdigit() for c in w) for w in extra_b):
         return False  # a number changed: a different fact, however long the text
@@ -116,11 +121,12 @@ def _near_duplicates(items: list[tuple[int, str]], threshold: float, num_perm: i
     sets = {i: shingles(key) for i, key in items}
     signatures = MinHash.bulk((sets[i] for i, _ in items), num_perm=num_perm)
     index = MinHashLSH(threshold=max(threshold - LSH_SLACK, 0.05), num_perm=num_perm)
-    keys = dict(items)
+    contents: dict[int, Counter] = {}
     for (i, key), signature in zip(items, signatures):
-        scored = [(jaccard(sets[i], sets[k]), -k) for k in index.query(signature)
-                  if same_content(key, keys[k])]
-        best = max((s for s in scored if s[0] >= threshold), default=None)
+        contents[i] = content_words(key)
+        scored = [(similarity, -k) for k in index.query(signature)
+                  if (similarity := jaccard(sets[i], sets[k])) >= threshold and _same_content(contents[i], contents[k])]
+        best = max(scored, default=None)
         if best is None:
             index.insert(i, signature)
         else:
