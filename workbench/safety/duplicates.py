@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -119,15 +120,21 @@ def _near_duplicates(items: list[tuple[int, str]], threshold: float, num_perm: i
     from datasketch import MinHash, MinHashLSH  # imported here: the CLI should start fast
 
     sets = {i: shingles(key) for i, key in items}
-    signatures = MinHash.bulk((sets[i] for i, _ in items), num_perm=num_perm)
+    signatures = MinHash.bulk((sets[i] for i, _ in items), num_perm=num_perm, hashfunc=zlib.crc32)  # not sha1: faster
     index = MinHashLSH(threshold=max(threshold - LSH_SLACK, 0.05), num_perm=num_perm)
     contents: dict[int, Counter] = {}
+    kept_signatures = {}
     for (i, key), signature in zip(items, signatures):
         contents[i] = content_words(key)
-        scored = [(similarity, -k) for k in index.query(signature)
+        values = signature.hashvalues
+        # the signatures' estimate first (cheap), the exact Jaccard only for candidates that may reach the threshold
+        candidates = [k for k in index.query(signature)
+                      if (values == kept_signatures[k]).mean() >= threshold - LSH_SLACK]
+        scored = [(similarity, -k) for k in candidates
                   if (similarity := jaccard(sets[i], sets[k])) >= threshold and _same_content(contents[i], contents[k])]
         best = max(scored, default=None)
         if best is None:
             index.insert(i, signature)
+            kept_signatures[i] = values
         else:
             out[i] = Duplicate(-best[1], "near", round(best[0], 4))
