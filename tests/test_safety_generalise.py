@@ -81,7 +81,6 @@ def test_shipped_classifier_records_its_threshold_and_training():
     assert model.info["validation"]["recall"] > 0.9
 
 
-@pytest.mark.slow  # ~10 s on a loaded 2-core machine (torch import and training)
 def test_train_classifier_takes_rater_flags_as_extra_rows(tmp_path, capsys):
     rows = [r for r in read_jsonl(TRAIN_FILE)][:200]
     data, extra = tmp_path / "train.jsonl", tmp_path / "flags.jsonl"
