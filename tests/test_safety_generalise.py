@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+import test_ui
 from test_store import write_jsonl
-from test_ui import app, db  # noqa: F401  (the UI tests' store fixture and page runner)
 from workbench.cli import main
 from workbench.safety.classifier import DEFAULT_CLASSIFIER, load_classifier
 from workbench.safety.duplicates import find_duplicates
@@ -18,6 +18,8 @@ from workbench.safety.labelled import HELDOUT_FILE, TRAIN_FILE
 from workbench.safety.refusal import is_refusal
 from workbench.safety.taxonomy import CATEGORIES, score_in
 from workbench.store.filters import import_decisions
+
+db = test_ui.db  # the UI tests' store fixture (a store, and the UI pointed at it)
 from workbench.taskworld import DEFAULT_IDENTITY
 
 
@@ -122,7 +124,7 @@ def test_safety_page_shows_category_and_score(db, tmp_path):
     write_jsonl(folder / "decisions.jsonl", [{"key": "a" * 16, "action": "dropped", "rule": "unsafe",
                                              "reason": reason, "spans": [], "record": chat("q", "a")}])
     import_decisions(db, folder)
-    at = app("safety")
+    at = test_ui.app("safety")
     table = at.dataframe[1].value
     assert list(table.category) == ["S9"] and list(table.score) == [0.93]
     assert any("hazard category **S9 Indiscriminate Weapons** · classifier P(unsafe) **0.93**" in m.value

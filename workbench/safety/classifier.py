@@ -27,10 +27,14 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
+from typing import TYPE_CHECKING
 
 from workbench.errors import DataError
 from workbench.safety.refusal import is_refusal
 from workbench.safety.taxonomy import CODES
+
+if TYPE_CHECKING:
+    import numpy
 
 DIM = 1 << 16
 CLASSES = ("safe", *CODES)
@@ -60,8 +64,8 @@ def features(response: str, request: str) -> list[int]:
 
 @dataclass
 class UnsafeClassifier:
-    weight: "numpy.ndarray"  # noqa: F821  (DIM, len(CLASSES)) float32
-    bias: "numpy.ndarray"  # noqa: F821  (len(CLASSES),)
+    weight: numpy.ndarray  # (DIM, len(CLASSES)) float32
+    bias: numpy.ndarray  # (len(CLASSES),)
     threshold: float = 0.5
     info: dict = field(default_factory=dict)  # how it was trained: rows, validation scores
 
