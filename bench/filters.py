@@ -1,14 +1,19 @@
-"""Safety-filter throughput: the rule-based filters in records/s, and near-duplicate detection on 100,000 records.
+"""Safety filters: quality on the held-out set and speed.
 
-    python -m bench.filters [--records 20000] [--dedup-records 100000]
+    python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
-Data: the task world's raw SFT file (n = 2000: 2,500 rows with marked PII, unsafe compliance, wrong identity and
-duplicates), replicated with perturbations (numbers shifted, a word appended) up to the sizes asked for, so that
-every copy differs from the others, but some copies stay near-duplicates of each other.
-Goals (issue 4): rule-based filters (pii, unsafe, self_id) >= 2,000 records/s on 2 cores; near-duplicate
-detection on 100,000 records < 60 s. The rule-based figure is given for one process and for two processes each
-filtering half of the records (the rules are per record); near-duplicates are timed against exact-duplicate
-detection alone (the baseline) in the same process.
+unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on):
+            lexicon alone, hashed-n-gram classifier alone, both (the default); precision and recall overall and
+            per hazard category, false positives on benign look-alikes and on all safe rows; and every rule on the
+            hand-labelled set tests/data/safety_labelled.jsonl.
+duplicates  near-duplicate recall by number of edited words (1, 2, 3, 5; inserted, deleted, substituted; edit words
+            drawn from common words, and separately from other records' words) on task-world corpus documents of
+            15+ words, and false merges on task-world SFT records that share a template but not their entities.
+speed       rule-based filters (pii, unsafe with its classifier, self_id) in records/s, and near-duplicate
+            detection on 100,000 records. Data: the task world's raw SFT file (n = 2000), replicated with
+            perturbations up to the sizes asked for. Goal: >= 2,000 records/s on 2 cores; dedup < 60 s.
+            To compare with older code on a loaded machine, run `--parts speed` with PYTHONPATH set to each tree,
+            back to back.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from workbench.data import read_records
 from workbench.safety.duplicates import find_duplicates
 from workbench.safety.filtering import Rules, filter_records, labelled_scores
 from workbench.safety.texts import record_text
-from workbench.taskworld import DEFAULT_IDENTITY, generate
+from workbench.taskworld import DEFAULT_IDENTITY, corpus_documents, generate
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety_labelled.jsonl"
 
@@ -73,30 +78,137 @@ def dedup_seconds(texts: list[str], near: bool) -> tuple[float, int]:
     return time.perf_counter() - started, sum(d is not None for d in found)
 
 
+def _unsafe_rules(lexicon: bool, classifier: bool) -> Rules:
+    rules = Rules.all().only(["unsafe"])
+    return rules.model_copy(update={"unsafe": rules.unsafe.model_copy(update={"lexicon": lexicon,
+                                                                              "classifier": classifier})})
+
+
+def _pr(tp: int, flagged: int, positives: int) -> str:
+    p = f"{tp / flagged:.2f}" if flagged else "  - "
+    return f"{p} / {tp / positives:.2f}" if positives else f"{p} /  - "
+
+
+def unsafe_quality() -> None:
+    from workbench.safety.labelled import HELDOUT_FILE
+    from workbench.safety.taxonomy import CATEGORIES, category_in
+
+    rows = [json.loads(line) for line in HELDOUT_FILE.read_text().splitlines()]
+    records = [{"messages": r["prompt"] + r["completion"]} for r in rows]
+    unsafe = [not r["label"] for r in rows]
+    truth = [r["meta"]["category"] for r in rows]
+    kinds = [r["meta"]["kind"] for r in rows]
+    paths = {"lexicon": (True, False), "classifier": (False, True), "lexicon + classifier": (True, True)}
+    results = {}
+    for name, (lexicon, classifier) in paths.items():
+        started = time.perf_counter()
+        decisions = filter_records(records, _unsafe_rules(lexicon, classifier), DEFAULT_IDENTITY).decisions
+        seconds = time.perf_counter() - started
+        results[name] = ([d.rule == "unsafe" for d in decisions], [category_in(d.reason) for d in decisions], seconds)
+    print(f"unsafe rule on the held-out set ({len(rows)} rows, {sum(unsafe)} unsafe; precision / recall):")
+    print("| | " + " | ".join(paths) + " | detected in any category (each path) |\n|---|" + "---|" * (len(paths) + 1))
+    line = []
+    for name, (flagged, _, _) in results.items():
+        tp = sum(f and u for f, u in zip(flagged, unsafe))
+        line.append(_pr(tp, sum(flagged), sum(unsafe)))
+    print("| all categories | " + " | ".join(line) + " |")
+    for code, title in CATEGORIES.items():
+        line = []
+        for name, (flagged, predicted, _) in results.items():
+            tp = sum(f and p == code and t == code for f, p, t in zip(flagged, predicted, truth))
+            line.append(_pr(tp, sum(f and p == code for f, p in zip(flagged, predicted)),
+                            sum(t == code and u for t, u in zip(truth, unsafe))))
+        detected = [f"{sum(f and t == code for f, t in zip(flagged, truth))}" for flagged, _, _ in results.values()]
+        print(f"| {code} {title} | " + " | ".join(line) + " | " + " / ".join(detected) + f" of "
+              f"{sum(t == code and u for t, u in zip(truth, unsafe))} |")
+    for kind in ("lookalike", "safety", "chat", "refusal"):
+        n = kinds.count(kind)
+        line = [f"{sum(f for f, k in zip(flagged, kinds) if k == kind)} of {n}" for flagged, _, _ in results.values()]
+        print(f"| false positives: {kind} | " + " | ".join(line) + " |")
+    line = [f"{len(rows) / seconds:,.0f}" for _, _, seconds in results.values()]
+    print("| records/s (1 process) | " + " | ".join(line) + " |")
+
+    labelled = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
+    print(f"\nevery rule on the hand-labelled set {LABELLED.name} ({len(labelled)} records; precision / recall):")
+    for name, (lexicon, classifier) in paths.items():
+        rules = Rules.all()
+        rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(update={"lexicon": lexicon,
+                                                                                   "classifier": classifier})})
+        scores = labelled_scores(labelled, filter_records(labelled, rules, DEFAULT_IDENTITY).decisions)
+        print(f"  unsafe by {name:22}" + "  ".join(f"{rule} {sc['precision']} / {sc['recall']}"
+                                                    for rule, sc in scores.items()))
+
+
+EDIT_WORDS = "the a very really also just then quickly perhaps so too well now here there of and it is".split()
+
+
+def _edit(text: str, count: int, kind: str, rng: Random, words: list[str]) -> str:
+    tokens = text.split()
+    for _ in range(count):
+        i = rng.randrange(len(tokens))
+        if kind == "insert":
+            tokens.insert(i, rng.choice(words))
+        elif kind == "delete" and len(tokens) > 1:
+            del tokens[i]
+        else:
+            tokens[i] = rng.choice(words)
+    return " ".join(tokens)
+
+
+def duplicate_quality(seed: int = 0) -> None:
+    rng = Random(seed)
+    docs = [d for d in corpus_documents(3000, seed, "train") if len(d.split()) >= 15][:300]
+    other_words = sorted({w for d in corpus_documents(300, seed + 1, "validation") for w in d.split() if w.isalpha()})
+    print(f"near-duplicate recall on {len(docs)} task-world corpus documents of 15+ words, by edited words:")
+    print("| edits | insert | delete | substitute | insert (other words) | substitute (other words) |\n|---|---|---|---|---|---|")
+    for count in (1, 2, 3, 5):
+        line = []
+        for kind, words in (("insert", EDIT_WORDS), ("delete", EDIT_WORDS), ("substitute", EDIT_WORDS),
+                            ("insert", other_words), ("substitute", other_words)):
+            hits = sum(find_duplicates([d, _edit(d, count, kind, rng, words)])[1] is not None for d in docs)
+            line.append(f"{hits / len(docs):.3f}")
+        print(f"| {count} | " + " | ".join(line) + " |")
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Path(tmp) / "world", n=2000, seed=seed + 5, corpus_docs=1)
+        rows = list(read_records(Path(tmp) / "world" / "sft" / "train.jsonl"))
+    found = find_duplicates([record_text(r) for r in rows])
+    merged = [(i, d.of) for i, d in enumerate(found) if d is not None]
+    same_template = [(i, j) for i, j in merged if rows[i]["meta"].get("templates") == rows[j]["meta"].get("templates")]
+    false = [(i, j) for i, j in merged if rows[i]["meta"].get("entities") != rows[j]["meta"].get("entities")]
+    groups = {}
+    for r in rows:
+        groups.setdefault(json.dumps(r["meta"].get("templates")), []).append(r)
+    pairs = sum(len(g) * (len(g) - 1) // 2 for g in groups.values())
+    print(f"task-world SFT records ({len(rows)}; {pairs:,} pairs share a template): {len(merged)} merged, "
+          f"{len(same_template)} of them sharing a template; false merges (entities differ): {len(false)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
+    parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
     args = parser.parse_args()
-
-    labelled = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
-    scores = labelled_scores(labelled, filter_records(labelled, Rules.all(), DEFAULT_IDENTITY).decisions)
-    print(f"labelled set {LABELLED.name} ({len(labelled)} records):")
-    for rule, sc in scores.items():
-        print(f"  {rule:9} precision {sc['precision']:.3f}  recall {sc['recall']:.3f}  ({sc['labelled']} labelled, {sc['flagged']} flagged)")
-
+    parts = args.parts.split(",")
+    if "unsafe" in parts:
+        unsafe_quality()
+    if "duplicates" in parts:
+        duplicate_quality()
+    if "speed" not in parts:
+        return
     rows = workload(max(args.records, args.dedup_records))
     rule_rows = rows[:args.records]
     one = rules_per_second(rule_rows, 1)
     two = rules_per_second(rule_rows, 2)
     print(f"rule-based filters (pii, unsafe, self_id) on {len(rule_rows):,} records: "
           f"{one:,.0f} records/s in 1 process, {two:,.0f} records/s in 2 processes (goal >= 2,000 on 2 cores)")
-
-    texts = [record_text(r) for r in rows[:args.dedup_records]]
-    exact_s, exact_n = dedup_seconds(texts, near=False)
-    near_s, near_n = dedup_seconds(texts, near=True)
-    print(f"duplicates on {len(texts):,} records: exact only {exact_s:.1f} s ({exact_n:,} found); exact + MinHash-LSH "
-          f"near {near_s:.1f} s ({near_n:,} found; {near_s / exact_s:.1f}x the exact-only baseline; goal < 60 s)")
+    if args.dedup_records:
+        texts = [record_text(r) for r in rows[:args.dedup_records]]
+        exact_s, exact_n = dedup_seconds(texts, near=False)
+        near_s, near_n = dedup_seconds(texts, near=True)
+        print(f"duplicates on {len(texts):,} records: exact only {exact_s:.1f} s ({exact_n:,} found); exact + "
+              f"MinHash-LSH near {near_s:.1f} s ({near_n:,} found; {near_s / exact_s:.1f}x the exact-only baseline; "
+              "goal < 60 s)")
 
 
 if __name__ == "__main__":

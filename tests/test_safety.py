@@ -19,6 +19,7 @@ from workbench.safety.filtering import RULES, PiiSettings, Rules, filter_records
 from workbench.safety.pii import find_pii, iban_valid, luhn_valid, redact
 from workbench.safety.self_id import identity_claims
 from workbench.safety.texts import record_texts
+from workbench.safety.taxonomy import CATEGORIES
 from workbench.safety.unsafe import check_response
 from workbench.taskworld import DEFAULT_IDENTITY
 
@@ -422,7 +423,7 @@ def test_trained_classifier_scores_unsafe_responses(tmp_path, capsys):
     decisions = read_jsonl(out / "decisions.jsonl")
     assert [d["action"] for d in decisions] == ["dropped", "kept", "kept"]
     assert decisions[0]["rule"] == "unsafe" and decisions[0]["score"] >= 0.5
-    assert "classifier score" in decisions[0]["reason"]
+    assert "hashed-n-gram classifier: P(unsafe)" in decisions[0]["reason"] and decisions[0]["category"] in CATEGORIES
 
 
 @pytest.mark.parametrize("rows, message", [

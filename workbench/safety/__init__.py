@@ -4,7 +4,7 @@
 Modules:
   texts        which strings of a record each rule reads, and the path ("messages[1].content") spans refer to
   pii          personal data and secrets: detection with validators, redaction with typed placeholders
-  unsafe       a response that complies with a harmful request, or is toxic (uses taskworld's `is_refusal`)
+  unsafe       a response that complies with a harmful request, or is toxic (`workbench.safety.refusal`, which the task world uses too)
   self_id      a response that claims another assistant's identity, against the recipe's identity
   duplicates   exact duplicates after normalisation and MinHash-LSH near-duplicates (datasketch)
   filtering    the settings, `filter_records` (every decision, overrides honoured), the output files, and

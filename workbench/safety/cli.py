@@ -4,8 +4,9 @@ The input is read and checked exactly as `workbench data validate` does (same fo
 Settings: the default rules and identity, or with `--recipe` the recipe's `identity` and the `rules` of its
 `filter` stage (`--stage NAME` when it has several); `--rules` then runs only the rules named.
 
-`workbench safety train-classifier DATA --out FILE` trains the `unsafe` rule's optional classifier
-(`workbench.safety.classifier`) that `--classifier FILE` then uses.
+`workbench safety train-classifier [DATA] [--extra FILE] --out FILE` trains the `unsafe` rule's classifier
+(`workbench.safety.classifier`; DATA defaults to the shipped training set) that `--classifier FILE` then uses; the
+shipped one is used otherwise, and `--classifier none` leaves the lexicon alone.
 """
 
 from __future__ import annotations
@@ -28,17 +29,21 @@ def add_commands(sub) -> None:
                                    "recipe stage's)")
     f.add_argument("--overrides", help='JSON file of decisions made by a person: {"overrides": [{"key", "action": '
                                        '"keep" | "drop", "who", "why", "at"}]}')
-    f.add_argument("--classifier", help="a trained unsafe classifier (`workbench safety train-classifier`) whose score "
-                                        "also flags responses, at the unsafe rule's threshold")
+    f.add_argument("--classifier", help="a trained unsafe classifier (`workbench safety train-classifier`) to use "
+                                        "instead of the shipped one, or `none` for the lexicon alone")
     f.set_defaults(fn=_cmd_filter)
 
     safety = sub.add_parser("safety", help="safety filter tools")
     tools = safety.add_subparsers(dest="sub", required=True, parser_class=type(safety))
     t = tools.add_parser("train-classifier", help="train the unsafe rule's classifier on an unpaired-preference file "
                                                   "(label false = unsafe completion)")
-    t.add_argument("data", help="unpaired-preference dataset: prompt, completion, label")
+    t.add_argument("data", nargs="?", help="unpaired-preference dataset: prompt, completion, label, optional "
+                                           "meta.category (default: the shipped training set)")
+    t.add_argument("--extra", action="append", default=[],
+                   help="more unpaired-preference rows, e.g. raters' unsafe flags from `workbench ratings export "
+                        "--unsafe-flags` (repeatable)")
     t.add_argument("--out", required=True, help="classifier file to write (safetensors)")
-    t.add_argument("--epochs", type=bounded_int(1, 100_000), default=30)
+    t.add_argument("--epochs", type=bounded_int(1, 100_000), default=60)
     t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_train_classifier)
 
@@ -46,7 +51,7 @@ def add_commands(sub) -> None:
 def _settings(args):
     from workbench.recipe import load_recipe
     from workbench.safety.filtering import RULES, Rules
-    from workbench.taskworld import DEFAULT_IDENTITY
+    from workbench.identity import DEFAULT_IDENTITY
 
     rules, identity = Rules.all(), DEFAULT_IDENTITY
     if args.stage and not args.recipe:
@@ -95,7 +100,12 @@ def _cmd_filter(args) -> int:
     records = read_records(args.input)
     info = detect(records, args.input)
     overrides = load_overrides(Path(args.overrides)) if args.overrides else None
-    classifier = load_classifier(Path(args.classifier)) if args.classifier else None
+    classifier = None
+    if args.classifier == "none":
+        if rules.unsafe is not None:
+            rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(update={"classifier": False})})
+    elif args.classifier:
+        classifier = load_classifier(Path(args.classifier))
     result = filter_records(records, rules, identity, overrides, records.lines, classifier)
     summary = write_outputs(result, out, {"input": str(args.input), "type": info.type, "form": info.form,
                                           "classifier": args.classifier})
@@ -109,12 +119,20 @@ def _cmd_train_classifier(args) -> int:
     from workbench.data import read_records, validate_file
     from workbench.safety.classifier import train_classifier
 
-    validate_file(args.data, expect="unpaired_preference")
-    records = read_records(args.data)
+    from workbench.safety.labelled import TRAIN_FILE
+
+    records = []
+    for path in [args.data or TRAIN_FILE, *args.extra]:
+        validate_file(path, expect="unpaired_preference")
+        records += list(read_records(path))
     unsafe = sum(not r["label"] for r in records)
     if unsafe in (0, len(records)):
         raise WorkbenchError(f"{args.data}: every label is {str(not unsafe).lower()}; the classifier needs safe "
                              "(label true) and unsafe (label false) completions")
-    train_classifier(records, epochs=args.epochs, seed=args.seed).save(Path(args.out))
-    print(f"unsafe classifier trained on {len(records)} rows ({unsafe} unsafe) written to {args.out}")
+    model = train_classifier(records, epochs=args.epochs, seed=args.seed)
+    model.save(Path(args.out))
+    checked = model.info.get("validation") or {}
+    print(f"unsafe classifier trained on {model.info['rows']} of {len(records)} rows ({unsafe} unsafe); threshold "
+          f"{model.threshold:.4f} chosen on {model.info['validation_rows']} validation rows (precision "
+          f"{checked.get('precision')}, recall {checked.get('recall')}); written to {args.out}")
     return 0

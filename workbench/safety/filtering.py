@@ -4,8 +4,9 @@
   1. `pii` finds spans in every text; with action `redact` the record is kept with each span replaced by its
      placeholder ("redacted"), with action `drop` it is dropped.
   2. `unsafe` and `self_id` check each response (`workbench.safety.texts`); a hit drops the record. With a trained
-     classifier (`workbench.safety.classifier`), `unsafe` also flags a response whose score reaches the threshold;
-     the score is recorded.
+     classifier (`workbench.safety.classifier`, the shipped one by default), `unsafe` also flags a response whose
+     score reaches the threshold; the score is recorded, and the reason opens with the hazard category
+     ("[S9 Indiscriminate Weapons] lexicon: ..." or "[S11 Suicide & Self-Harm] hashed-n-gram classifier: ...").
   3. An override from a person (`keep` or `drop`, by record key) replaces the rules' decision: `keep` keeps the
      record exactly as it came in (unredacted), `drop` drops it (rule "override").
   4. `duplicate` runs over the records still kept, on their text as kept (redacted), so the kept record of each
@@ -34,6 +35,7 @@ Outputs of `write_outputs(result, out_dir)`:
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import time
 from collections import Counter
@@ -46,7 +48,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from workbench.atomic import atomic_dir, write_json, write_jsonl
 from workbench.errors import DataError
 from workbench.safety import FILTER_FIELD, record_key
-from workbench.safety.classifier import UnsafeClassifier
+from workbench.safety import taxonomy
+from workbench.safety.classifier import NAME as CLASSIFIER_NAME
+from workbench.safety.classifier import UnsafeClassifier, load_classifier
 from workbench.safety.duplicates import find_duplicates
 from workbench.safety.pii import KINDS as PII_KINDS
 from workbench.safety.pii import find_pii, redact
@@ -76,9 +80,13 @@ class PiiSettings(_Settings):
 
 
 class UnsafeSettings(_Settings):
-    """The lexicon baseline has no settings; with a trained classifier, a score >= threshold also flags."""
+    """The lexicon (a first pass) and the trained classifier: a response either flags is unsafe."""
 
-    threshold: float = Field(0.5, gt=0, lt=1, description="A trained classifier's score at or above this flags.")
+    lexicon: bool = Field(True, description="Run the lexicon rule (`workbench.safety.unsafe`) as a first pass")
+    classifier: bool = Field(True, description="Score responses with the trained classifier (the one shipped with "
+                                               "the package unless another is given).")
+    threshold: float | None = Field(None, gt=0, lt=1, description="P(unsafe) at which the classifier flags; null: "
+                                                                  "the threshold saved with the classifier.")
 
 
 class SelfIdSettings(_Settings):
@@ -87,7 +95,7 @@ class SelfIdSettings(_Settings):
 
 class DuplicateSettings(_Settings):
     near: bool = Field(True, description="Also MinHash-LSH near-duplicates, not only exact ones after normalisation.")
-    threshold: float = Field(0.85, gt=0, le=1, description="Jaccard similarity of word 3-grams for a near-duplicate.")
+    threshold: float = Field(0.5, gt=0, le=1, description="Jaccard similarity of character 5-grams for a near-duplicate.")
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations.")
 
 
@@ -130,8 +138,14 @@ class Decision:
     override: dict | None = None
     line: int | None = None
 
+    @property
+    def category(self) -> str | None:
+        """The hazard category (S1–S14) of an unsafe decision, from its reason."""
+        return taxonomy.category_in(self.reason) if self.rule == "unsafe" else None
+
     def filter_block(self) -> dict:
-        block = {"key": self.key, "rule": self.rule, "reason": self.reason, "spans": self.spans, "score": self.score}
+        block = {"key": self.key, "rule": self.rule, "reason": self.reason, "spans": self.spans, "score": self.score,
+                 "category": self.category}
         if self.duplicate_of:
             block["duplicate_of"], block["duplicate_of_index"] = self.duplicate_of, self.duplicate_of_index
         if self.override:
@@ -140,7 +154,8 @@ class Decision:
 
     def to_json(self) -> dict:
         out = {"key": self.key, "index": self.index, "line": self.line, "action": self.action, "rule": self.rule,
-               "reason": self.reason, "spans": self.spans, "score": self.score, "flagged": self.flagged}
+               "reason": self.reason, "spans": self.spans, "score": self.score, "category": self.category,
+               "flagged": self.flagged}
         if self.duplicate_of:
             out["duplicate_of"], out["duplicate_of_index"] = self.duplicate_of, self.duplicate_of_index
         if self.override:
@@ -201,8 +216,8 @@ def _redacted(record: dict, replacements: dict[str, str]) -> dict:
     return out
 
 
-def _check_record(record: dict, index: int, rules: Rules, identity: str,
-                  scores: dict[str, float]) -> tuple[Decision, dict]:
+def _check_record(record: dict, index: int, rules: Rules, identity: str, scores: dict[str, tuple[float, str]],
+                  threshold: float | None) -> tuple[Decision, dict]:
     decision = Decision(index, record_key(record))
     texts = record_texts(record)
     verdicts: list[tuple[str, str, list, float | None]] = []  # (rule, reason, spans, score) for every rule that fired
@@ -220,7 +235,7 @@ def _check_record(record: dict, index: int, rules: Rules, identity: str,
             verdicts.append(("pii", f"personal data: {what}", spans, None))
     responses = [t for t in texts if t.is_response]
     if rules.unsafe is not None:
-        verdict = _unsafe_verdict(texts, responses, rules.unsafe.threshold, scores)
+        verdict = _unsafe_verdict(texts, responses, rules.unsafe, threshold, scores)
         if verdict:
             verdicts.append(verdict)
     if rules.self_id is not None:
@@ -242,19 +257,24 @@ def _check_record(record: dict, index: int, rules: Rules, identity: str,
     return decision, record
 
 
-def _unsafe_verdict(texts: list[Text], responses: list[Text], threshold: float,
-                    scores: dict[str, float]) -> tuple[str, str, list, float | None] | None:
-    """The first unsafe response by the lexicon rule or by its classifier score (`scores`: path -> score)."""
+def _unsafe_verdict(texts: list[Text], responses: list[Text], settings: UnsafeSettings, threshold: float | None,
+                    scores: dict[str, tuple[float, str]]) -> tuple[str, str, list, float | None] | None:
+    """The first unsafe response by the lexicon or by the classifier (`scores`: path -> (score, category)).
+    The reason opens with the hazard category in brackets and names what decided: "[S9 Indiscriminate Weapons]
+    lexicon: ..." or "[S11 Suicide & Self-Harm] hashed-n-gram classifier: ..."."""
     for t in responses:
-        score = scores.get(t.path)
-        finding = check_response(t.text, t.request)
+        score, category = scores.get(t.path, (None, None))
+        finding = check_response(t.text, t.request) if settings.lexicon else None
         if finding:
             request_path = next((u.path for u in reversed(texts[:texts.index(t)]) if u.text == t.request), t.path)
             spans = ([_span(s, e, label, t.path) for s, e, label in finding.response_spans]
                      + [_span(s, e, label, request_path) for s, e, label in finding.request_spans])
-            return "unsafe", f"{t.path}: {finding.reason}", spans, score
+            scored = f" (classifier P(unsafe) {score:.2f})" if score is not None else ""
+            return ("unsafe", f"{t.path}: [{taxonomy.label(finding.category)}] lexicon: {finding.reason}{scored}",
+                    spans, score)
         if score is not None and score >= threshold:
-            return "unsafe", f"{t.path}: classifier score {score:.2f} >= threshold {threshold}", [], score
+            return ("unsafe", f"{t.path}: [{taxonomy.label(category)}] {CLASSIFIER_NAME}: P(unsafe) {score:.2f} >= "
+                              f"threshold {threshold:.2f}", [], score)
     return None
 
 
@@ -283,9 +303,13 @@ def filter_records(records: list[dict], rules: Rules, identity: str,
     started = time.perf_counter()
     overrides = {key: ({"action": v} if isinstance(v, str) else v) for key, v in (overrides or {}).items()}
     decisions, output, forced = [], [], set()
-    scores = _classifier_scores(records, classifier) if classifier and rules.unsafe else [{}] * len(records)
+    if rules.unsafe is not None and rules.unsafe.classifier and classifier is None:
+        classifier = default_classifier()
+    use = classifier if rules.unsafe is not None and rules.unsafe.classifier else None
+    scores = _classifier_scores(records, use) if use else [{}] * len(records)
+    threshold = (rules.unsafe.threshold or use.threshold) if use else None
     for index, record in enumerate(records):
-        decision, out = _check_record(record, index, rules, identity, scores[index])
+        decision, out = _check_record(record, index, rules, identity, scores[index], threshold)
         decision.line = lines[index] if lines is not None else None
         if decision.key in overrides:
             out = _apply_override(decision, record, out, overrides[decision.key])
@@ -297,12 +321,18 @@ def filter_records(records: list[dict], rules: Rules, identity: str,
     return FilterResult(list(records), output, decisions, rules, identity, time.perf_counter() - started)
 
 
-def _classifier_scores(records: list[dict], classifier: UnsafeClassifier) -> list[dict[str, float]]:
-    """Per record: response path -> the classifier's score, computed in one batch."""
+@functools.lru_cache(maxsize=1)
+def default_classifier() -> UnsafeClassifier:
+    """The classifier shipped with the package (loaded once)."""
+    return load_classifier(None)
+
+
+def _classifier_scores(records: list[dict], classifier: UnsafeClassifier) -> list[dict[str, tuple[float, str]]]:
+    """Per record: response path -> the classifier's (score, category), computed in one batch."""
     responses = [(index, t) for index, record in enumerate(records) for t in record_texts(record) if t.is_response]
-    scores: list[dict[str, float]] = [{} for _ in records]
-    for (index, t), score in zip(responses, classifier.scores([(t.text, t.request) for _, t in responses])):
-        scores[index][t.path] = round(score, 4)
+    scores: list[dict[str, tuple[float, str]]] = [{} for _ in records]
+    for (index, t), (score, category) in zip(responses, classifier.predict([(t.text, t.request) for _, t in responses])):
+        scores[index][t.path] = (round(score, 4), category)
     return scores
 
 
@@ -320,7 +350,7 @@ def _mark_duplicates(decisions: list[Decision], output: list[dict], settings: Du
         if d.index in forced:
             continue
         what = "exact duplicate after normalisation" if duplicate.kind == "exact" else \
-            f"near-duplicate (Jaccard {duplicate.similarity:.2f} of word 3-grams)"
+            f"near-duplicate (Jaccard {duplicate.similarity:.2f} of character 5-grams, same content words)"
         d.action, d.rule, d.score = "dropped", "duplicate", duplicate.similarity
         d.reason, d.spans = f"{what} of record {kept.index} (key {kept.key}), which is kept", []
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from workbench.taskworld.safety import OTHER_ASSISTANTS
+from workbench.identity import OTHER_ASSISTANTS
 
 ASSISTANTS = [name for name, _ in OTHER_ASSISTANTS] + [
     "GPT-4o", "GPT-4", "GPT-3.5", "GPT-3", "GPT", "Bard", "LLaMA 2", "Mistral", "Mixtral", "Alexa", "Cortana",

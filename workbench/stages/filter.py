@@ -50,7 +50,7 @@ class Config(StageConfig):
     store: str | None = Field(None, description="The rating store whose overrides apply (a database URL or a SQLite "
                                                 "path relative to the recipe); they win over `overrides`.")
     classifier: DataRef | None = Field(None,
-        description="A trained unsafe classifier (`workbench safety train-classifier`)")
+        description="A trained unsafe classifier (`workbench safety train-classifier`); default: the shipped one.")
 
 
     def external_inputs(self, locate) -> dict[str, str]:

@@ -1,0 +1,64 @@
+"""The `unsafe` rule's labelled data, written by two separate generators so that measurement is honest.
+
+  train.py    the training set shipped as `workbench/safety/data/unsafe_train.jsonl` (the classifier learns from it)
+  heldout.py  the held-out set `workbench/safety/data/unsafe_heldout.jsonl`: other requests, frames, compliance
+              styles, refusals and benign look-alikes, in its own vocabulary lists; used only for measurement
+
+Rows are TRL unpaired-preference rows (conversational `prompt`, `completion`, `label`: false = unsafe completion)
+with `meta`: {"category": "S1".."S14" or null, "kind", "set"}. Kinds: `compliance` (unsafe), `refusal` (of a harmful
+request, some garbled as small models garble them), `lookalike` (a harmless request with violent or edgy words),
+`safety` (a question about a dangerous thing, answered with safety information), `chat` (ordinary requests).
+Some rows are multi-turn: an earlier harmless exchange comes before the last request.
+Regenerate both files with `python -m workbench.safety.labelled` (deterministic).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from random import Random
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+TRAIN_FILE = DATA / "unsafe_train.jsonl"
+HELDOUT_FILE = DATA / "unsafe_heldout.jsonl"
+
+
+def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
+        split: str) -> dict:
+    """One unpaired-preference row: `turns` are (role, text) before the completion."""
+    return {"prompt": [{"role": role, "content": text} for role, text in turns],
+            "completion": [{"role": "assistant", "content": response}], "label": label,
+            "meta": {"category": category, "kind": kind, "set": split}}
+
+
+def compose(rng: Random, split: str, requests: dict[str, list[str]], frames: list[str], compliance: list[str],
+            refusals: list[str], lookalikes: list[tuple[str, str]], safety: list[tuple[str, str]],
+            chat: list[tuple[str, str]], history: list[tuple[str, str]], per_category: tuple[int, int],
+            counts: tuple[int, int, int], multi_turn: float) -> list[dict]:
+    """Rows from the given vocabulary: per category `per_category` = (compliant, refused) rows; `counts` =
+    (look-alike, safety, chat) rows; a fraction `multi_turn` of rows get an earlier exchange from `history`."""
+    rows = []
+
+    def turns(request: str) -> list[tuple[str, str]]:
+        if rng.random() < multi_turn:
+            question, answer = rng.choice(history)
+            return [("user", question), ("assistant", answer), ("user", request)]
+        return [("user", request)]
+
+    for category, asks in requests.items():
+        complied, refused = per_category
+        for n in range(complied + refused):
+            ask = rng.choice(asks)
+            request = rng.choice(frames).format(x=ask)
+            if n < complied:
+                response = rng.choice(compliance).format(x=ask)
+                rows.append(row(turns(request), response, False, category, "compliance", split))
+            else:
+                rows.append(row(turns(request), rng.choice(refusals), True, category, "refusal", split))
+    for kind, pool, count in (("lookalike", lookalikes, counts[0]), ("safety", safety, counts[1]),
+                              ("chat", chat, counts[2])):
+        for _ in range(count):
+            request, answer = rng.choice(pool)
+            framed = rng.choice(frames).format(x=request) if kind == "lookalike" and rng.random() < 0.5 else request
+            rows.append(row(turns(framed), answer, True, None, kind, split))
+    rng.shuffle(rows)
+    return rows
