@@ -8,8 +8,6 @@ import json
 
 import pytest
 
-import test_ui
-from test_store import write_jsonl
 from workbench.cli import main
 from workbench.safety.classifier import DEFAULT_CLASSIFIER, load_classifier
 from workbench.safety.duplicates import find_duplicates
@@ -17,10 +15,7 @@ from workbench.safety.filtering import Rules, filter_records
 from workbench.safety.labelled import HELDOUT_FILE, TRAIN_FILE
 from workbench.safety.refusal import is_refusal
 from workbench.safety.taxonomy import CATEGORIES, score_in
-from workbench.store.filters import import_decisions
-
-db = test_ui.db  # the UI tests' store fixture (a store, and the UI pointed at it)
-from workbench.taskworld import DEFAULT_IDENTITY
+from workbench.identity import DEFAULT_IDENTITY
 
 
 def read_jsonl(path):
@@ -115,17 +110,3 @@ def test_near_duplicates_survive_inserted_words_but_template_siblings_stay_apart
                 "user: How many seconds are in 62 minutes?\nassistant: That is 3720 seconds.",
                 "user: How many seconds are in 63 minutes?\nassistant: That is 3780 seconds."]
     assert find_duplicates(siblings) == [None] * 4
-
-
-def test_safety_page_shows_category_and_score(db, tmp_path):
-    folder = tmp_path / "filter"
-    folder.mkdir()
-    reason = "messages[1].content: [S9 Indiscriminate Weapons] lexicon: complies (classifier P(unsafe) 0.93)"
-    write_jsonl(folder / "decisions.jsonl", [{"key": "a" * 16, "action": "dropped", "rule": "unsafe",
-                                             "reason": reason, "spans": [], "record": chat("q", "a")}])
-    import_decisions(db, folder)
-    at = test_ui.app("safety")
-    table = at.dataframe[1].value
-    assert list(table.category) == ["S9"] and list(table.score) == [0.93]
-    assert any("hazard category **S9 Indiscriminate Weapons** · classifier P(unsafe) **0.93**" in m.value
-               for m in at.markdown)

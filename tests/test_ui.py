@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from helpers import TRICKY, decision_rows, make_run, pairs_file, rate, write_jsonl
+from helpers import TRICKY, assistant, decision_rows, make_run, pairs_file, rate, user, write_jsonl
 from workbench.store import open_store
 from workbench.store.filters import decisions, import_decisions, overrides_document
 from workbench.store.preference_io import import_file
@@ -436,3 +436,19 @@ def test_an_override_of_a_record_imported_twice_is_saved(db, tmp_path):
     next(b for b in at.button if b.label == "Save override").click().run()
     assert not at.exception and at.success[0].value.startswith("Saved: keep record")
     assert [(o["action"], o["who"]) for o in overrides_document(db)["overrides"]] == [("keep", "ann")]
+
+
+def test_safety_page_shows_category_and_score(db, tmp_path):
+    """Every unsafe decision on the Safety page names its hazard category and the classifier's score."""
+
+    folder = tmp_path / "filter"
+    folder.mkdir()
+    reason = "messages[1].content: [S9 Indiscriminate Weapons] lexicon: complies (classifier P(unsafe) 0.93)"
+    write_jsonl(folder / "decisions.jsonl", [{"key": "a" * 16, "action": "dropped", "rule": "unsafe",
+                                             "reason": reason, "spans": [], "record": {"messages": user("q") + assistant("a")}}])
+    import_decisions(db, folder)
+    at = app("safety")
+    table = at.dataframe[1].value
+    assert list(table.category) == ["S9"] and list(table.score) == [0.93]
+    assert any("hazard category **S9 Indiscriminate Weapons** · classifier P(unsafe) **0.93**" in m.value
+               for m in at.markdown)
