@@ -15,6 +15,8 @@ from workbench.preference import completion_logps, pairwise_accuracy, prompt_and
 from workbench.recipe import load_recipe
 from workbench.stages import dpo
 
+pytestmark = pytest.mark.slow  # every test here trains a model (make test-fast trains nothing)
+
 RECIPE = """
 name: dpo
 seed: 0

@@ -39,6 +39,7 @@ def _lora(*args) -> int:
     return cli.main(["lora", *map(str, args)])
 
 
+@pytest.mark.slow
 def test_lora_end_to_end_with_merge(tiny_model, tmp_path, capsys):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
@@ -68,6 +69,7 @@ def test_lora_end_to_end_with_merge(tiny_model, tmp_path, capsys):
     assert config["base_model_name_or_path"] == str(tiny_model.resolve())  # loadable on its own
 
 
+@pytest.mark.slow
 def test_adapter_of_a_preset_built_in_memory_loads_on_its_own(tiny_model, tmp_path):
     """A recipe's sft stage on a preset: the base exists only in memory, so the stage saves it as `base/` and the
     adapter names that folder; `AutoPeftModelForCausalLM` then needs nothing but the adapter folder."""

@@ -135,6 +135,7 @@ stages:
 """
 
 
+@pytest.mark.slow
 def test_warp_stage_in_a_recipe(tmp_path):
     (tmp_path / "r.yaml").write_text(RECIPE)
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")
@@ -172,6 +173,7 @@ stages:
 """
 
 
+@pytest.mark.slow
 def test_lora_policies_are_merged_into_their_base_first(tmp_path):
     from peft import PeftModel
 

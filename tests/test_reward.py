@@ -19,6 +19,8 @@ from workbench.store.preference_io import import_file
 from workbench.store.ratings import next_pair, record_comparison
 from workbench.training import callbacks
 
+pytestmark = pytest.mark.slow  # every test here trains a model (make test-fast trains nothing)
+
 TRAIN = "{max_steps: 4, batch_size: 4, precision: fp32, save_steps: 2, logging_steps: 1}"
 RECIPE = f"""
 name: rw

@@ -11,6 +11,8 @@ from workbench.pipeline import run_recipe
 from workbench.recipe import load_recipe
 from workbench.stages import rlhf
 
+pytestmark = pytest.mark.slow  # every test here trains a model (make test-fast trains nothing)
+
 TRAIN = "train: {max_steps: 2, batch_size: 4, lr: 0.001, warmup_ratio: 0, precision: fp32, save_steps: 2, logging_steps: 1}"
 RL = f"reward_model: rm, data: world, num_generations: 2, max_new_tokens: 6, {TRAIN}"
 RECIPE = f"""
