@@ -120,7 +120,7 @@ def run(model: str = "gemma2-tiny-student", steps: int = 5, warmup: int = 2, sto
 
         plain_base, _ = sft.load_base(cfg, ctx)
         torch.manual_seed(ctx.seed)
-        plain = get_peft_model(plain_base, sft._peft_config(cfg.lora))
+        plain = get_peft_model(plain_base, sft._peft_config(cfg.lora, tokenizer))  # the same adapter, token rows too
         plain.train()
         params = [p for p in plain.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)

@@ -151,7 +151,8 @@ def test_answers_are_decoded_without_control_tokens_and_clean_only_when_they_sto
     stops, control = stop_token_ids(tokenizer), control_tokens(tokenizer)
     words = tokenizer("Paris is big", add_special_tokens=False)["input_ids"]
     start, end = (tokenizer.convert_tokens_to_ids(t) for t in ("<start_of_turn>", "<end_of_turn>"))
-    spelt = [i for piece in ("<", "end", "_of", "_turn", ">") for i in tokenizer(piece, add_special_tokens=False)["input_ids"]]
+    spelt = [i for piece in ("<", "end", "_of", "_turn", ">")
+             for i in tokenizer(piece, add_special_tokens=False)["input_ids"]]
     cases = {
         "stopped": (words + [end, tokenizer.pad_token_id, tokenizer.pad_token_id], "Paris is big", True),
         "ran out of tokens": (words, "Paris is big", False),

@@ -233,7 +233,7 @@ class _Decoder:
             return cache[:, :, :n]
 
         rope = {t: (cos[:, :n], sin[:, :n]) for t, (cos, sin) in self.rope.items()}
-        return self._forward(ids, rope, masks, write)[:, -1]
+        return self._forward(ids, rope, masks, write, last_only=True)[:, -1]
 
     def step(self, token, slot):
         """Logits (B, V) after one token per row (B,) at `slot` (an int, or a 0-dim tensor under a CUDA graph)."""
@@ -262,9 +262,10 @@ class _Decoder:
         x = torch.nn.functional.embedding(ids, self.embedding)
         return x if self.embed_scale is None else x * self.embed_scale.to(x.dtype)
 
-    def _forward(self, ids, rope, masks, write):
-        """Logits (B, n, V) for tokens `ids` (B, n); `rope[layer type]` their (cos, sin); `write(cache, kv)` stores
-        their keys or values in a layer's cache and returns the part of it the masks span."""
+    def _forward(self, ids, rope, masks, write, last_only: bool = False):
+        """Logits (B, n, V) for tokens `ids` (B, n) ((B, 1, V), the last position's, with `last_only`: a prompt's
+        other positions need no projection onto a 262k vocabulary); `rope[layer type]` their (cos, sin);
+        `write(cache, kv)` stores their keys or values in a layer's cache and returns the part of it the masks span."""
         c = self.config
         batch, n = ids.shape
         groups = self.heads // self.kv_heads
@@ -293,6 +294,7 @@ class _Decoder:
             gate, up = torch.nn.functional.linear(f.norm(x, f.pre_mlp_norm), f.gate_up).chunk(2, dim=-1)
             mlp = torch.nn.functional.linear(f.act(gate) * up, f.down)
             x = x + f.norm(mlp, f.post_mlp_norm)
+        x = x[:, -1:] if last_only else x
         logits = torch.nn.functional.linear(_rms_norm(x, self.final_norm, c.rms_norm_eps), self.output).float()
         cap = c.final_logit_softcapping  # as `output_logits`
         return torch.tanh(logits / cap) * cap if cap else logits

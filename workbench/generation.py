@@ -3,9 +3,10 @@
 Owns `GenerationSettings` (the sampling block recipes use), `answer_prompts` / `generate_responses`, which the
 `generate` stage, `sft`'s evaluation, the `lora` command, evaluation and the UI share, and the clean-ending measure.
 Prompts are rendered with the tokenizer's chat template (Gemma's when it has none, see `chat_tokenizer`), left-padded
-into batches, and answered with transformers' `generate` (or, for Gemma 2 and Gemma 3 models, `workbench.decoding.sample`,
-which gives the same tokens faster), stopping at `<eos>` or `<end_of_turn>`. Given a seed, the answers are the same
-on every call: each batch draws from its own generator state (`seed`, batch index), whatever ran before.
+into batches, and answered with transformers' `generate` (or, for Gemma 2 and Gemma 3 models, plain or with LoRA,
+`workbench.decoding.sample`, which gives the same tokens faster), stopping at `<eos>` or `<end_of_turn>`. Given a
+seed, the answers are the same on every call: each batch draws from its own generator state (`seed`, batch index),
+whatever ran before.
 
 An answer's text is what the model wrote before its stop token, decoded without control tokens (`<end_of_turn>`,
 `<start_of_turn>`, `<pad>`, ...: the special tokens and the chat template's turn markers, which a trained SentencePiece

@@ -457,7 +457,8 @@ def turn_end_logprobs(trainer, tokenizer) -> dict | None:
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        logits = model(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device)).logits
+        ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
+        logits = model(input_ids=ids, attention_mask=mask).logits
     model.train(was_training)
     logp = logits[:, :-1][labels == end].float().log_softmax(-1)
     return {"end_of_turn": round(logp[:, end].mean().item(), 3), "eos": round(logp[:, eos].mean().item(), 3)}
