@@ -162,13 +162,15 @@ def evaluated(tmp_path_factory):
     asked = []
 
     def canned(model, tokenizer, prompts, settings, seed=0):
+        from workbench.generation import Answer
+
         name = "ab"[len(asked) % 2]
         asked.append([p[-1]["content"] for p in prompts])
         by_prompt = {r["prompt"]: answer for r, answer in zip(RUBRIC, ANSWERS[name])}
-        return [by_prompt[p[-1]["content"]] for p in prompts]
+        return [Answer(by_prompt[p[-1]["content"]], True) for p in prompts]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(evaluate, "generate_responses", canned)
+        patch.setattr(evaluate, "answer_prompts", canned)
         run_recipe(load_recipe(tmp / "r.yaml"), tmp / "run")
     return tmp / "run", asked
 

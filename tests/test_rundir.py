@@ -324,6 +324,12 @@ def test_library_chatter_goes_to_the_stage_log_and_minus_v_shows_it(tmp_path, ca
 
     from tqdm import tqdm
 
+    from transformers.utils import logging as hf_logging
+
+    # As in a fresh `workbench run` process: transformers' console handler writes to the real stderr (earlier tests
+    # in this process may have left it writing to a capture stream of theirs, which no console would redirect).
+    hf_logging._reset_library_root_logger()
+    hf_logging._configure_library_root_logger()
     recipe = tmp_path / "two.yaml"
     recipe.write_text(TWO)
 

@@ -194,6 +194,7 @@ def _cmd_ui(args) -> int:
     from workbench.store.access import has_tokens, is_loopback
     from workbench.store.runs import register_run
 
+    app = ui_app()  # an installation without the UI: one line, before anything else
     store = open_store(args.db, create=False)  # an existing store of ours, else one line here (and no new file)
     try:
         if not is_loopback(args.host) and not has_tokens(store):
@@ -208,7 +209,7 @@ def _cmd_ui(args) -> int:
         raise WorkbenchError("the UI needs streamlit, which is not installed; run: pip install streamlit")
     env = {**os.environ, "WORKBENCH_DB": database_url(args.db), "WORKBENCH_HOST": args.host,
            "WORKBENCH_RUN_DIRS": os.pathsep.join(run_dirs)}
-    command = [sys.executable, "-m", "streamlit", "run", str(ui_app()), "--server.address", args.host,
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host,
                "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
                "--client.toolbarMode", "minimal"]
     if not is_loopback(args.host):
