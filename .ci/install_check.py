@@ -93,6 +93,9 @@ def check_ui(workbench: str, work: Path, env: dict) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**env, "STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_SERVER_ADDRESS": "127.0.0.1"}
+    # `workbench ui` opens an existing store only; a team lead creates one with any `ratings` command.
+    subprocess.run([workbench, "ratings", "overlap", "2", "--db", str(work / "ui.db")], cwd=work, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     started = time.monotonic()
     server = subprocess.Popen([workbench, "ui", "--db", str(work / "ui.db"), "--run-dir", str(work / "run"),
                                "--port", str(port)], cwd=work, env=env, stdout=subprocess.PIPE,
@@ -104,7 +107,7 @@ def check_ui(workbench: str, work: Path, env: dict) -> None:
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() - started > 60:
-                    os.killpg(server.pid, signal.SIGTERM)
+                    _stop(server)
                     sys.exit(f"install check: `workbench ui` did not answer {url}/_stcore/health:\n"
                              f"{server.stdout.read().decode()[-3000:]}")
                 time.sleep(0.2)
@@ -112,8 +115,16 @@ def check_ui(workbench: str, work: Path, env: dict) -> None:
         print(f"[install check] workbench ui answers /_stcore/health ({timings[-1][1]:.1f} s)", flush=True)
         render_pages(url)
     finally:
+        _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM to the UI's process group (streamlit is a child), if it still runs."""
+    try:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
+    except ProcessLookupError:  # it exited by itself (a failed start)
+        pass
+    server.wait(10)
 
 
 def render_pages(url: str) -> None:
