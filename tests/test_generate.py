@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -187,4 +188,18 @@ def test_chat_answers_each_line_keeps_the_conversation_and_refuses_what_is_no_mo
     assert main(["chat", "nope", "--run-dir", str(run)]) == 2
     assert "stages with a model: sft" in capsys.readouterr().err
     assert main(["chat", str(tmp_path)]) == 2
+    assert "not a model folder" in capsys.readouterr().err
+    for hostile in (["../sft", "--run-dir", str(run)], ["sft", "--run-dir", str(run), "--temperature", "nan"],
+                    ["sft", "--run-dir", str(run), "--max-new-tokens", "0"]):
+        try:
+            code = main(["chat", *hostile])
+        except SystemExit as e:  # argparse's usage error: one line, exit 2
+            code = e.code
+        assert code == 2, hostile
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, hostile
+    fifo = tmp_path / "fifo_model"
+    fifo.mkdir()
+    os.mkfifo(fifo / "config.json")  # a special file is refused, not opened (it would block for ever)
+    assert main(["chat", str(fifo)]) == 2
     assert "not a model folder" in capsys.readouterr().err

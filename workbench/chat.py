@@ -9,10 +9,12 @@ new conversation, `/quit` (or Ctrl-D) leaves. Reads standard input, so it also a
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.paths import bounded_int, check_name
 
 PROMPT = "you> "
 
@@ -20,6 +22,10 @@ PROMPT = "you> "
 def model_folder(name: str, run_dir: str | None) -> Path:
     """The model folder `name` means: a stage of `run_dir` (its `model/`), else a folder path."""
     if run_dir is not None:
+        try:
+            check_name(name)
+        except ValueError as e:
+            raise WorkbenchError(f"{name!r}: {e}; give a stage name of the run") from None
         run = Path(run_dir)
         if not run.is_dir():
             raise WorkbenchError(f"--run-dir {run_dir}: no such folder; give a run directory (workbench status RUN)")
@@ -42,9 +48,9 @@ def chat(folder: Path, max_new_tokens: int, temperature: float, lines=None, out=
     """The conversation loop over `lines` (default: standard input); returns the number of answers given."""
     from workbench.generation import GenerationSettings, answer_prompts
     from workbench.models import load_model
-    from workbench.store.live import _generative
+    from workbench.store.live import is_generative
 
-    if not _generative(folder):
+    if not is_generative(folder):
         raise WorkbenchError(f"{folder}: not a generative model (a reward model or classifier cannot answer)")
     lines = sys.stdin if lines is None else lines
     out = sys.stdout if out is None else out
@@ -82,11 +88,18 @@ def chat(folder: Path, max_new_tokens: int, temperature: float, lines=None, out=
     return answers
 
 
+def _temperature(text: str) -> float:
+    """argparse type for --temperature: a finite number from 0 (greedy) to 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 100:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"invalid temperature {text[:40]!r}: give 0 (greedy) to 100")
+    return value
+
+
 def _cmd_chat(args) -> int:
-    if args.max_new_tokens < 1 or args.max_new_tokens > 65_536:
-        raise WorkbenchError(f"--max-new-tokens {args.max_new_tokens}: give 1 to 65536")
-    if not 0 <= args.temperature <= 100:
-        raise WorkbenchError(f"--temperature {args.temperature}: give 0 (greedy) to 100")
     chat(model_folder(args.model, args.run_dir), args.max_new_tokens, args.temperature)
     return 0
 
@@ -95,6 +108,6 @@ def add_commands(sub) -> None:
     c = sub.add_parser("chat", help="talk to a model of a run in the terminal")
     c.add_argument("model", help="a stage name (with --run-dir) or a model folder")
     c.add_argument("--run-dir", help="the run directory whose stage `model` names")
-    c.add_argument("--max-new-tokens", type=int, default=128, help="tokens per answer at most (default 128)")
-    c.add_argument("--temperature", type=float, default=0.0, help="0: greedy (default); above 0: sample")
+    c.add_argument("--max-new-tokens", type=bounded_int(1, 65_536), default=128, help="tokens per answer at most (default 128)")
+    c.add_argument("--temperature", type=_temperature, default=0.0, help="0: greedy (default); above 0: sample")
     c.set_defaults(fn=_cmd_chat)

@@ -22,10 +22,11 @@ def model_folders(run_dir: str | Path | None) -> dict[str, Path]:
     """{stage name: its model folder} for every stage of the run that saved a model."""
     if run_dir is None or not Path(run_dir).is_dir():
         return {}
-    return {folder.parent.name: folder for folder in sorted(Path(run_dir).glob("*/model")) if _generative(folder)}
+    return {folder.parent.name: folder for folder in sorted(Path(run_dir).glob("*/model")) if is_generative(folder)}
 
 
-def _generative(folder: Path) -> bool:
+def is_generative(folder: Path) -> bool:
+    """Whether the model folder holds a causal LM (by its config.json), which can answer a prompt."""
     try:
         config = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError):
