@@ -151,7 +151,8 @@ def test_distill_trainer_samples_the_tokens_trls_generate_path_does(tmp_path):
     from transformers import PreTrainedTokenizerFast
     from trl import DistillationConfig
 
-    from workbench.stages.distill import trainer_class
+    from workbench.stages.distill import generalized_jsd
+    from workbench.trl_private import gkd_distillation_trainer
 
     torch.manual_seed(0)
     config = Gemma2Config(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -163,8 +164,9 @@ def test_distill_trainer_samples_the_tokens_trls_generate_path_does(tmp_path):
     prompt_ids = [[2, 5, 6, 7], [2, 9, 10], [2, 11, 12, 13, 14]]
     args = DistillationConfig(output_dir=str(tmp_path), max_completion_length=10, report_to=[], use_cpu=True,
                               per_device_train_batch_size=3)
-    trainer = trainer_class()(model=student, teacher_model=teacher, args=args, processing_class=tokenizer,
-                              train_dataset=datasets.Dataset.from_dict({"prompt": ["a", "b", "c"]}))
+    trainer = gkd_distillation_trainer()(model=student, teacher_model=teacher, args=args, processing_class=tokenizer,
+                                         train_dataset=datasets.Dataset.from_dict({"prompt": ["a", "b", "c"]}),
+                                         divergence=generalized_jsd)
     assert trainer._fast_generation_applies(None, {})
     torch.manual_seed(4)
     fast = trainer._generate_single_turn(prompt_ids, None, {})

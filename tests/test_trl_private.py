@@ -26,6 +26,23 @@ def test_the_installed_trl_has_every_private_part(fresh):
     assert trl_private.uses_private("distill") and not trl_private.uses_private("dpo")
 
 
+def test_no_other_module_touches_a_private_part_of_trl():
+    """Every override of, or call to, a private part of TRL lives in workbench/trl_private.py, where `check` guards
+    it: any other module of the package naming one (`_compute_loss`, `_ForwardRedirection`, ...) fails here."""
+    import re
+    from pathlib import Path
+
+    import workbench
+
+    names = {part.name for part in trl_private.PRIVATE}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b")
+    package = Path(workbench.__file__).parent
+    offenders = [f"{path.relative_to(package)}:{n}: {line.strip()}"
+                 for path in sorted(package.rglob("*.py")) if path.name != "trl_private.py"
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert offenders == []
+
+
 def _fake_distillation_module(drop: str | None = None, resign: str | None = None) -> types.ModuleType:
     """A stand-in for trl.trainer.distillation_trainer with every part the workbench uses, less `drop`, and with
     `resign` taking other parameters."""
@@ -61,7 +78,7 @@ def test_a_missing_method_is_named_with_its_user(fresh, monkeypatch):
     assert "written for trl>=1.16,<1.17" in message and "pip install 'trl>=1.16,<1.17'" in message
     bad = [line for line in err.value.lines if line.startswith("  ")]
     assert bad == ["  trl.trainer.distillation_trainer.DistillationTrainer._compute_loss: missing  "
-                   "(used by workbench.stages.distill: the top-k generalized JSD)"]
+                   "(used by trl_private.gkd_distillation_trainer: the top-k generalized JSD)"]
 
 
 class _TrainerThatDroppedDist:
@@ -95,6 +112,6 @@ def test_workbench_run_stops_before_the_stage_that_needs_a_missing_part(fresh, m
                       "  - {kind: sft, name: sft, model: student, data: world, train: {max_steps: 1}}\n")
     assert main(["run", str(recipe), "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert "trl.models.utils._ForwardRedirection: missing  (used by workbench.stages.sft" in err
+    assert "trl.models.utils._ForwardRedirection: missing  (used by trl_private.lean_sft_trainer" in err
     assert "Traceback" not in err
     assert not (tmp_path / "run" / "sft").exists()

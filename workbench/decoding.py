@@ -13,10 +13,10 @@ global or given generator; greedy is argmax), stopping each row at its first sto
 has stopped. The tests hold it to `generate`'s tokens, greedy and sampled, and to the model's logits.
 
 `supports(model)` says when it applies (a Gemma 2 or Gemma 3 text causal LM, plain LoRA or trainable-token adapters
-only, no attention dropout); callers fall back to
-`generate` otherwise: `workbench.generation.generate_responses` (the `generate` stage, evaluation, the UI), and
-`FastGeneration`, a mixin for the TRL trainers whose generation step turns prompt ids into completion ids (the
-`distill` stage's DistillationTrainer, the `rlhf` stage's RLOOTrainer).
+only, no attention dropout); callers fall back to `generate` otherwise: `workbench.generation.generate_responses`
+(the `generate` stage, evaluation, the UI), and `workbench.trl_private.FastGeneration`, a mixin for the TRL trainers
+whose generation step turns prompt ids into completion ids (the `distill` stage's DistillationTrainer, the `rlhf`
+stage's RLOOTrainer).
 """
 
 from __future__ import annotations
@@ -105,44 +105,6 @@ def sample(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new
             break
         logits = step(token, input_ids.size(1) + t)
     return torch.stack(out, dim=1)
-
-
-class FastGeneration:
-    """Mixin for a TRL trainer whose `_generate_single_turn(prompt_ids, images, multimodal_fields, ...)` returns
-    completion ids (DistillationTrainer, RLOOTrainer): decodes with `sample` where it applies — a Gemma 2 model,
-    text only, no vLLM, and only the sampling settings `sample` has — else TRL's own path. The model is unwrapped
-    (and its shards gathered) as TRL does for `generate`."""
-
-    # The generation settings `sample` honours or that do not change the tokens; min_p and repetition_penalty only
-    # at their neutral values.
-    PLAIN_SETTINGS = {"max_new_tokens", "do_sample", "pad_token_id", "bos_token_id", "eos_token_id", "temperature",
-                      "top_p", "top_k", "min_p", "repetition_penalty", "cache_implementation", "disable_compile",
-                      "transformers_version"}
-
-    def _fast_generation_applies(self, images, multimodal_fields) -> bool:
-        if (images or multimodal_fields or getattr(self, "use_vllm", False)
-                or getattr(self, "use_transformers_continuous_batching", False)):
-            return False  # (with vLLM, TRL's trainers have no generation_config)
-        config = self.generation_config.to_diff_dict()
-        plain = (set(config) <= self.PLAIN_SETTINGS and config.get("min_p") is None
-                 and config.get("repetition_penalty", 1.0) == 1.0)
-        return plain and supports(self.accelerator.unwrap_model(self.model_wrapped))
-
-    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, *args, **kwargs):
-        if not self._fast_generation_applies(images, multimodal_fields):
-            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, *args, **kwargs)
-        from trl.models.utils import unwrap_model_for_generation
-
-        config, device = self.generation_config, self.accelerator.device
-        pad_id = self._tokenizer.pad_token_id
-        input_ids, mask = left_pad(prompt_ids, pad_id, device)
-        with (unwrap_model_for_generation(self.model_wrapped, self.accelerator,
-                                          gather_deepspeed3_params=self.args.ds3_gather_for_generation) as model,
-              self._dist.summon_full_params(self.model_wrapped, recurse=False)):
-            new = sample(model, input_ids, mask, config.max_new_tokens, list(self.eos_token_ids), pad_id,
-                         do_sample=config.do_sample, temperature=config.temperature or 1.0, top_k=config.top_k or 0,
-                         top_p=config.top_p or 1.0)
-        return cut_after_stop(new.tolist(), self.eos_token_ids)
 
 
 def left_pad(rows: list[list[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,9 +1,10 @@
-"""Every private part of TRL the workbench relies on, in one list, and `check()`, which says clearly which of them an
-installed TRL lacks.
+"""Everything of the workbench that touches TRL's private parts: the list of them, `check()`, which says clearly which
+of them an installed TRL lacks, and the trainer subclasses that override or call them.
 
-TRL's trainers are extended by subclassing (`workbench.stages.distill`, `workbench.stages.sft`,
-`workbench.stages.rlhf` with `workbench.decoding.FastGeneration`): a few overrides and calls go through TRL's private
-methods and attributes, which a TRL release may rename or re-sign without notice. `pyproject.toml` pins TRL to the
+TRL's trainers are extended by subclassing, and every such subclass lives here: `FastGeneration` (sampling through
+`workbench.decoding` inside DistillationTrainer and RLOOTrainer), `rloo_trainer()` (the `rlhf` stage),
+`gkd_distillation_trainer()` (the `distill` stage) and `lean_sft_trainer()` (the `sft` stage). Their overrides and
+calls go through TRL's private methods and attributes, which a TRL release may rename or re-sign without notice. `pyproject.toml` pins TRL to the
 range below; if another version is installed anyway (a user's environment, a forced upgrade), `check()` turns what
 would be an `AttributeError` or `TypeError` deep inside a training run into one line per missing or changed part,
 before the stage starts (`workbench.pipeline` calls it before the first stage that needs one, for every stage of the
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import random
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -49,30 +51,30 @@ _RLOO = "trl.trainer.rloo_trainer"
 PRIVATE: tuple[Private, ...] = (
     # GKDDistillationTrainer (workbench.stages.distill): off-policy batches, top-k teacher logits.
     Private(_DISTILL, "DistillationTrainer", "_generate_and_score_completions", ("distill",),
-            "workbench.stages.distill: sees each generation batch's rows", ("inputs",)),
+            "trl_private.gkd_distillation_trainer: sees each generation batch's rows", ("inputs",)),
     Private(_DISTILL, "DistillationTrainer", "_generate_single_turn", ("distill",),
-            "workbench.stages.distill and workbench.decoding.FastGeneration: who samples the batch",
+            "trl_private.gkd_distillation_trainer and trl_private.FastGeneration: who samples the batch",
             ("prompt_ids", "images", "multimodal_fields", "has_tool_images")),
     Private(_DISTILL, "DistillationTrainer", "_compute_loss", ("distill",),
-            "workbench.stages.distill: the top-k generalized JSD", ("unwrapped_student", "inputs", "num_items_in_batch")),
+            "trl_private.gkd_distillation_trainer: the top-k generalized JSD", ("unwrapped_student", "inputs", "num_items_in_batch")),
     Private(_DISTILL, "DistillationTrainer", "_get_last_hidden_state", ("distill",),
-            "workbench.stages.distill: hidden states for the top-k loss",
+            "trl_private.gkd_distillation_trainer: hidden states for the top-k loss",
             ("unwrapped_model", "input_ids", "attention_mask", "logits_to_keep")),
     Private(_DISTILL, "DistillationTrainer", "_tokenizer", ("distill",),
-            "workbench.decoding.FastGeneration: the pad id", instance=True),
+            "trl_private.FastGeneration: the pad id", instance=True),
     Private(_DISTILL, "DistillationTrainer", "_dist", ("distill",),
-            "workbench.decoding.FastGeneration: summon_full_params around sampling", instance=True),
+            "trl_private.FastGeneration: summon_full_params around sampling", instance=True),
     # RLOOTrainer with FastGeneration (workbench.stages.rlhf): Gemma 2 policies sample with workbench.decoding.
     Private(_RLOO, "RLOOTrainer", "_generate_single_turn", ("rlhf",),
-            "workbench.decoding.FastGeneration (workbench.stages.rlhf's RLOOTrainer)",
+            "trl_private.FastGeneration (workbench.stages.rlhf's RLOOTrainer)",
             ("prompt_ids", "images", "multimodal_fields")),
     Private(_RLOO, "RLOOTrainer", "_tokenizer", ("rlhf",),
-            "workbench.decoding.FastGeneration: the pad id", instance=True),
+            "trl_private.FastGeneration: the pad id", instance=True),
     Private(_RLOO, "RLOOTrainer", "_dist", ("rlhf",),
-            "workbench.decoding.FastGeneration: summon_full_params around sampling", instance=True),
+            "trl_private.FastGeneration: summon_full_params around sampling", instance=True),
     # LeanSFTTrainer (workbench.stages.sft): the loss through the DDP/FSDP wrapper's forward.
     Private("trl.models.utils", None, "_ForwardRedirection", ("sft",),
-            "workbench.stages.sft: LeanSFTTrainer.compute_loss", ("wrapper_module", "original_module", "method")),
+            "trl_private.lean_sft_trainer: LeanSFTTrainer.compute_loss", ("wrapper_module", "original_module", "method")),
 )
 
 _checked: set[Private] = set()  # parts found in this process: checked once
@@ -138,3 +140,166 @@ def check(kinds: Iterable[str] | None = None, parts: Iterable[Private] = PRIVATE
         raise WorkbenchError([f"{installed}, but the workbench was written for {WRITTEN_FOR} and relies on private "
                               f"parts of TRL that this version lacks or changed:", *problems,
                               f"install the tested version: pip install '{WRITTEN_FOR}'"])
+
+
+# --- the overrides: every subclass of a TRL trainer that touches its private parts -------------------------------
+
+
+class FastGeneration:
+    """Mixin for a TRL trainer whose `_generate_single_turn(prompt_ids, images, multimodal_fields, ...)` returns
+    completion ids (DistillationTrainer, RLOOTrainer): decodes with `sample` where it applies — a Gemma 2 model,
+    text only, no vLLM, and only the sampling settings `sample` has — else TRL's own path. The model is unwrapped
+    (and its shards gathered) as TRL does for `generate`."""
+
+    # The generation settings `sample` honours or that do not change the tokens; min_p and repetition_penalty only
+    # at their neutral values.
+    PLAIN_SETTINGS = {"max_new_tokens", "do_sample", "pad_token_id", "bos_token_id", "eos_token_id", "temperature",
+                      "top_p", "top_k", "min_p", "repetition_penalty", "cache_implementation", "disable_compile",
+                      "transformers_version"}
+
+    def _fast_generation_applies(self, images, multimodal_fields) -> bool:
+        if (images or multimodal_fields or getattr(self, "use_vllm", False)
+                or getattr(self, "use_transformers_continuous_batching", False)):
+            return False  # (with vLLM, TRL's trainers have no generation_config)
+        config = self.generation_config.to_diff_dict()
+        plain = (set(config) <= self.PLAIN_SETTINGS and config.get("min_p") is None
+                 and config.get("repetition_penalty", 1.0) == 1.0)
+        from workbench.decoding import supports
+
+        return plain and supports(self.accelerator.unwrap_model(self.model_wrapped))
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, *args, **kwargs):
+        if not self._fast_generation_applies(images, multimodal_fields):
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, *args, **kwargs)
+        from trl.models.utils import unwrap_model_for_generation
+
+        from workbench.decoding import cut_after_stop, left_pad, sample
+
+        config, device = self.generation_config, self.accelerator.device
+        pad_id = self._tokenizer.pad_token_id
+        input_ids, mask = left_pad(prompt_ids, pad_id, device)
+        with (unwrap_model_for_generation(self.model_wrapped, self.accelerator,
+                                          gather_deepspeed3_params=self.args.ds3_gather_for_generation) as model,
+              self._dist.summon_full_params(self.model_wrapped, recurse=False)):
+            new = sample(model, input_ids, mask, config.max_new_tokens, list(self.eos_token_ids), pad_id,
+                         do_sample=config.do_sample, temperature=config.temperature or 1.0, top_k=config.top_k or 0,
+                         top_p=config.top_p or 1.0)
+        return cut_after_stop(new.tolist(), self.eos_token_ids)
+
+
+def rloo_trainer():
+    """TRL's RLOOTrainer sampling through `FastGeneration` (Gemma 2 and Gemma 3 policies)."""
+    import trl
+
+    check(["rlhf"])
+
+    class RLOOTrainer(FastGeneration, trl.RLOOTrainer):
+        pass
+
+    return RLOOTrainer
+
+
+def gkd_distillation_trainer():
+    """`GKDDistillationTrainer`: TRL's DistillationTrainer plus GKD's `lmbda` (off-policy batches) and the top-k
+    teacher logits (`top_k`, scored with the `divergence` passed in: `workbench.stages.distill.generalized_jsd`), and
+    sampling through `FastGeneration`."""
+    import torch
+    from trl import DistillationTrainer
+
+    from workbench.models.presets import output_logits
+
+    check(["distill"])  # the TRL internals overridden below
+
+    class GKDDistillationTrainer(FastGeneration, DistillationTrainer):
+        def __init__(self, *args, lmbda: float = 1.0, top_k: int | None = None, divergence=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.divergence = divergence
+            self.lmbda = lmbda
+            self.top_k = top_k
+            self._rows: list[dict] = []
+            self.off_policy_batches = 0
+
+        def on_policy_now(self) -> bool:
+            """This generation batch's draw: the student's samples with probability `lmbda`, seeded by the step."""
+            return random.Random(f"{self.args.seed}:{self.state.global_step}").random() < self.lmbda
+
+        def _generate_and_score_completions(self, inputs):
+            self._rows = inputs
+            return super()._generate_and_score_completions(inputs)
+
+        def _generate_single_turn(self, prompt_ids, images, multimodal_fields, has_tool_images=False):
+            if not self.model.training or self.on_policy_now():
+                return super()._generate_single_turn(prompt_ids, images, multimodal_fields, has_tool_images)
+            self.off_policy_batches += 1
+            if "answer_ids" in self._rows[0]:
+                return [list(row["answer_ids"]) for row in self._rows]
+            # The teacher samples: TRL's generation path, run on the teacher instead of the student.
+            student = self.model_wrapped
+            self.model_wrapped = self.teacher_model
+            try:
+                return super()._generate_single_turn(prompt_ids, images, multimodal_fields, has_tool_images)
+            finally:
+                self.model_wrapped = student
+
+        def _compute_loss(self, unwrapped_student, inputs, num_items_in_batch):
+            if self.top_k is None:
+                return super()._compute_loss(unwrapped_student, inputs, num_items_in_batch)
+            input_ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
+            attention_mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+            valid = inputs["completion_mask"].bool()
+            width = inputs["completion_ids"].size(1)
+            teacher = self.accelerator.unwrap_model(self.teacher_model)
+            student_logits = output_logits(unwrapped_student, self._get_last_hidden_state(
+                unwrapped_student, input_ids, attention_mask, width)[valid])
+            with torch.no_grad():
+                teacher_logits = output_logits(teacher, self._get_last_hidden_state(
+                    teacher, input_ids, attention_mask, width)[valid])
+                top, index = teacher_logits.topk(min(self.top_k, teacher_logits.size(-1)), dim=-1)
+            divergence = self.divergence(student_logits.gather(-1, index), top, self.beta, self.temperature).sum()
+            count = valid.sum()
+            loss = divergence / (num_items_in_batch if num_items_in_batch is not None else count.clamp(min=1))
+            with torch.no_grad():
+                logp = torch.log_softmax(student_logits / self.temperature, dim=-1)
+                entropy_sum = -(logp.exp() * logp).sum()
+            return loss, entropy_sum, count
+
+    return GKDDistillationTrainer
+
+
+def lean_sft_trainer():
+    """`LeanSFTTrainer`: SFTTrainer whose loss projects only the labelled positions onto the vocabulary (why:
+    `workbench.stages.sft`), through the DDP/FSDP wrapper's forward with TRL's private `_ForwardRedirection`."""
+    import torch
+    from trl import SFTTrainer
+    from trl.models.utils import _ForwardRedirection
+
+    from workbench.models.presets import output_logits
+
+    check(["sft"])
+
+    class LeanSFTTrainer(SFTTrainer):
+        """SFTTrainer whose loss projects only the labelled positions onto the vocabulary (module docstring)."""
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            # Through the DDP/FSDP/DeepSpeed wrapper's forward (TRL's forward redirection, as its DistillationTrainer
+            # does): calling the unwrapped model directly would skip DDP's gradient synchronisation.
+            unwrapped = self.accelerator.unwrap_model(model)
+            loss = _ForwardRedirection()(model, unwrapped, self._lean_loss, unwrapped, inputs, num_items_in_batch)
+            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+                loss = loss * self.accelerator.num_processes  # the count is every rank's tokens; DDP averages (as Trainer)
+            return (loss, None) if return_outputs else loss
+
+        def _lean_loss(self, unwrapped, inputs, num_items_in_batch):
+            causal_lm = unwrapped
+            if hasattr(causal_lm, "get_base_model"):  # a peft model: its LoRA layers live inside the base model
+                causal_lm = causal_lm.get_base_model()
+            labels = inputs["labels"][:, 1:]
+            features = {k: v for k, v in inputs.items() if k not in ("labels", "use_cache")}
+            hidden = causal_lm.base_model(**features, use_cache=False).last_hidden_state[:, :-1]
+            mask = labels != -100
+            logits = output_logits(causal_lm, hidden[mask])
+            nll = torch.nn.functional.cross_entropy(logits, labels[mask], reduction="sum")
+            count = num_items_in_batch if num_items_in_batch is not None else mask.sum().clamp(min=1)
+            return nll / torch.as_tensor(count, device=nll.device)
+
+    return LeanSFTTrainer

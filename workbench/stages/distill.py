@@ -19,8 +19,8 @@ Built on TRL's stable `DistillationTrainer`, not `trl.experimental.gkd.GKDTraine
 (Gemma's `<end_of_turn>`), generates once per generation batch under gradient accumulation, applies the
 temperature and Gemma's final-logit soft-cap in the loss (GKDTrainer samples at `temperature` but scores at 1, and
 computes full-vocabulary logits over the prompt too), and logs completion lengths and student entropy. What it
-lacks is added by `GKDDistillationTrainer` below: `lmbda` (off-policy batches), and `top_k`. The top-k divergence
-is `generalized_jsd`, the same formula as GKDTrainer's `generalized_jsd_loss` (the tests check they agree), written
+lacks is added by `workbench.trl_private.gkd_distillation_trainer` (every override of TRL's private methods lives
+there): `lmbda` (off-policy batches), and `top_k`. The top-k divergence is `generalized_jsd`, the same formula as GKDTrainer's `generalized_jsd_loss` (the tests check they agree), written
 here because TRL's chunked loss takes no top-k and importing `trl.experimental` warns on every run that its APIs may
 change or vanish. A teacher with another vocabulary is refused before
 training (TRL would fail only on vocabulary size, and cannot see two same-sized vocabularies that differ).
@@ -29,12 +29,12 @@ Output: `stage_dir/model` (the student with its tokenizer), `history.json`.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
+from workbench import trl_private
 from workbench.data import detect, read_records
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
@@ -160,72 +160,6 @@ def load_student_and_teacher(cfg: Config, ctx: StageContext):
 # --- training --------------------------------------------------------------------------------------------------
 
 
-def trainer_class():
-    """`GKDDistillationTrainer`: TRL's DistillationTrainer plus GKD's `lmbda` and top-k teacher logits."""
-    import torch
-    from trl import DistillationTrainer
-
-    from workbench import trl_private
-    from workbench.decoding import FastGeneration
-    from workbench.models.presets import output_logits
-
-    trl_private.check(["distill"])  # the TRL internals overridden below
-
-    class GKDDistillationTrainer(FastGeneration, DistillationTrainer):
-        def __init__(self, *args, lmbda: float = 1.0, top_k: int | None = None, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.lmbda = lmbda
-            self.top_k = top_k
-            self._rows: list[dict] = []
-            self.off_policy_batches = 0
-
-        def on_policy_now(self) -> bool:
-            """This generation batch's draw: the student's samples with probability `lmbda`, seeded by the step."""
-            return random.Random(f"{self.args.seed}:{self.state.global_step}").random() < self.lmbda
-
-        def _generate_and_score_completions(self, inputs):
-            self._rows = inputs
-            return super()._generate_and_score_completions(inputs)
-
-        def _generate_single_turn(self, prompt_ids, images, multimodal_fields, has_tool_images=False):
-            if not self.model.training or self.on_policy_now():
-                return super()._generate_single_turn(prompt_ids, images, multimodal_fields, has_tool_images)
-            self.off_policy_batches += 1
-            if "answer_ids" in self._rows[0]:
-                return [list(row["answer_ids"]) for row in self._rows]
-            # The teacher samples: TRL's generation path, run on the teacher instead of the student.
-            student = self.model_wrapped
-            self.model_wrapped = self.teacher_model
-            try:
-                return super()._generate_single_turn(prompt_ids, images, multimodal_fields, has_tool_images)
-            finally:
-                self.model_wrapped = student
-
-        def _compute_loss(self, unwrapped_student, inputs, num_items_in_batch):
-            if self.top_k is None:
-                return super()._compute_loss(unwrapped_student, inputs, num_items_in_batch)
-            input_ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
-            attention_mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
-            valid = inputs["completion_mask"].bool()
-            width = inputs["completion_ids"].size(1)
-            teacher = self.accelerator.unwrap_model(self.teacher_model)
-            student_logits = output_logits(unwrapped_student, self._get_last_hidden_state(
-                unwrapped_student, input_ids, attention_mask, width)[valid])
-            with torch.no_grad():
-                teacher_logits = output_logits(teacher, self._get_last_hidden_state(
-                    teacher, input_ids, attention_mask, width)[valid])
-                top, index = teacher_logits.topk(min(self.top_k, teacher_logits.size(-1)), dim=-1)
-            divergence = generalized_jsd(student_logits.gather(-1, index), top, self.beta, self.temperature).sum()
-            count = valid.sum()
-            loss = divergence / (num_items_in_batch if num_items_in_batch is not None else count.clamp(min=1))
-            with torch.no_grad():
-                logp = torch.log_softmax(student_logits / self.temperature, dim=-1)
-                entropy_sum = -(logp.exp() * logp).sum()
-            return loss, entropy_sum, count
-
-    return GKDDistillationTrainer
-
-
 def generalized_jsd(student_logits, teacher_logits, beta: float, temperature: float):
     """GKD's generalized JSD per position (Agarwal et al. 2024, eq. 1) between the softmaxes of the logits (last
     dimension): beta KL(teacher || mixture) + (1 - beta) KL(student || mixture), mixture = beta teacher +
@@ -259,9 +193,9 @@ def build_trainer(cfg: Config, ctx: StageContext, student, teacher, tokenizer, r
 
     args = distillation_arguments(cfg, ctx)
     dataset = as_dataset(rows, tokenizer, cfg.max_new_tokens, stop_token_ids(tokenizer))
-    return trainer_class()(model=student, teacher_model=teacher, args=args, train_dataset=dataset,
-                           processing_class=tokenizer, callbacks=callbacks(ctx.stage_dir), lmbda=cfg.lmbda,
-                           top_k=cfg.top_k)
+    return trl_private.gkd_distillation_trainer()(
+        model=student, teacher_model=teacher, args=args, train_dataset=dataset, processing_class=tokenizer,
+        callbacks=callbacks(ctx.stage_dir), lmbda=cfg.lmbda, top_k=cfg.top_k, divergence=generalized_jsd)
 
 
 def taskworld_score(model, tokenizer, rows: list[dict], max_new_tokens: int, seed: int) -> dict:

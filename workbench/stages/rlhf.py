@@ -15,7 +15,7 @@ with `ref_model_mixup_alpha = ema_rate` and `ref_model_sync_steps = 1` (its Sync
 parameter in place), so the stage uses it. TRL rebuilds the anchor from the policy's `name_or_path`; a policy built
 in memory (a preset) is saved to `stage_dir/start_model` first (RLOO has no `ref_model` argument).
 
-With RLOO, a Gemma 2 policy samples through `workbench.decoding.FastGeneration` (the same tokens as TRL's `generate`
+With RLOO, a Gemma 2 policy samples through `workbench.trl_private.FastGeneration` (the same tokens as TRL's `generate`
 path, faster); GRPO's generation step also returns log-probabilities and keeps TRL's path.
 
 LoRA (`lora:`, `workbench.adapters`): the policy trains an adapter, and TRL's trainer, which wraps the model itself,
@@ -33,6 +33,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from workbench import trl_private
 from workbench import adapters
 from workbench.atomic import atomic_dir
 from workbench.ranks import is_main_process, wait_for_everyone
@@ -170,12 +171,7 @@ def build_trainer(cfg: Config, ctx: StageContext, policy, tokenizer, reward_mode
     """The RLOO or GRPO trainer with the stage's rewards and anchor."""
     import trl
 
-    from workbench.decoding import FastGeneration
-
-    class RLOOTrainer(FastGeneration, trl.RLOOTrainer):  # Gemma 2 policies sample with workbench.decoding
-        pass
-
-    config_class, trainer_class = {"rloo": (trl.RLOOConfig, RLOOTrainer),
+    config_class, trainer_class = {"rloo": (trl.RLOOConfig, trl_private.rloo_trainer()),
                                    "grpo": (trl.GRPOConfig, trl.GRPOTrainer)}[cfg.algorithm]
     reward_funcs, reward_classes, weights = [reward_model], [reward_tokenizer], [1.0]
     if cfg.verifiable_reward_weight > 0:

@@ -45,12 +45,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from workbench import trl_private
 from workbench.atomic import atomic_dir, write_jsonl
 from workbench.data import detect, read_records
 from workbench.data.corpus import corpus_files, document_ids, read_documents
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GREEDY, answer_prompts, chat_tokenizer, clean_ending_rate
-from workbench.models.presets import output_logits
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.training import (TrainSettings, callbacks, save_history, save_model, train_after_evaluate,
@@ -266,39 +266,6 @@ def eval_prompts(rows: list[dict]) -> list[tuple[list[dict], dict]]:
 # --- training --------------------------------------------------------------------------------------------------
 
 
-def _lean_trainer_class():
-    import torch
-    from trl import SFTTrainer
-    from trl.models.utils import _ForwardRedirection
-
-    class LeanSFTTrainer(SFTTrainer):
-        """SFTTrainer whose loss projects only the labelled positions onto the vocabulary (module docstring)."""
-
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            # Through the DDP/FSDP/DeepSpeed wrapper's forward (TRL's forward redirection, as its DistillationTrainer
-            # does): calling the unwrapped model directly would skip DDP's gradient synchronisation.
-            unwrapped = self.accelerator.unwrap_model(model)
-            loss = _ForwardRedirection()(model, unwrapped, self._lean_loss, unwrapped, inputs, num_items_in_batch)
-            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
-                loss = loss * self.accelerator.num_processes  # the count is every rank's tokens; DDP averages (as Trainer)
-            return (loss, None) if return_outputs else loss
-
-        def _lean_loss(self, unwrapped, inputs, num_items_in_batch):
-            causal_lm = unwrapped
-            if hasattr(causal_lm, "get_base_model"):  # a peft model: its LoRA layers live inside the base model
-                causal_lm = causal_lm.get_base_model()
-            labels = inputs["labels"][:, 1:]
-            features = {k: v for k, v in inputs.items() if k not in ("labels", "use_cache")}
-            hidden = causal_lm.base_model(**features, use_cache=False).last_hidden_state[:, :-1]
-            mask = labels != -100
-            logits = output_logits(causal_lm, hidden[mask])
-            nll = torch.nn.functional.cross_entropy(logits, labels[mask], reduction="sum")
-            count = num_items_in_batch if num_items_in_batch is not None else mask.sum().clamp(min=1)
-            return nll / torch.as_tensor(count, device=nll.device)
-
-    return LeanSFTTrainer
-
-
 def _loss_switches(cfg: Config, kind: str, form: str) -> dict:
     conversation = kind == "language_modeling" and form == "conversational"
     return {"assistant_only_loss": cfg.assistant_only_loss and conversation,
@@ -324,7 +291,7 @@ def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[
         per_device_eval_batch_size=cfg.train.batch_size, prediction_loss_only=True,
         dataset_num_proc=None, **_loss_switches(cfg, *kind),
     )
-    return (trainer_class or _lean_trainer_class())(
+    return (trainer_class or trl_private.lean_sft_trainer())(
         model=model, args=args, processing_class=tokenizer, train_dataset=as_dataset(train, kind[0]),
         eval_dataset=as_dataset(evals, kind[0]), peft_config=_peft_config(cfg.lora, tokenizer),
         callbacks=callbacks(ctx.stage_dir),
