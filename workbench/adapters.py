@@ -1,9 +1,9 @@
 """LoRA for the stages after SFT (reward, rlhf, dpo): their shared `lora:` block, the peft config, training and
 saving an adapter, and the memory and step-time figures every training stage reports.
 
-The block is sft's (`workbench.stages.sft.LoraSettings`: r, alpha, dropout, target_modules, merge) without 4-bit
-loading. The stage hands the peft config to TRL's trainer, which wraps the model itself, so TRL knows it is a PEFT
-model: DPOTrainer, RLOOTrainer and GRPOTrainer then take the adapter-disabled model as the frozen reference instead of
+The block is `workbench.stages.sft.AdapterSettings` (r, alpha, dropout, target_modules, merge): sft's without a
+4-bit base or trainable turn-marker rows. The stage hands the peft config to TRL's trainer, which wraps the model
+itself, so TRL knows it is a PEFT model: DPOTrainer, RLOOTrainer and GRPOTrainer then take the adapter-disabled model as the frozen reference instead of
 building a second copy of the model. A reward model's score head is new, so it is trained in full next to the
 adapter (peft's `modules_to_save`). Outputs: `adapter/` (loadable with peft's `AutoPeftModelFor...` classes: its
 base is named by an absolute folder) and, with `merge` (the default), `model/`, the adapter merged into the base, a
@@ -17,22 +17,10 @@ import sys
 import time
 from typing import Any, Literal
 
-from pydantic import model_validator
-
 from workbench.atomic import atomic_dir
 from workbench.distributed import is_main_process, wait_for_everyone
-from workbench.stages.sft import LoraSettings
+from workbench.stages.sft import AdapterSettings
 from workbench.training import save_history, save_model
-
-
-class AdapterSettings(LoraSettings):
-    """The `lora:` block of reward, rlhf and dpo: sft's LoRA settings, without a 4-bit base."""
-
-    @model_validator(mode="after")
-    def _no_qlora(self):
-        if self.qlora:
-            raise ValueError("qlora (a 4-bit base) is supported by the sft stage only; set qlora: false")
-        return self
 
 
 def peft_config(settings: AdapterSettings, task: Literal["CAUSAL_LM", "SEQ_CLS"]):

@@ -60,8 +60,9 @@ PRODUCES = {"model"}
 TRAINABLE_TYPES = ("language_modeling", "prompt_completion")
 
 
-class LoraSettings(BaseModel):
-    """A LoRA adapter (peft) instead of full fine-tuning."""
+class AdapterSettings(BaseModel):
+    """A LoRA adapter (peft) instead of full fine-tuning: the `lora:` block every training stage shares (reward, rlhf
+    and dpo take exactly this; sft's `LoraSettings` adds what only SFT has)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +72,27 @@ class LoraSettings(BaseModel):
     target_modules: str | list[str] = Field("all-linear",
         description="all-linear, or the names of the modules to adapt (e.g. [q_proj, v_proj]).")
     merge: bool = Field(True, description="Also write the adapter merged into the base as `model/`, for later stages.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sft_only(cls, data):
+        for key in SFT_ONLY_LORA:
+            if isinstance(data, dict) and key in data:
+                raise ValueError(f"{key} is supported by the sft stage only; remove it from this stage's lora block")
+        return data
+
+
+SFT_ONLY_LORA = ("qlora", "train_turn_tokens")
+
+
+class LoraSettings(AdapterSettings):
+    """sft's `lora:` block: the shared LoRA settings, plus a 4-bit base and trainable turn-marker rows."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sft_only(cls, data):
+        return data  # this is the sft stage
+
     qlora: bool = Field(False, description="Load the base in 4 bits (bitsandbytes, CUDA only)")
     train_turn_tokens: bool = Field(True, description=(
         "also train the embedding rows (input and tied output) of the chat template's turn markers <start_of_turn> "
