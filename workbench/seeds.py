@@ -36,9 +36,9 @@ GAP_CLOSED = 0.5
 
 CLAIMS = {  # key -> (claim, criterion)
     "distill_over_sft": ("distill > SFT", "the distilled student's paired gain over the SFT student (all items) "
-                                          "exceeds its 2 s.e."),
+                                          "exceeds two standard errors"),
     "rlhf_over_distill": ("RLHF > distill", "every RLHF policy's paired gain over the distilled student (all items) "
-                                            "exceeds its 2 s.e."),
+                                            "exceeds two standard errors"),
     "warp_vs_best_rlhf": ("WARP ≥ best single RLHF policy at ≤ KL",
                           "the merge's paired gain over the most accurate RLHF policy (all items) is ≥ 0 and its KL "
                           "to the reference is ≤ that policy's"),
