@@ -148,3 +148,34 @@ def test_seeds_share_the_teacher_through_the_cache_and_train_one_student_each(tm
     models = [(out / f"seed-{s}" / "pupil" / "model" / "model.safetensors").read_bytes() for s in (0, 1)]
     assert models[0] != models[1]  # two students, two seeds
     assert "the recipe has no evaluate stage: no seeds report" in printed
+
+
+def test_storing_is_all_or_nothing_and_two_stores_of_one_entry_keep_one(tmp_path, monkeypatch):
+    """A store that dies before its rename leaves no entry (only a .tmp folder, never read); two runs storing the
+    same fingerprint leave one good entry."""
+    import workbench.stage_cache as stage_cache
+    from workbench.atomic import HashCache
+
+    runs = []
+    for name in ("a", "b"):
+        run = tmp_path / name
+        (run / "world" / "data").mkdir(parents=True)
+        (run / "world" / "data" / "x.txt").write_text("same bytes\n")
+        runs.append(run)
+    record = {"kind": "taskworld", "status": "done", "files": HashCache(runs[0], runs[0] / ".h").files(runs[0] / "world")}
+    cache, fp = stage_cache.StageCache(tmp_path / "cache"), "ab" * 32
+
+    def die(*args, **kwargs):
+        raise KeyboardInterrupt  # killed while writing entry.json
+
+    monkeypatch.setattr(stage_cache, "write_json", die)
+    with pytest.raises(KeyboardInterrupt):
+        cache.store(fp, runs[0], "world", record)
+    monkeypatch.undo()
+    assert cache.read_entry(fp) is None and not cache.has(fp)
+
+    assert cache.store(fp, runs[0], "world", record) is None
+    assert cache.store(fp, runs[1], "world", record) is None  # already there: kept as it is
+    assert [e["built"]["run_dir"] for e in cache.entries()] == [str(runs[0].resolve())]
+    restored = cache.restore(fp, tmp_path / "c" / "world", HashCache(tmp_path / "c", tmp_path / "c" / ".h"))
+    assert restored and (tmp_path / "c" / "world" / "data" / "x.txt").read_text() == "same bytes\n"

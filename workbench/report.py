@@ -29,9 +29,11 @@ COLUMNS = {  # summary field -> report.md column
 
 
 def stage_times(run_dir: Path) -> list[dict]:
-    """Every finished stage of the run, in manifest order: name, kind, wall time."""
+    """Every finished stage of the run, in manifest order: name, kind, wall time, whether it came from the stage
+    cache (its wall time is then the restore's)."""
     stages = read_manifest(run_dir)["stages"]
-    return [{"name": name, "kind": entry.get("kind"), "wall_time_s": entry.get("wall_time_s")}
+    return [{"name": name, "kind": entry.get("kind"), "wall_time_s": entry.get("wall_time_s"),
+             "cached": isinstance(entry.get("cached"), dict)}
             for name, entry in stages.items() if entry.get("status") == "done"]
 
 
@@ -110,7 +112,8 @@ def markdown(report: dict) -> str:
     lines += rubric_tables(report["models"])
     lines += ["", "## Stages", ""]
     lines += _table(["stage", "kind", "wall time (s)"],
-                    [[st["name"], st["kind"], st["wall_time_s"]] for st in report["stages"]])
+                    [[st["name"], st["kind"] + (" (from the stage cache)" if st.get("cached") else ""),
+                      st["wall_time_s"]] for st in report["stages"]])
     if report["plots"]:
         lines += ["", "## Plots", ""] + [f"![{p.removesuffix('.png')}]({p})" for p in report["plots"]]
     return "\n".join(lines) + "\n"

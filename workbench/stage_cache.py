@@ -213,7 +213,9 @@ class StageCache:
     def discard(self, fp: str) -> None:
         """Remove the entry under `fp` (a damaged one, before a good one replaces it)."""
         folder = self.entry_dir(fp)
-        if folder.exists() or folder.is_symlink():
+        if folder.is_symlink():  # not ours to follow: the link goes, whatever it points at stays
+            folder.unlink()
+        elif folder.exists():
             aside = folder.with_name(f".{folder.name}.{os.getpid()}.discarded")
             os.replace(folder, aside)  # out of the way in one step, then removed
             shutil.rmtree(inside(self.base, aside), ignore_errors=True)
