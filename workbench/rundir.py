@@ -171,8 +171,9 @@ def _alive(pid) -> bool:
 
 def stage_states(run_dir: Path, stage_names: list[str] | None = None, verify: bool = True) -> list[dict]:
     """One row per stage (the given order, else the manifest's): name, kind, state, wall time, key metric, why.
-    States: done, cached (done, its outputs taken from the stage cache: wall time is the restore's), stale (an output changed, or an input was rebuilt since), failed, killed (left `running` by a
-    process that is gone), running, not run."""
+    States: done, cached (done, its outputs taken from the stage cache: wall time is the restore's), stale (an output
+    changed, or an input was rebuilt since), failed, killed (left `running` by a process that is gone), running,
+    not run."""
     run_dir = Path(run_dir)
     stages = {n: e for n, e in read_manifest(run_dir)["stages"].items() if isinstance(e, dict)}
     cache = hash_cache(run_dir) if verify else None

@@ -72,6 +72,10 @@ def _plain_relative(rel) -> bool:
     return not PurePosixPath(rel).is_absolute() and all(p not in ("", ".", "..") for p in parts)
 
 
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)[:300]
+
+
 def _is_fingerprint(fp) -> bool:
     return isinstance(fp, str) and len(fp) == 64 and all(c in "0123456789abcdef" for c in fp)
 
@@ -122,6 +126,9 @@ class StageCache:
             if not (isinstance(info, dict) and isinstance(info.get("size"), int) and not isinstance(info["size"], bool)
                     and _is_fingerprint(info.get("sha256"))):
                 raise DamagedEntry(f"its record of {rel!r:.80} is not a size and a sha256")
+        built = entry.get("built") if isinstance(entry.get("built"), dict) else {}
+        entry["built"] = {k: _printable(v) if isinstance(v, str) else v for k, v in built.items()
+                          if isinstance(v, (str, int, float)) and not isinstance(v, bool)}  # shown on the console
         return entry
 
     def restore(self, fp: str, stage_dir: Path, hashes: HashCache) -> dict | None:
