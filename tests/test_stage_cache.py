@@ -118,6 +118,10 @@ def test_a_damaged_or_hostile_cache_entry_is_refused_with_one_line_and_the_stage
     assert "refused: it names a file outside the entry ('../../../outside.txt')" in out
     assert ran == ["world", "world", "world"] and not (tmp_path / "outside.txt").exists()
 
+    # A stage the recipe leaves out of the cache (`cache.skip`) is neither taken from it nor stored.
+    assert main(["run", str(recipe), "--run-dir", str(tmp_path / "d"), "--cache", str(cache), "cache.skip=[world]"]) == 0
+    assert ran == ["world"] * 4 and "cached" not in manifest(tmp_path / "d")["stages"]["world"]
+
 
 SEEDS_RECIPE = """name: seeds
 seed: 0
