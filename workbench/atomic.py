@@ -161,6 +161,11 @@ class HashCache:
         self.changed = True
         return digest
 
+    def remember(self, rel: str, st: os.stat_result, digest: str) -> None:
+        """Record a hash the caller has just computed for `root/rel` (whose stat is `st`)."""
+        self.entries[rel] = [st.st_size, st.st_mtime_ns, digest]
+        self.changed = True
+
     def files(self, folder: str | os.PathLike, skip: Iterable[str] = ()) -> dict[str, dict]:
         """{path relative to root: {"size", "sha256"}} for every file under `folder` (itself under root), skipping
         hidden names and top-level entries named in `skip`."""

@@ -61,6 +61,19 @@ def _only(text: str | None) -> list[str] | None:
     return names
 
 
+def _stage_cache(args):
+    """The stage cache `workbench run` uses: --cache DIR, else the default (`workbench.stage_cache.default_root`);
+    None with --no-cache."""
+    from workbench.stage_cache import StageCache, default_root
+
+    if args.no_cache:
+        return None
+    root = Path(args.cache).expanduser() if args.cache else default_root()
+    if root.exists() and not root.is_dir():
+        raise WorkbenchError(f"--cache {root}: is a file, not a folder; give a folder for the stage cache, or --no-cache")
+    return StageCache(root)
+
+
 def _cmd_run(args) -> int:
     from workbench.launcher import resolve_launcher
     from workbench.errors import WaitingForPeople
@@ -69,10 +82,14 @@ def _cmd_run(args) -> int:
     from workbench.rundir import stage_states, states_table
 
     only = _only(args.only)
+    if args.seeds is not None:
+        from workbench.seeds import run_seeds
+
+        return run_seeds(args, _stage_cache(args), only)
     recipe = load_recipe(args.recipe, args.overrides)
     run_dir = _run_dir(args, recipe)
     launcher = resolve_launcher(recipe, args.launcher, args.accelerate_config, args.num_processes)
-    pipeline = Pipeline(recipe, run_dir, launcher, verbose=args.verbose)
+    pipeline = Pipeline(recipe, run_dir, launcher, verbose=args.verbose, stage_cache=_stage_cache(args))
     try:
         pipeline.run(only)
     except WaitingForPeople as e:
@@ -96,6 +113,46 @@ def _cmd_status(args) -> int:
     stages = recipe.get("stages") if isinstance(recipe, dict) else None
     names = [s.get("name") or s.get("kind") for s in stages if isinstance(s, dict)] if isinstance(stages, list) else None
     print(states_table(stage_states(run_dir, names or None)))
+    return 0
+
+
+def _cmd_cache_ls(args) -> int:
+    cache = _stage_cache(args)
+    rows = cache.entries()
+    if not rows:
+        print(f"{cache.root}: no entries")
+        return 0
+    table = [("fingerprint", "stage", "kind", "size", "built by", "built at", "last used")]
+    for row in rows:
+        if "damaged" in row:
+            table.append((row["fingerprint"][:12], "-", "-", "-", f"damaged: {row['damaged']}", "", ""))
+            continue
+        built = row.get("built") or {}
+        used = time.strftime("%Y-%m-%d %H:%M", time.gmtime(row["last_used"]))
+        table.append((row["fingerprint"][:12], str(row.get("stage")), str(row.get("kind")),
+                      f"{row['size'] / 2**20:.1f} MB", str(built.get("run_dir")), str(built.get("finished_at")), used))
+    widths = [max(len(_one_line(r[i])) for r in table) for i in range(len(table[0]))]
+    for r in table:
+        print("  ".join(_one_line(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    print(f"{len(rows)} entries, {sum(r.get('size', 0) for r in rows) / 2**20:.1f} MB in {cache.root}")
+    return 0
+
+
+def _cmd_cache_prune(args) -> int:
+    cache = _stage_cache(args)
+    removed = cache.prune(args.older_than, args.all)
+    print(f"{cache.root}: removed {removed['entries']} entries ({removed['bytes'] / 2**20:.1f} MB) and "
+          f"{removed['leftovers']} interrupted stores")
+    return 0
+
+
+def _cmd_report_seeds(args) -> int:
+    from workbench.seeds import write_seeds_report
+
+    report = write_seeds_report(Path(args.dir), args.stage)
+    for claim in report["claims"]:
+        print(f"{claim['claim']}: holds on {claim['holds']} of {claim['of']} seeds")
+    print(f"[workbench] wrote {Path(args.dir) / 'seeds.md'} and {Path(args.dir) / 'seeds.json'}")
     return 0
 
 
@@ -176,8 +233,34 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--accelerate-config", metavar="FILE",
                    help="accelerate config for the training stages, e.g. recipes/accelerate/multi_gpu.yaml")
     r.add_argument("--num-processes", type=int, metavar="N", help="processes per training stage (overrides the config)")
+    r.add_argument("--cache", metavar="DIR", help="the stage cache shared across run directories: a stage whose "
+                   "fingerprint it holds is taken from it, not recomputed (default: $WORKBENCH_CACHE/stages, else "
+                   "~/.cache/workbench/stages)")
+    r.add_argument("--no-cache", action="store_true", help="neither read nor fill the stage cache")
+    r.add_argument("--seeds", metavar="S,S,...", help="run the recipe once per seed (the recipe's `seed`; stages "
+                   "that pin their own keep it, and are shared through the stage cache) into RUN_DIR/seed-S, then "
+                   "write RUN_DIR/seeds.md and seeds.json (default RUN_DIR: runs/<recipe name>-seeds)")
     r.set_defaults(fn=_cmd_run, overrides=[])  # `key.path=value` arguments anywhere after the recipe (see main)
     r.epilog = "Trailing key.path=value arguments override recipe values, e.g. seed=3 stages.sft.train.lr=1e-4."
+
+    ca = sub.add_parser("cache", help="the stage cache: list or prune its entries"
+                        ).add_subparsers(dest="sub", required=True, parser_class=_Parser)
+    cl = ca.add_parser("ls", help="every entry: stage, kind, size, which run built it and when, when last used")
+    cl.add_argument("--cache", metavar="DIR", help="the cache folder (default as for `workbench run`)")
+    cl.set_defaults(fn=_cmd_cache_ls, no_cache=False)
+    cp = ca.add_parser("prune", help="remove interrupted stores and damaged entries; with --older-than or --all, more")
+    cp.add_argument("--cache", metavar="DIR", help="the cache folder (default as for `workbench run`)")
+    cp.add_argument("--older-than", type=bounded_int(0, 100_000), metavar="DAYS",
+                    help="also remove entries not used for this many days")
+    cp.add_argument("--all", action="store_true", help="remove every entry")
+    cp.set_defaults(fn=_cmd_cache_prune, no_cache=False)
+
+    rp = sub.add_parser("report", help="reports over runs").add_subparsers(dest="sub", required=True, parser_class=_Parser)
+    rs = rp.add_parser("seeds", help="DIR/seed-*/: each stage's paired gain per seed and as mean ± sd, and each claim "
+                       "as 'holds on k of n seeds' (writes DIR/seeds.md and DIR/seeds.json)")
+    rs.add_argument("dir", help="the folder `workbench run --seeds` wrote (holding seed-0/, seed-1/, ...)")
+    rs.add_argument("--stage", default="evaluate", help="the evaluate stage whose report.json is read (default evaluate)")
+    rs.set_defaults(fn=_cmd_report_seeds)
 
     st = sub.add_parser("status", help="a run directory's stages: state, wall time, key metric (reads files only)")
     st.add_argument("run_dir")

@@ -9,6 +9,11 @@ sizes and hashes (`workbench.rundir.verify_outputs`, cached by mtime); a missing
 fingerprint, wipes and reruns the stage with one line saying why, and since a stage's fingerprint takes in the
 fingerprints and artifact hashes of the stages it reads, so is every stage that depends on it. A stage left
 `running` (killed) or `failed` with an unchanged fingerprint is run again and picks up its last checkpoint.
+With a stage cache (`workbench.stage_cache`, shared across run directories; `workbench run` turns it on), a stage
+about to run is first looked up there by its fingerprint: a hit puts its verified outputs into the run directory and
+records where they came from (`cached` in its manifest entry); a finished stage is stored there, as is a skipped one
+the cache lacks. Stage kinds whose module sets `CACHEABLE = False` (they write outside their folder, e.g. `pairs`
+into the rating store) and stages in the recipe's `cache.skip` are never cached.
 One writer per run directory (`workbench.rundir.RunLock`): a second `workbench run` refuses at once, except
 `--only` runs of other stages. Those may share the directory: every save re-reads the manifest under a lock and
 writes back only the entries this process ran, so none loses another's.
@@ -16,6 +21,7 @@ writes back only the entries this process ran, so none loses another's.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -36,6 +42,7 @@ from workbench.paths import inside
 from workbench.recipe import Recipe
 from workbench.rundir import (MANIFEST, RunLock, hash_cache, input_fingerprint, key_metric, now as _now,
                               read_manifest, record_outputs, verify_outputs)
+from workbench.stage_cache import DamagedEntry, StageCache
 from workbench.stages import stage_modules
 from workbench.stages.base import StageConfig, StageContext
 
@@ -62,7 +69,7 @@ def _manifest_lock(run_dir: Path):
 
 class Pipeline:
     def __init__(self, recipe: Recipe, run_dir: str | Path, launcher: LauncherSettings | None = None,
-                 verbose: bool = False, command: str | None = None):
+                 verbose: bool = False, command: str | None = None, stage_cache: StageCache | None = None):
         self.recipe = recipe
         self.launcher = launcher or resolve_launcher(recipe)  # how training stages run (workbench.launcher)
         self.run_dir = Path(run_dir)
@@ -75,6 +82,9 @@ class Pipeline:
         # the caller (planning fingerprints without running, e.g. a test); a run takes it from the manifest
         self._ran: set[str] = set()  # the stages whose manifest entries this process writes
         self._trusted: set[str] = set()  # stages run or verified by this process
+        self.stage_cache = stage_cache  # outputs of finished stages by fingerprint, shared across run directories
+        if stage_cache is not None and recipe.cache is not None:
+            stage_cache.max_entry_bytes = int(recipe.cache.max_entry_gb * 2**30)
 
     # --- references ------------------------------------------------------------------------------------------
 
@@ -231,6 +241,7 @@ class Pipeline:
                     log.info("stage %s: up to date, skipped", name)
                     self.console.line(f"{name}: up to date, skipped")
                     self._trusted.add(name)
+                    self._store(stage, entry)
                     continue
             elif entry.get("status") == "done":
                 why = self._what_changed(stage, entry, inputs, numerics)
@@ -239,8 +250,86 @@ class Pipeline:
                 self.console.line(f"{name}: {why}; rerunning")
             if (why or entry.get("fingerprint") != fp) and stage_dir.exists():
                 shutil.rmtree(inside(self.run_dir, stage_dir))
+            if self._restore(stage, fp, inputs, numerics):
+                continue
             self._run_stage(stage, fp, inputs, numerics, resumed=entry.get("fingerprint") == fp and not why)
+            self._store(stage, self.manifest["stages"][name])
         return self.manifest
+
+    # --- the stage cache -------------------------------------------------------------------------------------
+
+    def cacheable(self, stage: StageConfig) -> bool:
+        return (self.stage_cache is not None and getattr(self.mods[stage.kind], "CACHEABLE", True)
+                and stage.stage_name not in (self.recipe.cache.skip if self.recipe.cache else []))
+
+    def _cache_trouble(self, e: OSError) -> None:
+        """A cache that cannot be read or written is a lost shortcut, not a failed run: say so once, go on without."""
+        self.console.line(f"stage cache {self.stage_cache.root}: {e.strerror or type(e).__name__}"
+                          f"{f' ({e.filename})' if e.filename else ''}; running without the cache")
+        self.stage_cache = None
+
+    def _restore(self, stage: StageConfig, fp: str, inputs: dict, numerics: dict | None) -> bool:
+        """Take the stage's outputs from the cache if it holds them (True), recording where they came from."""
+        if not self.cacheable(stage):
+            return False
+        name = stage.stage_name
+        stage_dir = self.run_dir / name
+        inside(self.run_dir, stage_dir)
+        t0 = time.perf_counter()
+        try:
+            cached = self.stage_cache.restore(fp, stage_dir, self.cache)
+        except DamagedEntry as e:
+            self.console.line(f"{name}: stage cache entry {self.stage_cache.entry_dir(fp)} refused: {e}; running "
+                              "the stage (its result replaces the entry)")
+            try:
+                self.stage_cache.discard(fp)
+            except OSError as err:
+                self._cache_trouble(err)
+            return False
+        except OSError as e:
+            self._cache_trouble(e)
+            return False
+        if cached is None:
+            return False
+        outputs, files = record_outputs(self.run_dir, name, self.cache)  # hashes known from the restore: no reading
+        self.cache.save()
+        built = cached.get("built") if isinstance(cached.get("built"), dict) else {}
+        previous = self.manifest["stages"].get(name, {})
+        metrics = cached.get("metrics") if isinstance(cached.get("metrics"), dict) else {}
+        entry = {"kind": stage.kind, "config": stage.model_dump(mode="json"), "inputs": inputs, "fingerprint": fp,
+                 "status": "done", "started_at": _now(), "attempts": previous.get("attempts", 0) + 1,
+                 "recipe": {"name": self.recipe.name, "hash": self.manifest["recipe_hash"]},
+                 "host": socket.gethostname(), "metrics": metrics, "outputs": outputs, "files": files,
+                 "wall_time_s": round(time.perf_counter() - t0, 3), "finished_at": _now(),
+                 "cached": {"entry": str(self.stage_cache.entry_dir(fp)), "from_run": built.get("run_dir"),
+                            "from_host": built.get("host"), "built_at": built.get("finished_at"),
+                            "build_wall_time_s": built.get("wall_time_s"), "restored_at": _now()}}
+        if numerics is not None:
+            entry["numerics"] = numerics
+        self.manifest["stages"][name] = entry
+        self._ran.add(name)
+        self._save()
+        with contextlib.suppress(OSError):
+            (stage_dir / "log.txt").write_text(f"restored from the stage cache: {entry['cached']}\n", encoding="utf-8")
+        log.info("stage %s: restored from the stage cache", name)
+        took = built.get("wall_time_s")
+        self.console.line(f"{name} ({stage.kind}): from the stage cache (built by {built.get('run_dir')} at "
+                          f"{built.get('finished_at')}{f' in {took:.1f} s' if isinstance(took, (int, float)) else ''})"
+                          f"  {key_metric(metrics)}".rstrip())
+        self._trusted.add(name)
+        return True
+
+    def _store(self, stage: StageConfig, entry: dict) -> None:
+        """Put a finished stage into the cache (if it is not there yet); a failure to is one line, never fatal."""
+        if not self.cacheable(stage) or entry.get("status") != "done" or not entry.get("files"):
+            return
+        try:
+            why = self.stage_cache.store(entry["fingerprint"], self.run_dir, stage.stage_name, entry)
+        except OSError as e:
+            self._cache_trouble(e)
+            return
+        if why:
+            self.console.line(f"{stage.stage_name}: not stored in the stage cache: {why}")
 
     def current_stages(self) -> list[str]:
         """The stages that are done with the fingerprint they would have now, in recipe order. A done stage whose
@@ -329,5 +418,6 @@ class Pipeline:
 
 
 def run_recipe(recipe: Recipe, run_dir: str | Path, only: list[str] | None = None,
-               launcher: LauncherSettings | None = None, verbose: bool = False, command: str | None = None) -> dict:
-    return Pipeline(recipe, run_dir, launcher, verbose, command).run(only)
+               launcher: LauncherSettings | None = None, verbose: bool = False, command: str | None = None,
+               stage_cache: StageCache | None = None) -> dict:
+    return Pipeline(recipe, run_dir, launcher, verbose, command, stage_cache).run(only)

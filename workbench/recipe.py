@@ -36,6 +36,18 @@ def _stage_union():
     return Annotated[Union[configs], Field(discriminator="kind")]  # noqa: UP007
 
 
+class CacheSettings(BaseModel):
+    """What the stage cache (`workbench.stage_cache`) keeps of this recipe's stages; where the cache lives and whether
+    it is on is the command line's choice (`workbench run --cache DIR`, `--no-cache`), never a recipe's."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    skip: list[str] = Field(default_factory=list, description="Stages never taken from or stored in the stage cache "
+                                                              "(e.g. ones whose outputs are huge).")
+    max_entry_gb: float = Field(4.0, gt=0, le=1_000_000, description="A stage whose outputs are larger than this "
+                                                                     "(GB) is not stored in the stage cache.")
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -51,6 +63,8 @@ class Recipe(BaseModel):
                                                                   "Config (see `parse_recipe`), dumped with all fields.")
     launcher: LauncherSettings | None = Field(None, description="How training stages run (workbench.launcher); "
                                                                 "`workbench run` flags override it.")
+    cache: CacheSettings | None = Field(None, description="Which stages the stage cache leaves out, and its size "
+                                                          "limit per stage (docs/run-directories.md).")
     path: Path | None = Field(default=None, exclude=True, description="Where the recipe was loaded from (not "
                                                                       "part of the YAML).")
 
@@ -355,6 +369,9 @@ def check_references(recipe: Recipe) -> list[str]:
             if not local.exists():
                 errors.append(f"models.{mname}.{source}: {value!r} not found (looked for {local}); paths in a recipe "
                               "are relative to the recipe file")
+    for i, name in enumerate(recipe.cache.skip if recipe.cache else []):
+        if name not in order:
+            errors.append(f"cache.skip[{i}]: no stage named {name!r}; name stages of this recipe")
     for i, s in enumerate(recipe.stages):
         for field, ref, what in s.references():
             where = f"stages[{i}].{field}"

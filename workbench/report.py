@@ -29,9 +29,11 @@ COLUMNS = {  # summary field -> report.md column
 
 
 def stage_times(run_dir: Path) -> list[dict]:
-    """Every finished stage of the run, in manifest order: name, kind, wall time."""
+    """Every finished stage of the run, in manifest order: name, kind, wall time, whether it came from the stage
+    cache (its wall time is then the restore's)."""
     stages = read_manifest(run_dir)["stages"]
-    return [{"name": name, "kind": entry.get("kind"), "wall_time_s": entry.get("wall_time_s")}
+    return [{"name": name, "kind": entry.get("kind"), "wall_time_s": entry.get("wall_time_s"),
+             "cached": isinstance(entry.get("cached"), dict)}
             for name, entry in stages.items() if entry.get("status") == "done"]
 
 
@@ -90,6 +92,7 @@ def markdown(report: dict) -> str:
     shown = [f for f in COLUMNS if any(figures.get(f) is not None for figures in report["summary"].values())]
     lines += _table(["model"] + [COLUMNS[f] for f in shown],
                     [[_label(name, s)] + [figures.get(f) for f in shown] for name, figures in report["summary"].items()])
+    lines += teacher_warning(report)
     gained = [row for row in report["models"] if "gains" in row]
     if gained:
         lines += ["", "## Paired accuracy gain over the previous model", "",
@@ -109,10 +112,31 @@ def markdown(report: dict) -> str:
     lines += rubric_tables(report["models"])
     lines += ["", "## Stages", ""]
     lines += _table(["stage", "kind", "wall time (s)"],
-                    [[st["name"], st["kind"], st["wall_time_s"]] for st in report["stages"]])
+                    [[st["name"], st["kind"] + (" (from the stage cache)" if st.get("cached") else ""),
+                      st["wall_time_s"]] for st in report["stages"]])
     if report["plots"]:
         lines += ["", "## Plots", ""] + [f"![{p.removesuffix('.png')}]({p})" for p in report["plots"]]
     return "\n".join(lines) + "\n"
+
+
+def teacher_warning(report: dict) -> list[str]:
+    """One line when the teacher is not ahead of every student in the chain (on task skills, else all items, else
+    the rubric): distilling from it has no gap to close."""
+    s, summary = report["settings"], report["summary"]
+    teacher = summary.get(s.get("teacher")) if s.get("teacher") else None
+    if not teacher:
+        return []
+    field = next((f for f in ("task_skills_mean", "accuracy", "rubric_accuracy")
+                  if isinstance(teacher.get(f), (int, float))), None)
+    if field is None:
+        return []
+    behind = [(m, summary[m][field]) for m in s["models"] if m != s["teacher"] and m in summary
+              and isinstance(summary[m].get(field), (int, float)) and summary[m][field] >= teacher[field]]
+    if not behind:
+        return []
+    students = ", ".join(f"{m} ({v:.3f})" for m, v in behind)
+    return ["", f"**Warning: the teacher {s['teacher']} ({COLUMNS[field]} {teacher[field]:.3f}) is not ahead of "
+                f"{students}: the students it teaches have no gap to close.**"]
 
 
 def _skills(row: dict) -> dict:

@@ -171,8 +171,9 @@ def _alive(pid) -> bool:
 
 def stage_states(run_dir: Path, stage_names: list[str] | None = None, verify: bool = True) -> list[dict]:
     """One row per stage (the given order, else the manifest's): name, kind, state, wall time, key metric, why.
-    States: done, stale (an output changed, or an input was rebuilt since), failed, killed (left `running` by a
-    process that is gone), running, not run."""
+    States: done, cached (done, its outputs taken from the stage cache: wall time is the restore's), stale (an output
+    changed, or an input was rebuilt since), failed, killed (left `running` by a process that is gone), running,
+    not run."""
     run_dir = Path(run_dir)
     stages = {n: e for n, e in read_manifest(run_dir)["stages"].items() if isinstance(e, dict)}
     cache = hash_cache(run_dir) if verify else None
@@ -188,7 +189,7 @@ def stage_states(run_dir: Path, stage_names: list[str] | None = None, verify: bo
                             and fp not in (input_fingerprint(stages[ref]), stages[ref].get("fingerprint"))]
             if not why and stale_inputs:
                 why = f"{', '.join(stale_inputs)} rebuilt since"
-            state = "stale" if why else "done"
+            state = "stale" if why else "cached" if isinstance(entry.get("cached"), dict) else "done"
         elif status == "running":
             here = entry.get("host") in (None, socket.gethostname())
             state = "running" if not here or _alive(entry.get("pid")) else "killed"
@@ -205,6 +206,8 @@ def stage_states(run_dir: Path, stage_names: list[str] | None = None, verify: bo
                 wall = None
         rows.append({"name": name, "kind": entry.get("kind", ""), "state": state, "wall_time_s": wall,
                      "metric": key_metric(entry.get("metrics")) if status == "done" else "", "why": why or ""})
+        if state == "cached":
+            rows[-1]["why"] = f"from {Path(str(entry['cached'].get('from_run'))).name}"
     if cache:
         cache.save()
     return rows

@@ -32,6 +32,7 @@ from workbench.generation import GenerationSettings
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 
 PRODUCES = {"data"}
+CACHEABLE = False  # it writes into the rating store, which a copy from the stage cache would not
 CONTROL_TOKENS = ("<start_of_turn>", "<end_of_turn>", "<bos>", "<eos>", "<pad>")
 STORE_NAME = "workbench.db"
 

@@ -1,0 +1,90 @@
+"""The report over seeds (`workbench report seeds DIR`, workbench/seeds.py) on hand-made evaluation reports: claims
+counted per seed, including claims that fail on one seed, mean ± sd of the paired gains; a malformed report is one
+line. And the single run's report.md warning when the teacher is not ahead of a student it teaches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from workbench.cli import main
+from workbench.report import markdown
+from workbench.stages.evaluate import paired_gain
+
+N = 200  # items per model
+CHAIN = ["student_sft", "student_distill", "rlhf_a", "rlhf_b", "warp"]
+KINDS = {"student_sft": "sft", "student_distill": "distill", "rlhf_a": "rlhf", "rlhf_b": "rlhf", "warp": "merge",
+         "teacher_sft": "sft"}
+
+
+def seed_run(folder: Path, right: dict[str, int], skills: dict[str, float], kl: dict[str, float]) -> None:
+    """A seed's evaluate/report.json and verdicts.jsonl: model m answers its first right[m] of N items correctly."""
+    verdicts = {m: [i < k for i in range(N)] for m, k in right.items()}
+    rows = []
+    for i, model in enumerate([*CHAIN, "teacher_sft"]):
+        row = {"model": model, "accuracy": right[model] / N, "task_skills_mean": skills[model],
+               "kl_to_reference": kl.get(model)}
+        if 0 < i < len(CHAIN):
+            row["previous"] = CHAIN[i - 1]
+            row["gains"] = {"all_items": paired_gain(verdicts[model], verdicts[CHAIN[i - 1]])}
+        rows.append(row)
+    report = {"recipe": "r", "models": rows, "summary": {},
+              "settings": {"models": CHAIN, "teacher": "teacher_sft", "reference": "student_distill"},
+              "stages": [{"name": m, "kind": k, "wall_time_s": 1.0} for m, k in KINDS.items()]}
+    (folder / "evaluate").mkdir(parents=True)
+    (folder / "evaluate" / "report.json").write_text(json.dumps(report))
+    (folder / "evaluate" / "verdicts.jsonl").write_text("".join(
+        json.dumps({"id": i, "stage": m, "skill": "facts", "correct": c, "refused": False}) + "\n"
+        for m, cs in verdicts.items() for i, c in enumerate(cs)))
+
+
+def test_the_seeds_report_counts_each_claim_over_seeds(tmp_path, capsys):
+    kl = {"rlhf_a": 2.0, "rlhf_b": 3.0, "warp": 1.5}
+    good = {"student_sft": 100, "student_distill": 120, "rlhf_a": 130, "rlhf_b": 135, "warp": 140, "teacher_sft": 150}
+    skills = {"student_sft": 0.50, "student_distill": 0.55, "rlhf_a": 0.58, "rlhf_b": 0.60, "warp": 0.62,
+              "teacher_sft": 0.70}
+    seed_run(tmp_path / "seed-0", good, skills, kl)
+    # seed 1: distillation gains 1 item (not significant); the teacher is 10 points ahead, the final student closes 30 %
+    seed_run(tmp_path / "seed-1", {**good, "student_distill": 101}, {**skills, "teacher_sft": 0.60, "warp": 0.53}, kl)
+    # seed 2: rlhf_b falls behind the distilled student; the merge spends more KL than the best policy; gap 25 %
+    seed_run(tmp_path / "seed-2", {**good, "rlhf_b": 102}, {**skills, "warp": 0.55}, {**kl, "warp": 3.5})
+    (tmp_path / "seed-9").mkdir()  # a seed whose run has not reached its evaluation yet
+
+    assert main(["report", "seeds", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    expected = {"distill > SFT": 2, "RLHF > distill": 2, "WARP ≥ best single RLHF policy at ≤ KL": 2,
+                "teacher ≥ 8 points ahead of the SFT student": 3,
+                "final student closes ≥ 50 % of the SFT→teacher gap": 1}
+    for claim, k in expected.items():
+        assert f"{claim}: holds on {k} of 3 seeds" in printed
+    summary = json.loads((tmp_path / "seeds.json").read_text())
+    assert summary["seeds"] == [0, 1, 2] and summary["missing"] == [9]
+    claims = {c["key"]: c for c in summary["claims"]}
+    assert [claims["distill_over_sft"]["per_seed"][s]["holds"] for s in "012"] == [True, False, True]
+    assert [claims["rlhf_over_distill"]["per_seed"][s]["holds"] for s in "012"] == [True, True, False]
+    assert [claims["warp_vs_best_rlhf"]["per_seed"][s]["holds"] for s in "012"] == [True, True, False]
+    assert [claims["gap_closed"]["per_seed"][s]["holds"] for s in "012"] == [True, False, False]
+    gains = summary["models"]["student_distill"]["gain"]
+    assert gains["per_seed"] == {"0": 0.1, "1": 0.005, "2": 0.1}
+    md = (tmp_path / "seeds.md").read_text()
+    assert "| student_distill | student_sft | +10.0 (4.3) | +0.5 (1.0) | +10.0 (4.3) | +6.8 ± 5.5 |" in md
+    assert "- **distill > SFT**: holds on 2 of 3 seeds." in md and "no report yet for seeds 9" in md
+
+    (tmp_path / "seed-1" / "evaluate" / "report.json").write_text("[1, 2]")
+    assert main(["report", "seeds", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {tmp_path / 'seed-1' / 'evaluate' / 'report.json'}: not a JSON object, so not an evaluation report "
+        "(written by the evaluate stage); rerun that seed's evaluate stage"]
+
+
+def test_report_md_warns_when_the_teacher_is_not_ahead_of_its_students():
+    settings = {"prompts": 10, "data": "d", "max_new_tokens": 8, "reward": None, "teacher": "teacher_sft",
+                "models": ["student_sft", "student_distill"]}
+    summary = {"student_sft": {"task_skills_mean": 0.557}, "student_distill": {"task_skills_mean": 0.626},
+               "teacher_sft": {"task_skills_mean": 0.614}}
+    report = {"recipe": "r", "settings": settings, "summary": summary, "models": [], "stages": [], "plots": []}
+    warnings = [ln for ln in markdown(report).splitlines() if "Warning" in ln]
+    assert warnings == ["**Warning: the teacher teacher_sft (task skills 0.614) is not ahead of student_distill "
+                        "(0.626): the students it teaches have no gap to close.**"]
+    summary["teacher_sft"]["task_skills_mean"] = 0.75
+    assert "Warning" not in markdown(report)
