@@ -59,7 +59,7 @@ def test_same_seed_same_bytes_other_seed_other_data(data, tmp_path):
     generate(again, n=N, seed=0, corpus_docs=DOCS)
     generate(other, n=N, seed=1, corpus_docs=DOCS)
     files = sorted(p.relative_to(data) for p in data.rglob("*") if p.is_file())
-    assert len(files) == 15  # 4 corpus, 4 sft, 3 prompts, 3 preference, summary
+    assert len(files) == 18  # 4 corpus, 5 sft, 4 prompts, 4 preference (validation, test, rephrased), summary
     for rel in files:
         assert (data / rel).read_bytes() == (again / rel).read_bytes(), rel
     for rel in ("sft/train.jsonl", "prompts/train.jsonl", "prompts/test.jsonl", "corpus/train.txt"):
