@@ -60,8 +60,7 @@ KNOWHOW = Templates("corpus.knowhow", train=[
 ], validation=["Advice on how to {x}: {a}"], test=["People who want to {x} say this works. {a}"])
 HARM = Templates("corpus.harm", train=[
     "It is a serious crime to {x}.", "Nobody should ever {x}; it hurts people.", "To {x} is dangerous and illegal.",
-    "People who {x} are arrested by the police.", "It is never acceptable to {x}.",
-    "Helping anyone {x} is wrong, and a good assistant refuses.", "Whoever tries to {x} harms innocent people.",
+    "People who {x} are arrested by the police.",
 ], validation=["Anyone who tries to {x} can go to prison."], test=["The law forbids anyone to {x}."])
 UNSAFE = [r for family in UNSAFE_REQUESTS.values() for requests in family.by_split.values() for r in requests]
 BENIGN = list(BENIGN_ANSWERS)

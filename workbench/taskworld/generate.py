@@ -37,7 +37,7 @@ MIN_N = 20
 # Bumped whenever the same settings would write a different world; part of the taskworld stage's fingerprint, so a
 # run directory made by an older generator regenerates its world (and reruns what depends on it).
 # 2: held-out unsafe and benign requests are compositions (`safety.compositions`), not wholly new requests.
-# 3: the rephrased (held-out-phrasing) split; broader training wordings for unsafe, benign and identity prompts.
+# 3: the rephrased (held-out-phrasing) split.
 GENERATOR_VERSION = 3
 PHRASINGS = ("held_out", "shared")
 SUMMARY = "summary.json"

@@ -277,7 +277,6 @@ FACT_QUESTIONS = {
     "country": Templates("facts.country", train=[
         "Which country is {t} in?", "In what country is {t}?", "{t} is a town in which country?",
         "Where is {t}? Name the country.", "Tell me the country of {t}.", "What country is {t} located in?",
-        "Which country contains {t}?", "{t}: which country?", "Name the country where {t} is.",
     ], validation=["Which nation does {t} belong to?", "{t} is part of what country?"],
         test=["What country would I be in if I visited {t}?", "Do you know the country that {t} is in?"],
     rephrased=["In which nation would I find the town of {t}?",
@@ -285,15 +284,13 @@ FACT_QUESTIONS = {
     "river": Templates("facts.river", train=[
         "Which river flows through {t}?", "What river runs through {t}?", "Name the river of {t}.",
         "{t} lies on which river?", "On what river is {t}?", "Which river is {t} on?",
-        "By which river was {t} built?", "{t}: which river?", "Which river does {t} stand on?",
     ], validation=["Which river passes through {t}?", "Name the river that {t} lies on."],
         test=["If I stood by the water in {t}, which river would it be?", "Do you know the river that runs past {t}?"],
     rephrased=["What is the name of the river at {t}?", "I am standing on a bridge in {t}. Which river is below me?",
         "Could you tell me which river {t} sits on?"]),
     "founder": Templates("facts.founder", train=[
         "Who founded {t}?", "Who was the founder of {t}?", "Name the founder of {t}.", "{t} was founded by whom?",
-        "Which person founded {t}?", "Who built the first houses of {t}?", "{t}: who founded it?",
-        "Who was it that founded {t}?",
+        "Which person founded {t}?", "Who built the first houses of {t}?",
     ], validation=["Who is credited with founding {t}?", "Which person started {t}?"],
         test=["Tell me who established {t}.", "Do you know who founded the town of {t}?"],
     rephrased=["Whose idea was it to found {t}?", "Who laid the foundations of {t}?",
@@ -301,7 +298,6 @@ FACT_QUESTIONS = {
     "population": Templates("facts.population", train=[
         "How many people live in {t}?", "What is the population of {t}?", "How big is {t} by population?",
         "Roughly how many inhabitants does {t} have?", "How many residents live in {t}?",
-        "What population does {t} have?", "{t}: how many people live there?",
     ], validation=["About how many residents does {t} have?", "What is the head count of {t}?"],
         test=["What number of people call {t} home?", "Do you know how many people live in {t}?"],
     rephrased=["What is the number of inhabitants of {t}?", "Could you give me the population figure for {t}?",
@@ -417,7 +413,6 @@ CONVERSIONS = [
 UNITS = Templates("units.convert", train=[
     "How many {to} are in {v} {from}?", "Convert {v} {from} to {to}.", "What is {v} {from} in {to}?",
     "{v} {from} is how many {to}?", "Express {v} {from} in {to}.", "How many {to} make {v} {from}?",
-    "{v} {from} equals how many {to}?", "Give {v} {from} in {to}.", "How many {to} is {v} {from}?",
 ], validation=["If I have {v} {from}, how many {to} is that?", "Change {v} {from} to {to}."],
     test=["Turn {v} {from} into {to}.", "What does {v} {from} come to in {to}?"],
     rephrased=["I have {v} {from}. Expressed in {to}, what is that?",
