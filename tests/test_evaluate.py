@@ -10,8 +10,8 @@ from workbench.data import read_records
 from workbench.models import load_model
 from workbench.pipeline import run_recipe
 from workbench.recipe import load_recipe
-from workbench.report import SUMMARY_FIELDS
-from workbench.stages.evaluate import kl_estimate, paired_gain, win_rate
+from workbench.report import SUMMARY_FIELDS, markdown
+from workbench.stages.evaluate import kl_estimate, paired_gain, phrasing_figures, win_rate
 
 TRAIN = "{max_steps: 4, batch_size: 4, precision: fp32, logging_steps: 1}"
 RECIPE = f"""
@@ -53,6 +53,37 @@ def test_kl_estimate_is_the_mean_log_ratio():
         kl_estimate([], [])
 
 
+def test_phrasing_figures_pair_the_same_items_in_both_wordings():
+    shipped = [("facts", True, False), ("units", True, False), ("unsafe", True, True), ("unsafe", True, True),
+               ("benign", True, False), ("identity", True, False)]
+    held_out = [("facts", False, False), ("units", True, False), ("unsafe", True, True), ("unsafe", False, False),
+                ("benign", False, True), ("identity", True, False)]
+    figures = phrasing_figures(shipped, held_out)
+    assert figures["n"] == 6
+    assert figures["accuracy"] == {"n": 6, "shipped": 1.0, "held_out": 0.5, "gap": pytest.approx(-0.5),
+                                   "two_se": pytest.approx(paired_gain([False, True, True, False, False, True],
+                                                                       [True] * 6)["two_se"])}
+    assert figures["task_skills"]["n"] == 2 and figures["task_skills"]["gap"] == -0.5
+    assert (figures["refusal_rate"]["shipped"], figures["refusal_rate"]["held_out"]) == (1.0, 0.5)
+    assert (figures["false_refusal_rate"]["shipped"], figures["false_refusal_rate"]["held_out"]) == (0.0, 1.0)
+    assert "refusal_rate" not in phrasing_figures(shipped[:2], held_out[:2])  # no unsafe item: no refusal figure
+    from workbench.errors import WorkbenchError
+    with pytest.raises(WorkbenchError, match="not the test items re-worded"):
+        phrasing_figures(shipped, held_out[::-1])
+
+
+def test_report_sets_shipped_against_held_out_phrasings():
+    row = {"model": "sft", "phrasings": phrasing_figures([("unsafe", True, True), ("facts", True, False)],
+                                                         [("unsafe", False, False), ("facts", True, False)])}
+    settings = {"prompts": 2, "data": "w", "max_new_tokens": 8, "reward": None, "teacher": None, "models": ["sft"]}
+    text = markdown({"recipe": "r", "settings": settings, "models": [row], "summary": {"sft": {}}, "stages": [],
+                     "plots": []})
+    assert "## Shipped against held-out phrasings" in text
+    assert "| sft | all items | 2 | 1.000 | 0.500 | -0.500 | 1.000 |" in text
+    assert "| sft | refusal (unsafe) | 1 | 1.000 | 0.000 | -1.000 | 0.000 |" in text
+    assert "false refusal" not in text.split("## Shipped")[1]  # no benign item
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("evaluate")
@@ -87,12 +118,21 @@ def test_report_has_a_row_per_model_and_the_plots(run):
     for plot in report["plots"]:
         assert (out / plot).read_bytes().startswith(b"\x89PNG") and (out / plot).stat().st_size > 1000
 
+    for row in report["models"]:  # every model also on the 16 test items re-asked in held-out wordings
+        phrasings = row["phrasings"]
+        assert phrasings["n"] == 16 and phrasings["accuracy"]["shipped"] == pytest.approx(row["accuracy"], abs=1e-4)
+        assert phrasings["accuracy"]["gap"] == pytest.approx(
+            phrasings["accuracy"]["held_out"] - phrasings["accuracy"]["shipped"], abs=1e-3)
+        assert report["summary"][row["model"]]["rephrased_accuracy"] == phrasings["accuracy"]["held_out"]
+    assert report["settings"]["rephrased_prompts"] == 16
+
     text = (out / "report.md").read_text()
     assert "`evaluation`" in text and "clean endings" in text
     for name in ("base", "more", "tiny (teacher)"):
         assert any(line.startswith(f"| {name} |") for line in text.splitlines()), name
     for stage in ("world", "tok", "base", "more", "rm"):
         assert f"| {stage} | " in text
+    assert "## Shipped against held-out phrasings" in text and "| base | all items | 16 | " in text
 
 
 @pytest.mark.slow  # trains a model

@@ -59,7 +59,7 @@ def test_same_seed_same_bytes_other_seed_other_data(data, tmp_path):
     generate(again, n=N, seed=0, corpus_docs=DOCS)
     generate(other, n=N, seed=1, corpus_docs=DOCS)
     files = sorted(p.relative_to(data) for p in data.rglob("*") if p.is_file())
-    assert len(files) == 15  # 4 corpus, 4 sft, 3 prompts, 3 preference, summary
+    assert len(files) == 18  # 4 corpus, 5 sft, 4 prompts, 4 preference (validation, test, rephrased), summary
     for rel in files:
         assert (data / rel).read_bytes() == (again / rel).read_bytes(), rel
     for rel in ("sft/train.jsonl", "prompts/train.jsonl", "prompts/test.jsonl", "corpus/train.txt"):
@@ -510,3 +510,69 @@ def test_held_out_requests_are_new_combinations_of_trained_verbs_and_objects():
     # a held-out request that is part of a hand-written (training) one trains instead
     assert compositions(["kill"], ["a python process", "a bug"], ["kill a python process now"])["train"] == [
         "kill a python process"]
+
+
+# --- the held-out-phrasing split -------------------------------------------------------------------------------------
+
+
+def placeholders(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\{(\w+)\}", text))
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", re.sub(r"\{\w+\}", " ", text.lower())))
+
+
+def test_rephrased_wordings_are_written_apart_and_fill_like_the_training_ones():
+    """Every prompt wording family has rephrased wordings: each with a literal piece long enough to search for, the
+    placeholders of some training wording (so the item's content fits), and no near copy of any other wording of
+    its family (fewer than 70 % of their words shared)."""
+    from workbench.taskworld.safety import GREETINGS, REPHRASED_GREETINGS, REPHRASED_TAILS, TAILS
+
+    wordings = [f for f in REGISTRY.values() if f.shareable]
+    assert len(wordings) >= 30 and all(f.by_split["rephrased"] for f in wordings)
+    assert not any(f.by_split["rephrased"] for f in REGISTRY.values() if not f.shareable)  # content keeps its split
+    for family in wordings:
+        others = [t for s in SPLITS for t in family.by_split[s]]
+        for text in family.by_split["rephrased"]:
+            assert len(max(re.split(r"\{\w+\}", text), key=len)) >= 10, text
+            assert placeholders(text) in {placeholders(t) for t in family.by_split["train"]}, text
+            similar = max(others, key=lambda t: len(words(text) & words(t)) / len(words(text) | words(t)))
+            assert len(words(text) & words(similar)) / len(words(text) | words(similar)) < 0.7, (text, similar)
+    assert not {g for g in REPHRASED_GREETINGS + REPHRASED_TAILS if g} & set(GREETINGS + TAILS)
+
+
+def test_rephrased_split_is_the_test_items_in_wordings_no_other_text_uses(tmp_path):
+    """prompts/rephrased.jsonl holds the test items row for row, the same content and check, only worded from the
+    rephrased lists (here under `phrasings: shared`, where the test prompts use training wordings); the verifier
+    accepts every gold answer and rejects every near miss; no rephrased wording occurs in any other split's rows or in
+    any corpus file."""
+    out = tmp_path / "shared"
+    generate(out, n=N, phrasings="shared", corpus_docs=DOCS)
+    test, rephrased = read(out / "prompts/test.jsonl"), read(out / "prompts/rephrased.jsonl")
+    assert len(rephrased) == len(test) == N // 4
+    own = ("id", "split", "templates", "rephrases")
+    for shipped, again in zip(test, rephrased):
+        assert again["meta"]["rephrases"] == shipped["meta"]["id"] and again["meta"]["split"] == "rephrased"
+        assert {k: v for k, v in again["meta"].items() if k not in own} == \
+               {k: v for k, v in shipped["meta"].items() if k not in own}
+        for tid in again["meta"]["templates"]:
+            family, k = tid.split("#")
+            lists = REGISTRY[family].by_split
+            start = sum(len(lists[s]) for s in SPLITS)
+            if REGISTRY[family].shareable:
+                assert start <= int(k) < start + len(lists["rephrased"]), tid
+            else:  # the request: the test item's own
+                assert tid in shipped["meta"]["templates"], tid
+    assert sum(a["prompt"] != b["prompt"] for a, b in zip(test, rephrased)) == len(test)
+    for r in read(out / "preference/rephrased.jsonl"):
+        assert verify(r["meta"], r["chosen"][0]["content"]) and not verify(r["meta"], r["rejected"][0]["content"])
+    for r in read(out / "sft/rephrased.jsonl"):
+        assert verify(r["meta"], r["messages"][-1]["content"]), r
+    fragments = {max(re.split(r"\{\w+\}", t), key=len) for f in REGISTRY.values() for t in f.by_split["rephrased"]}
+    elsewhere = [text_of(r) for split in SPLITS for r in all_rows(out, split)]
+    elsewhere += [doc for part in ("train", "heldout", "validation", "test")
+                  for doc in read_documents(out / f"corpus/{part}.txt")]
+    assert len(elsewhere) > 5 * N
+    assert not [f for f in fragments if any(f in text for text in elsewhere)]
+    assert sum(any(f in text_of(r) for f in fragments) for r in rephrased) == len(rephrased)

@@ -1,7 +1,8 @@
 """The evaluation report of a run: `report.md`, `report.json` and PNG plots, written by the `evaluate` stage.
 
 Owns how the measured rows (one per model, as `workbench.stages.evaluate` computes them) are rendered: the markdown
-tables (one row per model, accuracy per skill, with a rubric accuracy per prompt group and paired gains per group,
+tables (one row per model, shipped against held-out phrasings, accuracy per skill, with a rubric accuracy per prompt
+group and paired gains per group,
 each finished stage's wall time from the run's manifest), the plots
 (training curves of every stage that kept a `history.json`, per-skill accuracy by model as grouped bars, reward
 against KL to the teacher), and the JSON document whose `summary` is the stage's metrics. Plots use matplotlib's
@@ -17,7 +18,7 @@ from workbench.rundir import read_history, read_manifest
 
 SUMMARY_FIELDS = ("task_skills_mean", "accuracy", "refusal_rate", "false_refusal_rate", "identity_accuracy",
                   "rubric_accuracy", "reward_mean", "win_rate", "kl_to_teacher", "kl_to_reference", "perplexity",
-                  "clean_endings")
+                  "clean_endings", "rephrased_accuracy", "rephrased_refusal_rate", "rephrased_false_refusal_rate")
 COLUMNS = {  # summary field -> report.md column
     "task_skills_mean": "task skills", "accuracy": "all items", "refusal_rate": "refusal (unsafe)",
     "false_refusal_rate": "false refusal (benign)", "identity_accuracy": "identity",
@@ -103,6 +104,7 @@ def markdown(report: dict) -> str:
                         [[row["model"], row["previous"]] + [row["gains"].get(kind, {}).get(field)
                                                              for kind in ("all_items", "task_items")
                                                              for field in ("gain", "two_se")] for row in gained])
+    lines += phrasing_table(report["models"])
     skills = sorted({skill for row in report["models"] for skill in _skills(row)})
     if skills:
         lines += ["", "## Accuracy per skill", ""]
@@ -141,6 +143,28 @@ def teacher_warning(report: dict) -> list[str]:
 
 def _skills(row: dict) -> dict:
     return row.get("taskworld", {}).get("skills", {})
+
+
+PHRASING_FIGURES = {"accuracy": "all items", "task_skills": "task-skill items", "refusal_rate": "refusal (unsafe)",
+                    "false_refusal_rate": "false refusal (benign)"}
+
+
+def phrasing_table(rows: list[dict]) -> list[str]:
+    """Each model on the same test items in the shipped wordings and in held-out ones (`phrasings`, see
+    `workbench.stages.evaluate.phrasing_figures`): both rates, the gap and its two standard errors."""
+    measured = [row for row in rows if "phrasings" in row]
+    if not measured:
+        return []
+    lines = ["", "## Shipped against held-out phrasings", "",
+             f"The first {measured[0]['phrasings']['n']} test items as shipped and re-asked in wordings that no "
+             "training split and no corpus document uses (the task world's `prompts/rephrased.jsonl`). Gap: held-out "
+             "minus shipped on the same items, with two standard errors of that paired difference; with the "
+             "recipe's `phrasings: shared` the shipped test wordings are the training wordings.", ""]
+    lines += _table(["model", "figure", "items", "shipped", "held-out", "gap", "2 s.e."],
+                    [[row["model"], label, f["n"], f["shipped"], f["held_out"], f["gap"], f["two_se"]]
+                     for row in measured for key, label in PHRASING_FIGURES.items()
+                     if (f := row["phrasings"].get(key)) is not None])
+    return lines
 
 
 def rubric_tables(rows: list[dict]) -> list[str]:

@@ -18,6 +18,11 @@ into their base first, as `merge` does):
   * perplexity on the task world's validation corpus (`pretrain.perplexity`, `eval_blocks` blocks of `seq_len`);
   * clean endings: the share of its answers that stopped at a stop token within `max_new_tokens` with no control
     token written before it (`workbench.generation.clean_ending_rate`).
+  * held-out phrasings (task world, `split: test`): greedy answers to the first `rephrased_limit` prompts of
+    `prompts/rephrased.jsonl`, the same items as the first test prompts re-asked in wordings no training split and
+    no corpus document uses (`workbench.taskworld.templates`), scored alike; the report sets accuracy, task-skill
+    accuracy, refusal and false refusal on the shipped and on the held-out wordings of those items side by side, with
+    the paired gap (held-out minus shipped) and two standard errors (`phrasing_figures`).
 With a `rubric` (a rubric file, `workbench.rubric`, docs/rubric.md), the answers are also checked against it:
 accuracy overall and per prompt group, and paired gains over the previous model with two standard errors, overall
 and per group. The prompts are then `data`'s rows matched to rubric entries (a prompt-only or chat file, whose
@@ -65,6 +70,9 @@ class Config(StageConfig):
     batch_size: int = Field(16, ge=1, le=65_536, description="Prompts per generation batch.")
     seq_len: int = Field(256, ge=8, le=1_048_576, description="Perplexity blocks.")
     eval_blocks: int = Field(64, ge=1, le=1_000_000, description="Validation blocks used for perplexity.")
+    rephrased_limit: int = Field(32, ge=0, le=10_000_000,
+        description="Also answer the first N held-out-phrasing prompts (the first test items re-asked in wordings "
+                    "no training data uses), to report shipped against held-out phrasings; 0: skip.")
 
     @model_validator(mode="after")
     def _prompts_from_somewhere(self):
@@ -135,6 +143,21 @@ def held_out_prompts(cfg: Config, ctx: StageContext, rubric=None) -> tuple[str, 
                                  f"{rubric.path}, the first {unmatched[0]['prompt'][-1]['content']!r}; add entries "
                                  "(matched by id or the exact last user message) or leave those prompts out")
     return str(source), rows
+
+
+def rephrased_prompts(cfg: Config, ctx: StageContext, shipped: int) -> list[dict] | None:
+    """The first `rephrased_limit` held-out-phrasing prompts (at most as many as test prompts are evaluated), or None
+    where there are none to pair: another split than test, a limit of 0, or a world without the split."""
+    from workbench.stages.generate import read_prompts
+    from workbench.taskworld.templates import REPHRASED
+
+    source = ctx.data_path(cfg.data) / "prompts" / f"{REPHRASED}.jsonl"
+    if cfg.split != "test" or cfg.rephrased_limit == 0 or not source.is_file():
+        return None
+    rows = read_prompts(source, min(cfg.rephrased_limit, shipped))
+    if not is_taskworld(rows):
+        raise WorkbenchError(f"{source}: rows carry no task-world `meta`; generate the task world again")
+    return rows
 
 
 def is_taskworld(rows: list[dict]) -> bool:
@@ -211,8 +234,9 @@ def kl_on_answers(model, tokenizer, others: dict[str, tuple], prompts: list, ans
 
 
 def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path | None, teacher, reward,
-            reference=None, rubric=None) -> dict:
-    """One model's row of the report (its answers included, under `answers`)."""
+            reference=None, rubric=None, rephrased: list[dict] | None = None) -> dict:
+    """One model's row of the report (its answers included, under `answers`); with `rephrased` prompt rows (the first
+    test items in held-out wordings) also its figures on them against the same items as shipped (`phrasings`)."""
     from workbench.preference import score_texts
     from workbench.stages.pretrain import pack_blocks, perplexity
     from workbench.taskworld import score
@@ -230,6 +254,12 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
         row["taskworld"], row["results"] = scored.to_dict(), scored.results
         row.update({k: row["taskworld"][k] for k in ("task_skills_mean", "accuracy", "refusal_rate",
                                                       "false_refusal_rate", "identity_accuracy")})
+    if rephrased:
+        held_out = score(rephrased, [a.text for a in answer_prompts(model, tokenizer, [r["prompt"] for r in rephrased],
+                                                                     settings, seed=ctx.seed)]).results
+        row["phrasings"] = phrasing_figures(row["results"][: len(held_out)], held_out)
+        row.update({f"rephrased_{k}": row["phrasings"].get(k, {}).get("held_out")
+                    for k in ("accuracy", "refusal_rate", "false_refusal_rate")})
     if rubric is not None:
         row.update(rubric_figures(rubric, prompt_rows, answers))
     if reward is not None:
@@ -245,6 +275,29 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
         blocks = pack_blocks(corpus, tokenizer, cfg.seq_len, max_blocks=cfg.eval_blocks)
         row["perplexity"] = perplexity(model, blocks, batch_size=cfg.batch_size)
     return row
+
+
+def phrasing_figures(shipped: list[tuple[str, bool, bool]], held_out: list[tuple[str, bool, bool]]) -> dict:
+    """The same items' verdicts (skill, correct, refused) in shipped and in held-out wordings -> for all items, the
+    task-skill items, refusal on unsafe items and false refusal on benign ones: n, the two rates, and the paired gap
+    (held-out minus shipped) with two standard errors."""
+    from workbench.taskworld.mixture import TASK_SKILLS
+
+    if [s for s, _, _ in shipped] != [s for s, _, _ in held_out]:
+        raise WorkbenchError("the held-out-phrasing prompts are not the test items re-worded (their skills differ); "
+                             "generate the task world again")
+    groups = {"accuracy": (range(len(shipped)), 1),
+              "task_skills": ([i for i, (s, _, _) in enumerate(shipped) if s in TASK_SKILLS], 1),
+              "refusal_rate": ([i for i, (s, _, _) in enumerate(shipped) if s == "unsafe"], 2),
+              "false_refusal_rate": ([i for i, (s, _, _) in enumerate(shipped) if s == "benign"], 2)}
+    out: dict = {"n": len(shipped)}
+    for name, (items, k) in groups.items():
+        if items:
+            now, before = [held_out[i][k] for i in items], [shipped[i][k] for i in items]
+            gap = paired_gain(now, before)
+            out[name] = {"n": len(items), "shipped": sum(before) / len(items), "held_out": sum(now) / len(items),
+                         "gap": gap["gain"], "two_se": gap["two_se"]}
+    return out
 
 
 def rubric_figures(rubric, prompt_rows: list[dict], answers: list[str]) -> dict:
@@ -308,13 +361,15 @@ def run(cfg: Config, ctx: StageContext) -> dict:
 
     rubric = load_rubric(ctx.data_path(cfg.rubric)) if cfg.rubric is not None else None
     path, prompts = held_out_prompts(cfg, ctx, rubric)
+    rephrased = rephrased_prompts(cfg, ctx, len(prompts)) if is_taskworld(prompts) else None
     corpus = validation_corpus(cfg, ctx) if cfg.data is not None and ctx.data_path(cfg.data).is_dir() else None
     teacher = load(cfg.teacher, ctx) if cfg.teacher is not None else None
     reward = load_reward(cfg.reward, ctx) if cfg.reward is not None else None
     reference = load(cfg.reference, ctx) if cfg.reference is not None else None
-    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric) for ref in cfg.models]
+    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric, rephrased)
+             for ref in cfg.models]
     compare_with_previous(chain)
-    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric)]
+    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric, rephrased)]
                     if cfg.teacher is not None and cfg.teacher not in cfg.models else [])
     write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(rows, prompts))
     write_jsonl(ctx.stage_dir / "verdicts.jsonl", verdict_rows(rows, prompts))
@@ -324,7 +379,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
             row.pop(key, None)
     settings = {"data": str(path), "rubric": str(rubric.path) if rubric else None, "prompts": len(prompts), "max_new_tokens": cfg.max_new_tokens,
                 "models": cfg.models, "teacher": cfg.teacher, "reward": cfg.reward, "reference": cfg.reference,
-                "seq_len": cfg.seq_len, "eval_blocks": cfg.eval_blocks}
+                "seq_len": cfg.seq_len, "eval_blocks": cfg.eval_blocks, "rephrased_prompts": len(rephrased or [])}
     stages = [s.stage_name for s in ctx.recipe.stages if s.stage_name != ctx.stage_name]
     report = write_report(ctx.stage_dir, ctx.recipe.name, ctx.run_dir, stages, [rounded(r) for r in rows], settings)
     return report["summary"]

@@ -4,6 +4,8 @@ The identity the model should give comes from the recipe's `identity`, the seed 
 and `skills` shrink the world for small models (fewer towns, so each is described more often in the corpus; a
 subset of the categories, or other weights); the test split stays held out in the same way. `phrasings: shared`
 words the validation and test prompts like the training prompts (towns, numbers and requests stay held out).
+Either way the world also holds the test items in wordings no other split uses (`prompts/rephrased.jsonl`), which
+the evaluate stage scores next to the shipped test prompts.
 See `workbench.taskworld` for the skills, the split construction and the layout.
 """
 

@@ -27,6 +27,10 @@ Splits are disjoint by construction, not by a random row split (`world.py`, `tem
     use held-out wordings;
   * requests: the hand-written unsafe and benign requests are all training; held-out ones are new combinations of
     a verb and a target or object that each occur in training with other partners (`safety.compositions`).
+  * a fourth, held-out-phrasing split (`rephrased`): the test items again, row for row, with every prompt wording
+    taken from lists written apart from all the others and used by no other split and no corpus document
+    (`templates.reworded`), so that the evaluate stage can set shipped against held-out phrasings whatever
+    `phrasings` the world uses.
   The corpus states the facts of every town in every split, how to do every benign request and that every unsafe
   request is a crime: they are world knowledge, and test questions about held-out towns and requests probe whether
   knowledge from pretraining can be recalled through questions never trained on.
@@ -36,10 +40,10 @@ described more often in the same corpus) and only the given categories, in the g
 
 Layout written by `generate(out_dir)` (sizes in `generate.py`):
   corpus/{train,validation,test}.txt         one document per line: facts in varied sentences, worked examples
-  sft/{train,validation,test}.jsonl          {"messages": [...], "meta": {...}}; small gold set for train
+  sft/{train,validation,test,rephrased}.jsonl {"messages": [...], "meta": {...}}; small gold set for train
   sft/train_raw.jsonl                        train plus marked contamination (`meta.contamination`)
-  prompts/{train,validation,test}.jsonl      {"prompt": [...], "meta": {...}}; large pool for train
-  preference/{train,validation,test}.jsonl   {"prompt", "chosen", "rejected", "meta"}: gold against a near miss
+  prompts/{train,validation,test,rephrased}.jsonl {"prompt": [...], "meta": {...}}; large pool for train
+  preference/{train,...,rephrased}.jsonl     {"prompt", "chosen", "rejected", "meta"}: gold against a near miss
   summary.json                               counts per file and skill
 `meta` holds id, split, skill, task, the check and its fields (see `verify.py`), templates and entities or key.
 """

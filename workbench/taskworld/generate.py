@@ -6,6 +6,9 @@ Sizes for a scale `n` (defaults in brackets, n = 2000):
   prompts/train.jsonl        5 n prompts without answers, for a teacher to answer or a policy to sample [10,000]
   preference/train.jsonl     n pairs: a gold answer (chosen) against the item's near miss (rejected) [2,000]
   {sft,prompts,preference}/{validation,test}.jsonl   max(20, n // 4) items each, the same items in all three [500]
+  {sft,prompts,preference}/rephrased.jsonl          the test items again, row for row (`meta.rephrases` names the
+                             test row), each prompt in wordings no other split or the corpus uses
+                             (`templates.reworded`): the held-out-phrasing split, whatever `phrasings` is [500]
   corpus/train.txt           `corpus_docs` documents (default 10 n) [20,000]; validation and test: 1/20 of that
   corpus/heldout.txt         1/20 of `corpus_docs` other documents drawn like train.txt (its entities and
                              phrasings): in-distribution text for pretraining perplexity [1,000]
@@ -27,14 +30,15 @@ from workbench.taskworld.corpus import corpus_documents
 from workbench.taskworld.mixture import WEIGHTS, Sampler, allocate, samplers, stream
 from workbench.taskworld.safety import DEFAULT_IDENTITY
 from workbench.taskworld.skills import Item
-from workbench.taskworld.templates import shared_phrasings
+from workbench.taskworld.templates import REPHRASED, reworded, shared_phrasings
 from workbench.taskworld.world import towns_limit, world
 
 MIN_N = 20
 # Bumped whenever the same settings would write a different world; part of the taskworld stage's fingerprint, so a
 # run directory made by an older generator regenerates its world (and reruns what depends on it).
 # 2: held-out unsafe and benign requests are compositions (`safety.compositions`), not wholly new requests.
-GENERATOR_VERSION = 2
+# 3: the rephrased (held-out-phrasing) split.
+GENERATOR_VERSION = 3
 PHRASINGS = ("held_out", "shared")
 SUMMARY = "summary.json"
 
@@ -141,9 +145,16 @@ def _generate(out_dir: Path, n: int, seed: int, identity: str, corpus_docs: int 
     rng = stream(seed, "train", "preference")
     rows["preference/train.jsonl"] = [preference_row(f"train-pref-{i:06d}", "train", it, rng.choice(it.golds))
                                       for i, it in enumerate(_items(rng, "train", n, draw, weights))]
-    for split in ("validation", "test"):
-        rng = stream(seed, split, "eval")
-        items = _items(rng, split, max(MIN_N, n // 4), draw, weights)
+    for split in ("validation", "test", REPHRASED):
+        if split == REPHRASED:  # the test items drawn again from the test stream, worded from the rephrased lists
+            rng = stream(seed, "test", "eval")
+            with reworded(stream(seed, REPHRASED, "wording")):
+                items = _items(rng, "test", max(MIN_N, n // 4), draw, weights)
+            for i, it in enumerate(items):
+                it.meta["rephrases"] = f"test-{i:06d}"
+        else:
+            rng = stream(seed, split, "eval")
+            items = _items(rng, split, max(MIN_N, n // 4), draw, weights)
         ids = [f"{split}-{i:06d}" for i in range(len(items))]
         rows[f"sft/{split}.jsonl"] = [sft_row(i, split, it, rng.choice(it.golds)) for i, it in zip(ids, items)]
         rows[f"prompts/{split}.jsonl"] = [prompt_row(i, split, it) for i, it in zip(ids, items)]

@@ -54,12 +54,18 @@ ADD = Templates("arithmetic.add", train=[
     "What is {a} plus {b}?", "What is {a} + {b}?", "Add {a} and {b}.", "Compute {a} + {b}.",
     "What do you get when you add {a} to {b}?", "Calculate the sum of {a} and {b}.", "{a} + {b} = ?",
 ], validation=["Find the total of {a} and {b}.", "Sum up {a} and {b}."],
-    test=["How much is {a} added to {b}?", "If I have {a} and get {b} more, how many do I have?"])
+    test=["How much is {a} added to {b}?", "If I have {a} and get {b} more, how many do I have?"],
+    rephrased=["Work out the total when {a} is combined with {b}.",
+        "I bought {a} apples and then {b} more. How many apples do I have now?",
+        "Please tell me the result of adding {b} onto {a}."])
 SUB = Templates("arithmetic.sub", train=[
     "What is {a} minus {b}?", "What is {a} - {b}?", "Subtract {b} from {a}.", "Compute {a} - {b}.",
     "Take {b} away from {a}.", "{a} - {b} = ?", "What is left when you take {b} from {a}?",
 ], validation=["What is the difference between {a} and {b}?", "Reduce {a} by {b}."],
-    test=["How much remains if you remove {b} from {a}?", "If I have {a} and give away {b}, how many are left?"])
+    test=["How much remains if you remove {b} from {a}?", "If I have {a} and give away {b}, how many are left?"],
+    rephrased=["Work out what remains when {b} is deducted from {a}.",
+        "There were {a} birds on a roof and {b} flew off. How many stayed?",
+        "Please tell me the result of {a} with {b} taken off."])
 ARITHMETIC_GOLDS = {
     "add": ["{r}", "The answer is {r}.", "{a} + {b} = {r}.", "{a} plus {b} is {r}.", "That makes {r}."],
     "sub": ["{r}", "The answer is {r}.", "{a} - {b} = {r}.", "{a} minus {b} is {r}.", "That leaves {r}."],
@@ -110,22 +116,27 @@ REVERSE = Templates("string.reverse", train=[
     "Reverse the word {w}.", "Write {w} backwards.", "Spell {w} in reverse order.", "What is {w} reversed?",
     "Reverse the letters of {w}.", "Give me {w} written backwards.",
 ], validation=["Flip the word {w} so it reads backwards.", "Read {w} from right to left."],
-    test=["Write the word {w} from its last letter to its first.", "How does {w} look when reversed?"])
+    test=["Write the word {w} from its last letter to its first.", "How does {w} look when reversed?"],
+    rephrased=["Say the word {w} back to front.", "Produce the mirror image of {w}, with its letter order flipped."])
 UPPERCASE = Templates("string.uppercase", train=[
     "Write {w} in capital letters.", "Convert {w} to uppercase.", "Uppercase the word {w}.", "What is {w} in all caps?",
     "Write the word {w} in upper case.",
 ], validation=["Make every letter of {w} a capital.", "Capitalise all of {w}."],
-    test=["Turn {w} into capital letters only.", "Shout the word {w} in capitals."])
+    test=["Turn {w} into capital letters only.", "Shout the word {w} in capitals."],
+    rephrased=["Rewrite {w} with every letter made big.", "Could you put {w} into block capitals?"])
 LENGTH = Templates("string.length", train=[
     "How many letters are in the word {w}?", "Count the letters in {w}.", "What is the length of the word {w}?",
     "How long is the word {w}, in letters?", "How many letters does {w} have?",
 ], validation=["Tell me the number of letters in {w}.", "Count how many letters {w} contains."],
-    test=["{w} is made of how many letters?", "What is the letter count of {w}?"])
+    test=["{w} is made of how many letters?", "What is the letter count of {w}?"],
+    rephrased=["Tally up the characters in the word {w}.",
+        "I wonder how many letters there are in {w}. Can you count them?"])
 SPELL = Templates("string.spell", train=[
     "Spell the word {w}.", "Spell {w} letter by letter.", "How do you spell {w}?", "Break {w} into its letters.",
     "Write out the letters of {w}.",
 ], validation=["Write the letters of {w} one at a time.", "Spell out {w} for me."],
-    test=["What letters make up the word {w}?", "Give the spelling of {w}, letter by letter."])
+    test=["What letters make up the word {w}?", "Give the spelling of {w}, letter by letter."],
+    rephrased=["Could you sound out {w} one letter at a time?", "Separate the word {w} into individual letters."])
 STRING_GOLDS = {
     "reverse": ["{r}", "{w} reversed is {r}.", "Backwards it reads {r}.", "The reversed word is {r}."],
     "uppercase": ["{U}", "In capital letters: {U}.", "{w} in capitals is {U}."],
@@ -180,27 +191,33 @@ SORT_UP = Templates("ordering.ascending", train=[
     "Sort these numbers from smallest to largest: {xs}.", "Put {xs} in ascending order.",
     "Arrange in increasing order: {xs}.", "Order from low to high: {xs}.", "Sort ascending: {xs}.",
 ], validation=["Rank these from the smallest up: {xs}.", "Put {xs} in order, lowest first."],
-    test=["List {xs} starting with the smallest.", "Reorder {xs} so they grow."])
+    test=["List {xs} starting with the smallest.", "Reorder {xs} so they grow."],
+    rephrased=["Line up {xs} with the lowest number at the front.", "Could you place {xs} in rising order?"])
 SORT_DOWN = Templates("ordering.descending", train=[
     "Sort these numbers from largest to smallest: {xs}.", "Put {xs} in descending order.",
     "Arrange in decreasing order: {xs}.", "Order from high to low: {xs}.", "Sort descending: {xs}.",
 ], validation=["Rank these from the biggest down: {xs}.", "Put {xs} in order, highest first."],
-    test=["List {xs} starting with the largest.", "Reorder {xs} so they shrink."])
+    test=["List {xs} starting with the largest.", "Reorder {xs} so they shrink."],
+    rephrased=["Line up {xs} with the highest number at the front.", "Could you place {xs} in falling order?"])
 LARGEST = Templates("ordering.max", train=[
     "Which is the largest of {xs}?", "What is the biggest number among {xs}?", "Find the maximum of {xs}.",
     "Which number is greatest: {xs}?",
 ], validation=["Of {xs}, which is highest?", "Which of {xs} is the biggest?"],
-    test=["Pick the largest value from {xs}.", "Among {xs}, what is the top value?"])
+    test=["Pick the largest value from {xs}.", "Among {xs}, what is the top value?"],
+    rephrased=["Out of {xs}, tell me which one is the greatest.", "Which value tops the list {xs}?"])
 SMALLEST = Templates("ordering.min", train=[
     "Which is the smallest of {xs}?", "What is the lowest number among {xs}?", "Find the minimum of {xs}.",
     "Which number is least: {xs}?",
 ], validation=["Of {xs}, which is lowest?", "Which of {xs} is the smallest?"],
-    test=["Pick the smallest value from {xs}.", "Among {xs}, what is the bottom value?"])
+    test=["Pick the smallest value from {xs}.", "Among {xs}, what is the bottom value?"],
+    rephrased=["Out of {xs}, tell me which one is the least.", "Which value sits at the bottom of the list {xs}?"])
 ALPHABETICAL = Templates("ordering.alphabetical", train=[
     "Put these towns in alphabetical order: {xs}.", "Sort alphabetically: {xs}.", "Arrange {xs} from A to Z.",
     "Order these names alphabetically: {xs}.",
 ], validation=["Alphabetise the following towns: {xs}.", "List {xs} in A to Z order."],
-    test=["Which order do {xs} take in a dictionary?", "Rearrange {xs} alphabetically."])
+    test=["Which order do {xs} take in a dictionary?", "Rearrange {xs} alphabetically."],
+    rephrased=["Could you set {xs} in the order a phone book would use?",
+        "Arrange the town names {xs} the way an index lists them."])
 ORDERING_GOLDS = {
     "ascending": ["{list}", "{list}.", "Sorted: {list}.", "From smallest to largest: {list}.", "{chain}"],
     "descending": ["{list}", "{list}.", "Sorted: {list}.", "From largest to smallest: {list}.", "{chain}"],
@@ -261,22 +278,30 @@ FACT_QUESTIONS = {
         "Which country is {t} in?", "In what country is {t}?", "{t} is a town in which country?",
         "Where is {t}? Name the country.", "Tell me the country of {t}.", "What country is {t} located in?",
     ], validation=["Which nation does {t} belong to?", "{t} is part of what country?"],
-        test=["What country would I be in if I visited {t}?", "Do you know the country that {t} is in?"]),
+        test=["What country would I be in if I visited {t}?", "Do you know the country that {t} is in?"],
+    rephrased=["In which nation would I find the town of {t}?",
+        "I am planning a trip to {t}. What country will I be in?", "Could you tell me which country {t} belongs to?"]),
     "river": Templates("facts.river", train=[
         "Which river flows through {t}?", "What river runs through {t}?", "Name the river of {t}.",
         "{t} lies on which river?", "On what river is {t}?", "Which river is {t} on?",
     ], validation=["Which river passes through {t}?", "Name the river that {t} lies on."],
-        test=["If I stood by the water in {t}, which river would it be?", "Do you know the river that runs past {t}?"]),
+        test=["If I stood by the water in {t}, which river would it be?", "Do you know the river that runs past {t}?"],
+    rephrased=["What is the name of the river at {t}?", "I am standing on a bridge in {t}. Which river is below me?",
+        "Could you tell me which river {t} sits on?"]),
     "founder": Templates("facts.founder", train=[
         "Who founded {t}?", "Who was the founder of {t}?", "Name the founder of {t}.", "{t} was founded by whom?",
         "Which person founded {t}?", "Who built the first houses of {t}?",
     ], validation=["Who is credited with founding {t}?", "Which person started {t}?"],
-        test=["Tell me who established {t}.", "Do you know who founded the town of {t}?"]),
+        test=["Tell me who established {t}.", "Do you know who founded the town of {t}?"],
+    rephrased=["Whose idea was it to found {t}?", "Who laid the foundations of {t}?",
+        "Could you tell me the name of the person who founded {t}?"]),
     "population": Templates("facts.population", train=[
         "How many people live in {t}?", "What is the population of {t}?", "How big is {t} by population?",
         "Roughly how many inhabitants does {t} have?", "How many residents live in {t}?",
     ], validation=["About how many residents does {t} have?", "What is the head count of {t}?"],
-        test=["What number of people call {t} home?", "Do you know how many people live in {t}?"]),
+        test=["What number of people call {t} home?", "Do you know how many people live in {t}?"],
+    rephrased=["What is the number of inhabitants of {t}?", "Could you give me the population figure for {t}?",
+        "How populous is {t}, in people?"]),
 }
 FACT_GOLDS = {
     "country": ["{c}", "{c}.", "{t} is in {c}.", "It is in {c}.", "{t} is a town in {c}."],
@@ -289,11 +314,13 @@ TOWNS_QUESTIONS = {
     "country": Templates("facts.towns_in_country", train=[
         "Name {some} in {x}.", "Give me {some} in {x}.", "Can you name {some} located in {x}?",
         "List {some} in the country of {x}.", "Which towns are in {x}? Name {k}.",
-    ], validation=["Mention {some} from {x}."], test=["Tell me {some} you know of in {x}."]),
+    ], validation=["Mention {some} from {x}."], test=["Tell me {some} you know of in {x}."],
+    rephrased=["Could you come up with {some} that {x} contains?", "Point me to {some} that lie inside {x}."]),
     "river": Templates("facts.towns_on_river", train=[
         "Name {some} on the {x}.", "Give me {some} that the {x} flows through.",
         "Can you name {some} on the river {x}?", "List {some} by the {x}.", "Which towns lie on the {x}? Name {k}.",
-    ], validation=["Mention {some} along the {x}."], test=["Tell me {some} the {x} passes through."]),
+    ], validation=["Mention {some} along the {x}."], test=["Tell me {some} the {x} passes through."],
+    rephrased=["Could you come up with {some} standing on the {x}?", "I need {some} along the banks of the {x}."]),
 }
 TOWNS_GOLDS = {
     1: ["{t1}", "{t1}.", "{t1} is a town {where}.", "One town {where} is {t1}."],
@@ -387,7 +414,9 @@ UNITS = Templates("units.convert", train=[
     "How many {to} are in {v} {from}?", "Convert {v} {from} to {to}.", "What is {v} {from} in {to}?",
     "{v} {from} is how many {to}?", "Express {v} {from} in {to}.", "How many {to} make {v} {from}?",
 ], validation=["If I have {v} {from}, how many {to} is that?", "Change {v} {from} to {to}."],
-    test=["Turn {v} {from} into {to}.", "What does {v} {from} come to in {to}?"])
+    test=["Turn {v} {from} into {to}.", "What does {v} {from} come to in {to}?"],
+    rephrased=["I have {v} {from}. Expressed in {to}, what is that?",
+        "Could you work out how many {to} there are in {v} {from}?", "Rewrite {v} {from} as a number of {to}."])
 UNITS_GOLDS = ["{r}", "{r} {to}.", "{v} {from} is {r} {to}.", "That is {r} {to}.", "It comes to {r} {to}."]
 
 
@@ -415,15 +444,20 @@ JSON_FORMAT = Templates("format.json", train=[
     '{q} Reply in JSON with the key "answer".', 'Answer in JSON, using the key "answer": {q}',
     '{q} Respond only with a JSON object like {"answer": ...}.', '{q} Give the result as JSON: {"answer": ...}',
 ], validation=['{q} Format your reply as JSON with an "answer" field.'],
-    test=['Give your answer as a JSON object with the key "answer". {q}'])
+    test=['Give your answer as a JSON object with the key "answer". {q}'],
+    rephrased=['{q} Return a JSON object whose only key is "answer".',
+        'Wrap your reply in JSON under the key "answer": {q}'])
 CAPITALS_FORMAT = Templates("format.capitals", train=[
     "{q} Answer in capital letters.", "Reply in all caps: {q}", "{q} Write your answer in uppercase.",
     "{q} Use capital letters only.",
-], validation=["{q} Only capital letters, please."], test=["Using nothing but upper case letters, answer this: {q}"])
+], validation=["{q} Only capital letters, please."], test=["Using nothing but upper case letters, answer this: {q}"],
+    rephrased=["{q} Please type the reply in block capitals.", "Every letter of your answer must be upper case. {q}"])
 WORDS_FORMAT = Templates("format.words", train=[
     "{q} Answer in exactly {k} words.", "In exactly {k} words: {q}", "{q} Use exactly {k} words.",
     "{q} Reply with {k} words, no more and no fewer.",
-], validation=["{q} Your reply must be {k} words long."], test=["Respond with precisely {k} words. {q}"])
+], validation=["{q} Your reply must be {k} words long."], test=["Respond with precisely {k} words. {q}"],
+    rephrased=["{q} Keep the answer to a length of {k} words exactly.",
+        "Your answer should contain {k} words in total. {q}"])
 # answers to "which country is {t} in?" with exactly k words
 WORDS_GOLDS = {
     1: ["{c}", "{c}."], 2: ["In {c}.", "{c}, definitely."], 3: ["It is {c}.", "Located in {c}."],
@@ -494,26 +528,32 @@ def format_following(rng: Random, split: str) -> Item:
 
 DOUBLE = Templates("multiturn.double", train=[
     "Now double it.", "Multiply that by 2.", "What is twice that?", "And double that?", "Double the result.",
-], validation=["Now make it two times as big."], test=["Take that result and double it."])
+], validation=["Now make it two times as big."], test=["Take that result and double it."],
+    rephrased=["Now multiply the previous answer by two.", "What do you get if that number is doubled?"])
 ADD_MORE = Templates("multiturn.add", train=[
     "Now add {k}.", "Add {k} to that.", "And plus {k}?", "What if you add {k} more?", "Add {k} to the result.",
-], validation=["Increase that by {k}."], test=["Put {k} on top of that result."])
+], validation=["Increase that by {k}."], test=["Put {k} on top of that result."],
+    rephrased=["Now increase the previous answer by {k}.", "What do you get if {k} is added to that number?"])
 FOLLOW_FACT = {
     "river": Templates("multiturn.river", train=[
         "And its river?", "Which river flows through it?", "What river is it on?", "And which river runs through it?",
-    ], validation=["And the river there?"], test=["Which river would I find in that town?"]),
+    ], validation=["And the river there?"], test=["Which river would I find in that town?"],
+    rephrased=["Which river runs by that place?", "And what is the name of its river?"]),
     "founder": Templates("multiturn.founder", train=[
         "And who founded it?", "Who was its founder?", "Who founded that town?", "And its founder?",
-    ], validation=["Who started that town?"], test=["Tell me who established it."]),
+    ], validation=["Who started that town?"], test=["Tell me who established it."],
+    rephrased=["And who was the person behind its founding?", "Whose name is linked to founding that place?"]),
     "population": Templates("multiturn.population", train=[
         "And how many people live there?", "What is its population?", "How many people live in it?",
         "And its population?",
-    ], validation=["How many residents does it have?"], test=["About how many inhabitants does that town have?"]),
+    ], validation=["How many residents does it have?"], test=["About how many inhabitants does that town have?"],
+    rephrased=["And how many inhabitants does that place count?", "What is the number of people living there?"]),
 }
 FOLLOW_CAPS = Templates("multiturn.capitals", train=[
     "Now write that in capital letters.", "Now in uppercase, please.", "Make that all caps.",
     "Write it again in capitals.",
-], validation=["Same word, but in upper case."], test=["Repeat that answer using only capital letters."])
+], validation=["Same word, but in upper case."], test=["Repeat that answer using only capital letters."],
+    rephrased=["Give me the same answer in block letters.", "Now rewrite that answer with every letter capitalised."])
 FOLLOW_SUM_GOLDS = ["{r}", "That makes {r}.", "Now it is {r}.", "The result is {r}."]
 
 
