@@ -93,7 +93,8 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
     return f"{p} / {tp / positives:.2f}" if positives else f"{p} /  - "
 
 
-def unsafe_quality() -> None:
+def unsafe_quality(record_heldout: bool = False) -> None:
+    """Print the tables; with `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
     from workbench.safety.labelled import HELDOUT_FILE
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
@@ -138,8 +139,10 @@ def unsafe_quality() -> None:
         n = kinds.count(kind)
         line = [f"{sum(f for f, k in zip(flagged, kinds) if k == kind)} of {n}" for flagged, _, _ in results.values()]
         print(f"| false positives: {kind} | " + " | ".join(line) + " |")
-    line = [f"{len(rows) / seconds:,.0f}" for _, _, seconds in results.values()]
+    line = [f"{len(rows) / seconds:,.1f}" for _, _, seconds in results.values()]
     print("| records/s (1 process) | " + " | ".join(line) + " |")
+    if record_heldout and "gemma" in results:
+        _record_heldout(results["gemma"][0], unsafe, kinds)
 
     labelled = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
     print(f"\nevery rule on the hand-labelled set {LABELLED.name} ({len(labelled)} records; precision / recall):")
@@ -151,6 +154,28 @@ def unsafe_quality() -> None:
                                                           classifier=classifier).decisions)
         print(f"  unsafe by {name:22}" + "  ".join(f"{rule} {sc['precision']} / {sc['recall']}"
                                                     for rule, sc in scores.items()))
+
+
+def _record_heldout(flagged: list[bool], unsafe: list[bool], kinds: list[str]) -> None:
+    """The shipped Gemma head's measured held-out figures (the head alone), into its JSON."""
+    import subprocess
+    from datetime import date
+
+    from workbench.atomic import write_json
+
+    path = gemma_classifier.metadata_path(gemma_classifier.DEFAULT_HEAD)
+    settings = json.loads(path.read_text())
+    tp = sum(f and u for f, u in zip(flagged, unsafe))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    settings["info"]["heldout"] = {
+        "rows": len(unsafe), "unsafe": sum(unsafe), "precision": round(tp / max(sum(flagged), 1), 4),
+        "recall": round(tp / max(sum(unsafe), 1), 4),
+        "lookalike_false_positives": sum(f for f, k in zip(flagged, kinds) if k == "lookalike"),
+        "lookalikes": kinds.count("lookalike"), "measured": f"{date.today()} at {commit}: python -m bench.filters "
+                                                            "--parts unsafe --record-heldout"}
+    write_json(path, settings)
+    print(f"held-out figures written to {path}")
 
 
 EDIT_WORDS = "the a very really also just then quickly perhaps so too well now here there of and it is".split()
@@ -202,10 +227,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
+    parser.add_argument("--record-heldout", action="store_true",
+                        help="write the Gemma head's held-out precision / recall into its shipped JSON")
     args = parser.parse_args()
     parts = args.parts.split(",")
     if "unsafe" in parts:
-        unsafe_quality()
+        unsafe_quality(args.record_heldout)
     if "duplicates" in parts:
         duplicate_quality()
     if "speed" not in parts:

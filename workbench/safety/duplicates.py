@@ -135,6 +135,16 @@ def _band_keys(matrix, bands: int, rows: int) -> list[list[int]]:
     return keys.tolist()
 
 
+def _word_bits(words: frozenset) -> int:
+    """A 64-bit set of the content words (one hashed bit each). For two texts, the bits of one not in the other
+    count at most its content words the other lacks, so `_near_duplicates` turns away, in one array operation, the
+    template siblings whose content words cannot agree (names, numbers); the exact check follows for the rest."""
+    bits = 0
+    for w in words:
+        bits |= 1 << (zlib.crc32(w.encode()) & 63)
+    return bits
+
+
 def _near_duplicates(items: list[tuple[int, str]], threshold: float, num_perm: int,
                      out: list[Duplicate | None]) -> None:
     import numpy as np
@@ -150,6 +160,8 @@ def _near_duplicates(items: list[tuple[int, str]], threshold: float, num_perm: i
     contents = [content_words(key) for _, key in items]
     words = [frozenset(c) for c in contents]
     sizes = [sum(c.values()) for c in contents]
+    bits = np.array([_word_bits(w) for w in words], dtype=np.uint64)
+    swaps_of = np.array(sizes, dtype=np.int64) // SWAP_EVERY
     for position, keys in enumerate(band_keys):
         found = set()
         for table, key in zip(tables, keys):
@@ -159,8 +171,13 @@ def _near_duplicates(items: list[tuple[int, str]], threshold: float, num_perm: i
         scored = []
         if found:
             kept = np.fromiter(found, dtype=np.int64, count=len(found))
-            # the signatures' estimate first (one array operation), then content words (set sizes, then counts),
-            # and the exact Jaccard last, for the few candidates left
+            # cheapest first, each an array operation: the content words' bits (turns away template siblings), the
+            # signatures' estimate; then per candidate the content words' sets and counts, and the exact Jaccard
+            only_here = np.bitwise_count(bits[position] & ~bits[kept])
+            only_there = np.bitwise_count(bits[kept] & ~bits[position])
+            swaps = np.maximum(swaps_of[kept], swaps_of[position])
+            kept = kept[(np.minimum(only_here, only_there) <= swaps)
+                        & (np.maximum(only_here, only_there) <= MAX_CONTENT_CHANGES + swaps)]
             kept = kept[(matrix[kept] == matrix[position]).mean(axis=1) >= threshold - LSH_SLACK]
             for k in kept.tolist():
                 swaps = max(sizes[position], sizes[k]) // SWAP_EVERY
