@@ -3,12 +3,16 @@
 Normalisation: Unicode NFKC, case folded, every run of characters that are not letters or digits made one space.
 Two records whose normalised texts (`texts.record_text`: all turns with their roles) are equal are exact
 duplicates. Near-duplicates: the set of character 5-grams of the normalised text (so one inserted or changed word
-touches a few shingles, not every word 3-gram around it), a MinHash signature of it, and datasketch's LSH index to
-find candidates; a candidate counts only when the true Jaccard similarity of the two sets is at least `threshold`
-AND its content words agree (`same_content`: one text's names, numbers and terms include the other's), so texts
-that share a template but differ in content are never merged. LSH's false candidates never drop a record; the index
-is tuned to a threshold LSH_SLACK lower, so that fewer true pairs slip through its bands. Recall by number of edited
-words and false merges on task-world template siblings are measured by `bench/filters.py` (docs/safety.md).
+touches a few shingles, not every word 3-gram around it), a MinHash signature of it (datasketch), and a banded LSH
+index (datasketch's choice of bands and rows; the index itself is kept here, with band keys computed for all
+signatures at once) to find candidates; a candidate counts only when the true Jaccard similarity of the two sets is
+at least `threshold` AND its content words agree (`same_content`: one text's names, numbers and terms include the
+other's), so texts that share a template but differ in content are never merged. LSH's false candidates never drop
+a record; the index is tuned to a threshold LSH_SLACK lower, so that fewer true pairs slip through its bands.
+Speed: templated data makes every template sibling a candidate, so candidates are screened cheapest first, in array
+operations (a 64-bit set of content words, then the signatures' estimate) before any per-pair Python check.
+Recall by number of edited words and false merges on task-world template siblings are measured by
+`bench/filters.py` (docs/safety.md).
 
 Which record of a cluster is kept: the first in input order. Records are visited in order; each one is checked
 against the records kept so far (exact key first, then LSH) and is a duplicate of the most similar of them (ties:
