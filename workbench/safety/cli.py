@@ -175,12 +175,12 @@ def _cmd_train_classifier(args) -> int:
 
 def _train_gemma(records: list[dict], args):
     from workbench.safety import gemma_classifier as gc
-    from workbench.safety.classifier import _last_user, _text
 
     layer = args.layer if args.layer is not None else gc.DEFAULT_LAYER
     pooling = args.pooling or gc.DEFAULT_POOLING
-    pairs = [(_text(r["completion"]), _last_user(r["prompt"])) for r in records]
-    print(f"Gemma 3 features of {len(pairs)} rows (layer {layer}, {pooling} pooling; cached after the first run) ...",
-          flush=True)
+    pairs, targets = gc.training_examples(records)
+    print(f"Gemma 3 features of {len(pairs)} responses (layer {layer}, {pooling} pooling; cached after the first "
+          "run) ...", flush=True)
     features = gc.cached_features(gc.GemmaEncoder.load, pairs, [layer], (pooling,))[(layer, pooling)]
-    return gc.train_gemma_classifier(records, features, layer, pooling, gc.L2, seed=args.seed)
+    return gc.train_gemma_classifier(targets, features, layer, pooling, gc.L2, seed=args.seed,
+                                     data_sha256=gc.data_hash(records))

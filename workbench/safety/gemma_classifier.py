@@ -317,23 +317,43 @@ def fit_head(features: numpy.ndarray, targets: list[int], l2: float, steps: int 
     return weight.detach().numpy(), bias.detach().numpy(), mean.numpy(), scale.numpy()
 
 
-def train_gemma_classifier(records: list[dict], features: numpy.ndarray, layer: int, pooling: str,
-                           l2: float, seed: int = 0, validation: float = 0.2) -> GemmaClassifier:
-    """Fit the head on all but a `validation` fraction of the rows (shuffled by `seed`); the threshold is the
-    highest-F1 point on the validation rows. `features[i]` belongs to `records[i]`."""
+def training_examples(records: list[dict]) -> tuple[list[tuple[str, str]], list[int]]:
+    """The (response, request) pairs to train on and their targets (see `fit_head`): each row's completion; and in
+    rows labelled safe, every earlier assistant turn of a multi-turn prompt, as safe. The filter scores every
+    assistant turn, and a head that had only seen final answers flagged harmless earlier turns (measured,
+    docs/safety.md); in a row labelled unsafe the earlier turns are left out, since the label says nothing of them."""
+    from workbench.safety.classifier import _last_user, _target, _text
+
+    pairs, targets = [], []
+    for r in records:
+        if r["label"] and isinstance(r["prompt"], list):
+            request = ""
+            for message in r["prompt"]:
+                if message["role"] == "user":
+                    request = message["content"]
+                elif message["role"] == "assistant":
+                    pairs.append((message["content"], request))
+                    targets.append(0)
+        pairs.append((_text(r["completion"]), _last_user(r["prompt"])))
+        targets.append(_target(r))
+    return pairs, targets
+
+
+def train_gemma_classifier(targets: list[int], features: numpy.ndarray, layer: int, pooling: str, l2: float,
+                           seed: int = 0, validation: float = 0.2, data_sha256: str = "") -> GemmaClassifier:
+    """Fit the head on all but a `validation` fraction of the examples (shuffled by `seed`); the threshold is the
+    highest-F1 point on the validation examples. `features[i]` and `targets[i]` (see `fit_head`) belong together."""
     from random import Random
 
-    from workbench.safety.classifier import _target
-
-    order = list(range(len(records)))
+    order = list(range(len(targets)))
     Random(seed).shuffle(order)
     cut = int(len(order) * (1 - validation)) if validation > 0 else len(order)
     fit, check = order[:cut], order[cut:]
-    weight, bias, mean, scale = fit_head(features[fit], [_target(records[i]) for i in fit], l2, seed=seed)
+    weight, bias, mean, scale = fit_head(features[fit], [targets[i] for i in fit], l2, seed=seed)
     model = GemmaClassifier(weight, bias, mean, scale, layer, pooling)
-    info = {"rows": len(fit), "unsafe_rows": sum(not records[i]["label"] for i in fit), "seed": seed, "l2": l2,
-            "validation_rows": len(check), "data_sha256": data_hash(records)}
-    unsafe = [not records[i]["label"] for i in check]
+    info = {"rows": len(fit), "unsafe_rows": sum(targets[i] != 0 for i in fit), "seed": seed, "l2": l2,
+            "validation_rows": len(check), "data_sha256": data_sha256}
+    unsafe = [targets[i] != 0 for i in check]
     if check and any(unsafe) and not all(unsafe):
         scores = [s for s, _ in model.predict_features(features[check])]
         model.threshold, info["validation"] = best_threshold(scores, unsafe)
