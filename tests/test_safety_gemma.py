@@ -44,14 +44,24 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert settings["info"]["validation_rows"] > 200 and "recall" in settings["info"]["heldout"]
 
 
+def test_training_examples_add_earlier_turns_of_safe_rows_only():
+    safe = {"prompt": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
+                       {"role": "user", "content": "a poem?"}], "completion": [{"role": "assistant", "content": "Roses"}],
+            "label": True, "meta": {"category": None}}
+    unsafe = {**safe, "completion": [{"role": "assistant", "content": "Sure, the bomb"}], "label": False,
+              "meta": {"category": "S9"}}
+    pairs, targets = gemma_classifier.training_examples([safe, unsafe])
+    assert pairs == [("hello", "hi"), ("Roses", "a poem?"), ("Sure, the bomb", "a poem?")] and targets == [0, 0, 9]
+
+
 def test_head_training_chooses_the_threshold_on_its_validation_split():
     import numpy as np
 
     rng = np.random.default_rng(0)
-    records = [{"label": i % 2 == 0, "meta": {"category": None if i % 2 == 0 else "S9"}} for i in range(200)]
+    targets = [0 if i % 2 == 0 else 9 for i in range(200)]  # safe, S9
     features = rng.normal(size=(200, 8)).astype(np.float32)
     features[1::2, 0] += 4.0  # the unsafe rows differ along one direction
-    model = gemma_classifier.train_gemma_classifier(records, features, 9, "mean", l2=1e-3)
+    model = gemma_classifier.train_gemma_classifier(targets, features, 9, "mean", l2=1e-3)
     assert model.info["rows"] == 160 and model.info["validation_rows"] == 40
     assert model.info["validation"]["recall"] >= 0.9 and 0 < model.threshold < 1
     scores = model.predict_features(features[:20])
@@ -145,7 +155,7 @@ def test_gemma_classifier_filters_and_trains_through_the_cli(tmp_path, capsys, f
     head = tmp_path / "head.safetensors"
     assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--out", str(head)]) == 0
     settings = json.loads((tmp_path / "head.json").read_text())
-    assert settings["model"] == "gemma3-270m" and settings["info"]["rows"] == 8
+    assert settings["model"] == "gemma3-270m" and settings["info"]["rows"] >= 8
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(small)
     assert main(["filter", str(data), "--out", str(tmp_path / "out2"), "--classifier", str(head)]) == 0
     assert json.loads((tmp_path / "out2" / "summary.json").read_text())["unsafe_classifier"] == "gemma3-270m classifier"

@@ -167,8 +167,8 @@ def _cmd_train_classifier(args) -> int:
         model = train_classifier(records, epochs=args.epochs, seed=args.seed)
     model.save(out)
     checked = model.info.get("validation") or {}
-    print(f"unsafe classifier trained on {model.info['rows']} of {len(records)} rows ({unsafe} unsafe); threshold "
-          f"{model.threshold:.4f} chosen on {model.info['validation_rows']} validation rows (precision "
+    print(f"unsafe classifier trained on {model.info['rows']} examples of {len(records)} rows ({unsafe} unsafe); threshold "
+          f"{model.threshold:.4f} chosen on {model.info['validation_rows']} validation examples (precision "
           f"{checked.get('precision')}, recall {checked.get('recall')}); written to {args.out}")
     return 0
 
