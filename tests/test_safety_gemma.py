@@ -92,7 +92,7 @@ def test_decider_is_read_back_from_the_reason():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--out", "{tmp}/head.bin"], "name the classifier file FILE.safetensors"),
+    (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
     (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer and --pooling are settings of --model gemma3-270m"),

@@ -126,12 +126,14 @@ def _cmd_filter(args) -> int:
     return 0
 
 
-def _check_out_file(out: Path) -> None:
-    """--out names FILE.safetensors to (re)write (and FILE.json beside it): no folder, FIFO or device; its folder
-    exists. Checked before training, which may take minutes."""
-    if out.suffix != ".safetensors":
-        raise WorkbenchError(f"--out {out}: name the classifier file FILE.safetensors")
-    for path in (out, out.with_suffix(".json")):
+def _check_out_file(out: Path, model: str) -> None:
+    """--out names the classifier file to (re)write (and, for the Gemma head, FILE.json beside it): no folder, FIFO
+    or device; its folder exists. Checked before training, which may take minutes."""
+    files = [out] if model == "hashed-n-gram" else [out, out.with_suffix(".json")]
+    if model != "hashed-n-gram" and out.suffix == ".json":
+        raise WorkbenchError(f"--out {out}: the head's settings go to FILE.json beside it; name the head "
+                             "FILE.safetensors")
+    for path in files:
         if path.exists() and not path.is_file():
             raise WorkbenchError(f"--out {out}: {path} exists and is not a regular file (a folder, FIFO or device); "
                                  "give another file name")
@@ -146,7 +148,7 @@ def _cmd_train_classifier(args) -> int:
     from workbench.safety.labelled import TRAIN_FILE
 
     out = Path(args.out)
-    _check_out_file(out)
+    _check_out_file(out, args.model)
     if args.model == "gemma3-270m":
         from workbench.safety import gemma_classifier
 
