@@ -80,7 +80,8 @@ def test_without_the_gemma_extra_the_hashed_model_decides_and_says_so_once(tmp_p
     assert summary["unsafe_classifier"] == "hashed-n-gram classifier"
     decisions = [json.loads(line) for line in (tmp_path / "a" / "decisions.jsonl").read_text().splitlines()]
     assert decisions[0]["rule"] == "unsafe" and "hashed-n-gram classifier" in decisions[0]["reason"]
-    assert decisions[1]["rule"] is None
+    assert decisions[0]["decided_by"] in ("lexicon", "hashed-n-gram classifier") and decisions[0]["category"]
+    assert decisions[1]["rule"] is None and decisions[1]["decided_by"] is None
 
 
 def test_decider_is_read_back_from_the_reason():
@@ -147,6 +148,7 @@ def test_gemma_classifier_filters_and_trains_through_the_cli(tmp_path, capsys, f
     assert summary["unsafe_classifier"] == "gemma3-270m classifier"  # the default where the extra is installed
     decisions = [json.loads(line) for line in (tmp_path / "out" / "decisions.jsonl").read_text().splitlines()]
     assert decisions[0]["rule"] == "unsafe" and "gemma3-270m classifier" in decisions[0]["reason"]
+    assert decisions[0]["decided_by"] in ("lexicon", "gemma3-270m classifier") and decisions[0]["score"] is not None
     assert decisions[0]["category"] and decisions[1]["rule"] is None
 
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]

@@ -4,9 +4,11 @@
   1. `pii` finds spans in every text; with action `redact` the record is kept with each span replaced by its
      placeholder ("redacted"), with action `drop` it is dropped.
   2. `unsafe` and `self_id` check each response (`workbench.safety.texts`); a hit drops the record. With a trained
-     classifier (`workbench.safety.classifier`, the shipped one by default), `unsafe` also flags a response whose
-     score reaches the threshold; the score is recorded, and the reason opens with the hazard category
-     ("[S9 Indiscriminate Weapons] lexicon: ..." or "[S11 Suicide & Self-Harm] hashed-n-gram classifier: ...").
+     classifier (by default `default_classifier`: the Gemma 3 head of `workbench.safety.gemma_classifier` where
+     the Gemma 3 extra is installed, else the hashed-n-gram model of `workbench.safety.classifier`), `unsafe` also
+     flags a response whose score reaches the threshold; the score is recorded, and the reason opens with the
+     hazard category and names what decided ("[S9 Indiscriminate Weapons] lexicon: ..." or
+     "[S11 Suicide & Self-Harm] gemma3-270m classifier: ...").
   3. An override from a person (`keep` or `drop`, by record key) replaces the rules' decision: `keep` keeps the
      record exactly as it came in (unredacted), `drop` drops it (rule "override").
   4. `duplicate` runs over the records still kept, on their text as kept (redacted), so the kept record of each
@@ -23,12 +25,14 @@ override given for one applies to every identical copy; `index` tells them apart
 
 Outputs of `write_outputs(result, out_dir)`:
   kept.jsonl        the records that go on (redacted ones redacted), without any `_filter` block, ready to train on
-  rejected.jsonl    each dropped record as it came in plus `"_filter": {key, rule, reason, spans, score,
-                    [duplicate_of, duplicate_of_index], [override]}`
+  rejected.jsonl    each dropped record as it came in plus `"_filter": {key, rule, reason, spans, score, category,
+                    decided_by, [duplicate_of, duplicate_of_index], [override]}`
   decisions.jsonl   one line per input record: key, index (0-based), line (in the input file, when it has lines),
-                    action (kept | redacted | dropped), rule, reason, spans, score, flagged,
+                    action (kept | redacted | dropped), rule, reason, spans, score, category and decided_by
+                    (unsafe: the hazard code, and "lexicon" or the classifier's name), flagged,
                     [duplicate_of, duplicate_of_index] (the kept record of its cluster), [override]
-  summary.json      counts (overall, per rule, per PII kind), the settings and identity, overrides applied, and
+  summary.json      counts (overall, per rule, per PII kind), the settings and identity, overrides applied, the
+                    unsafe classifier's name (`unsafe_classifier`), and
                     `contamination` scores when the input carries taskworld's `meta.contamination`
 """
 
@@ -144,9 +148,14 @@ class Decision:
         """The hazard category (S1–S14) of an unsafe decision, from its reason."""
         return taxonomy.category_in(self.reason) if self.rule == "unsafe" else None
 
+    @property
+    def decided_by(self) -> str | None:
+        """What decided an unsafe decision: "lexicon" or the classifier's name (from its reason)."""
+        return taxonomy.decider_in(self.reason) if self.rule == "unsafe" else None
+
     def filter_block(self) -> dict:
         block = {"key": self.key, "rule": self.rule, "reason": self.reason, "spans": self.spans, "score": self.score,
-                 "category": self.category}
+                 "category": self.category, "decided_by": self.decided_by}
         if self.duplicate_of:
             block["duplicate_of"], block["duplicate_of_index"] = self.duplicate_of, self.duplicate_of_index
         if self.override:
@@ -156,7 +165,7 @@ class Decision:
     def to_json(self) -> dict:
         out = {"key": self.key, "index": self.index, "line": self.line, "action": self.action, "rule": self.rule,
                "reason": self.reason, "spans": self.spans, "score": self.score, "category": self.category,
-               "flagged": self.flagged}
+               "decided_by": self.decided_by, "flagged": self.flagged}
         if self.duplicate_of:
             out["duplicate_of"], out["duplicate_of_index"] = self.duplicate_of, self.duplicate_of_index
         if self.override:
