@@ -3,9 +3,11 @@
     python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on):
-            lexicon alone, hashed-n-gram classifier alone, both (the default); precision and recall overall and
-            per hazard category, false positives on benign look-alikes and on all safe rows; and every rule on the
-            hand-labelled set tests/data/safety_labelled.jsonl.
+            lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
+            installed the Gemma 3 270M head alone and with the lexicon (the default there); precision and recall
+            overall and per hazard category, false positives per kind of safe row, records/s of each path (the
+            Gemma one batched, model load excluded); and every rule on the hand-labelled set
+            tests/data/safety_labelled.jsonl.
 duplicates  near-duplicate recall by number of edited words (1, 2, 3, 5; inserted, deleted, substituted; edit words
             drawn from common words, and separately from other records' words) on task-world corpus documents of
             15+ words, and false merges on task-world SFT records that share a template but not their entities.
@@ -28,8 +30,9 @@ from pathlib import Path
 from random import Random
 
 from workbench.data import read_records
+from workbench.safety import gemma_classifier
 from workbench.safety.duplicates import find_duplicates
-from workbench.safety.filtering import Rules, filter_records, labelled_scores
+from workbench.safety.filtering import Rules, filter_records, labelled_scores, load_unsafe_classifier
 from workbench.safety.texts import record_text
 from workbench.taskworld import DEFAULT_IDENTITY, corpus_documents, generate
 
@@ -57,7 +60,8 @@ def workload(count: int, seed: int = 0) -> list[dict]:
 
 
 def _rule_based(rows: list[dict]) -> int:
-    result = filter_records(rows, Rules.all().only(["pii", "unsafe", "self_id"]), DEFAULT_IDENTITY)
+    result = filter_records(rows, Rules.all().only(["pii", "unsafe", "self_id"]), DEFAULT_IDENTITY,
+                            classifier=load_unsafe_classifier("hashed-n-gram"))
     return sum(d.action != "kept" for d in result.decisions)
 
 
@@ -89,7 +93,8 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
     return f"{p} / {tp / positives:.2f}" if positives else f"{p} /  - "
 
 
-def unsafe_quality() -> None:
+def unsafe_quality(record_heldout: bool = False) -> None:
+    """Print the tables; with `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
     from workbench.safety.labelled import HELDOUT_FILE
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
@@ -98,11 +103,20 @@ def unsafe_quality() -> None:
     unsafe = [not r["label"] for r in rows]
     truth = [r["meta"]["category"] for r in rows]
     kinds = [r["meta"]["kind"] for r in rows]
-    paths = {"lexicon": (True, False), "classifier": (False, True), "lexicon + classifier": (True, True)}
+    hashed = load_unsafe_classifier("hashed-n-gram")
+    paths = {"lexicon": (True, None), "hashed": (False, hashed), "lexicon + hashed": (True, hashed)}
+    if gemma_classifier.available():
+        gemma = load_unsafe_classifier("gemma3-270m")
+        gemma.encoder = gemma_classifier.GemmaEncoder.load()  # the model load is not counted in records/s
+        gemma.predict([("warm-up", "warm-up")])
+        paths.update({"gemma": (False, gemma), "lexicon + gemma": (True, gemma)})
+    else:
+        print("(the Gemma 3 extra is not installed: no Gemma columns)")
     results = {}
     for name, (lexicon, classifier) in paths.items():
         started = time.perf_counter()
-        decisions = filter_records(records, _unsafe_rules(lexicon, classifier), DEFAULT_IDENTITY).decisions
+        decisions = filter_records(records, _unsafe_rules(lexicon, classifier is not None), DEFAULT_IDENTITY,
+                                   classifier=classifier).decisions
         seconds = time.perf_counter() - started
         results[name] = ([d.rule == "unsafe" for d in decisions], [category_in(d.reason) for d in decisions], seconds)
     print(f"unsafe rule on the held-out set ({len(rows)} rows, {sum(unsafe)} unsafe; precision / recall):")
@@ -125,18 +139,43 @@ def unsafe_quality() -> None:
         n = kinds.count(kind)
         line = [f"{sum(f for f, k in zip(flagged, kinds) if k == kind)} of {n}" for flagged, _, _ in results.values()]
         print(f"| false positives: {kind} | " + " | ".join(line) + " |")
-    line = [f"{len(rows) / seconds:,.0f}" for _, _, seconds in results.values()]
+    line = [f"{len(rows) / seconds:,.1f}" for _, _, seconds in results.values()]
     print("| records/s (1 process) | " + " | ".join(line) + " |")
+    if record_heldout and "gemma" in results:
+        _record_heldout(results["gemma"][0], unsafe, kinds)
 
     labelled = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
     print(f"\nevery rule on the hand-labelled set {LABELLED.name} ({len(labelled)} records; precision / recall):")
     for name, (lexicon, classifier) in paths.items():
         rules = Rules.all()
-        rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(update={"lexicon": lexicon,
-                                                                                   "classifier": classifier})})
-        scores = labelled_scores(labelled, filter_records(labelled, rules, DEFAULT_IDENTITY).decisions)
+        rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(
+            update={"lexicon": lexicon, "classifier": classifier is not None})})
+        scores = labelled_scores(labelled, filter_records(labelled, rules, DEFAULT_IDENTITY,
+                                                          classifier=classifier).decisions)
         print(f"  unsafe by {name:22}" + "  ".join(f"{rule} {sc['precision']} / {sc['recall']}"
                                                     for rule, sc in scores.items()))
+
+
+def _record_heldout(flagged: list[bool], unsafe: list[bool], kinds: list[str]) -> None:
+    """The shipped Gemma head's measured held-out figures (the head alone), into its JSON."""
+    import subprocess
+    from datetime import date
+
+    from workbench.atomic import write_json
+
+    path = gemma_classifier.metadata_path(gemma_classifier.DEFAULT_HEAD)
+    settings = json.loads(path.read_text())
+    tp = sum(f and u for f, u in zip(flagged, unsafe))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    settings["info"]["heldout"] = {
+        "rows": len(unsafe), "unsafe": sum(unsafe), "precision": round(tp / max(sum(flagged), 1), 4),
+        "recall": round(tp / max(sum(unsafe), 1), 4),
+        "lookalike_false_positives": sum(f for f, k in zip(flagged, kinds) if k == "lookalike"),
+        "lookalikes": kinds.count("lookalike"), "measured": f"{date.today()} at {commit}: python -m bench.filters "
+                                                            "--parts unsafe --record-heldout"}
+    write_json(path, settings)
+    print(f"held-out figures written to {path}")
 
 
 EDIT_WORDS = "the a very really also just then quickly perhaps so too well now here there of and it is".split()
@@ -188,10 +227,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
+    parser.add_argument("--record-heldout", action="store_true",
+                        help="write the Gemma head's held-out precision / recall into its shipped JSON")
     args = parser.parse_args()
     parts = args.parts.split(",")
     if "unsafe" in parts:
-        unsafe_quality()
+        unsafe_quality(args.record_heldout)
     if "duplicates" in parts:
         duplicate_quality()
     if "speed" not in parts:

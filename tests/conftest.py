@@ -2,6 +2,8 @@
 
 - Each test converts and assembles models into its own cache (`WORKBENCH_CACHE` under its tmp_path), never the
   user's `~/.cache/workbench`; a test that wants the user's cache (the real Gemma 3 one) deletes the variable.
+- The `unsafe` rule uses the hashed-n-gram classifier (`WORKBENCH_UNSAFE_CLASSIFIER`), not the Gemma 3 one it uses
+  by default where the Gemma 3 extra is installed (a model load per test); the Gemma tests set it themselves.
 - `pytest -m "not slow"` (`make test-fast`) trains nothing: there, a test not marked `slow` that reaches
   `transformers.Trainer.train` (every training stage and TRL trainer does) fails at once, naming itself. Training
   in a subprocess is not seen.
@@ -24,8 +26,9 @@ _running: list = [None]  # the test item whose setup, call or teardown runs now
 
 @pytest.fixture(autouse=True)
 def private_model_cache(tmp_path, monkeypatch):
-    """Converted and assembled models go to this test's own cache."""
+    """Converted and assembled models go to this test's own cache; the unsafe rule's classifier is the fast one."""
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("WORKBENCH_UNSAFE_CLASSIFIER", "hashed-n-gram")
 
 
 @pytest.hookimpl(hookwrapper=True)

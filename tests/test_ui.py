@@ -439,16 +439,16 @@ def test_an_override_of_a_record_imported_twice_is_saved(db, tmp_path):
 
 
 def test_safety_page_shows_category_and_score(db, tmp_path):
-    """Every unsafe decision on the Safety page names its hazard category and the classifier's score."""
+    """Every unsafe decision on the Safety page names its hazard category, the classifier's score and what decided."""
 
     folder = tmp_path / "filter"
     folder.mkdir()
-    reason = "messages[1].content: [S9 Indiscriminate Weapons] lexicon: complies (classifier P(unsafe) 0.93)"
+    reason = "messages[1].content: [S9 Indiscriminate Weapons] lexicon: complies (gemma3-270m classifier P(unsafe) 0.93)"
     write_jsonl(folder / "decisions.jsonl", [{"key": "a" * 16, "action": "dropped", "rule": "unsafe",
                                              "reason": reason, "spans": [], "record": {"messages": user("q") + assistant("a")}}])
     import_decisions(db, folder)
     at = app("safety")
     table = at.dataframe[1].value
-    assert list(table.category) == ["S9"] and list(table.score) == [0.93]
-    assert any("hazard category **S9 Indiscriminate Weapons** · classifier P(unsafe) **0.93**" in m.value
-               for m in at.markdown)
+    assert list(table.category) == ["S9"] and list(table.score) == [0.93] and list(table["decided by"]) == ["lexicon"]
+    assert any("hazard category **S9 Indiscriminate Weapons** · classifier P(unsafe) **0.93** · decided by **lexicon**"
+               in m.value for m in at.markdown)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.errors import WorkbenchError
-from workbench.safety.taxonomy import category_in, label, score_in
+from workbench.safety.taxonomy import category_in, decider_in, label, score_in
 from workbench.safety.texts import record_texts
 from workbench.store.filters import decisions, override, overrides_document
 
@@ -24,7 +24,8 @@ if not found:
     st.stop()
 
 table = pd.DataFrame([{"id": d.id, "key": d.key, "action": d.action, "rule": d.rule or "(none)",
-                       "category": category_in(d.reason) or "", "score": score_in(d.reason), "reason": d.reason,
+                       "category": category_in(d.reason) or "", "score": score_in(d.reason),
+                       "decided by": decider_in(d.reason) or "", "reason": d.reason,
                        "override": d.override or "", "source": d.source} for d in found])
 st.subheader("Decisions per rule")
 counts = table.groupby(["rule", "action"]).size().rename("records").reset_index()
@@ -48,10 +49,11 @@ if shown.empty:
 chosen = st.selectbox("Record", list(shown.id), key="record",
                       format_func=lambda i: f"#{i} · {by_id[i].key} · {by_id[i].action} · {by_id[i].rule or ''}")
 decision = by_id[chosen]
-category, score = category_in(decision.reason), score_in(decision.reason)
+category, score, decider = category_in(decision.reason), score_in(decision.reason), decider_in(decision.reason)
 st.markdown(f"**{decision.action}** by rule `{decision.rule}`"
             + (f" · hazard category **{label(category)}**" if category else "")
-            + (f" · classifier P(unsafe) **{score:.2f}**" if score is not None else ""))
+            + (f" · classifier P(unsafe) **{score:.2f}**" if score is not None else "")
+            + (f" · decided by **{decider}**" if decider else ""))
 common.show_text(decision.reason or "(no reason given)")
 if not decision.record:
     st.caption("The record itself is not in the filter's output folder (nor its input file), so only the decision shows.")

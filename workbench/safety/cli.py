@@ -4,9 +4,12 @@ The input is read and checked exactly as `workbench data validate` does (same fo
 Settings: the default rules and identity, or with `--recipe` the recipe's `identity` and the `rules` of its
 `filter` stage (`--stage NAME` when it has several); `--rules` then runs only the rules named.
 
-`workbench safety train-classifier [DATA] [--extra FILE] --out FILE` trains the `unsafe` rule's classifier
-(`workbench.safety.classifier`; DATA defaults to the shipped training set) that `--classifier FILE` then uses; the
-shipped one is used otherwise, and `--classifier none` leaves the lexicon alone.
+`workbench safety train-classifier [DATA] [--extra FILE] [--model gemma3-270m] --out FILE.safetensors` trains the
+`unsafe` rule's classifier (`workbench.safety.classifier`, the hashed-n-gram model, or with `--model gemma3-270m`
+a head on Gemma 3 features, `workbench.safety.gemma_classifier`, written with FILE.json beside it; DATA defaults to
+the shipped training set) that `--classifier FILE` then uses. Otherwise the shipped one is used (the Gemma head when
+the Gemma 3 extra is installed); `--classifier hashed-n-gram` / `gemma3-270m` picks a shipped one, `none` leaves the
+lexicon alone.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ def add_commands(sub) -> None:
                                    "recipe stage's)")
     f.add_argument("--overrides", help='JSON file of decisions made by a person: {"overrides": [{"key", "action": '
                                        '"keep" | "drop", "who", "why", "at"}]}')
-    f.add_argument("--classifier", help="a trained unsafe classifier (`workbench safety train-classifier`) to use "
-                                        "instead of the shipped one, or `none` for the lexicon alone")
+    f.add_argument("--classifier", help="the unsafe classifier: a file from `workbench safety train-classifier`, "
+                                        "a shipped one by name (gemma3-270m, hashed-n-gram), or `none` for the lexicon "
+                                        "alone (default: gemma3-270m when the Gemma 3 extra is installed)")
     f.set_defaults(fn=_cmd_filter)
 
     safety = sub.add_parser("safety", help="safety filter tools")
@@ -42,8 +46,16 @@ def add_commands(sub) -> None:
     t.add_argument("--extra", action="append", default=[],
                    help="more unpaired-preference rows, e.g. raters' unsafe flags from `workbench ratings export "
                         "--unsafe-flags` (repeatable)")
-    t.add_argument("--out", required=True, help="classifier file to write (safetensors)")
-    t.add_argument("--epochs", type=bounded_int(1, 100_000), default=60)
+    t.add_argument("--out", required=True, help="classifier file to write (FILE.safetensors; the Gemma head also "
+                                                "writes FILE.json)")
+    t.add_argument("--model", choices=("hashed-n-gram", "gemma3-270m"), default="hashed-n-gram",
+                   help="hashed-n-gram (needs nothing extra) or gemma3-270m (a head on Gemma 3 270M hidden states; "
+                        "needs the Gemma 3 extra; the features of the data are computed once and cached)")
+    t.add_argument("--layer", type=bounded_int(0, 18), default=None,
+                   help="gemma3-270m: the hidden layer pooled, 0 (embeddings) to 18 (default: the measured best, docs/safety.md)")
+    t.add_argument("--pooling", choices=("mean", "last"), default=None,
+                   help="gemma3-270m: mean over the response tokens, or the last token (default: the measured best)")
+    t.add_argument("--epochs", type=bounded_int(1, 100_000), default=60, help="hashed-n-gram: training epochs")
     t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_train_classifier)
 
@@ -91,8 +103,7 @@ def _check_out_dir(out: Path) -> None:
 
 def _cmd_filter(args) -> int:
     from workbench.data import detect, read_records
-    from workbench.safety.classifier import load_classifier
-    from workbench.safety.filtering import filter_records, load_overrides, write_outputs
+    from workbench.safety.filtering import filter_records, load_overrides, load_unsafe_classifier, write_outputs
 
     rules, identity = _settings(args)
     out = Path(args.out)
@@ -105,7 +116,7 @@ def _cmd_filter(args) -> int:
         if rules.unsafe is not None:
             rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(update={"classifier": False})})
     elif args.classifier:
-        classifier = load_classifier(Path(args.classifier))
+        classifier = load_unsafe_classifier(args.classifier)
     result = filter_records(records, rules, identity, overrides, records.lines, classifier)
     summary = write_outputs(result, out, {"input": str(args.input), "type": info.type, "form": info.form,
                                           "classifier": args.classifier})
@@ -115,12 +126,35 @@ def _cmd_filter(args) -> int:
     return 0
 
 
+def _check_out_file(out: Path, model: str) -> None:
+    """--out names the classifier file to (re)write (and, for the Gemma head, FILE.json beside it): no folder, FIFO
+    or device; its folder exists. Checked before training, which may take minutes."""
+    files = [out] if model == "hashed-n-gram" else [out, out.with_suffix(".json")]
+    if model != "hashed-n-gram" and out.suffix == ".json":
+        raise WorkbenchError(f"--out {out}: the head's settings go to FILE.json beside it; name the head "
+                             "FILE.safetensors")
+    for path in files:
+        if path.exists() and not path.is_file():
+            raise WorkbenchError(f"--out {out}: {path} exists and is not a regular file (a folder, FIFO or device); "
+                                 "give another file name")
+    if not out.parent.is_dir():
+        raise WorkbenchError(f"--out {out}: folder {out.parent} does not exist; create it first")
+
+
 def _cmd_train_classifier(args) -> int:
     from workbench.data import read_records, validate_file
     from workbench.safety.classifier import train_classifier
 
     from workbench.safety.labelled import TRAIN_FILE
 
+    out = Path(args.out)
+    _check_out_file(out, args.model)
+    if args.model == "gemma3-270m":
+        from workbench.safety import gemma_classifier
+
+        gemma_classifier.require_available()
+    elif args.layer is not None or args.pooling is not None:
+        raise WorkbenchError("--layer and --pooling are settings of --model gemma3-270m")
     records = []
     for path in [args.data or TRAIN_FILE, *args.extra]:
         validate_file(path, expect="unpaired_preference")
@@ -129,10 +163,26 @@ def _cmd_train_classifier(args) -> int:
     if unsafe in (0, len(records)):
         raise WorkbenchError(f"{args.data}: every label is {str(not unsafe).lower()}; the classifier needs safe "
                              "(label true) and unsafe (label false) completions")
-    model = train_classifier(records, epochs=args.epochs, seed=args.seed)
-    model.save(Path(args.out))
+    if args.model == "gemma3-270m":
+        model = _train_gemma(records, args)
+    else:
+        model = train_classifier(records, epochs=args.epochs, seed=args.seed)
+    model.save(out)
     checked = model.info.get("validation") or {}
-    print(f"unsafe classifier trained on {model.info['rows']} of {len(records)} rows ({unsafe} unsafe); threshold "
-          f"{model.threshold:.4f} chosen on {model.info['validation_rows']} validation rows (precision "
+    print(f"unsafe classifier trained on {model.info['rows']} examples of {len(records)} rows ({unsafe} unsafe); threshold "
+          f"{model.threshold:.4f} chosen on {model.info['validation_rows']} validation examples (precision "
           f"{checked.get('precision')}, recall {checked.get('recall')}); written to {args.out}")
     return 0
+
+
+def _train_gemma(records: list[dict], args):
+    from workbench.safety import gemma_classifier as gc
+
+    layer = args.layer if args.layer is not None else gc.DEFAULT_LAYER
+    pooling = args.pooling or gc.DEFAULT_POOLING
+    pairs, targets = gc.training_examples(records)
+    print(f"Gemma 3 features of {len(pairs)} responses (layer {layer}, {pooling} pooling; cached after the first "
+          "run) ...", flush=True)
+    features = gc.cached_features(gc.GemmaEncoder.load, pairs, [layer], (pooling,))[(layer, pooling)]
+    return gc.train_gemma_classifier(targets, features, layer, pooling, gc.L2, seed=args.seed,
+                                     data_sha256=gc.data_hash(records))

@@ -3,12 +3,16 @@
 Normalisation: Unicode NFKC, case folded, every run of characters that are not letters or digits made one space.
 Two records whose normalised texts (`texts.record_text`: all turns with their roles) are equal are exact
 duplicates. Near-duplicates: the set of character 5-grams of the normalised text (so one inserted or changed word
-touches a few shingles, not every word 3-gram around it), a MinHash signature of it, and datasketch's LSH index to
-find candidates; a candidate counts only when the true Jaccard similarity of the two sets is at least `threshold`
-AND its content words agree (`same_content`: one text's names, numbers and terms include the other's), so texts
-that share a template but differ in content are never merged. LSH's false candidates never drop a record; the index
-is tuned to a threshold LSH_SLACK lower, so that fewer true pairs slip through its bands. Recall by number of edited
-words and false merges on task-world template siblings are measured by `bench/filters.py` (docs/safety.md).
+touches a few shingles, not every word 3-gram around it), a MinHash signature of it (datasketch), and a banded LSH
+index (datasketch's choice of bands and rows; the index itself is kept here, with band keys computed for all
+signatures at once) to find candidates; a candidate counts only when the true Jaccard similarity of the two sets is
+at least `threshold` AND its content words agree (`same_content`: one text's names, numbers and terms include the
+other's), so texts that share a template but differ in content are never merged. LSH's false candidates never drop
+a record; the index is tuned to a threshold LSH_SLACK lower, so that fewer true pairs slip through its bands.
+Speed: templated data makes every template sibling a candidate, so candidates are screened cheapest first, in array
+operations (a 64-bit set of content words, then the signatures' estimate) before any per-pair Python check.
+Recall by number of edited words and false merges on task-world template siblings are measured by
+`bench/filters.py` (docs/safety.md).
 
 Which record of a cluster is kept: the first in input order. Records are visited in order; each one is checked
 against the records kept so far (exact key first, then LSH) and is a duplicate of the most similar of them (ties:
@@ -115,26 +119,78 @@ def find_duplicates(texts: list[str], threshold: float = 0.5, num_perm: int = 12
     return out
 
 
+def _may_agree(words_a: frozenset, words_b: frozenset, swaps: int) -> bool:
+    """A cheap necessary condition for `_same_content` on the content words' sets (a multiset's extras are at least
+    its set's), so most template siblings are turned away without Counter arithmetic."""
+    only_a, only_b = len(words_a - words_b), len(words_b - words_a)
+    return min(only_a, only_b) <= swaps and max(only_a, only_b) <= MAX_CONTENT_CHANGES + swaps
+
+
+def _band_keys(matrix, bands: int, rows: int) -> list[list[int]]:
+    """Per signature (a row of `matrix`), one integer key per LSH band: its `rows` hash values mixed into 64 bits
+    (vectorised; datasketch's per-query hashing of band bytes was the largest cost on 100,000 records)."""
+    import numpy as np
+
+    keys = np.zeros((matrix.shape[0], bands), dtype=np.uint64)
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        for row in range(rows):
+            keys = keys * mix + matrix[:, row:bands * rows:rows]
+    return keys.tolist()
+
+
+def _word_bits(words: frozenset) -> int:
+    """A 64-bit set of the content words (one hashed bit each). For two texts, the bits of one not in the other
+    count at most its content words the other lacks, so `_near_duplicates` turns away, in one array operation, the
+    template siblings whose content words cannot agree (names, numbers); the exact check follows for the rest."""
+    bits = 0
+    for w in words:
+        bits |= 1 << (zlib.crc32(w.encode()) & 63)
+    return bits
+
+
 def _near_duplicates(items: list[tuple[int, str]], threshold: float, num_perm: int,
                      out: list[Duplicate | None]) -> None:
+    import numpy as np
     from datasketch import MinHash, MinHashLSH  # imported here: the CLI should start fast
 
-    sets = {i: shingles(key) for i, key in items}
-    signatures = MinHash.bulk((sets[i] for i, _ in items), num_perm=num_perm, hashfunc=zlib.crc32)  # not sha1: faster
-    index = MinHashLSH(threshold=max(threshold - LSH_SLACK, 0.05), num_perm=num_perm)
-    contents: dict[int, Counter] = {}
-    kept_signatures = {}
-    for (i, key), signature in zip(items, signatures):
-        contents[i] = content_words(key)
-        values = signature.hashvalues
-        # the signatures' estimate first (cheap), the exact Jaccard only for candidates that may reach the threshold
-        candidates = [k for k in index.query(signature)
-                      if (values == kept_signatures[k]).mean() >= threshold - LSH_SLACK]
-        scored = [(similarity, -k) for k in candidates
-                  if (similarity := jaccard(sets[i], sets[k])) >= threshold and _same_content(contents[i], contents[k])]
+    sets = [shingles(key) for _, key in items]
+    signatures = MinHash.bulk(sets, num_perm=num_perm, hashfunc=zlib.crc32)  # not sha1: faster
+    matrix = np.array([s.hashvalues for s in signatures], dtype=np.uint64)  # row = position in `items`
+    # datasketch's choice of bands x rows for the (slackened) threshold; the index itself is kept here
+    tuned = MinHashLSH(threshold=max(threshold - LSH_SLACK, 0.05), num_perm=num_perm)
+    band_keys = _band_keys(matrix, tuned.b, tuned.r)
+    tables: list[dict[int, list[int]]] = [{} for _ in range(tuned.b)]
+    contents = [content_words(key) for _, key in items]
+    words = [frozenset(c) for c in contents]
+    sizes = [sum(c.values()) for c in contents]
+    bits = np.array([_word_bits(w) for w in words], dtype=np.uint64)
+    swaps_of = np.array(sizes, dtype=np.int64) // SWAP_EVERY
+    for position, keys in enumerate(band_keys):
+        found = set()
+        for table, key in zip(tables, keys):
+            members = table.get(key)
+            if members:
+                found.update(members)
+        scored = []
+        if found:
+            kept = np.fromiter(found, dtype=np.int64, count=len(found))
+            # cheapest first, each an array operation: the content words' bits (turns away template siblings), the
+            # signatures' estimate; then per candidate the content words' sets and counts, and the exact Jaccard
+            only_here = np.bitwise_count(bits[position] & ~bits[kept])
+            only_there = np.bitwise_count(bits[kept] & ~bits[position])
+            swaps = np.maximum(swaps_of[kept], swaps_of[position])
+            kept = kept[(np.minimum(only_here, only_there) <= swaps)
+                        & (np.maximum(only_here, only_there) <= MAX_CONTENT_CHANGES + swaps)]
+            kept = kept[(matrix[kept] == matrix[position]).mean(axis=1) >= threshold - LSH_SLACK]
+            for k in kept.tolist():
+                swaps = max(sizes[position], sizes[k]) // SWAP_EVERY
+                if _may_agree(words[position], words[k], swaps) and _same_content(contents[position], contents[k]) \
+                        and (similarity := jaccard(sets[position], sets[k])) >= threshold:
+                    scored.append((similarity, -items[k][0]))
         best = max(scored, default=None)
         if best is None:
-            index.insert(i, signature)
-            kept_signatures[i] = values
+            for table, key in zip(tables, keys):
+                table.setdefault(key, []).append(position)
         else:
-            out[i] = Duplicate(-best[1], "near", round(best[0], 4))
+            out[items[position][0]] = Duplicate(-best[1], "near", round(best[0], 4))

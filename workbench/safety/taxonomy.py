@@ -5,7 +5,7 @@ the `unsafe` rule is, and it covers the harms the lexicon used to miss (self-har
 elections, specialised advice). See docs/safety.md.
 
 `CATEGORIES` maps code -> name; `LEXICON_CATEGORY` maps the lexicon's topics (`workbench.safety.unsafe`) to codes;
-`category_in` and `score_in` read the category and the classifier's score back from a decision's reason (which is
+`category_in`, `score_in` and `decider_in` read the category, the classifier's score and what decided back from a decision's reason (which is
 what the store keeps), so the UI can show them without a schema change.
 """
 
@@ -58,3 +58,12 @@ def score_in(reason: str | None) -> float | None:
     """The classifier's P(unsafe) an unsafe decision's reason states ("... P(unsafe) 0.93 ..."), or None."""
     match = _SCORE_IN_REASON.search(reason or "")
     return float(match[1]) if match else None
+
+
+_DECIDER_IN_REASON = re.compile(r"\] (lexicon|[\w.-]+ classifier):")
+
+
+def decider_in(reason: str | None) -> str | None:
+    """What decided an unsafe decision ("lexicon", "gemma3-270m classifier", "hashed-n-gram classifier"), or None."""
+    match = _DECIDER_IN_REASON.search(reason or "")
+    return match[1] if match else None

@@ -31,8 +31,7 @@ from pydantic import Field
 from workbench.atomic import atomic_dir, write_json, write_jsonl
 from workbench.data import detect, read_records
 from workbench.errors import WorkbenchError
-from workbench.safety.classifier import load_classifier
-from workbench.safety.filtering import Rules, filter_records, load_overrides, write_outputs
+from workbench.safety.filtering import Rules, filter_records, load_overrides, load_unsafe_classifier, write_outputs
 from workbench.stages.base import DataRef, StageConfig, StageContext
 
 PRODUCES = {"data"}
@@ -50,7 +49,8 @@ class Config(StageConfig):
     store: str | None = Field(None, description="The rating store whose overrides apply (a database URL or a SQLite "
                                                 "path relative to the recipe); they win over `overrides`.")
     classifier: DataRef | None = Field(None,
-        description="A trained unsafe classifier (`workbench safety train-classifier`); default: the shipped one.")
+        description="A trained unsafe classifier (`workbench safety train-classifier`); default: the shipped one "
+                    "(the Gemma 3 head when the Gemma 3 extra is installed, else the hashed-n-gram model).")
 
 
     def external_inputs(self, locate) -> dict[str, str]:
@@ -97,7 +97,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         document = stored_overrides(_location(cfg.store, ctx.data_path))
         write_json(ctx.stage_dir / "store_overrides.json", document)
         overrides = {**(overrides or {}), **load_overrides(ctx.stage_dir / "store_overrides.json")}
-    classifier = load_classifier(ctx.data_path(cfg.classifier)) if cfg.classifier else None
+    classifier = load_unsafe_classifier(ctx.data_path(cfg.classifier)) if cfg.classifier else None
     result = filter_records(records, cfg.rules, ctx.recipe.identity, overrides, records.lines, classifier)
     summary = write_outputs(result, ctx.stage_dir / "filter", {"input": str(path), "type": info.type, "form": info.form,
                                                                "classifier": cfg.classifier})

