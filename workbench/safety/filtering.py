@@ -342,17 +342,25 @@ CLASSIFIER_NAMES = (gemma_classifier.NAME.split()[0], "hashed-n-gram")
 
 
 def default_classifier() -> UnsafeClassifier | GemmaClassifier:
-    """The shipped classifier to use: the Gemma 3 head when the Gemma 3 extra is installed, else the hashed-n-gram
-    model, said once on stderr. `$WORKBENCH_UNSAFE_CLASSIFIER` = `hashed-n-gram` or `gemma3-270m` chooses one
-    (e.g. a fast CPU run; the test suite uses the hashed one except where it tests the Gemma one)."""
+    """The shipped classifier to use (`default_classifier_name`), loaded once per process."""
+    return _shipped(default_classifier_name(note=True))
+
+
+def default_classifier_name(note: bool = False) -> str:
+    """Which shipped classifier decides by default: the Gemma 3 head when the Gemma 3 extra is installed, else the
+    hashed-n-gram model (with `note`, said once on stderr). `$WORKBENCH_UNSAFE_CLASSIFIER` = `hashed-n-gram` or
+    `gemma3-270m` chooses one (e.g. a fast CPU run; the test suite uses the hashed one except where it tests the
+    Gemma one). The filter stage puts this name in its fingerprint, so installing the extra reruns it."""
     import os
 
     choice = os.environ.get(CLASSIFIER_CHOICE) or "auto"
     if choice not in ("auto", *CLASSIFIER_NAMES):
         raise WorkbenchError(f"${CLASSIFIER_CHOICE}={choice!r}: use auto, {' or '.join(CLASSIFIER_NAMES)}")
     if choice == "auto":
-        choice = "gemma3-270m" if gemma_classifier.available() else _fallback_noted()
-    return _shipped(choice)
+        if gemma_classifier.available():
+            return "gemma3-270m"
+        return _fallback_noted() if note else "hashed-n-gram"
+    return choice
 
 
 @functools.lru_cache(maxsize=1)

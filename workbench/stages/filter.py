@@ -31,7 +31,8 @@ from pydantic import Field
 from workbench.atomic import atomic_dir, write_json, write_jsonl
 from workbench.data import detect, read_records
 from workbench.errors import WorkbenchError
-from workbench.safety.filtering import Rules, filter_records, load_overrides, load_unsafe_classifier, write_outputs
+from workbench.safety.filtering import (CLASSIFIER_NAMES, Rules, filter_records, load_overrides, load_unsafe_classifier,
+                                        write_outputs)
 from workbench.stages.base import DataRef, StageConfig, StageContext
 
 PRODUCES = {"data"}
@@ -49,19 +50,27 @@ class Config(StageConfig):
     store: str | None = Field(None, description="The rating store whose overrides apply (a database URL or a SQLite "
                                                 "path relative to the recipe); they win over `overrides`.")
     classifier: DataRef | None = Field(None,
-        description="A trained unsafe classifier (`workbench safety train-classifier`); default: the shipped one "
-                    "(the Gemma 3 head when the Gemma 3 extra is installed, else the hashed-n-gram model).")
+        description="The unsafe classifier: a shipped one by name (gemma3-270m, hashed-n-gram) or a file written by "
+                    "`workbench safety train-classifier`; default: the Gemma 3 head when the Gemma 3 extra is "
+                    "installed, else the hashed-n-gram model.")
 
+
+    def references(self) -> list[tuple[str, str, str]]:
+        """As every stage's, less a shipped classifier named in `classifier` (a name, not a file or stage)."""
+        return [r for r in super().references() if not (r[0] == "classifier" and r[1] in CLASSIFIER_NAMES)]
 
     def external_inputs(self, locate) -> dict[str, str]:
-        """The store's overrides (a hash, and how many), so that an override reruns this stage and its dependants."""
+        """Which shipped classifier decides when none is named (installing the Gemma 3 extra changes it), and the
+        store's overrides (a hash, and how many), so that an override reruns this stage and its dependants."""
         from workbench.atomic import sha256_json
+        from workbench.safety.filtering import default_classifier_name
         from workbench.store.filters import stored_overrides
 
+        default = {} if self.classifier else {"unsafe_classifier": default_classifier_name()}
         if not self.store:
-            return {}
+            return default
         entries = [{k: o[k] for k in ("key", "action")} for o in stored_overrides(_location(self.store, locate))["overrides"]]
-        return {"store_overrides": sha256_json(entries), "store_override_count": str(len(entries))}
+        return {**default, "store_overrides": sha256_json(entries), "store_override_count": str(len(entries))}
 
 
 def _location(store: str, locate) -> str:
@@ -97,7 +106,10 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         document = stored_overrides(_location(cfg.store, ctx.data_path))
         write_json(ctx.stage_dir / "store_overrides.json", document)
         overrides = {**(overrides or {}), **load_overrides(ctx.stage_dir / "store_overrides.json")}
-    classifier = load_unsafe_classifier(ctx.data_path(cfg.classifier)) if cfg.classifier else None
+    classifier = None
+    if cfg.classifier:
+        shipped = cfg.classifier in CLASSIFIER_NAMES
+        classifier = load_unsafe_classifier(cfg.classifier if shipped else ctx.data_path(cfg.classifier))
     result = filter_records(records, cfg.rules, ctx.recipe.identity, overrides, records.lines, classifier)
     summary = write_outputs(result, ctx.stage_dir / "filter", {"input": str(path), "type": info.type, "form": info.form,
                                                                "classifier": cfg.classifier})
