@@ -53,7 +53,8 @@ def logits(model, ids: list[int]) -> torch.Tensor:
 # --- presets -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, low, high", [(STUDENT, 1e6, 3e6), ("gemma2-tiny-teacher", 10e6, 20e6)])
+@pytest.mark.parametrize("name, low, high", [(STUDENT, 1e6, 3e6), ("gemma2-tiny-mid", 4e6, 7e6),
+                                             ("gemma2-tiny-teacher", 10e6, 20e6)])
 def test_tiny_presets_keep_gemma2_features(name, low, high):
     config = preset_config(name, vocab_size=4096)
     assert config.final_logit_softcapping == 30.0 and config.attn_logit_softcapping == 50.0
@@ -66,6 +67,15 @@ def test_tiny_presets_keep_gemma2_features(name, low, high):
     assert model.lm_head.weight is model.model.embed_tokens.weight
     assert model.config._attn_implementation == "eager"
     assert low <= describe(model)["parameters"] <= high
+
+
+def test_the_intermediate_preset_sits_between_student_and_teacher():
+    # multi-stage distillation's "teacher assistant": within 1.5x of the geometric mean of student and teacher
+    with torch.device("meta"):
+        student, mid, teacher = (describe(build_preset(n, vocab_size=2048))["parameters"]
+                                 for n in (STUDENT, "gemma2-tiny-mid", "gemma2-tiny-teacher"))
+    assert student < mid < teacher
+    assert 1 / 1.5 < mid / (student * teacher) ** 0.5 < 1.5
 
 
 @pytest.mark.parametrize("name, billions", [("gemma2-2b", 2.6), ("gemma2-9b", 9.2), ("gemma2-27b", 27.2)])

@@ -30,6 +30,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "gemma2-tiny-student": dict(hidden_size=128, num_hidden_layers=6, num_attention_heads=4, num_key_value_heads=2,
                                 head_dim=32, intermediate_size=512, query_pre_attn_scalar=32,
                                 sliding_window=128, max_position_embeddings=1024, vocab_size=None),
+    # ~5 M parameters at a 2k vocabulary, between the student's ~1.7 M and the teacher's ~12 M (near their geometric
+    # mean): the intermediate ("teacher assistant") of multi-stage distillation, recipes/multistage-distillation.yaml.
+    "gemma2-tiny-mid": dict(hidden_size=192, num_hidden_layers=8, num_attention_heads=6, num_key_value_heads=3,
+                            head_dim=32, intermediate_size=768, query_pre_attn_scalar=32,
+                            sliding_window=128, max_position_embeddings=1024, vocab_size=None),
     # ~13 M parameters at a 4k vocabulary: the CPU teacher.
     "gemma2-tiny-teacher": dict(hidden_size=256, num_hidden_layers=12, num_attention_heads=8, num_key_value_heads=4,
                                 head_dim=32, intermediate_size=1024, query_pre_attn_scalar=32,
