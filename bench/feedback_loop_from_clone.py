@@ -143,12 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scratch", default=None, help="an empty or new folder for the clone (default: a temp dir)")
     parser.add_argument("--ratings", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (else it is deleted)")
+    parser.add_argument("--resume", action="store_true",
+                        help="--scratch holds a clone on which `make quickstart` finished: start at `workbench ui`")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         parser.error(f"Chromium is not at {CHROMIUM} (apt-get install chromium)")
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="workbench-loop-")).resolve()
     scratch.mkdir(parents=True, exist_ok=True)
-    if any(scratch.iterdir()):
+    if args.resume and not (scratch / "workbench" / "runs" / "quickstart" / "manifest.json").exists():
+        parser.error(f"--resume: {scratch} holds no finished quickstart")
+    if any(scratch.iterdir()) and not args.resume:
         parser.error(f"--scratch {scratch}: not empty")
     clone, venv = scratch / "workbench", scratch / "venv"
     commit = subprocess.run(["git", "-C", args.source, "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -157,26 +161,34 @@ def main(argv: list[str] | None = None) -> int:
 
     # What the user's machine has before they start: Python with the dependencies (a venv over this machine's
     # packages, activated), and no model cache.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    if not args.resume:
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WORKBENCH_CACHE", "WORKBENCH_DB")}
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}", VIRTUAL_ENV=str(venv),
                WORKBENCH_CACHE=str(scratch / "cache"), OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"))
     loop = Loop(scratch, env)
     total = time.perf_counter()
-    loop.command(f"git clone -q {shlex.quote(args.source)} workbench")
-    loop.clone = clone
-    loop.typed.append("cd workbench")
-
-    out = loop.command("make quickstart")
+    if args.resume:
+        loop.typed += [f"git clone -q {shlex.quote(args.source)} workbench", "cd workbench", "make quickstart"]
+        loop.clone = clone
+        say("(resumed: the clone and `make quickstart` were done by an earlier run of this script)")
+        out = ""
+    else:
+        loop.command(f"git clone -q {shlex.quote(args.source)} workbench")
+        loop.clone = clone
+        loop.typed.append("cd workbench")
+        out = loop.command("make quickstart")
     located = subprocess.run(["workbench", "--help"], cwd=scratch, env=env, capture_output=True, text=True)
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import workbench; print(workbench.__file__)"],
+    # -I: neither the current folder nor PYTHONPATH on sys.path, as for the `workbench` console script
+    where = subprocess.run([str(venv / "bin" / "python"), "-I", "-c", "import workbench; print(workbench.__file__)"],
                            cwd=scratch, env=env, capture_output=True, text=True).stdout.strip()
     if not where.startswith(str(clone)) or located.returncode != 0:
         raise SystemExit(f"FAILED: the installed workbench is {where!r}, not the clone's")
     say(f"  (the `workbench` command imports {where})")
     db = clone / "runs" / "workbench.db"
-    hints = [line for line in out.splitlines() if "workbench ui" in line]
-    say(f"  what the quickstart's output says to do next: {hints if hints else 'NOTHING mentions workbench ui'}")
+    if not args.resume:
+        hints = [line for line in out.splitlines() if "workbench ui" in line]
+        say(f"  what the quickstart's output says to do next: {hints if hints else 'NOTHING mentions workbench ui'}")
     first = loop.started()
 
     # The UI as a real process, from the clone's root, exactly as README says (plus --port).
