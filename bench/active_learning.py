@@ -174,7 +174,8 @@ def similarity(pool: list[dict]):
         changed = sorted(set(p["first"]) ^ set(p["second"]))
         rows += [i] * len(changed)
         cols += changed
-    x = torch.sparse_coo_tensor(torch.tensor([rows, cols]), torch.ones(len(rows)), (len(pool), DIM)).coalesce()
+    x = torch.sparse_coo_tensor(torch.tensor([rows, cols]), torch.ones(len(rows)), (len(pool), DIM),
+                                check_invariants=False).coalesce()
     norms = torch.sparse.sum(x, 1).to_dense().clamp(min=1).sqrt()
     return torch.sparse.mm(x, x.t()).to_dense() / norms[:, None] / norms[None, :]
 
