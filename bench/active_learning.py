@@ -2,7 +2,7 @@
 first teach it faster than rating them in random order?
 
     OMP_NUM_THREADS=1 python -m bench.active_learning [--out runs/bench/active_learning] [--seeds 3]
-        [--budgets 25,50,100,200,400] [--batch 25] [--ensemble 3]
+        [--budgets 25,50,100,200,400] [--batch 25] [--ensemble 3] [--strategies random,active,diverse]
 
 Task world (n = 2000, seed 0): the pool is `preference/train.jsonl` (2,000 prompts, each with a correct answer and
 its near miss), shown in a random order per pair; the held-out set is `preference/validation.jsonl` (500 pairs).
@@ -19,7 +19,11 @@ ratings, and reads the ensemble's (the model and the resampled ones) uncertainty
   active  the first batch at random (a cold start), then, after each retraining, the unrated pairs with the
           highest `workbench.stages.pairs.priority` (the ensemble's closeness to a coin flip plus its
           disagreement; the same score the `pairs` stage writes into `Pair.priority`), in batches of `--batch`
-          growing to a quarter of the ratings so far (fewer retrainings), never past a budget.
+          growing to a quarter of the ratings so far (fewer retrainings), never past a budget;
+  diverse as active, but each batch is picked greedily by priority x (1 - the largest cosine similarity to a pair
+          already picked in the batch), over the features in which a pair's two answers differ: uncertain pairs,
+          not a batch of near-copies of one uncertain pair;
+  disagree  as active, but by the ensemble's disagreement alone (standard deviation of P; query by committee).
 Goal (issue 18): active reaches random's accuracy at 200 ratings with at most half as many (100).
 Writes OUT/active_learning.json (every curve, every seed) and OUT/active_learning.png; prints the table.
 """
@@ -155,8 +159,48 @@ def accuracy(weight, scorer: Scorer, labels: list) -> float:
     return sum(hits) / len(hits)
 
 
+def spread(probabilities: list[float]) -> float:
+    """The ensemble's disagreement alone: the standard deviation of its P(first > second) (query by committee)."""
+    return statistics.pstdev(probabilities)
+
+
+def similarity(pool: list[dict]):
+    """Cosine similarity between every two pairs of the pool, over the features in which a pair's two answers
+    differ (the only features a rating of it moves in a Bradley-Terry model); a dense n x n tensor."""
+    import torch
+
+    rows, cols = [], []
+    for i, p in enumerate(pool):
+        changed = sorted(set(p["first"]) ^ set(p["second"]))
+        rows += [i] * len(changed)
+        cols += changed
+    x = torch.sparse_coo_tensor(torch.tensor([rows, cols]), torch.ones(len(rows)), (len(pool), DIM),
+                                check_invariants=False).coalesce()
+    norms = torch.sparse.sum(x, 1).to_dense().clamp(min=1).sqrt()
+    return torch.sparse.mm(x, x.t()).to_dense() / norms[:, None] / norms[None, :]
+
+
+def diverse(scores: list[float], candidates: list[int], sims, step: int) -> list[int]:
+    """`step` positions of `candidates` picked greedily by score x (1 - the largest similarity to a pair picked
+    before in this batch): uncertain pairs, but not `step` near-copies of one uncertain pair."""
+    import torch
+
+    score = torch.tensor(scores)
+    index = torch.tensor(candidates)
+    nearest = torch.zeros(len(candidates))
+    picked = []
+    for _ in range(min(step, len(candidates))):
+        gain = score * (1 - nearest)
+        if picked:
+            gain[torch.tensor(picked)] = -1.0
+        j = int(gain.argmax())
+        picked.append(j)
+        nearest = torch.maximum(nearest, sims[index, index[j]])
+    return picked
+
+
 def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], batch: int, size: int,
-          seed: int) -> dict:
+          seed: int, sims=None) -> dict:
     """Held-out accuracy after each budget of ratings, rating in `strategy` order."""
     from workbench.stages.pairs import priority
 
@@ -166,7 +210,7 @@ def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], 
     rated, unrated = order[:batch], order[batch:]
     out = {}
     while True:
-        models = ensemble([pool[i] for i in rated], size if strategy == "active" else 1, seed)
+        models = ensemble([pool[i] for i in rated], size if strategy != "random" else 1, seed)
         if len(rated) in budgets:
             out[len(rated)] = accuracy(models[0], *held_out)
         if len(rated) >= max(budgets):
@@ -177,37 +221,44 @@ def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], 
         else:  # batches of `batch`, growing to a quarter of what is rated (fewer retrainings), never past a budget
             step = min(step, max(batch, len(rated) // 4))
             pool_scorer = Scorer([pool[i] for i in unrated])
-            scores = [priority(ps) + rng.random() * 1e-9 for ps in probabilities(models, pool_scorer)]
-            chosen = [unrated[j] for j in sorted(range(len(unrated)), key=lambda j: -scores[j])[:step]]
+            score = spread if strategy == "disagree" else priority
+            scores = [score(ps) + rng.random() * 1e-9 for ps in probabilities(models, pool_scorer)]
+            if strategy == "diverse":
+                chosen = [unrated[j] for j in diverse(scores, unrated, sims, step)]
+            else:
+                chosen = [unrated[j] for j in sorted(range(len(unrated)), key=lambda j: -scores[j])[:step]]
         taken = set(chosen)
         rated += chosen
         unrated = [i for i in unrated if i not in taken]
 
 
 def summary(curves: dict, budgets: list[int]) -> dict:
-    """Mean and standard deviation per strategy and budget; and the goal: the fewest ratings at which active's
-    mean reaches random's mean at 200 (linearly interpolated between budgets)."""
+    """Mean and standard deviation per strategy and budget; and the goal, per strategy other than random: the
+    fewest ratings at which its mean reaches random's mean at 200 (linearly interpolated between budgets)."""
     table = {s: {n: (statistics.mean(c[n] for c in runs), statistics.pstdev([c[n] for c in runs]))
                  for n in budgets} for s, runs in curves.items()}
     out = {"table": {s: {str(n): {"mean": round(m, 4), "sd": round(sd, 4)} for n, (m, sd) in rows.items()}
                      for s, rows in table.items()}}
     if 200 in budgets:
         target = table["random"][200][0]
-        needed = None
-        previous = None
-        for n in budgets:
-            mean = table["active"][n][0]
-            if mean >= target:
-                if previous is None:
-                    needed = n
-                else:
-                    (n0, m0) = previous
-                    needed = n0 + (n - n0) * (target - m0) / (mean - m0) if mean > m0 else n
-                break
-            previous = (n, mean)
         out["random_at_200"] = round(target, 4)
-        out["active_ratings_to_reach_it"] = round(needed, 1) if needed is not None else None
-        out["goal_met"] = needed is not None and needed <= 100
+        out["ratings_to_reach_it"], out["goal_met"] = {}, {}
+        for strategy in table:
+            if strategy == "random":
+                continue
+            needed, previous = None, None
+            for n in budgets:
+                mean = table[strategy][n][0]
+                if mean >= target:
+                    if previous is None:
+                        needed = n
+                    else:
+                        (n0, m0) = previous
+                        needed = n0 + (n - n0) * (target - m0) / (mean - m0) if mean > m0 else n
+                    break
+                previous = (n, mean)
+            out["ratings_to_reach_it"][strategy] = round(needed, 1) if needed is not None else None
+            out["goal_met"][strategy] = needed is not None and needed <= 100
     return out
 
 
@@ -242,7 +293,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--ensemble", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000, help="task-world scale (pool = n pairs)")
+    parser.add_argument("--strategies", default="random,active,diverse",
+                        help="random and any of active, diverse, disagree (random is always run: the baseline)")
     args = parser.parse_args(argv)
+    strategies = ["random"] + [s for s in dict.fromkeys(args.strategies.split(",")) if s != "random"]
+    if not set(strategies) <= {"random", "active", "diverse", "disagree"}:
+        parser.error(f"--strategies {args.strategies}: give random, active, diverse and/or disagree")
     try:
         budgets = sorted({int(b) for b in args.budgets.split(",")})
     except ValueError:
@@ -263,10 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     if max(budgets) > len(pools[0]):
         parser.error(f"--budgets: at most {len(pools[0])} ratings (the pool)")
     held_out = (Scorer(held), [p["label"] for p in held])
-    curves = {"random": [], "active": []}
+    curves = {strategy: [] for strategy in strategies}
     for seed in range(args.seeds):
+        sims = similarity(pools[seed]) if "diverse" in strategies else None
         for strategy in curves:
-            curves[strategy].append(curve(pools[seed], held_out, strategy, budgets, args.batch, args.ensemble, seed))
+            curves[strategy].append(curve(pools[seed], held_out, strategy, budgets, args.batch, args.ensemble, seed,
+                                          sims))
             print(f"seed {seed} {strategy}: " + ", ".join(f"{n}: {a:.3f}" for n, a in curves[strategy][-1].items()),
                   file=sys.stderr, flush=True)
     result = summary(curves, budgets)
@@ -277,15 +335,16 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "active_learning.json").write_text(json.dumps(result, indent=2) + "\n")
     plot(curves, budgets, out / "active_learning.png")
-    print(f"| ratings | random (mean ± sd, {args.seeds} seeds) | active (mean ± sd) |")
-    print("|---|---|---|")
+    names = list(curves)
+    print("| ratings | " + " | ".join(f"{name} (mean ± sd, {args.seeds} seeds)" for name in names) + " |")
+    print("|---|" + "---|" * len(names))
     for n in budgets:
-        r, a = result["table"]["random"][str(n)], result["table"]["active"][str(n)]
-        print(f"| {n} | {r['mean']:.3f} ± {r['sd']:.3f} | {a['mean']:.3f} ± {a['sd']:.3f} |")
+        cells = [result["table"][name][str(n)] for name in names]
+        print(f"| {n} | " + " | ".join(f"{c['mean']:.3f} ± {c['sd']:.3f}" for c in cells) + " |")
     if "goal_met" in result:
-        print(f"random at 200 ratings: {result['random_at_200']:.3f}; active reaches it at "
-              f"{result['active_ratings_to_reach_it']} ratings; goal (<= 100): "
-              f"{'met' if result['goal_met'] else 'not met'}")
+        for name, needed in result["ratings_to_reach_it"].items():
+            print(f"random at 200 ratings: {result['random_at_200']:.3f}; {name} reaches it at {needed} ratings; "
+                  f"goal (<= 100): {'met' if result['goal_met'][name] else 'not met'}")
     print(f"{out / 'active_learning.json'}, {out / 'active_learning.png'} ({result['seconds']} s)")
     return 0
 

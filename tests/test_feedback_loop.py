@@ -64,6 +64,8 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
     assert main(command) == 0
     out = capsys.readouterr().out
     assert "rm (reward): done in" in out and "ranked (pairs): done in" in out and "(6/6 stages done)" in out
+    assert f"[workbench] next: rate the {len(rows)} pairs of stage to_rate with `workbench ui --run-dir {run} " \
+           f"--db {db}`, then run the same command again to retrain on them" in out  # what to do next, said
     stages = json.loads((run / "manifest.json").read_text())["stages"]
     assert stages["rm"]["inputs"]["store_ratings"] == "2"
     world_pairs = (run / "world" / "data" / "preference" / "train.jsonl").read_text().splitlines()

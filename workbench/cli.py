@@ -100,7 +100,30 @@ def _cmd_run(args) -> int:
     stale = [name for name in names if name not in current]
     note = f"; not up to date: {', '.join(stale)} (run without --only)" if only and stale else ""
     print(f"[workbench] run directory: {run_dir}  ({len(current)}/{len(recipe.stages)} stages done{note})")
+    for line in _rating_hints(recipe, run_dir, current):
+        print(line)
     return 0
+
+
+def _rating_hints(recipe, run_dir: Path, current) -> list[str]:
+    """What to do next when a current `pairs` stage put pairs in a store: the `workbench ui` command that opens it
+    from here (with `--db` unless it is the UI's default store)."""
+    from workbench.store.db import DEFAULT_DB
+
+    hints = []
+    for stage in recipe.stages:
+        name = stage.stage_name
+        if stage.kind != "pairs" or name not in current:
+            continue
+        try:
+            metrics = json.loads((run_dir / name / "metrics.json").read_text())
+            store, pairs = str(metrics["store"]), int(metrics["pairs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        db = "" if "://" not in store and Path(store).resolve() == Path(DEFAULT_DB).resolve() else f" --db {store}"
+        hints.append(f"[workbench] next: rate the {pairs} pairs of stage {name} with "
+                     f"`workbench ui --run-dir {run_dir}{db}`, then run the same command again to retrain on them")
+    return hints
 
 
 def _cmd_status(args) -> int:
