@@ -1,13 +1,15 @@
 """Context distillation on a real model: rubric accuracy of the teacher (the model with the knowledge sheet in its
 system turn) and of the student without the sheet, before and after the `distill` stage.
 
-    python -m bench.context_distill --student DIR --distilled DIR [--sheet examples/lora/sheet.md]
-        [--rubric examples/lora/rubric.jsonl] [--max-new-tokens 64]
+    python -m bench.context_distill --student DIR [--distilled DIR] [--sheet examples/lora/sheet.md]
+        [--rubric examples/lora/rubric.jsonl] [--max-new-tokens 64] [--out FILE] [--reuse FILE]
 
 `--student` is the model the distill stage started from (a run's `sft/model`, or a merged LoRA SFT model) and also
 the teacher (the same weights with the sheet); `--distilled` the distill stage's `model`. Greedy answers to every
 rubric prompt; prints accuracy per group and overall, with the paired gain (2 s.e.) of the distilled student over
-the student before, and writes the answers to `--out` (JSON) if given.
+the student before, and writes the answers to `--out` (JSON) if given. Without `--distilled` only the teacher and the
+student before are measured (they can run while the distill stage trains); `--reuse FILE` takes the models a
+previous `--out` has instead of answering again.
 """
 
 from __future__ import annotations
@@ -48,11 +50,12 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--student", type=Path, required=True)
-    parser.add_argument("--distilled", type=Path, required=True)
+    parser.add_argument("--distilled", type=Path)
     parser.add_argument("--sheet", type=Path, default=ROOT / "examples/lora/sheet.md")
     parser.add_argument("--rubric", type=Path, default=ROOT / "examples/lora/rubric.jsonl")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--reuse", type=Path)
     args = parser.parse_args(argv)
 
     rubric = load_rubric(args.rubric)
@@ -61,10 +64,14 @@ def main(argv: list[str] | None = None) -> None:
     sheet = read_teacher_context(args.sheet)
     plain = [r["prompt"] for r in rows]
     runs = {"teacher (student + sheet)": (args.student, [with_context(p, sheet) for p in plain]),
-            "student before": (args.student, plain),
-            "student after distill": (args.distilled, plain)}
-    results = {}
+            "student before": (args.student, plain)}
+    if args.distilled:
+        runs["student after distill"] = (args.distilled, plain)
+    results = json.loads(args.reuse.read_text()) if args.reuse else {}
+    results.pop("prompts", None)
     for name, (folder, prompts) in runs.items():
+        if name in results:
+            continue
         texts, seconds = answers(folder, prompts, args.max_new_tokens)
         correct = [e.check(t).correct for e, t in zip(entries, texts)]
         results[name] = {"texts": texts, "correct": correct, "seconds": round(seconds, 1)}
@@ -78,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
             picked = [c for c, e in zip(r["correct"], entries) if g is None or e.group == g]
             cells.append(f"{100 * sum(picked) / len(picked):.0f} % ({sum(picked)}/{len(picked)})")
         print(f"| {name} | " + " | ".join(cells) + " |")
-    for name in ("student after distill", "teacher (student + sheet)"):
+    for name in [n for n in ("student after distill", "teacher (student + sheet)") if n in results]:
         gain, two_se = paired_gain(results["student before"]["correct"], results[name]["correct"])
         print(f"{name} - student before: {100 * gain:+.1f} points (2 s.e. {100 * two_se:.1f})")
     if args.out:
