@@ -400,4 +400,6 @@ def check_references(recipe: Recipe) -> list[str]:
             known = sorted(set(recipe.models) | {n for n, j in order.items() if j < i and what in mods[recipe.stages[j].kind].PRODUCES})
             hint = f"; available here: {', '.join(known)}" if known else ""
             errors.append(f"{where}: undefined {what} {ref!r} (define it under `models:` or name an earlier stage){hint}")
+        local = lambda ref: None if ref in order or ref in recipe.models else base / Path(ref).expanduser()  # noqa: E731
+        errors += [f"stages[{i}].{field}: {problem}" for field, problem in s.file_problems(local)]
     return errors

@@ -58,8 +58,11 @@ PRIVATE: tuple[Private, ...] = (
     Private(_DISTILL, "DistillationTrainer", "_compute_loss", ("distill",),
             "trl_private.gkd_distillation_trainer: the top-k generalized JSD", ("unwrapped_student", "inputs", "num_items_in_batch")),
     Private(_DISTILL, "DistillationTrainer", "_get_last_hidden_state", ("distill",),
-            "trl_private.gkd_distillation_trainer: hidden states for the top-k loss",
+            "trl_private.gkd_distillation_trainer: hidden states for the top-k loss; the teacher's own prompt "
+            "(context distillation)",
             ("unwrapped_model", "input_ids", "attention_mask", "logits_to_keep")),
+    Private(_DISTILL, "DistillationTrainer", "_tokenize_prompts", ("distill",),
+            "trl_private.gkd_distillation_trainer: the teacher's prompts (context distillation)", ("prompts",)),
     Private(_DISTILL, "DistillationTrainer", "_tokenizer", ("distill",),
             "trl_private.FastGeneration: the pad id", instance=True),
     Private(_DISTILL, "DistillationTrainer", "_dist", ("distill",),
@@ -200,9 +203,16 @@ def rloo_trainer():
 
 
 def gkd_distillation_trainer():
-    """`GKDDistillationTrainer`: TRL's DistillationTrainer plus GKD's `lmbda` (off-policy batches) and the top-k
-    teacher logits (`top_k`, scored with the `divergence` passed in: `workbench.stages.distill.generalized_jsd`), and
-    sampling through `FastGeneration`."""
+    """`GKDDistillationTrainer`: TRL's DistillationTrainer plus GKD's `lmbda` (off-policy batches), the top-k
+    teacher logits (`top_k`, scored with the `divergence` passed in: `workbench.stages.distill.generalized_jsd`),
+    context distillation (rows with a `teacher_prompt`: the teacher scores the completion after that prompt, the
+    student after its own), and sampling through `FastGeneration`.
+
+    Context distillation: each generation batch gets `teacher_prompt_ids` / `teacher_prompt_mask`, the teacher's
+    prompts tokenized as TRL tokenizes the student's and left-padded like them; TRL splits and shuffles them with the
+    rest of the batch. Both models' inputs are (left-padded prompt, right-padded completion), so the completion sits
+    at the same last `completion_ids.size(1)` positions of both, and TRL's `logits_to_keep` slice (and the loss mask,
+    `completion_mask`) line them up token for token, whatever the two prompts' lengths."""
     import torch
     from trl import DistillationTrainer
 
@@ -217,6 +227,7 @@ def gkd_distillation_trainer():
             self.lmbda = lmbda
             self.top_k = top_k
             self._rows: list[dict] = []
+            self._teacher_inputs = None  # set while _compute_loss runs: the teacher's (input_ids, attention_mask)
             self.off_policy_batches = 0
 
         def on_policy_now(self) -> bool:
@@ -225,7 +236,35 @@ def gkd_distillation_trainer():
 
         def _generate_and_score_completions(self, inputs):
             self._rows = inputs
-            return super()._generate_and_score_completions(inputs)
+            batch = super()._generate_and_score_completions(inputs)
+            if "teacher_prompt" in inputs[0]:
+                batch["teacher_prompt_ids"], batch["teacher_prompt_mask"] = self.teacher_prompts(inputs)
+            return batch
+
+        def teacher_prompts(self, rows):
+            """The rows' `teacher_prompt`s as (ids, mask), left-padded like TRL's prompts."""
+            from trl.trainer.utils import pad
+
+            ids = [torch.tensor(i) for i in self._tokenize_prompts([r["teacher_prompt"] for r in rows])[0]]
+            device, multiple = self.accelerator.device, self.pad_to_multiple_of
+            return (pad(ids, padding_value=self._tokenizer.pad_token_id, padding_side="left",
+                        pad_to_multiple_of=multiple).to(device),
+                    pad([torch.ones_like(i) for i in ids], padding_value=0, padding_side="left",
+                        pad_to_multiple_of=multiple).to(device))
+
+        def teacher_input(self, inputs):
+            """(input_ids, attention_mask) the teacher scores: its own prompt (if any), then the completion."""
+            prompt = "teacher_prompt_ids" if "teacher_prompt_ids" in inputs else "prompt_ids"
+            mask = "teacher_prompt_mask" if "teacher_prompt_ids" in inputs else "prompt_mask"
+            return (torch.cat([inputs[prompt], inputs["completion_ids"]], dim=1),
+                    torch.cat([inputs[mask], inputs["completion_mask"]], dim=1))
+
+        def _get_last_hidden_state(self, unwrapped_model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
+            # TRL's dense loss passes the student's input to both models; the teacher gets its own (teacher_input).
+            if self._teacher_inputs is not None and unwrapped_model is self.accelerator.unwrap_model(self.teacher_model):
+                input_ids, attention_mask = self._teacher_inputs
+            return super()._get_last_hidden_state(unwrapped_model, input_ids, attention_mask, logits_to_keep,
+                                                  *args, **kwargs)
 
         def _generate_single_turn(self, prompt_ids, images, multimodal_fields, has_tool_images=False):
             if not self.model.training or self.on_policy_now():
@@ -233,7 +272,10 @@ def gkd_distillation_trainer():
             self.off_policy_batches += 1
             if "answer_ids" in self._rows[0]:
                 return [list(row["answer_ids"]) for row in self._rows]
-            # The teacher samples: TRL's generation path, run on the teacher instead of the student.
+            # The teacher samples: TRL's generation path, run on the teacher instead of the student (after its own
+            # prompts, with context distillation; completions do not depend on the prompt's length).
+            if "teacher_prompt" in self._rows[0]:
+                prompt_ids = self._tokenize_prompts([r["teacher_prompt"] for r in self._rows])[0]
             student = self.model_wrapped
             self.model_wrapped = self.teacher_model
             try:
@@ -243,7 +285,11 @@ def gkd_distillation_trainer():
 
         def _compute_loss(self, unwrapped_student, inputs, num_items_in_batch):
             if self.top_k is None:
-                return super()._compute_loss(unwrapped_student, inputs, num_items_in_batch)
+                self._teacher_inputs = self.teacher_input(inputs) if "teacher_prompt_ids" in inputs else None
+                try:
+                    return super()._compute_loss(unwrapped_student, inputs, num_items_in_batch)
+                finally:
+                    self._teacher_inputs = None
             input_ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
             attention_mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
             valid = inputs["completion_mask"].bool()
@@ -253,7 +299,7 @@ def gkd_distillation_trainer():
                 unwrapped_student, input_ids, attention_mask, width)[valid])
             with torch.no_grad():
                 teacher_logits = output_logits(teacher, self._get_last_hidden_state(
-                    teacher, input_ids, attention_mask, width)[valid])
+                    teacher, *self.teacher_input(inputs), width)[valid])
                 top, index = teacher_logits.topk(min(self.top_k, teacher_logits.size(-1)), dim=-1)
             divergence = self.divergence(student_logits.gather(-1, index), top, self.beta, self.temperature).sum()
             count = valid.sum()

@@ -88,6 +88,12 @@ class StageConfig(BaseModel):
                 out.append((path, str(v), refs[0].what))
         return out
 
+    def file_problems(self, locate: Callable[[str], Path | None]) -> list[tuple[str, str]]:
+        """(field, problem) for each file this stage reads whose content is bad, found when the recipe is checked,
+        before anything runs. `locate` gives a recipe-relative file's path (None for a stage or model name); missing
+        files are reported by the reference check, not here."""
+        return []
+
     def external_inputs(self, locate: Callable[[str], Path]) -> dict[str, str]:
         """Fingerprints of what the stage reads from outside the run and the recipe's references (e.g. the rating
         store), so that a change there reruns the stage. `locate` resolves a recipe-relative path."""

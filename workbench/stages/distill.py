@@ -25,6 +25,15 @@ here because TRL's chunked loss takes no top-k and importing `trl.experimental` 
 change or vanish. A teacher with another vocabulary is refused before
 training (TRL would fail only on vocabulary size, and cannot see two same-sized vocabularies that differ).
 Output: `stage_dir/model` (the student with its tokenizer), `history.json`.
+
+**Context distillation** (Askell et al. 2021; Snell et al. 2022) when no bigger teacher exists: `teacher_context`
+names a knowledge sheet (text or markdown, `workbench.stages.generate.read_teacher_context`); the teacher sees each
+prompt with the sheet in its system turn (`workbench.stages.generate.with_context`), the student the prompt alone.
+Both score the same completion tokens, each after its own prompt; the trainer aligns them (left-padded prompts, then
+the completion: the completion's positions are the last ones of both sequences). The teacher is then usually the
+student's own starting point (`teacher: sft` with `model: sft`), loaded as a second copy (the stage trains the
+student in full; it has no LoRA). A longer-trained teacher of the same family (an sft stage with more steps, same
+tokenizer) is just another `teacher:` stage.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from workbench.data import detect, read_records
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.stages.generate import TEACHER_CONTEXT_HELP, context_problems, read_teacher_context, with_context
 from workbench.training import MAX_BATCH, TrainSettings, callbacks, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
@@ -62,10 +72,14 @@ class Config(StageConfig):
     max_new_tokens: int = Field(64, ge=1, le=65_536, description="Tokens the student writes per prompt.")
     top_k: int | None = Field(None, ge=1, le=262_144,
         description="The divergence over the teacher's k most likely tokens only.")
+    teacher_context: DataRef | None = Field(None, description=TEACHER_CONTEXT_HELP)
     eval_limit: int = Field(64, ge=0, le=1_000_000,
         description="Task-world validation prompts scored before and after.")
     train: DistillTrainSettings = Field(DistillTrainSettings(),
         description="Optimisation settings (TRL's DistillationTrainer underneath).")
+
+    def file_problems(self, locate) -> list[tuple[str, str]]:
+        return context_problems(self.teacher_context, locate)
 
 
 # --- data ------------------------------------------------------------------------------------------------------
@@ -125,11 +139,14 @@ def answer_ids(tokenizer, prompt: list[dict], answer: list[dict], max_new_tokens
     return ids[: stops[0] + 1 if stops else None][:max_new_tokens]
 
 
-def as_dataset(rows: list[dict], tokenizer, max_new_tokens: int, stop_ids: list[int]):
-    """The trainer's dataset: `prompt`, and `answer_ids` where the rows carry answers (for off-policy batches)."""
+def as_dataset(rows: list[dict], tokenizer, max_new_tokens: int, stop_ids: list[int], sheet: str | None = None):
+    """The trainer's dataset: `prompt`, `answer_ids` where the rows carry answers (for off-policy batches), and
+    `teacher_prompt` (the prompt with the sheet) for context distillation."""
     import datasets
 
     columns = {"prompt": [r["prompt"] for r in rows]}
+    if sheet is not None:
+        columns["teacher_prompt"] = [with_context(r["prompt"], sheet) for r in rows]
     if all("answer" in r for r in rows):
         columns["answer_ids"] = [answer_ids(tokenizer, r["prompt"], r["answer"], max_new_tokens, stop_ids)
                                  for r in rows]
@@ -187,12 +204,13 @@ def distillation_arguments(cfg: Config, ctx: StageContext):
                               temperature=cfg.temperature, max_completion_length=cfg.max_new_tokens)
 
 
-def build_trainer(cfg: Config, ctx: StageContext, student, teacher, tokenizer, rows: list[dict]):
+def build_trainer(cfg: Config, ctx: StageContext, student, teacher, tokenizer, rows: list[dict],
+                  sheet: str | None = None):
     """The stage's trainer (exposed for the benchmark, which times it against TRL's own)."""
     from workbench.generation import stop_token_ids
 
     args = distillation_arguments(cfg, ctx)
-    dataset = as_dataset(rows, tokenizer, cfg.max_new_tokens, stop_token_ids(tokenizer))
+    dataset = as_dataset(rows, tokenizer, cfg.max_new_tokens, stop_token_ids(tokenizer), sheet)
     return trl_private.gkd_distillation_trainer()(
         model=student, teacher_model=teacher, args=args, train_dataset=dataset, processing_class=tokenizer,
         callbacks=callbacks(ctx.stage_dir), lmbda=cfg.lmbda, top_k=cfg.top_k, divergence=generalized_jsd)
@@ -211,12 +229,13 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     from workbench.models import describe
 
     rows = read_prompt_rows(prompt_file(ctx, cfg.data, "train"))
+    sheet = read_teacher_context(ctx.data_path(cfg.teacher_context)) if cfg.teacher_context else None
     student, teacher, tokenizer = load_student_and_teacher(cfg, ctx)
     validation = prompt_file(ctx, cfg.data, "validation")
     held_out = read_prompt_rows(validation)[: cfg.eval_limit] if validation is not None and cfg.eval_limit else []
     scored = bool(held_out) and all(isinstance(r["meta"], dict) and "check" in r["meta"] for r in held_out)
     before = taskworld_score(student, tokenizer, held_out, cfg.max_new_tokens, ctx.seed) if scored else None
-    trainer = build_trainer(cfg, ctx, student, teacher, tokenizer, rows)
+    trainer = build_trainer(cfg, ctx, student, teacher, tokenizer, rows, sheet)
     checkpoint = ctx.last_checkpoint()
     result, seconds = train_and_save_model(trainer, student, tokenizer, ctx)
     metrics = {
@@ -229,6 +248,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
         "student": describe(student),
         "teacher": describe(teacher),
+        "teacher_context": cfg.teacher_context,
     }
     if scored:
         metrics["taskworld_before"] = before

@@ -16,6 +16,12 @@ Writes `data/pairs.jsonl` (the `workbench ratings import` pair format, one row p
 and adds the pairs to the store (`store`: a database URL or a SQLite path relative to the recipe; default the file
 `workbench ui` opens by default for a run in `runs/`, i.e. RUN_DIR/../workbench.db). Pairs already in the store
 (same prompt, same two answers) are not added again; their priority is updated.
+
+`rate` (a rubric file, `workbench.rubric`) makes the stage rate its pairs unattended, for tests, benchmarks and
+recipes that must run through without people (recipes/gemma3-chain.yaml): once the pairs are in the store, the
+scripted rater `rubric-rater` rates every pair in its queue by the rubric, as a person would on the Rate page. Every
+prompt must have a rubric entry (matched by the text of its last user message); checked before any model runs.
+People rate in the UI instead: leave `rate` out.
 """
 
 from __future__ import annotations
@@ -54,6 +60,21 @@ class Config(StageConfig):
                                           description="reward stages whose uncertainty sets each pair's priority")
     store: str | None = Field(None, description="the preference store: a database URL or a SQLite path relative to "
                                                 "the recipe; default RUN_DIR/../workbench.db")
+    rate: DataRef | None = Field(None, description="a rubric file: the scripted rater (`rubric-rater`) rates every "
+                                                   "pair in its queue by it, unattended; leave out for people to rate")
+
+    def file_problems(self, locate) -> list[tuple[str, str]]:
+        from workbench.errors import WorkbenchError
+        from workbench.rubric import load_rubric
+
+        path = locate(self.rate) if self.rate else None
+        if path is None or not path.exists():
+            return []
+        try:
+            load_rubric(path)
+        except WorkbenchError as e:
+            return [("rate", str(e).replace("\n", "; "))]
+        return []
 
     @model_validator(mode="after")
     def _two_answers(self):
@@ -148,6 +169,20 @@ def _priorities(cfg: Config, ctx: StageContext, rows: list[dict]) -> list[float]
     return [round(priority(list(ps)), 6) for ps in zip(*per_model)]
 
 
+def scripted_rater(cfg: Config, ctx: StageContext, prompt_rows: list[dict]):
+    """The rubric rater of `rate`; refuses (before any model runs) prompts the rubric has no entry for."""
+    from workbench.errors import WorkbenchError
+    from workbench.rubric import ScriptedRater, last_user_text, load_rubric
+
+    rubric = load_rubric(ctx.data_path(cfg.rate))
+    missing = [last_user_text(r["prompt"]) for r in prompt_rows if rubric.entry_for(r["prompt"]) is None]
+    if missing:
+        raise WorkbenchError(f"stage {ctx.stage_name}: the rubric {cfg.rate} (rate) has no entry for {len(missing)} of "
+                             f"the {len(prompt_rows)} prompts, e.g. {missing[0]!r}; add entries (matched by the last "
+                             "user message) or rate in the UI (drop `rate`)")
+    return ScriptedRater(rubric)
+
+
 def run(cfg: Config, ctx: StageContext) -> dict:
     from workbench.stages.generate import prompt_file, read_prompts
     from workbench.store import open_store
@@ -155,6 +190,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
 
     path = prompt_file(cfg, ctx)
     prompt_rows = read_prompts(path, cfg.limit)
+    rater = scripted_rater(cfg, ctx, prompt_rows) if cfg.rate else None
     answers = _answers(cfg, ctx, [row["prompt"] for row in prompt_rows])
     stages = {s.stage_name for s in ctx.recipe.stages}
     settings = {**cfg.sampling.model_dump(), "num_return_sequences": cfg.samples, "seed": ctx.seed}
@@ -178,11 +214,14 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     try:
         new = add_pairs(store, rows, source=f"{Path(ctx.run_dir).resolve()}/{ctx.stage_name}",
                         run_dir=ctx.run_dir, stage=ctx.stage_name)
+        rated = rater.rate_store(store) if rater is not None else None
     finally:
         store.close()
     metrics = {"prompts": len(prompt_rows), "answers": sum(map(len, answers.values())), "pairs": len(rows),
                "new_pairs_in_store": new, "dropped_empty": dropped["empty"], "dropped_identical": dropped["identical"],
                "store": location, "source": str(path)}
+    if rater is not None:
+        metrics["rated_by"], metrics["rated"] = rater.name, rated
     if cfg.reward_models and rows:
         metrics["mean_priority"] = round(sum(r["priority"] for r in rows) / len(rows), 4)
     ctx.log.info("pairs: %s", metrics)
