@@ -123,8 +123,11 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     model = with_lora(model, tokenizer) if a.lora else model.eval()
+    from workbench.decoding import _bf16_head_pays
+
+    head = "bf16 + float32 check" if _bf16_head_pays(next(model.parameters())) else "float32"
     print(f"{a.model}{' + LoRA (unmerged)' if a.lora else ''}: batch {a.batch_size} x {a.max_new_tokens} new tokens, "
-          f"greedy, torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+          f"greedy, torch {torch.__version__}, {torch.get_num_threads()} threads, output layer: {head}", flush=True)
     r = compare(model, tokenizer, a.batch_size, a.max_new_tokens, a.rounds)
     for i, row in enumerate(r["rounds"], 1):
         print(f"round {i}: generate {row['generate']:.1f} tok/s, workbench.decoding {row['workbench.decoding']:.1f} "
