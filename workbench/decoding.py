@@ -96,7 +96,7 @@ def sample(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new
         step, choose = decoder.step, head
         state = decoder.prefill(input_ids)
     else:
-        step = _CudaGraphStep(decoder) if input_ids.is_cuda else (lambda t, slot: decoder.logits(decoder.step(t, slot)))
+        step = _CudaGraphStep(decoder) if input_ids.is_cuda else decoder.step_logits
         state = decoder.logits(decoder.prefill(input_ids))
 
         def choose(logits):
@@ -348,6 +348,10 @@ class _Decoder:
         x = torch.nn.functional.embedding(ids, self.embedding)
         return x if self.embed_scale is None else x * self.embed_scale.to(x.dtype)
 
+    def step_logits(self, token, slot):
+        """`logits` of `step`'s hidden state."""
+        return self.logits(self.step(token, slot))
+
     def logits(self, hidden):
         """The model's float32 logits (B, V) for final hidden states (B, D), final soft-cap applied (as
         `output_logits`)."""
@@ -405,11 +409,11 @@ class _CudaGraphStep:
         side = torch.cuda.Stream(device)
         side.wait_stream(torch.cuda.current_stream(device))
         with torch.cuda.stream(side):
-            decoder.logits(decoder.step(self.token, self.slot))
+            decoder.step_logits(self.token, self.slot)
         torch.cuda.current_stream(device).wait_stream(side)
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
-            self.logits = decoder.logits(decoder.step(self.token, self.slot))
+            self.logits = decoder.step_logits(self.token, self.slot)
 
     def __call__(self, token, slot: int):
         self.token.copy_(token)
