@@ -165,7 +165,8 @@ def main(argv=None) -> int:
           f"greedy, torch {torch.__version__}, {torch.get_num_threads()} threads, output layer: {head}", flush=True)
     if a.split:
         split = step_split(model, tokenizer, a.batch_size)
-        print(", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in split.items()))
+        print(f"{a.batch_size} rows, 24 steps, ms per step: " + ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in split.items()))
         return 0
     r = compare(model, tokenizer, a.batch_size, a.max_new_tokens, a.rounds)
     for i, row in enumerate(r["rounds"], 1):
