@@ -1,6 +1,7 @@
 """`workbench.decoding` against transformers' `generate` on Gemma 3 270M: same tokens, tokens per second.
 
-    OMP_NUM_THREADS=2 python -m bench.decode_gemma3 [--batch-size 8] [--max-new-tokens 64] [--rounds 3] [--lora] [--split]
+    OMP_NUM_THREADS=2 python -m bench.decode_gemma3 [--batch-size 8] [--max-new-tokens 64] [--rounds 3] [--lora]
+                                                     [--split]
 
 Both answer the same `--batch-size` chat prompts (the held-out questions of examples/lora, rendered with the chat
 template, left-padded) with `--max-new-tokens` new tokens, greedy, stopping at `<eos>` / `<end_of_turn>`; the

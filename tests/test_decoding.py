@@ -175,7 +175,8 @@ def test_greedy_tokens_through_the_bf16_head_are_generates(kind, bf16_heads):
 @pytest.mark.parametrize("kind", ["gemma2", "gemma3"])
 def test_the_float32_check_decides_between_tokens_bf16_cannot_tell_apart(kind, bf16_heads):
     """Tokens 150 ... 296 are twins of 3 ... 149: output rows that differ from theirs by 2^-10 of each value (up on
-    even dimensions, down on odd ones), equal in bf16, so that bf16 logits tie (Gemma 2 soft-caps them) and only the float32 ones say which of the two generate picks."""
+    even dimensions, down on odd ones), equal in bf16, so that bf16 logits tie (Gemma 2 soft-caps them) and only the
+    float32 ones say which of the two generate picks."""
     model = MODELS[kind]().eval()
     with torch.no_grad():
         rows = model.lm_head.weight  # tied to the embedding, as in Gemma

@@ -189,10 +189,10 @@ class _ExactGreedyHead:
     evaluating E and b +- E. For the token t that float32 picks (the first maximum) and the best lower bound
     L = max_k (b_k - E_k) <= z_k <= z_t <= b_t + E_t, t is a candidate, and so is every token tied with it. With a
     soft-cap f (monotone; float32's tanh is within a few ulps of it, so f(z_t) >= f(L) - 2^-16 cap, generously) the
-    candidates are the tokens with b + E >= f^-1(f(L) - 2^-16 cap) instead (in float64, rounded down). Row norms |w| take one pass over the weight per `sample` call, with the bf16 copy
-    (not cached: a cache keyed on the tensor's version would miss in-place edits through `.data`, and a stale bound is
-    a wrong token). A step whose bf16 logits overflow takes the float32 product; products that underflow (below
-    2^-126 each) are inside the slack.
+    candidates are the tokens with b + E >= f^-1(f(L) - 2^-16 cap) instead (in float64, rounded down). Row norms |w|
+    take one pass over the weight per `sample` call, with the bf16 copy (not cached: a cache keyed on the tensor's
+    version would miss in-place edits through `.data`, and a stale bound is a wrong token). A step whose bf16 logits
+    overflow takes the float32 product; products that underflow (below 2^-126 each) are inside the slack.
     """
 
     UNIT = 2.0 ** -8
