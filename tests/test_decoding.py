@@ -121,7 +121,8 @@ def test_prefill_and_step_logits_are_the_models(model):
     width = 13
     decoder = decoding._Decoder(model, ids[:, :width], mask[:, :width], new=3)
     with torch.no_grad():
-        ours = [decoder.prefill(ids[:, :width])] + [decoder.step(ids[:, s], s) for s in range(width, 16)]
+        ours = [decoder.logits(decoder.prefill(ids[:, :width]))] + [decoder.logits(decoder.step(ids[:, s], s))
+                                                                    for s in range(width, 16)]
         positions = (mask.cumsum(1) - 1).clamp(min=0)
         theirs = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, width - 1:]
     for slot, logits in enumerate(ours):
@@ -143,6 +144,108 @@ def test_gemma_models_and_plain_lora_are_supported_the_rest_go_to_generate(kind)
     assert decoding.supports(lora) and decoding.supports(lora.get_base_model())
     dora = get_peft_model(copy.deepcopy(model), LoraConfig(r=2, target_modules=["q_proj", "v_proj"], use_dora=True))
     assert not decoding.supports(dora)  # DoRA's magnitude vector is not a weight delta: generate's path
+
+
+@pytest.fixture
+def bf16_heads(monkeypatch):
+    """Greedy decoding through `_ExactGreedyHead` whatever the CPU (elsewhere it is used only where bf16 products run
+    in hardware); the heads `sample` builds, to read their counters."""
+    heads = []
+
+    class Recorded(decoding._ExactGreedyHead):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            heads.append(self)
+
+    monkeypatch.setattr(decoding, "_bf16_head_pays", lambda weight: True)
+    monkeypatch.setattr(decoding, "_ExactGreedyHead", Recorded)
+    return heads
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_greedy_tokens_through_the_bf16_head_are_generates(kind, bf16_heads):
+    model = MODELS[kind]().eval()
+    ids, mask = prompts("cpu")
+    expected = hf_generate(model, ids, mask, 20, do_sample=False, temperature=None, top_p=None, top_k=None)
+    assert torch.equal(decoding.sample(model, ids, mask, 20, STOPS, 0, do_sample=False), expected)
+    (head,) = bf16_heads
+    assert head.steps == expected.size(1) and head.candidates > 0  # the bf16 path, not only its fallback
+
+
+@pytest.mark.parametrize("kind", ["gemma2", "gemma3"])
+def test_the_float32_check_decides_between_tokens_bf16_cannot_tell_apart(kind, bf16_heads):
+    """Tokens 150 ... 296 are twins of 3 ... 149: output rows that differ from theirs by 2^-10 of each value (up on
+    even dimensions, down on odd ones), equal in bf16, so that bf16 logits tie (Gemma 2 soft-caps them) and only the
+    float32 ones say which of the two generate picks."""
+    model = MODELS[kind]().eval()
+    with torch.no_grad():
+        rows = model.lm_head.weight  # tied to the embedding, as in Gemma
+        rows[3:150] = rows[3:150].bfloat16().float()  # values bf16 holds exactly, so that their twins round to them
+        rows[150:297] = rows[3:150] * (1 + 2.0 ** -10 * torch.tensor([1.0, -1.0]).repeat(rows.size(1) // 2))
+        assert torch.equal(rows[150:297].bfloat16(), rows[3:150].bfloat16())
+    ids, mask = prompts("cpu")
+    expected = hf_generate(model, ids, mask, 20, do_sample=False, temperature=None, top_p=None, top_k=None)
+    assert torch.equal(decoding.sample(model, ids, mask, 20, STOPS, 0, do_sample=False), expected)
+    chosen = expected[expected > 2]
+    assert (chosen >= 150).any() and (chosen < 150).any()  # both twins of a pair win somewhere
+    (head,) = bf16_heads
+    assert head.candidates >= (head.steps - head.fallbacks) * 2  # each checked step had a twin to tell apart
+
+
+@pytest.mark.parametrize("softcap", [None, 30.0])
+def test_bf16_head_picks_the_float32_argmax_of_near_tied_rows(softcap):
+    """Rows 7 and 8 are equal in bf16 and differ in float32 by 2^-12 of each value, up on even dimensions and down on
+    odd ones; hidden states leaning to either side make either win, although their bf16 logits are equal."""
+    torch.manual_seed(0)
+    weight = torch.randn(400, 64) / 8
+    weight[7] = weight[7].bfloat16().float()
+    sign = torch.tensor([1.0, -1.0]).repeat(32)
+    weight[8] = weight[7] * (1 + 2.0 ** -12 * sign)
+    assert torch.equal(weight[7].bfloat16(), weight[8].bfloat16())
+    hidden = torch.stack([weight[7] + sign * weight[7], weight[7] - sign * weight[7]]) * 6
+    head = decoding._ExactGreedyHead(weight, softcap)
+    logits = torch.nn.functional.linear(hidden, weight)
+    logits = torch.tanh(logits / softcap) * softcap if softcap else logits
+    assert logits.argmax(1).tolist() == [8, 7]
+    assert head(hidden).tolist() == [8, 7] and head.fallbacks == 0 and head.candidates == 2
+
+
+def test_bf16_head_takes_the_float32_product_when_the_distribution_is_flat():
+    torch.manual_seed(0)
+    weight = torch.randn(1, 64).repeat(640, 1) + 1e-3 * torch.randn(640, 64)  # every logit within the bound
+    hidden = torch.randn(3, 64)
+    head = decoding._ExactGreedyHead(weight)
+    assert torch.equal(head(hidden), torch.nn.functional.linear(hidden, weight).argmax(1))
+    assert head.fallbacks == 1 and head.candidates == 0
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
+def test_bf16_logits_are_within_the_bound_of_the_float32_and_exact_ones(scale):
+    """Random hidden states (with outlier dimensions, as trained models have) and token rows of norms spread over
+    three orders of magnitude: every bf16 logit within E of the float32 logit and of the exact (float64) one."""
+    torch.manual_seed(0)
+    hidden = torch.randn(16, 640) * scale
+    hidden[:, :4] *= 30
+    weight = torch.randn(4000, 640) * torch.logspace(-2, 1, 4000)[:, None]
+    head = decoding._ExactGreedyHead(weight)
+    x_low = hidden.bfloat16()
+    approx = torch.nn.functional.linear(x_low, head.low).float()
+    bound = head.bound(head.coefficients(hidden, x_low), head.norms, approx)
+    exact = torch.nn.functional.linear(hidden.double(), weight.double())
+    for reference in (torch.nn.functional.linear(hidden, weight).double(), exact):
+        gap = (approx.double() - reference).abs()
+        assert (gap <= bound.double()).all()
+        assert (gap / bound.double()).max() > 0.05  # a bound, not a blanket: the worst case comes near it
+
+
+def test_sampled_decoding_keeps_the_float32_product(bf16_heads):
+    model = gemma3().eval()
+    ids, mask = prompts("cpu")
+    torch.manual_seed(7)
+    expected = hf_generate(model, ids, mask, 12, do_sample=True, temperature=0.7, top_k=0, top_p=1.0)
+    torch.manual_seed(7)
+    assert torch.equal(decoding.sample(model, ids, mask, 12, STOPS, 0, temperature=0.7), expected)
+    assert not bf16_heads
 
 
 def test_distill_trainer_samples_the_tokens_trls_generate_path_does(tmp_path):
@@ -199,9 +302,9 @@ def gemma3_270m():
 
 @pytest.mark.slow  # loads the 270M model (~6 s from the cache, ~60 s the first time) and decodes a few tokens
 @pytest.mark.parametrize("lora", [False, True], ids=["plain", "lora"])
-def test_gemma3_270m_greedy_and_sampled_tokens_are_generates(gemma3_270m, lora):
-    """Greedy and sampled (same seed) tokens of the real model, plain and wrapped in an unmerged LoRA adapter with
-    trained turn-marker rows (as `workbench lora` leaves it)."""
+def test_gemma3_270m_greedy_and_sampled_tokens_are_generates(gemma3_270m, lora, bf16_heads):
+    """Greedy (through the bf16 output layer and its float32 check) and sampled (same seed) tokens of the real model,
+    plain and wrapped in an unmerged LoRA adapter with trained turn-marker rows (as `workbench lora` leaves it)."""
     from bench.decode_gemma3 import prompts, with_lora
     from workbench.generation import stop_token_ids
 
@@ -222,5 +325,6 @@ def test_gemma3_270m_greedy_and_sampled_tokens_are_generates(gemma3_270m, lora):
                               **{k: v for k, v in sampling.items() if v is not None})
         assert decoding.cut_after_stop(got.tolist(), stops) == decoding.cut_after_stop(
             expected[:, ids.size(1):].tolist(), stops), sampling
+    assert len(bf16_heads) == 1 and bf16_heads[0].steps > 0  # greedy only
     if lora:
         model.unload()  # the module-scoped base model without the adapter again

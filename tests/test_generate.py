@@ -126,9 +126,10 @@ def test_greedy_answers_repeat_and_stop_at_the_turn_end(world, monkeypatch, fast
         logits[..., end] += 1e4
         return logits
 
-    if fast:
-        step = decoding._Decoder.step
-        monkeypatch.setattr(decoding._Decoder, "step", lambda self, *a: eager_to_stop(step(self, *a)))
+    if fast:  # through the float32 output layer, whose logits can be edited
+        monkeypatch.setattr(decoding, "_bf16_head_pays", lambda weight: False)
+        step = decoding._Decoder.step_logits
+        monkeypatch.setattr(decoding._Decoder, "step_logits", lambda self, *a: eager_to_stop(step(self, *a)))
     else:
         forward = model.forward
 
