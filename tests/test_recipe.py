@@ -132,3 +132,21 @@ def test_a_missing_recipe_or_a_folder_is_one_clean_line(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert err[0].endswith("nope.yaml: recipe file not found")
     assert err[1].endswith("is a folder; give one recipe file in it, e.g. a.yaml") and len(err) == 2
+
+
+def test_quickstart_runs_the_whole_chain():
+    """`make quickstart` is a newcomer's first run: every stage kind of the chain (DPO is an alternative to RLHF, not
+    a link of it), every student policy evaluated against the teacher on the whole test split, and the raters' queue
+    last, in the store `workbench ui` opens."""
+    from workbench.stages import stage_modules
+    from workbench.taskworld.generate import MIN_N
+
+    recipe = load_recipe(ROOT / "recipes" / "quickstart.yaml")
+    kinds = [s.kind for s in recipe.stages]
+    assert set(kinds) == set(stage_modules()) - {"dpo"}
+    policies = [s.stage_name for s in recipe.stages if s.kind in ("distill_pretrain", "sft", "distill", "rlhf", "merge")]
+    evaluate = recipe.stage("evaluate")
+    assert set(evaluate.models) | {evaluate.teacher} == set(policies)
+    world = recipe.stage("world")
+    assert evaluate.limit is None or evaluate.limit >= max(MIN_N, world.n // 4)
+    assert kinds[-1] == "pairs" and recipe.stages[-1].store == "../runs/workbench.db"

@@ -459,6 +459,8 @@ def test_small_world_keeps_its_towns_skills_and_held_out_splits(tmp_path):
         generate(tmp_path / "bad", n=20, skills={"poetry": 1})
     with pytest.raises(WorkbenchError, match="at least 10 towns"):
         generate(tmp_path / "bad", n=20, towns=5)
+    with pytest.raises(WorkbenchError, match="towns >= 40"):  # was a crash in the ordering skill
+        generate(tmp_path / "bad", n=20, towns=30, skills={"ordering": 1})
     assert not (tmp_path / "bad").exists()
 
 

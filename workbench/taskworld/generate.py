@@ -90,6 +90,9 @@ def _check_out_dir(out_dir: Path) -> None:
     claim_output_dir(out_dir, "taskworld generate", OUTPUT_ENTRIES)
 
 
+ORDERING_MIN_TOWNS = 40  # alphabetical items name up to 4 towns of one split; a split gets 1 town in 10
+
+
 def _skills(rows: list[dict]) -> dict[str, int]:
     return dict(sorted(Counter(r["meta"]["skill"] for r in rows).items()))
 
@@ -123,6 +126,9 @@ def _generate(out_dir: Path, n: int, seed: int, identity: str, corpus_docs: int 
               weights: dict[str, float], phrasings: str) -> dict:
     if n < MIN_N:
         raise WorkbenchError(f"n={n}: the task world needs n >= {MIN_N} (try the default, 2000)")
+    if towns is not None and towns < ORDERING_MIN_TOWNS and "ordering" in weights:
+        raise WorkbenchError(f"towns={towns}: the ordering skill lists up to 4 towns of one split; give towns >= "
+                             f"{ORDERING_MIN_TOWNS} or leave ordering out of skills")
     corpus_docs = 10 * n if corpus_docs is None else corpus_docs
     if corpus_docs < 1:
         raise WorkbenchError(f"corpus_docs={corpus_docs}: needs at least 1 document")
