@@ -332,7 +332,8 @@ def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], 
     while True:
         models = ensemble([pool[i] for i in rated], size if strategy != "random" else 1, seed)
         if len(rated) in budgets:
-            out[len(rated)] = {**accuracy(models[0], *held_out), "rated": dict(Counter(pool[i]["skill"] for i in rated))}
+            rated_skills = dict(Counter(pool[i]["skill"] for i in rated))
+            out[len(rated)] = {**accuracy(models[0], *held_out), "rated": rated_skills}
         if len(rated) >= max(budgets):
             return out
         step = min(b for b in budgets if b > len(rated)) - len(rated)  # random: straight to the next budget
