@@ -3,6 +3,7 @@ first teach it faster than rating them in random order?
 
     OMP_NUM_THREADS=1 python -m bench.active_learning [--out runs/bench/active_learning] [--seeds 3]
         [--budgets 25,50,100,200,400] [--batch 25] [--ensemble 3] [--strategies random,active,diverse]
+        [--world-seed 0]
 
 Task world (n = 2000, seed 0): the pool is `preference/train.jsonl` (2,000 prompts, each with a correct answer and
 its near miss), shown in a random order per pair; the held-out set is `preference/validation.jsonl` (500 pairs).
@@ -24,8 +25,23 @@ ratings, and reads the ensemble's (the model and the resampled ones) uncertainty
           already picked in the batch), over the features in which a pair's two answers differ: uncertain pairs,
           not a batch of near-copies of one uncertain pair;
   disagree  as active, but by the ensemble's disagreement alone (standard deviation of P; query by committee).
+Three that try to account for learnability (pairs the model can never get right stay near a coin flip and attract
+uncertainty sampling):
+  learnable  the pool's prompts in k-means clusters (16, over hashed prompt words, numbers as one token); each
+          retraining also fits 4 cross-validation models on the ratings, and a cluster's learnability is
+          2 x (its rated pairs' out-of-fold accuracy - 0.5), floored at 0, with an optimistic prior (0.75, weight 2);
+          a pair's score is its priority (over the model and the 4 fold models) x its cluster's learnability;
+  density  information density (Settles & Craven 2008): priority x the pair's mean cosine similarity to the pool;
+  eer      expected error reduction (Roy & McCallum 2001), one gradient step per hypothetical label: for each
+          unrated pair and label, the reward model's margins on 400 sampled unrated pairs after one SGD step on it
+          (linear model: the margins move by step x (label - P) x the dot product of the pairs' feature differences;
+          step 2 / the median squared norm of a pair's difference), the pair with the lowest expected sum of
+          min(P, 1 - P) first.
+The pairs' skills (from the world's meta) are read only to report per-skill accuracy, never by a strategy.
 Goal (issue 18): active reaches random's accuracy at 200 ratings with at most half as many (100).
-Writes OUT/active_learning.json (every curve, every seed) and OUT/active_learning.png; prints the table.
+Writes OUT/active_learning.json (every curve, every seed; per skill, each strategy's mean held-out accuracy and
+number of rated pairs at each budget) and OUT/active_learning.png; prints the table. `--world-seed` generates another
+task world (other entities and numbers): choose a strategy's settings on one world, report on another.
 """
 
 from __future__ import annotations
@@ -33,11 +49,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
 import time
 import zlib
+from collections import Counter
 from pathlib import Path
 
 DIM = 1 << 18
@@ -84,7 +102,8 @@ def load(world: Path, split: str, seed: int) -> list[dict]:
             answers.reverse()
         right = [verify(row["meta"], a) for a in answers]
         label = 1.0 if right == [True, False] else 0.0 if right == [False, True] else None
-        pairs.append({"first": features(prompt, answers[0]), "second": features(prompt, answers[1]), "label": label})
+        pairs.append({"first": features(prompt, answers[0]), "second": features(prompt, answers[1]), "label": label,
+                      "prompt": prompt, "skill": row["meta"]["skill"]})  # the skill: for the per-skill report only
     return pairs
 
 
@@ -152,11 +171,18 @@ def probabilities(models: list, scorer: Scorer) -> list[list[float]]:
     return [list(ps) for ps in zip(*per_model)]
 
 
-def accuracy(weight, scorer: Scorer, labels: list) -> float:
-    """Held-out pairwise accuracy of one model (pairs without a verdict left out)."""
+def accuracy(weight, scorer: Scorer, labels: list, skills: list | None = None) -> float | dict:
+    """Held-out pairwise accuracy of one model (pairs without a verdict left out); with `skills`, a dict of it per
+    skill and over all ("all")."""
     probs = [ps[0] for ps in probabilities([weight], scorer)]
-    hits = [(p > 0.5) == (label == 1.0) for p, label in zip(probs, labels) if label is not None]
-    return sum(hits) / len(hits)
+    hits = {}
+    for p, label, skill in zip(probs, labels, skills or ["all"] * len(labels)):
+        if label is not None:
+            hits.setdefault(skill, []).append((p > 0.5) == (label == 1.0))
+    if skills is None:
+        return sum(hits["all"]) / len(hits["all"])
+    return {"all": sum(sum(h) for h in hits.values()) / sum(len(h) for h in hits.values()),
+            **{skill: sum(h) / len(h) for skill, h in sorted(hits.items())}}
 
 
 def spread(probabilities: list[float]) -> float:
@@ -199,9 +225,103 @@ def diverse(scores: list[float], candidates: list[int], sims, step: int) -> list
     return picked
 
 
+def prompt_clusters(pool: list[dict], k: int = 16, seed: int = 0, dim: int = 4096, iterations: int = 30) -> list[int]:
+    """Each pair's cluster among `k`: spherical k-means (k-means++ start) over the prompt's words (hashed into `dim`,
+    lower case, numbers as one token "9"), so "What is 48 - 10?" and "What is 3 - 2?" fall together."""
+    import torch
+
+    x = torch.zeros(len(pool), dim)
+    for i, pair in enumerate(pool):
+        words = {re.sub(r"\d+", "9", w.strip("?.,!:;\"'").lower()) for w in pair["prompt"].split()}
+        x[i, sorted({_hash("p:" + w) % dim for w in words if w})] = 1.0
+    x = torch.nn.functional.normalize(x, dim=1)
+    generator = torch.Generator().manual_seed(seed)
+    centres = [int(torch.randint(len(x), (1,), generator=generator))]
+    distance = 1 - x @ x[centres[0]]
+    for _ in range(1, k):
+        weight = distance.clamp(min=0) ** 2
+        centres.append(int(torch.multinomial(weight / weight.sum(), 1, generator=generator)) if weight.sum() > 0
+                       else int(torch.randint(len(x), (1,), generator=generator)))
+        distance = torch.minimum(distance, 1 - x @ x[centres[-1]])
+    centre = x[centres].clone()
+    for _ in range(iterations):
+        assign = (x @ centre.t()).argmax(1)
+        for j in range(k):
+            if (assign == j).any():
+                centre[j] = torch.nn.functional.normalize(x[assign == j].mean(0), dim=0)
+    return (x @ centre.t()).argmax(1).tolist()
+
+
+def learnability(clusters: list[int], correct: dict[int, bool], k: int, prior: float = 0.75,
+                 strength: float = 2.0) -> list[float]:
+    """Per cluster, 2 x (out-of-fold accuracy of its rated pairs - 0.5), floored at 0: 0 where the reward model
+    does no better than a coin flip on pairs it was not trained on, 1 where it gets them all right. `correct` maps a
+    rated pair's index to whether a model trained without it got it right; `prior` (weight `strength` pairs) keeps
+    a cluster with few ratings worth trying."""
+    hits, seen = Counter(), Counter()
+    for i, ok in correct.items():
+        seen[clusters[i]] += 1
+        hits[clusters[i]] += ok
+    return [max((hits[c] + prior * strength) / (seen[c] + strength) - 0.5, 0.0) * 2 for c in range(k)]
+
+
+def out_of_fold(pool: list[dict], rated: list[int], folds: int, seed: int) -> tuple[list, dict[int, bool]]:
+    """`folds` models, each trained on the rated pairs with a verdict outside its fold, and for each such pair
+    whether the model that did not see it ranks it right."""
+    usable = [i for i in rated if pool[i]["label"] is not None]
+    random.Random(seed).shuffle(usable)
+    models, correct = [], {}
+    for f in range(folds):
+        models.append(train([pool[i] for n, i in enumerate(usable) if n % folds != f], seed * 100 + 50 + f))
+        held = [i for n, i in enumerate(usable) if n % folds == f]
+        if held:
+            for i, ps in zip(held, probabilities([models[-1]], Scorer([pool[i] for i in held]))):
+                correct[i] = (ps[0] > 0.5) == (pool[i]["label"] == 1.0)
+    return models, correct
+
+
+def differences(pool: list[dict]):
+    """The Gram matrix of the pairs' signed feature differences (first - second): entry (i, j) is how much one
+    gradient step on pair i moves pair j's margin, per unit of step and error, in a linear Bradley-Terry model."""
+    import torch
+
+    rows, cols, values = [], [], []
+    for i, pair in enumerate(pool):
+        first, second = set(pair["first"]), set(pair["second"])
+        for feature, sign in [(f, 1.0) for f in first - second] + [(f, -1.0) for f in second - first]:
+            rows.append(i)
+            cols.append(feature)
+            values.append(sign)
+    x = torch.sparse_coo_tensor(torch.tensor([rows, cols]), torch.tensor(values), (len(pool), DIM),
+                                check_invariants=False).coalesce()
+    return torch.sparse.mm(x, x.t()).to_dense()
+
+
+def expected_error(margins, gram, candidates: list[int], sample: list[int], step: float):
+    """Per candidate, the expected (over its label, at the model's own P) sum over `sample` of min(P, 1 - P) after
+    one gradient step of size `step` on the candidate with that label (Roy & McCallum 2001, one step for a retrain)."""
+    import torch
+
+    p = torch.sigmoid(margins[candidates])[:, None]
+    moved = gram[candidates][:, sample]
+    base = margins[sample][None, :]
+
+    def error(label: float):
+        q = torch.sigmoid(base + step * (label - p) * moved)
+        return torch.minimum(q, 1 - q).sum(1)
+
+    return (p[:, 0] * error(1.0) + (1 - p[:, 0]) * error(0.0)).tolist()
+
+
 def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], batch: int, size: int,
-          seed: int, sims=None) -> dict:
-    """Held-out accuracy after each budget of ratings, rating in `strategy` order."""
+          seed: int, sims=None, extra: dict | None = None) -> dict:
+    """Held-out accuracy after each budget of ratings, rating in `strategy` order. `extra` (the pool's clusters for
+    learnable, its difference Gram matrix for eer, each pair's mean similarity to the pool for density) is built
+    once per pool. `held_out` is (scorer, labels, skills);
+    the result maps each budget to accuracy per skill ("all": over every held-out pair) and the rated pairs'
+    skills (key "rated")."""
+    import torch
+
     from workbench.stages.pairs import priority
 
     rng = random.Random(seed)
@@ -212,7 +332,8 @@ def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], 
     while True:
         models = ensemble([pool[i] for i in rated], size if strategy != "random" else 1, seed)
         if len(rated) in budgets:
-            out[len(rated)] = accuracy(models[0], *held_out)
+            rated_skills = dict(Counter(pool[i]["skill"] for i in rated))
+            out[len(rated)] = {**accuracy(models[0], *held_out), "rated": rated_skills}
         if len(rated) >= max(budgets):
             return out
         step = min(b for b in budgets if b > len(rated)) - len(rated)  # random: straight to the next budget
@@ -221,8 +342,26 @@ def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], 
         else:  # batches of `batch`, growing to a quarter of what is rated (fewer retrainings), never past a budget
             step = min(step, max(batch, len(rated) // 4))
             pool_scorer = Scorer([pool[i] for i in unrated])
-            score = spread if strategy == "disagree" else priority
-            scores = [score(ps) + rng.random() * 1e-9 for ps in probabilities(models, pool_scorer)]
+            if strategy == "learnable":
+                clusters = extra["clusters"]
+                fold_models, correct = out_of_fold(pool, rated, 4, seed * 1000 + len(rated))
+                learnable = learnability(clusters, correct, max(clusters) + 1)
+                scores = [priority(ps) * learnable[clusters[i]] + rng.random() * 1e-9
+                          for i, ps in zip(unrated, probabilities([models[0], *fold_models], pool_scorer))]
+            elif strategy == "density":
+                density = extra["density"]
+                scores = [priority(ps) * density[i] + rng.random() * 1e-9
+                          for i, ps in zip(unrated, probabilities(models, pool_scorer))]
+            elif strategy == "eer":
+                gram = extra["gram"]
+                with torch.no_grad():
+                    margins = Scorer(pool).margins(models[0])
+                sample = random.Random(seed * 1000 + len(rated)).sample(unrated, min(400, len(unrated)))
+                step_size = 2.0 / float(gram.diagonal().median())
+                scores = [-e + rng.random() * 1e-9 for e in expected_error(margins, gram, unrated, sample, step_size)]
+            else:
+                score = spread if strategy == "disagree" else priority
+                scores = [score(ps) + rng.random() * 1e-9 for ps in probabilities(models, pool_scorer)]
             if strategy == "diverse":
                 chosen = [unrated[j] for j in diverse(scores, unrated, sims, step)]
             else:
@@ -285,6 +424,9 @@ def plot(curves: dict, budgets: list[int], path: Path) -> None:
     plt.close(fig)
 
 
+STRATEGIES = ["random", "active", "diverse", "disagree", "learnable", "density", "eer"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.active_learning", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/bench/active_learning")
@@ -293,12 +435,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--ensemble", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000, help="task-world scale (pool = n pairs)")
+    parser.add_argument("--world-seed", type=int, default=0, help="the task world's seed")
     parser.add_argument("--strategies", default="random,active,diverse",
-                        help="random and any of active, diverse, disagree (random is always run: the baseline)")
+                        help="random and any of " + ", ".join(STRATEGIES[1:]) + " (random is always run: the baseline)")
     args = parser.parse_args(argv)
     strategies = ["random"] + [s for s in dict.fromkeys(args.strategies.split(",")) if s != "random"]
-    if not set(strategies) <= {"random", "active", "diverse", "disagree"}:
-        parser.error(f"--strategies {args.strategies}: give random, active, diverse and/or disagree")
+    if not set(strategies) <= set(STRATEGIES):
+        parser.error(f"--strategies {args.strategies}: give any of " + ", ".join(STRATEGIES))
     try:
         budgets = sorted({int(b) for b in args.budgets.split(",")})
     except ValueError:
@@ -313,24 +456,36 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        generate(Path(tmp) / "world", n=args.n, seed=0, corpus_docs=1)
+        generate(Path(tmp) / "world", n=args.n, seed=args.world_seed, corpus_docs=1)
         held = load(Path(tmp) / "world", "validation", seed=0)
         pools = {seed: load(Path(tmp) / "world", "train", seed=seed) for seed in range(args.seeds)}
     if max(budgets) > len(pools[0]):
         parser.error(f"--budgets: at most {len(pools[0])} ratings (the pool)")
-    held_out = (Scorer(held), [p["label"] for p in held])
-    curves = {strategy: [] for strategy in strategies}
+    held_out = (Scorer(held), [p["label"] for p in held], [p["skill"] for p in held])
+    detailed = {strategy: [] for strategy in strategies}
     for seed in range(args.seeds):
-        sims = similarity(pools[seed]) if "diverse" in strategies else None
-        for strategy in curves:
-            curves[strategy].append(curve(pools[seed], held_out, strategy, budgets, args.batch, args.ensemble, seed,
-                                          sims))
-            print(f"seed {seed} {strategy}: " + ", ".join(f"{n}: {a:.3f}" for n, a in curves[strategy][-1].items()),
+        pool = pools[seed]
+        sims = similarity(pool) if {"diverse", "density"} & set(strategies) else None
+        extra = {"clusters": prompt_clusters(pool) if "learnable" in strategies else None,
+                 "gram": differences(pool) if "eer" in strategies else None,
+                 "density": sims.mean(1).tolist() if "density" in strategies else None}
+        for strategy in detailed:
+            detailed[strategy].append(curve(pool, held_out, strategy, budgets, args.batch, args.ensemble, seed, sims,
+                                            extra))
+            print(f"seed {seed} {strategy}: " + ", ".join(f"{n}: {a['all']:.3f}"
+                                                         for n, a in detailed[strategy][-1].items()),
                   file=sys.stderr, flush=True)
+    curves = {s: [{n: a["all"] for n, a in c.items()} for c in runs] for s, runs in detailed.items()}
     result = summary(curves, budgets)
+    skills = sorted({p["skill"] for p in held})
     result.update(seeds=args.seeds, batch=args.batch, ensemble=args.ensemble, pool=len(pools[0]), held_out=len(held),
-                  seconds=round(time.perf_counter() - started, 1),
-                  curves={s: [{str(n): round(a, 4) for n, a in c.items()} for c in runs] for s, runs in curves.items()})
+                  world_seed=args.world_seed, seconds=round(time.perf_counter() - started, 1),
+                  curves={s: [{str(n): round(a, 4) for n, a in c.items()} for c in runs] for s, runs in curves.items()},
+                  per_skill={s: {str(n): {k: {"accuracy": round(statistics.mean(c[n][k] for c in runs), 4),
+                                              "rated": round(statistics.mean(c[n]["rated"].get(k, 0) for c in runs), 1)}
+                                          for k in skills}
+                                 for n in budgets} for s, runs in detailed.items()},
+                  held_out_per_skill=dict(Counter(p["skill"] for p in held if p["label"] is not None)))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "active_learning.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -14,12 +14,13 @@ from bench import active_learning
 def test_active_learning_bench_writes_table_json_and_png(tmp_path, capsys):
     out = tmp_path / "al"
     assert active_learning.main(["--seeds", "1", "--budgets", "25,50", "--ensemble", "2", "--n", "200",
-                                 "--out", str(out)]) == 0
+                                 "--strategies", ",".join(active_learning.STRATEGIES), "--out", str(out)]) == 0
     result = json.loads((out / "active_learning.json").read_text())
-    assert set(result["table"]) == {"random", "active", "diverse"} and set(result["table"]["active"]) == {"25", "50"}
-    assert result["curves"]["random"][0]["25"] == result["curves"]["active"][0]["25"] \
-        == result["curves"]["diverse"][0]["25"]  # the same cold start
+    assert set(result["table"]) == set(active_learning.STRATEGIES) and set(result["table"]["active"]) == {"25", "50"}
+    assert len({runs[0]["25"] for runs in result["curves"].values()}) == 1  # the same cold start
     assert all(0 <= c["50"] <= 1 for runs in result["curves"].values() for c in runs)
+    per_skill = result["per_skill"]["eer"]["50"]
+    assert sum(s["rated"] for s in per_skill.values()) == 50 and set(per_skill) == set(result["held_out_per_skill"])
     assert (out / "active_learning.png").stat().st_size > 1000
     assert "| 50 |" in capsys.readouterr().out
 
@@ -38,3 +39,22 @@ def test_diverse_batches_skip_near_copies_of_a_picked_pair():
 
     sims = torch.tensor([[1.0, 0.99, 0.0], [0.99, 1.0, 0.0], [0.0, 0.0, 1.0]])  # pairs 0 and 1 near copies
     assert active_learning.diverse([0.9, 0.8, 0.5], [0, 1, 2], sims, 2) == [0, 2]  # not 0 and 1, the top two
+
+
+def test_learnability_is_zero_where_out_of_fold_accuracy_is_a_coin_flip_and_optimistic_where_nothing_is_rated():
+    clusters = [0] * 6 + [1] * 6 + [2] * 6
+    correct = {i: True for i in range(6)} | {i: i % 2 == 0 for i in range(6, 12)}  # cluster 2: nothing rated
+    learned, coin_flip, unrated = active_learning.learnability(clusters, correct, 3)
+    assert learned > unrated > coin_flip
+    assert coin_flip == pytest.approx(2 * ((3 + 1.5) / 8 - 0.5))  # the prior (0.75, weight 2) only lifts it a little
+    assert active_learning.learnability(clusters, {i: False for i in range(6)}, 3)[0] == 0.0
+
+
+def test_expected_error_prefers_the_pair_whose_label_settles_the_uncertain_ones():
+    import torch
+
+    margins = torch.tensor([0.0, 0.0, 0.0, 0.0, 3.0])  # pairs 0-3 uncertain, 4 settled
+    gram = torch.eye(5) * 10
+    gram[0, 1] = gram[1, 0] = gram[0, 2] = gram[2, 0] = 8.0  # pair 0 shares its differences with pairs 1 and 2
+    errors = active_learning.expected_error(margins, gram, [0, 3, 4], [1, 2, 3], step=0.2)
+    assert errors[0] < errors[1] and errors[0] < errors[2]  # pair 0's label moves two others; 3's only itself
