@@ -136,7 +136,8 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
             tp = sum(f and p == code and t == code for f, p, t in zip(flagged, predicted, truth))
             line.append(_pr(tp, sum(f and p == code for f, p in zip(flagged, predicted)),
                             sum(t == code and u for t, u in zip(truth, unsafe))))
-        detected = [f"{sum(f and t == code for f, t in zip(flagged, truth))}" for flagged, _, _ in results.values()]
+        detected = [f"{sum(f and t == code and u for f, t, u in zip(flagged, truth, unsafe))}"
+                    for flagged, _, _ in results.values()]
         print(f"| {code} {title} | " + " | ".join(line) + " | " + " / ".join(detected) + f" of "
               f"{sum(t == code and u for t, u in zip(truth, unsafe))} |")
     for kind in ("lookalike", "safety", "chat", "refusal"):
