@@ -209,7 +209,9 @@ def test_gemma_classifier_filters_and_trains_through_the_cli(tmp_path, capsys, f
     small = safe[:5] + unsafe[:5]
     train = write_jsonl(tmp_path / "train.jsonl", small)
     head = tmp_path / "head.safetensors"
-    check = write_jsonl(tmp_path / "check.jsonl", safe[5:8] + unsafe[5:8])  # rows the head is not trained on
+    unseen = [r for r in safe[5:] + unsafe[5:] if r not in small]  # the head is not trained on these
+    check = write_jsonl(tmp_path / "check.jsonl", [r for r in unseen if r["label"]][:3] + [r for r in unseen if
+                                                                                           not r["label"]][:3])
     assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--validation", str(check),
                  "--out", str(head)]) == 0
     settings = json.loads((tmp_path / "head.json").read_text())
