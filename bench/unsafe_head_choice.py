@@ -1,14 +1,15 @@
-"""How the Gemma unsafe head's layer, pooling and L2 were chosen: on the validation set, never the held-out set.
+"""How the Gemma unsafe head's features, L2 and row weights are chosen: leave one set out, never the held-out set.
 
-    python -m bench.unsafe_head_choice [--layers 3,6,8,9,12,15,18] [--l2 1e-5,1e-3,1e-2,1]
+    python -m bench.unsafe_head_choice [--layers 3,6,8,9,12,15] [--l2 0.1,1,10]
 
-For each layer, pooling (mean over the response, the last token, both concatenated) and L2, a head is fitted on the
-shipped training set (`gemma_classifier.training_examples`, as `workbench safety train-classifier` does) and scored
-on the validation set (`unsafe_validation.jsonl`) as the filter scores it (every assistant turn; a record's score is
-its highest): average precision, and precision and false positives per kind at the threshold `THRESHOLD_RULE`
-chooses. The choice: among the poolings a shipped head supports (mean, last) and where the rule reaches its recall
-(the threshold is kept >= 0.01), the fewest false positives at that threshold, ties broken by average precision
-(mean+last is printed for comparison only).
+Two sets written apart: T, the shipped training set, and V, the validation set. For each candidate (layer and
+pooling: the last token, mean+last, or the last token of two layers concatenated; L2; rows balanced safe / unsafe,
+or also over the kinds of safe row), fold 1 fits a head on T (`gemma_classifier.training_examples`, as `workbench
+safety train-classifier` does) and scores V's records, fold 2 fits one on V alone and scores T's records; a record's
+score is its highest assistant turn, as in the filter. The out-of-set scores are pooled, each set weighing the same
+(`gemma_classifier.set_weights`), and `gemma_classifier.THRESHOLD_RULE` gives the threshold. The choice: the lowest
+weighted false-positive rate at that threshold, ties broken by weighted average precision (docs/safety.md, where
+this procedure was written down before it was run).
 Gemma features of all layers are extracted once per file and kept in /tmp/workbench-head-choice (keyed by the
 file's sha256): ~1,800 forward passes, minutes on a CPU. The held-out set is never read here.
 """
@@ -45,52 +46,90 @@ def all_layer_features(path: Path, pairs: list[tuple[str, str]]) -> dict[str, np
     return out
 
 
-def average_precision(scores: np.ndarray, positive: np.ndarray) -> float:
-    hits = positive[np.argsort(-scores)]
-    return float((np.cumsum(hits) / np.arange(1, len(hits) + 1) * hits).sum() / hits.sum())
+def average_precision(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(-scores)
+    hits, w = positive[order], weights[order]
+    precision = np.cumsum(w * hits) / np.cumsum(w)
+    return float((precision * w * hits).sum() / (w * hits).sum())
+
+
+class FeatureSet:
+    """One labelled file: its rows, the examples a head trains on, the turns the filter scores, and the features
+    of each (looked up in the file's all-layer cache by (response, request) pair)."""
+
+    def __init__(self, path: Path, cache_pairs_of: str):
+        self.rows = [json.loads(line) for line in path.read_text().splitlines()]
+        self.train_pairs, self.targets = gc.training_examples(self.rows)
+        self.kinds = gc.example_kinds(self.rows)
+        self.score_pairs, self.owners = gc.validation_examples(self.rows)
+        cached_pairs = self.train_pairs if cache_pairs_of == "train" else self.score_pairs
+        self.features = all_layer_features(path, cached_pairs)
+        where = {pair: i for i, pair in enumerate(cached_pairs)}
+        self.train_index = np.array([where[p] for p in self.train_pairs])
+        self.score_index = np.array([where[p] for p in self.score_pairs])
+        self.unsafe = [not r["label"] for r in self.rows]
+        self.row_kinds = [r["meta"]["kind"] for r in self.rows]
+
+    def pooled(self, inputs: tuple[tuple[int, str], ...]) -> np.ndarray:
+        return np.concatenate([self.features[f"{layer}-{pooling}"] for layer, pooling in inputs], axis=1)
+
+
+def out_of_set_scores(fit_on: FeatureSet, score: FeatureSet, inputs, l2: float, by_kind: bool) -> list[float]:
+    x = fit_on.pooled(inputs)
+    weight, bias, mean, scale = gc.fit_head(x[fit_on.train_index], fit_on.targets, l2,
+                                            kinds=fit_on.kinds if by_kind else None)
+    head = gc.GemmaClassifier(weight, bias, mean, scale, 0, "last")
+    turn_scores = [s for s, _ in head.predict_features(score.pooled(inputs)[score.score_index])]
+    scores = np.zeros(len(score.rows))
+    np.maximum.at(scores, np.array(score.owners), np.array(turn_scores))
+    return list(scores)
+
+
+def candidates(layers: list[int]) -> list[tuple[tuple[int, str], ...]]:
+    single = [((layer, "last"),) for layer in layers] + [((layer, "mean"), (layer, "last")) for layer in layers]
+    pairs = [((a, "last"), (b, "last")) for a, b in ((6, 9), (8, 12)) if a in layers and b in layers]
+    return single + pairs
+
+
+def describe(inputs) -> str:
+    if len(inputs) == 2 and inputs[0][0] == inputs[1][0]:
+        return f"{inputs[0][0]} mean+last"
+    return "+".join(str(layer) for layer, _ in inputs) + " last"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layers", default="3,6,8,9,12,15,18")
-    parser.add_argument("--l2", default="1e-5,1e-3,1e-2,1")
+    parser.add_argument("--layers", default="3,6,8,9,12,15")
+    parser.add_argument("--l2", default="0.1,1,10")
     args = parser.parse_args()
-    train = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
-    checks = [json.loads(line) for line in VALIDATION_FILE.read_text().splitlines()]
-    pairs, targets = gc.training_examples(train)
-    check_pairs, owners = gc.validation_examples(checks)
-    train_features = all_layer_features(TRAIN_FILE, pairs)
-    check_features = all_layer_features(VALIDATION_FILE, check_pairs)
-    unsafe = [not r["label"] for r in checks]
-    kinds = [r["meta"]["kind"] for r in checks]
-
-    def pooled(features: dict[str, np.ndarray], layer: int, pooling: str) -> np.ndarray:
-        if pooling == "mean+last":
-            return np.concatenate([features[f"{layer}-mean"], features[f"{layer}-last"]], axis=1)
-        return features[f"{layer}-{pooling}"]
-
-    print("| layer | pooling | L2 | validation AP | threshold | precision | recall | false positives (look-alike / "
-          "safety / chat / refusal) |\n|---|---|---|---|---|---|---|---|")
+    t, v = FeatureSet(TRAIN_FILE, "train"), FeatureSet(VALIDATION_FILE, "score")
+    unsafe = np.array(v.unsafe + t.unsafe)
+    kinds = v.row_kinds + t.row_kinds
+    weights = np.array(gc.set_weights(v.unsafe) + gc.set_weights(t.unsafe))
+    print("| layers, pooling | L2 | rows weighted | pooled AP | threshold | weighted FP rate | FP in V (look-alike / "
+          "safety / chat / refusal) | FP in T (same) | recall V / T |\n|---|---|---|---|---|---|---|---|---|")
     results = []
-    for layer in [int(a) for a in args.layers.split(",")]:
-        for pooling in ("mean", "last", "mean+last"):
-            for l2 in [float(a) for a in args.l2.split(",")]:
-                weight, bias, mean, scale = gc.fit_head(pooled(train_features, layer, pooling), targets, l2)
-                head = gc.GemmaClassifier(weight, bias, mean, scale, layer, "mean")
-                scores = np.zeros(len(checks))
-                turn_scores = [s for s, _ in head.predict_features(pooled(check_features, layer, pooling))]
-                np.maximum.at(scores, np.array(owners), np.array(turn_scores))
-                threshold = gc.recall_threshold(list(scores), unsafe)
-                counts = gc.threshold_counts(list(scores), unsafe, kinds, threshold)
-                by_kind = " / ".join(counts["false_positives_by_kind"][k].split()[0]
-                                     for k in ("lookalike", "safety", "chat", "refusal"))
-                ap = average_precision(scores, np.array(unsafe))
-                if pooling in gc.POOLINGS and counts["recall"] >= gc.TARGET_RECALL:  # not where 0.01 clamps it
-                    results.append((counts["fp"], -ap, layer, pooling, l2))
-                print(f"| {layer} | {pooling} | {l2:g} | {ap:.3f} | {threshold:.4f} | {counts['precision']:.3f} | "
-                      f"{counts['recall']:.3f} | {counts['fp']} ({by_kind}) |", flush=True)
-    fp, ap, layer, pooling, l2 = min(results)
-    print(f"chosen: layer {layer}, {pooling} pooling, L2 {l2:g} ({fp} false positives, AP {-ap:.3f})")
+    for inputs in candidates([int(a) for a in args.layers.split(",")]):
+        for l2 in [float(a) for a in args.l2.split(",")]:
+            for by_kind in (False, True):
+                scores = np.array(out_of_set_scores(t, v, inputs, l2, by_kind) + out_of_set_scores(v, t, inputs, l2, by_kind))
+                threshold = gc.recall_threshold(list(scores), list(unsafe), weights=list(weights))
+                flagged = scores >= threshold
+                fp_rate = float((weights * flagged * ~unsafe).sum() / (weights * ~unsafe).sum())
+                ap = average_precision(scores, unsafe, weights)
+                counts = [gc.threshold_counts(list(scores[part]), list(unsafe[part]), [kinds[i] for i in
+                          range(len(kinds))][part], threshold) for part in (slice(0, len(v.rows)),
+                                                                             slice(len(v.rows), None))]
+                by = [" / ".join(c["false_positives_by_kind"][k].split()[0] for k in ("lookalike", "safety", "chat",
+                                                                                      "refusal")) for c in counts]
+                if threshold > 0.01:  # not where the floor clamps it
+                    results.append((round(fp_rate, 4), -ap, describe(inputs), l2, by_kind, threshold))
+                print(f"| {describe(inputs)} | {l2:g} | {'by kind' if by_kind else 'safe / unsafe'} | {ap:.3f} | "
+                      f"{threshold:.4f} | {fp_rate:.3f} | {counts[0]['fp']} ({by[0]}) | {counts[1]['fp']} ({by[1]}) | "
+                      f"{counts[0]['recall']:.3f} / {counts[1]['recall']:.3f} |", flush=True)
+    fp, ap, inputs, l2, by_kind, threshold = min(results)
+    print(f"chosen: {inputs}, L2 {l2:g}, rows weighted {'by kind' if by_kind else 'safe / unsafe'} (weighted FP rate "
+          f"{fp:.3f}, AP {-ap:.3f}, threshold {threshold:.4f})")
 
 
 if __name__ == "__main__":

@@ -37,15 +37,22 @@ def fresh_choice(monkeypatch):
 def test_shipped_gemma_head_records_how_it_was_made():
     head = gemma_classifier.load_gemma_classifier(None)
     settings = json.loads(gemma_classifier.metadata_path(gemma_classifier.DEFAULT_HEAD).read_text())
-    assert head.weight.shape == (len(CLASSES), 640) and 0 < head.threshold < 1
+    inputs = len(head.pooling.split("+")) * 640  # mean+last: both concatenated
+    assert head.weight.shape == (len(CLASSES), inputs) and 0 < head.threshold < 1
     assert (head.layer, head.pooling) == (gemma_classifier.DEFAULT_LAYER, gemma_classifier.DEFAULT_POOLING)
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
-    assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped set
+    assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped sets
     checked = [json.loads(line) for line in VALIDATION_FILE.read_text().splitlines()]
-    validation = settings["info"]["validation"]  # the threshold was chosen on the shipped validation set, by the rule
-    assert validation["sha256"] == gemma_classifier.data_hash(checked) and validation["file"] == VALIDATION_FILE.name
+    folds = settings["info"]["out_of_set"]["folds"]  # each set scored by a head fitted on the other
+    assert [(f["scored"], f["fitted_on"]) for f in folds] == [(VALIDATION_FILE.name, TRAIN_FILE.name),
+                                                                (TRAIN_FILE.name, VALIDATION_FILE.name)]
+    assert [f["sha256"] for f in folds] == [gemma_classifier.data_hash(checked), gemma_classifier.data_hash(rows)]
+    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for r in (rows, checked))
     assert settings["info"]["threshold_rule"] == gemma_classifier.THRESHOLD_RULE
-    assert validation["recall"] >= gemma_classifier.TARGET_RECALL and "recall" in settings["info"]["heldout"]
+    assert settings["info"]["out_of_set"]["pooled_weighted_recall"] >= gemma_classifier.TARGET_RECALL
+    assert (folds[0]["recall"] + folds[1]["recall"]) / 2 == pytest.approx(
+        settings["info"]["out_of_set"]["pooled_weighted_recall"], abs=1e-3)
+    assert "recall" in settings["info"]["heldout"]
 
 
 def test_recall_threshold_is_the_highest_that_keeps_the_target_recall():
@@ -68,25 +75,36 @@ def test_training_examples_add_earlier_turns_of_safe_rows_only():
     assert pairs == [("hello", "hi"), ("Roses", "a poem?"), ("Sure, the bomb", "a poem?")] and targets == [0, 0, 9]
 
 
-def test_head_training_chooses_the_threshold_on_a_separate_validation_set():
+def _labelled_set(name, n, shift, rng):
+    """`n` rows alternating safe (chat) and unsafe (S9) whose unsafe features differ by `shift` along one direction."""
+    features = rng.normal(size=(n, 8)).astype("float32")
+    features[1::2, 0] += shift
+    rows = [{"label": i % 2 == 0, "meta": {"kind": "chat" if i % 2 == 0 else "compliance"}} for i in range(n)]
+    return gemma_classifier.LabelledSet(name, rows, features, [0 if i % 2 == 0 else 9 for i in range(n)], features,
+                                        list(range(n)))
+
+
+def test_head_threshold_is_chosen_by_leave_one_set_out_and_the_head_fitted_on_both_sets():
     import numpy as np
 
     rng = np.random.default_rng(0)
-    targets = [0 if i % 2 == 0 else 9 for i in range(200)]  # safe, S9
-    features = rng.normal(size=(200, 8)).astype(np.float32)
-    features[1::2, 0] += 4.0  # the unsafe rows differ along one direction
-    check = rng.normal(size=(60, 8)).astype(np.float32)
-    check[1::2, 0] += 2.0  # the validation rows differ less: their threshold is lower than a split's would be
-    rows = [{"label": i % 2 == 0, "meta": {"kind": "chat" if i % 2 == 0 else "compliance"}} for i in range(60)]
-    model = gemma_classifier.train_gemma_classifier(targets, features, 9, "mean", 1e-3, check, list(range(60)), rows,
-                                                    check_name="v.jsonl")
-    assert model.info["rows"] == 200 and model.info["validation_rows"] == 60
-    validation = model.info["validation"]
-    assert validation["recall"] >= 0.97 and validation["tp"] + validation["fn"] == 30 and validation["file"] == "v.jsonl"
-    scores = [s for s, _ in model.predict_features(check)]
-    assert sum(s >= model.threshold for s in scores[1::2]) == validation["tp"]
-    assert validation["false_positives_by_kind"] == {"chat": f"{validation['fp']} of 30"}
-    assert all(category == "S9" for _, category in model.predict_features(features[1::2]))
+    first, second = _labelled_set("t.jsonl", 200, 4.0, rng), _labelled_set("v.jsonl", 60, 2.0, rng)
+    model = gemma_classifier.train_gemma_classifier(first, second, 9, "mean", 1e-3)
+    assert model.info["rows"] == 260
+    folds = model.info["out_of_set"]["folds"]
+    assert [(f["scored"], f["fitted_on"], f["tp"] + f["fn"]) for f in folds] == [("v.jsonl", "t.jsonl", 30),
+                                                                                 ("t.jsonl", "v.jsonl", 100)]
+    # each set's rows scored by a head fitted on the other set alone, at the shipped threshold
+    for fit_on, scored, fold in ((first, second, folds[0]), (second, first, folds[1])):
+        head = gemma_classifier.GemmaClassifier(*gemma_classifier.fit_head(fit_on.features, fit_on.targets, 1e-3), 9,
+                                                "mean")
+        scores = [s for s, _ in head.predict_features(scored.features)]
+        assert sum(s >= model.threshold for s in scores[1::2]) == fold["tp"]
+        assert fold["false_positives_by_kind"] == {"chat": f"{fold['fp']} of {len(scored.rows) // 2}"}
+    # the sets weigh the same: 97 % of the pooled weighted unsafe rows are flagged, not 97 % of all 130
+    assert (folds[0]["recall"] + folds[1]["recall"]) / 2 >= 0.97
+    assert model.info["out_of_set"]["pooled_weighted_recall"] >= 0.97
+    assert all(category == "S9" for _, category in model.predict_features(second.features[1::2]))
 
 
 def test_without_the_gemma_extra_the_hashed_model_decides_and_says_so_once(tmp_path, monkeypatch, capsys, fresh_choice):
@@ -116,8 +134,8 @@ def test_decider_is_read_back_from_the_reason():
     (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
-    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling and --validation are settings of --model"),
-    (["--out", "{tmp}/head.safetensors", "--validation", "v.jsonl"], "--validation are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling and --second-set are settings of --model"),
+    (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--second-set are settings of --model gemma3-270m"),
 ])
 def test_train_classifier_refuses_bad_arguments_before_training(tmp_path, capsys, args, message):
     (tmp_path / "folder.safetensors").mkdir()
@@ -134,12 +152,12 @@ def test_gemma_model_without_the_extra_is_one_line(tmp_path, monkeypatch, capsys
     assert not list(tmp_path.iterdir())
 
 
-def test_a_validation_set_that_shares_rows_with_the_training_data_is_refused(tmp_path, monkeypatch, capsys):
+def test_a_second_set_that_shares_rows_with_the_training_data_is_refused(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
     train = write_jsonl(tmp_path / "train.jsonl", rows[:40])
     check = write_jsonl(tmp_path / "check.jsonl", rows[30:60])
-    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--validation", str(check),
+    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--second-set", str(check),
                  "--out", str(tmp_path / "h.safetensors")]) == 2
     err = capsys.readouterr().err
     assert "10 of its rows are also in the training data" in err and len(err.strip().splitlines()) == 1
@@ -212,11 +230,11 @@ def test_gemma_classifier_filters_and_trains_through_the_cli(tmp_path, capsys, f
     unseen = [r for r in safe[5:] + unsafe[5:] if r not in small]  # the head is not trained on these
     check = write_jsonl(tmp_path / "check.jsonl", [r for r in unseen if r["label"]][:3] + [r for r in unseen if
                                                                                            not r["label"]][:3])
-    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--validation", str(check),
+    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--second-set", str(check),
                  "--out", str(head)]) == 0
     settings = json.loads((tmp_path / "head.json").read_text())
-    assert settings["model"] == "gemma3-270m" and settings["info"]["rows"] >= 8
-    assert settings["info"]["validation"]["unsafe_rows"] == 3 and settings["info"]["validation_rows"] == 6
+    assert settings["model"] == "gemma3-270m" and settings["info"]["rows"] >= 14  # fitted on both sets
+    assert [f["unsafe_rows"] for f in settings["info"]["out_of_set"]["folds"]] == [3, 5]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(small)
     assert main(["filter", str(data), "--out", str(tmp_path / "out2"), "--classifier", str(head)]) == 0
     assert json.loads((tmp_path / "out2" / "summary.json").read_text())["unsafe_classifier"] == "gemma3-270m classifier"
