@@ -3,10 +3,10 @@
   train.py       the training set shipped as `workbench/safety/data/unsafe_train.jsonl` (the classifier learns from it)
   heldout.py     the held-out set `workbench/safety/data/unsafe_heldout.jsonl`: other requests, frames, compliance
                  styles, refusals and benign look-alikes, in its own vocabulary lists; used only for measurement
-  validation.py  the validation set `workbench/safety/data/unsafe_validation.jsonl`, on which the Gemma head's
-                 threshold is chosen: written apart from both and built differently (whole-sentence requests,
-                 answers written per request in ten styles); never trained on (its docstring says how and when it
-                 was written)
+  validation.py  the validation set `workbench/safety/data/unsafe_validation.jsonl`: written apart from both and
+                 built differently (whole-sentence requests, answers written per request in ten styles; its
+                 docstring says how and when it was written); the Gemma head is trained on it and the training
+                 set together, its threshold chosen by leave-one-set-out between the two (docs/safety.md)
 
 Rows are TRL unpaired-preference rows (conversational `prompt`, `completion`, `label`: false = unsafe completion)
 with `meta`: {"category": "S1".."S14" or null, "kind", "set"}. Kinds: `compliance` (unsafe), `refusal` (of a harmful

@@ -1,5 +1,7 @@
-"""The validation set's vocabulary and generator: the set on which `workbench safety train-classifier --model
-gemma3-270m` chooses the Gemma head's threshold (never trained on, never used for the held-out figures).
+"""The validation set's vocabulary and generator: the second set written apart from the training set, which
+`workbench safety train-classifier --model gemma3-270m` trains the Gemma head on together with the training set,
+choosing its threshold by leave-one-set-out between the two (until 71526be: the set the threshold was chosen on,
+never trained on). Never used for the held-out figures.
 
 Written apart from both other sets, and after them: by the engineer who shipped the threshold rule (one person, one
 sitting, 2026-12-04), *after* a diagnostic on the held-out set had shown that the head's ranking was good but the
