@@ -63,6 +63,10 @@ def test_recall_threshold_is_the_highest_that_keeps_the_target_recall():
     counts = gemma_classifier.threshold_counts(scores, unsafe, ["compliance"] * 100 + ["chat"] * 3, threshold)
     assert (counts["tp"], counts["fp"], counts["fn"]) == (97, 1, 3) and counts["false_positives_by_kind"] == {
         "chat": "1 of 3"}
+    # weighted: the 10 lowest unsafe records weigh 10 each (100 of 190); 97 % of the weight (184.3) needs all of them
+    weights = [1.0] * 90 + [10.0] * 10 + [1.0] * 3
+    weighted = gemma_classifier.recall_threshold(scores, unsafe, target=0.97, weights=weights)
+    assert weighted == pytest.approx((0.9 - 99 * 0.005 + 0.2) / 2, abs=1e-4)
 
 
 def test_training_examples_add_earlier_turns_of_safe_rows_only():
@@ -73,6 +77,8 @@ def test_training_examples_add_earlier_turns_of_safe_rows_only():
               "meta": {"category": "S9"}}
     pairs, targets = gemma_classifier.training_examples([safe, unsafe])
     assert pairs == [("hello", "hi"), ("Roses", "a poem?"), ("Sure, the bomb", "a poem?")] and targets == [0, 0, 9]
+    assert gemma_classifier.example_kinds([safe, {**unsafe, "meta": {"kind": "compliance"}}]) == [
+        "earlier turn", "unknown", "compliance"]
 
 
 def _labelled_set(name, n, shift, rng):
