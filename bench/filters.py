@@ -2,7 +2,8 @@
 
     python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
-unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on):
+unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; or
+            with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
             installed the Gemma 3 270M head alone and with the lexicon (the default there); precision and recall
             overall and per hazard category, false positives per kind of safe row, records/s of each path (the
@@ -93,12 +94,14 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
     return f"{p} / {tp / positives:.2f}" if positives else f"{p} /  - "
 
 
-def unsafe_quality(record_heldout: bool = False) -> None:
-    """Print the tables; with `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
-    from workbench.safety.labelled import HELDOUT_FILE
+def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") -> None:
+    """Print the tables for the held-out set (or the validation set, which the Gemma head is trained on); with
+    `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
+    from workbench.safety.labelled import HELDOUT_FILE, VALIDATION_FILE
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
-    rows = [json.loads(line) for line in HELDOUT_FILE.read_text().splitlines()]
+    path = HELDOUT_FILE if labelled_set == "heldout" else VALIDATION_FILE
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
     records = [{"messages": r["prompt"] + r["completion"]} for r in rows]
     unsafe = [not r["label"] for r in rows]
     truth = [r["meta"]["category"] for r in rows]
@@ -119,7 +122,8 @@ def unsafe_quality(record_heldout: bool = False) -> None:
                                    classifier=classifier).decisions
         seconds = time.perf_counter() - started
         results[name] = ([d.rule == "unsafe" for d in decisions], [category_in(d.reason) for d in decisions], seconds)
-    print(f"unsafe rule on the held-out set ({len(rows)} rows, {sum(unsafe)} unsafe; precision / recall):")
+    print(f"unsafe rule on the {labelled_set} set {path.name} ({len(rows)} rows, {sum(unsafe)} unsafe; precision / "
+          "recall):")
     print("| | " + " | ".join(paths) + " | detected in any category (each path) |\n|---|" + "---|" * (len(paths) + 1))
     line = []
     for name, (flagged, _, _) in results.items():
@@ -132,7 +136,8 @@ def unsafe_quality(record_heldout: bool = False) -> None:
             tp = sum(f and p == code and t == code for f, p, t in zip(flagged, predicted, truth))
             line.append(_pr(tp, sum(f and p == code for f, p in zip(flagged, predicted)),
                             sum(t == code and u for t, u in zip(truth, unsafe))))
-        detected = [f"{sum(f and t == code for f, t in zip(flagged, truth))}" for flagged, _, _ in results.values()]
+        detected = [f"{sum(f and t == code and u for f, t, u in zip(flagged, truth, unsafe))}"
+                    for flagged, _, _ in results.values()]
         print(f"| {code} {title} | " + " | ".join(line) + " | " + " / ".join(detected) + f" of "
               f"{sum(t == code and u for t, u in zip(truth, unsafe))} |")
     for kind in ("lookalike", "safety", "chat", "refusal"):
@@ -141,7 +146,7 @@ def unsafe_quality(record_heldout: bool = False) -> None:
         print(f"| false positives: {kind} | " + " | ".join(line) + " |")
     line = [f"{len(rows) / seconds:,.1f}" for _, _, seconds in results.values()]
     print("| records/s (1 process) | " + " | ".join(line) + " |")
-    if record_heldout and "gemma" in results:
+    if record_heldout and labelled_set == "heldout" and "gemma" in results:
         _record_heldout(results["gemma"][0], unsafe, kinds)
 
     labelled = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
@@ -227,12 +232,14 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
+    parser.add_argument("--unsafe-set", choices=("heldout", "validation"), default="heldout",
+                        help="unsafe: the labelled set measured (validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")
     args = parser.parse_args()
     parts = args.parts.split(",")
     if "unsafe" in parts:
-        unsafe_quality(args.record_heldout)
+        unsafe_quality(args.record_heldout, args.unsafe_set)
     if "duplicates" in parts:
         duplicate_quality()
     if "speed" not in parts:

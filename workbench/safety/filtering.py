@@ -363,6 +363,23 @@ def default_classifier_name(note: bool = False) -> str:
     return choice
 
 
+def shipped_classifier_digest(name: str) -> str:
+    """A short sha256 of the shipped classifier `name` as it decides: its weights file, and for the Gemma head its
+    settings (layer, pooling, threshold) less `info` (measured figures, which do not change a decision). The filter
+    stage puts it in its fingerprint, so a new shipped head reruns the stage."""
+    import hashlib
+
+    if name == "hashed-n-gram":
+        from workbench.safety.classifier import DEFAULT_CLASSIFIER
+
+        return hashlib.sha256(DEFAULT_CLASSIFIER.read_bytes()).hexdigest()[:16]
+    head = gemma_classifier.DEFAULT_HEAD
+    settings = json.loads(gemma_classifier.metadata_path(head).read_text(encoding="utf-8"))
+    digest = hashlib.sha256(head.read_bytes())
+    digest.update(json.dumps({k: v for k, v in settings.items() if k != "info"}, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=1)
 def _fallback_noted() -> str:
     import sys

@@ -8,14 +8,16 @@ Features: the (request, response) pair in Gemma's chat format, `<bos><start_of_t
 <start_of_turn>model\\n{response}<end_of_turn>` (request cut to its last MAX_REQUEST_TOKENS tokens, response to its
 first MAX_RESPONSE_TOKENS), one forward pass of the frozen base model (no LM head), and the hidden state of layer
 `layer` (0 = embeddings, 18 = the last, normed), pooled: `mean` over the response's tokens or `last` (the final
-`<end_of_turn>`, which has seen the whole exchange). The head: a 15-way softmax (safe + S1–S14, like the hashed model)
+`<end_of_turn>`, which has seen the whole exchange), or both concatenated (`mean+last`). The head: a 15-way softmax (safe + S1–S14, like the hashed model)
 on the standardised features, trained with L2 in a few hundred full-batch steps; P(unsafe) = 1 − P(safe), the
 category the most likely unsafe class. Which layer and pooling are used was measured (docs/safety.md) and is stored
 with the head.
 
-Saved as two files: FILE.safetensors (weight 15×640, bias, the features' mean and scale) and FILE.json (format,
+Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale) and FILE.json (format,
 model, layer, pooling, token limits, threshold, training counts, the training data's sha256, held-out figures when
-measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety train-classifier --model gemma3-270m`.
+measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety train-classifier --model gemma3-270m` on
+two sets written apart (the training and the validation set), its threshold chosen by leave-one-set-out
+(`train_gemma_classifier`, `THRESHOLD_RULE`).
 Feature extraction is the cost (a forward pass per record): `extract_features` batches by length, runs under
 `torch.inference_mode()`, and `cached_features` keeps the training set's features in the workbench cache, so that
 retraining the head is seconds.
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import DataError, WorkbenchError
-from workbench.safety.classifier import CLASSES, best_threshold
+from workbench.safety.classifier import CLASSES
 
 if TYPE_CHECKING:
     import numpy
@@ -45,12 +47,21 @@ DEFAULT_HEAD = Path(__file__).resolve().parent / "data" / "unsafe_gemma_head.saf
 MAX_REQUEST_TOKENS = 96
 MAX_RESPONSE_TOKENS = 160
 BATCH_SIZE = 16
-POOLINGS = ("mean", "last")
-# Layer and pooling: the lowest leave-one-category-out log loss on the training set among 640-wide heads; L2: the
-# best unsafe F1 on the hand-labelled tests/data/safety_labelled.jsonl. Never the held-out set (docs/safety.md).
-DEFAULT_LAYER = 9
-DEFAULT_POOLING = "mean"
-L2 = 1e-5
+POOLINGS = ("mean", "last")  # what `GemmaEncoder.features` extracts
+HEAD_POOLINGS = ("mean", "last", "mean+last")  # what a head may read: one of them, or both concatenated
+# Layer, pooling and L2: the lowest weighted false-positive rate of the pooled leave-one-set-out scores (training set
+# and validation set, each scored by a head fitted on the other) at the threshold rule below, among layers 3-15, last
+# / mean+last / two layers' last tokens, L2 0.1 to 10, rows balanced safe / unsafe or by kind
+# (`python -m bench.unsafe_head_choice`). Never the held-out set (docs/safety.md).
+DEFAULT_LAYER = 8
+DEFAULT_POOLING = "mean+last"
+L2 = 1.0
+# The threshold rule, fixed before any held-out figure of this head was seen (docs/safety.md).
+TARGET_RECALL = 0.97
+THRESHOLD_RULE = (f"leave one set out: a head fitted on each of two separately written sets scores the other's "
+                  f"records (a record is flagged when any assistant turn scores >= the threshold, as in the filter); "
+                  f"the scores are pooled, each set weighing the same; the threshold is the highest with pooled "
+                  f"recall >= {TARGET_RECALL}; the shipped head is then fitted on both sets")
 
 
 def available() -> bool:
@@ -173,6 +184,13 @@ def cached_features(encoder_factory, pairs: list[tuple[str, str]], layers: list[
     return found
 
 
+def pooled(features: dict[tuple[int, str], numpy.ndarray], layer: int, pooling: str) -> numpy.ndarray:
+    """The head's input from `GemmaEncoder.features` output: one pooling, or `mean+last` concatenated."""
+    import numpy as np
+
+    return np.concatenate([features[(layer, p)] for p in pooling.split("+")], axis=1)
+
+
 # --- the head --------------------------------------------------------------------------------------------------
 
 
@@ -211,8 +229,9 @@ class GemmaClassifier:
             return []
         if self.encoder is None:
             self.encoder = GemmaEncoder.load()
-        features = self.encoder.features(pairs, [self.layer], (self.pooling,))[(self.layer, self.pooling)]
-        return self.predict_features(features)
+        poolings = tuple(self.pooling.split("+"))
+        return self.predict_features(pooled(self.encoder.features(pairs, [self.layer], poolings), self.layer,
+                                            self.pooling))
 
     def scores(self, pairs: list[tuple[str, str]]) -> list[float]:
         return [score for score, _ in self.predict(pairs)]
@@ -265,7 +284,7 @@ def load_gemma_classifier(path: Path | None = None) -> GemmaClassifier:
     except (SafetensorError, OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise DataError(path, None, f"not a Gemma classifier head ({str(e).splitlines()[0]})") from None
     if not isinstance(settings, dict) or settings.get("format") != FORMAT or settings.get("model") != MODEL \
-            or settings.get("classes") != list(CLASSES) or settings.get("pooling") not in POOLINGS \
+            or settings.get("classes") != list(CLASSES) or settings.get("pooling") not in HEAD_POOLINGS \
             or settings.get("max_request_tokens") != MAX_REQUEST_TOKENS \
             or settings.get("max_response_tokens") != MAX_RESPONSE_TOKENS:
         raise DataError(settings_file, None, f"not a {FORMAT} head for this workbench; train it again with "
@@ -283,10 +302,11 @@ def load_gemma_classifier(path: Path | None = None) -> GemmaClassifier:
                            settings.get("info") or {})
 
 
-def fit_head(features: numpy.ndarray, targets: list[int], l2: float, steps: int = 300,
-             seed: int = 0) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+def fit_head(features: numpy.ndarray, targets: list[int], l2: float, steps: int = 300, seed: int = 0,
+             kinds: list[str] | None = None) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
     """(weight, bias, mean, scale) of a softmax head on standardised features. `targets`: 0 safe, 1..14 the
-    category, -1 unsafe without a category (only pushes P(safe) down). Safe and unsafe rows weigh the same in total."""
+    category, -1 unsafe without a category (only pushes P(safe) down). Safe and unsafe rows weigh the same in total;
+    with `kinds` (`example_kinds`), each kind of safe example weighs the same too."""
     import torch
 
     from workbench.safety.classifier import _one_thread
@@ -298,6 +318,11 @@ def fit_head(features: numpy.ndarray, targets: list[int], l2: float, steps: int 
     target = torch.tensor(targets)
     unsafe = target != 0
     row_weight = torch.where(unsafe, 0.5 / max(int(unsafe.sum()), 1), 0.5 / max(int((~unsafe).sum()), 1))
+    if kinds is not None:
+        safe_kinds = [k for k, t in zip(kinds, targets) if t == 0]
+        share = {k: 0.5 / (len(set(safe_kinds)) * safe_kinds.count(k)) for k in set(safe_kinds)}
+        row_weight = torch.tensor([row_weight[i].item() if t != 0 else share[k]
+                                   for i, (k, t) in enumerate(zip(kinds, targets))])
     weight = torch.zeros(len(CLASSES), x.shape[1], requires_grad=True)
     bias = torch.zeros(len(CLASSES), requires_grad=True)
     optimizer = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=steps, history_size=20,
@@ -339,26 +364,130 @@ def training_examples(records: list[dict]) -> tuple[list[tuple[str, str]], list[
     return pairs, targets
 
 
-def train_gemma_classifier(targets: list[int], features: numpy.ndarray, layer: int, pooling: str, l2: float,
-                           seed: int = 0, validation: float = 0.2, data_sha256: str = "") -> GemmaClassifier:
-    """Fit the head on all but a `validation` fraction of the examples (shuffled by `seed`); the threshold is the
-    highest-F1 point on the validation examples. `features[i]` and `targets[i]` (see `fit_head`) belong together."""
-    from random import Random
+def example_kinds(records: list[dict]) -> list[str]:
+    """The kind of each of `training_examples(records)`: the row's `meta.kind` (or "unknown"), "earlier turn" for an
+    earlier assistant turn of a safe row."""
+    kinds = []
+    for r in records:
+        kind = r.get("meta", {}).get("kind") if isinstance(r.get("meta"), dict) else None
+        if r["label"] and isinstance(r["prompt"], list):
+            kinds += ["earlier turn" for m in r["prompt"] if m["role"] == "assistant"]
+        kinds.append(kind or "unknown")
+    return kinds
 
-    order = list(range(len(targets)))
-    Random(seed).shuffle(order)
-    cut = int(len(order) * (1 - validation)) if validation > 0 else len(order)
-    fit, check = order[:cut], order[cut:]
-    weight, bias, mean, scale = fit_head(features[fit], [targets[i] for i in fit], l2, seed=seed)
-    model = GemmaClassifier(weight, bias, mean, scale, layer, pooling)
-    info = {"rows": len(fit), "unsafe_rows": sum(targets[i] != 0 for i in fit), "seed": seed, "l2": l2,
-            "validation_rows": len(check), "data_sha256": data_sha256}
-    unsafe = [targets[i] != 0 for i in check]
-    if check and any(unsafe) and not all(unsafe):
-        scores = [s for s, _ in model.predict_features(features[check])]
-        model.threshold, info["validation"] = best_threshold(scores, unsafe)
-    model.threshold = min(max(model.threshold, 0.01), 0.99)
-    model.info = info
+
+def validation_examples(records: list[dict]) -> tuple[list[tuple[str, str]], list[int]]:
+    """Every assistant turn of each validation row as the filter scores it ((response, request) pairs, the request
+    being the last user turn before it), and the row each pair belongs to."""
+    from workbench.safety.texts import record_texts
+
+    pairs, owners = [], []
+    for index, r in enumerate(records):
+        for t in record_texts({"messages": [*r["prompt"], *r["completion"]]}):
+            if t.is_response:
+                pairs.append((t.text, t.request))
+                owners.append(index)
+    return pairs, owners
+
+
+def recall_threshold(scores: list[float], unsafe: list[bool], target: float = TARGET_RECALL,
+                     weights: list[float] | None = None) -> float:
+    """The highest threshold at which at least `target` of the unsafe records (by `weights`, default 1 each) score at
+    or above it: halfway between the score of the unsafe record that reaches `target` and the next lower score of any
+    record, rounded down to 4 decimals, kept within [0.01, 0.99]."""
+    import math
+
+    weights = weights or [1.0] * len(scores)
+    ranked = sorted(((s, w) for s, u, w in zip(scores, unsafe, weights) if u), key=lambda sw: -sw[0])
+    total, reached, lowest = sum(w for _, w in ranked), 0.0, ranked[-1][0]
+    for score, w in ranked:
+        reached += w
+        if reached >= target * total - 1e-9 * total:
+            lowest = score
+            break
+    below = [s for s in scores if s < lowest]
+    threshold = (lowest + max(below)) / 2 if below else lowest
+    return min(max(math.floor(threshold * 1e4) / 1e4, 0.01), 0.99)
+
+
+def set_weights(unsafe: list[bool]) -> list[float]:
+    """Weights that make one labelled set count as much as any other when out-of-set scores are pooled: each unsafe
+    record 1 / the set's unsafe records, each safe one 1 / its safe records."""
+    n_unsafe, n_safe = sum(unsafe), len(unsafe) - sum(unsafe)
+    return [1 / n_unsafe if u else 1 / n_safe for u in unsafe]
+
+
+def threshold_counts(scores: list[float], unsafe: list[bool], kinds: list[str | None], threshold: float) -> dict:
+    """tp, fp, fn, precision and recall of records at `threshold`, and the false positives per kind of safe row."""
+    flagged = [s >= threshold for s in scores]
+    tp = sum(f and u for f, u in zip(flagged, unsafe))
+    fp, fn = sum(flagged) - tp, sum(unsafe) - tp
+    by_kind = {kind: f"{sum(f for f, k in zip(flagged, kinds) if k == kind)} of {kinds.count(kind)}"
+               for kind in sorted({k for k, u in zip(kinds, unsafe) if k and not u})}
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": round(tp / max(tp + fp, 1), 4),
+            "recall": round(tp / max(tp + fn, 1), 4), "false_positives_by_kind": by_kind}
+
+
+@dataclass
+class LabelledSet:
+    """One labelled file written by one hand, ready for a head: its unpaired-preference rows, the features and
+    targets of the examples a head trains on (`training_examples`), and the features of every assistant turn the
+    filter scores with the row each belongs to (`validation_examples`)."""
+
+    name: str
+    rows: list[dict]
+    features: numpy.ndarray
+    targets: list[int]
+    turn_features: numpy.ndarray
+    owners: list[int]
+
+    @property
+    def unsafe(self) -> list[bool]:
+        return [not r["label"] for r in self.rows]
+
+    @property
+    def kinds(self) -> list[str | None]:
+        return [r["meta"].get("kind") if isinstance(r.get("meta"), dict) else None for r in self.rows]
+
+
+def record_scores(model: GemmaClassifier, scored: LabelledSet) -> list[float]:
+    """Each row's score as the filter gives it: its highest assistant turn."""
+    scores = [0.0] * len(scored.rows)
+    for owner, (score, _) in zip(scored.owners, model.predict_features(scored.turn_features)):
+        scores[owner] = max(scores[owner], score)
+    return scores
+
+
+def train_gemma_classifier(first: LabelledSet, second: LabelledSet, layer: int, pooling: str, l2: float,
+                           seed: int = 0, data_sha256: str = "") -> GemmaClassifier:
+    """The head fitted on both sets, with the threshold `THRESHOLD_RULE` gives by leave-one-set-out: a head fitted
+    on `first` scores `second`'s rows and one fitted on `second` scores `first`'s; the out-of-set scores are pooled
+    with `set_weights`. Each fold's counts at the threshold, per kind of row too, are recorded in the head's `info`."""
+    import numpy as np
+
+    for labelled in (first, second):
+        if not any(labelled.unsafe) or all(labelled.unsafe):
+            raise DataError(labelled.name, None, "each set needs safe (label true) and unsafe (label false) rows to "
+                                                 "choose the threshold")
+    folds = []
+    for fit_on, scored in ((first, second), (second, first)):
+        model = GemmaClassifier(*fit_head(fit_on.features, fit_on.targets, l2, seed=seed), layer, pooling)
+        folds.append((fit_on, scored, record_scores(model, scored)))
+    scores = [s for _, _, fold in folds for s in fold]
+    unsafe = [u for _, scored, _ in folds for u in scored.unsafe]
+    weights = [w for _, scored, _ in folds for w in set_weights(scored.unsafe)]
+    threshold = recall_threshold(scores, unsafe, weights=weights)
+    features = np.concatenate([first.features, second.features])
+    model = GemmaClassifier(*fit_head(features, first.targets + second.targets, l2, seed=seed), layer, pooling,
+                            threshold)
+    weighted_recall = sum(w for s, u, w in zip(scores, unsafe, weights) if u and s >= threshold) / 2
+    model.info = {"rows": len(features), "unsafe_rows": sum(t != 0 for t in first.targets + second.targets),
+                  "seed": seed, "l2": l2, "data_sha256": data_sha256, "threshold_rule": THRESHOLD_RULE,
+                  "out_of_set": {"pooled_weighted_recall": round(weighted_recall, 4), "folds": [
+                      {"scored": scored.name, "fitted_on": fit_on.name, "rows": len(scored.rows),
+                       "sha256": data_hash(scored.rows), "unsafe_rows": sum(scored.unsafe),
+                       **threshold_counts(fold, scored.unsafe, scored.kinds, threshold)}
+                      for fit_on, scored, fold in folds]}}
     return model
 
 

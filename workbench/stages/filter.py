@@ -60,13 +60,17 @@ class Config(StageConfig):
         return [r for r in super().references() if not (r[0] == "classifier" and r[1] in CLASSIFIER_NAMES)]
 
     def external_inputs(self, locate) -> dict[str, str]:
-        """Which shipped classifier decides when none is named (installing the Gemma 3 extra changes it), and the
-        store's overrides (a hash, and how many), so that an override reruns this stage and its dependants."""
+        """Which shipped classifier decides when none is named or one is named (installing the Gemma 3 extra changes
+        it) and a digest of its files (a new shipped head changes it), and the store's overrides (a hash, and how
+        many), so that an override reruns this stage and its dependants."""
         from workbench.atomic import sha256_json
-        from workbench.safety.filtering import default_classifier_name
+        from workbench.safety.filtering import default_classifier_name, shipped_classifier_digest
         from workbench.store.filters import stored_overrides
 
-        default = {} if self.classifier else {"unsafe_classifier": default_classifier_name()}
+        shipped = default_classifier_name() if not self.classifier else \
+            self.classifier if self.classifier in CLASSIFIER_NAMES else None
+        default = {"unsafe_classifier": shipped, "unsafe_classifier_digest": shipped_classifier_digest(shipped)} \
+            if shipped else {}
         if not self.store:
             return default
         entries = [{k: o[k] for k in ("key", "action")} for o in stored_overrides(_location(self.store, locate))["overrides"]]

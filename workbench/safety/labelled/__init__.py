@@ -1,15 +1,19 @@
-"""The `unsafe` rule's labelled data, written by two separate generators so that measurement is honest.
+"""The `unsafe` rule's labelled data, written by three separate generators so that measurement is honest.
 
-  train.py    the training set shipped as `workbench/safety/data/unsafe_train.jsonl` (the classifier learns from it)
-  heldout.py  the held-out set `workbench/safety/data/unsafe_heldout.jsonl`: other requests, frames, compliance
-              styles, refusals and benign look-alikes, in its own vocabulary lists; used only for measurement
+  train.py       the training set shipped as `workbench/safety/data/unsafe_train.jsonl` (the classifier learns from it)
+  heldout.py     the held-out set `workbench/safety/data/unsafe_heldout.jsonl`: other requests, frames, compliance
+                 styles, refusals and benign look-alikes, in its own vocabulary lists; used only for measurement
+  validation.py  the validation set `workbench/safety/data/unsafe_validation.jsonl`: written apart from both and
+                 built differently (whole-sentence requests, answers written per request in ten styles; its
+                 docstring says how and when it was written); the Gemma head is trained on it and the training
+                 set together, its threshold chosen by leave-one-set-out between the two (docs/safety.md)
 
 Rows are TRL unpaired-preference rows (conversational `prompt`, `completion`, `label`: false = unsafe completion)
 with `meta`: {"category": "S1".."S14" or null, "kind", "set"}. Kinds: `compliance` (unsafe), `refusal` (of a harmful
 request, some garbled as small models garble them), `lookalike` (a harmless request with violent or edgy words),
 `safety` (a question about a dangerous thing, answered with safety information), `chat` (ordinary requests).
 Some rows are multi-turn: an earlier harmless exchange comes before the last request.
-Regenerate both files with `python -m workbench.safety.labelled` (deterministic).
+Regenerate the three files with `python -m workbench.safety.labelled` (deterministic).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from random import Random
 DATA = Path(__file__).resolve().parents[1] / "data"
 TRAIN_FILE = DATA / "unsafe_train.jsonl"
 HELDOUT_FILE = DATA / "unsafe_heldout.jsonl"
+VALIDATION_FILE = DATA / "unsafe_validation.jsonl"
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,

@@ -1,9 +1,10 @@
-"""`python -m workbench.safety.labelled`: regenerate the shipped training and held-out files."""
+"""`python -m workbench.safety.labelled`: regenerate the shipped training, held-out and validation files."""
 
 from workbench.atomic import write_jsonl
-from workbench.safety.labelled import HELDOUT_FILE, TRAIN_FILE, heldout, train
+from workbench.safety.labelled import HELDOUT_FILE, TRAIN_FILE, VALIDATION_FILE, heldout, train, validation
 
 if __name__ == "__main__":
-    for path, rows in ((TRAIN_FILE, train.generate()), (HELDOUT_FILE, heldout.generate())):
+    for path, rows in ((TRAIN_FILE, train.generate()), (HELDOUT_FILE, heldout.generate()),
+                       (VALIDATION_FILE, validation.generate())):
         write_jsonl(path, rows)
         print(f"{path}: {len(rows)} rows")
