@@ -82,7 +82,8 @@ def markdown(report: dict) -> str:
     lines = [f"# Evaluation of recipe `{report['recipe']}`", "",
              f"{s['prompts']} test prompts from `{s['data']}`, greedy answers of at most {s['max_new_tokens']} tokens. "
              f"Reward model: {s['reward'] or 'none'}. Teacher: {s['teacher'] or 'none'}. "
-             "Win rate: against the previous model in the list, under the reward model (ties count half). "
+             "Win rate: against the previous model in the list, and against the first (in a chain, the SFT model), "
+             "under the reward model (ties count half). "
              "KL to teacher (and to reference): per answer, the sum over its tokens of KL(model || teacher) between "
              "the two next-token distributions, along the model's own answers (nats). "
              "Perplexity: on the validation corpus. "
