@@ -252,3 +252,79 @@ def test_a_broken_rate_rubric_is_one_line_at_recipe_check(tmp_path, capsys):
     assert main(["recipe", "check", str(recipe)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "stages[2].rate" in err and "bad.jsonl" in err, err
+
+
+BEST_WORST_ANSWERS = {"Say yes.": ["nope", "yes", "maybe", "yes yes"],  # scores 0 1 0 1
+                      "Say no.": ["a", "b", "c", "d"],  # all 0: the rubric cannot tell them apart
+                      "Say hi.": ["hi", "hi bye", "", "hello"]}  # 1, 0 (bye is must_not), empty, 0
+
+
+def run_best_worst(tmp_path, monkeypatch, **fields):
+    """A `pair: best_worst` pairs stage on canned answers (no model runs): its metrics, pairs and store."""
+    import json
+    import logging
+    from types import SimpleNamespace
+
+    from workbench.stages import pairs
+    from workbench.stages.base import StageContext
+    from workbench.store import open_store
+
+    write_jsonl(tmp_path / "rubric.jsonl", RUBRIC)
+    cfg = pairs.Config(models=["m"], samples=4, prompts="rubric.jsonl", pair="best_worst", store="ratings.db",
+                       **fields)
+    (tmp_path / "run/pairs").mkdir(parents=True)
+    ctx = StageContext(tmp_path / "run", tmp_path / "run/pairs", "pairs", 0,
+                       SimpleNamespace(stages=[], path=tmp_path / "r.yaml"), lambda ref, what: tmp_path / ref,
+                       logging.getLogger("test"))
+    ctx.data_path = lambda ref: tmp_path / ref
+    monkeypatch.setattr(pairs, "_answers", lambda cfg, ctx, prompts: {
+        "m": [a for p in prompts for a in BEST_WORST_ANSWERS[p[-1]["content"]]]})
+    metrics = pairs.run(cfg, ctx)
+    rows = [json.loads(line) for line in (tmp_path / "run/pairs/data/pairs.jsonl").read_text().splitlines()]
+    return metrics, [{r["completion"] for r in row["responses"]} for row in rows], open_store(str(tmp_path / "ratings.db"))
+
+
+def test_best_worst_pairs_the_rubric_best_and_worst_answers_and_the_rater_tells_them_apart(tmp_path, monkeypatch):
+    import json
+
+    from sqlalchemy import select
+
+    from workbench.store.schema import Comparison, Response
+
+    metrics, chosen, store = run_best_worst(tmp_path, monkeypatch, rate="rubric.jsonl")
+    try:
+        assert chosen[0] == {"yes", "nope"} and chosen[2] == {"hi", "hi bye"}  # the first highest, the first lowest
+        assert len(chosen[1]) == 2 and chosen[1] <= set(BEST_WORST_ANSWERS["Say no."])  # a tie: still a pair
+        assert metrics["ranked_apart"] == 2 and metrics["rated"] == 3 and metrics["rated_decisive"] == 2
+        with store.reading() as session:
+            text = dict(session.execute(select(Response.id, Response.text)).all())
+            verdicts = sorted((c.choice == "tie", text[c.left_id] if c.choice == "A" else text[c.right_id])
+                              for c in session.scalars(select(Comparison)))
+        assert [v for tie, v in verdicts if not tie] == ["hi", "yes"] and len(verdicts) == 3
+    finally:
+        store.close()
+    scored = [json.loads(line) for line in (tmp_path / "run/pairs/data/answers.jsonl").read_text().splitlines()]
+    assert [a["rank_score"] for a in scored] == [0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0]
+
+
+def test_best_worst_for_people_ranks_by_the_rubric_but_records_no_verdict(tmp_path, monkeypatch):
+    from workbench.store.ratings import next_pair
+
+    metrics, chosen, store = run_best_worst(tmp_path, monkeypatch, rank_by="rubric.jsonl")
+    try:
+        assert chosen[0] == {"yes", "nope"} and chosen[2] == {"hi", "hi bye"}
+        assert "rated" not in metrics and metrics["ranked_apart"] == 2
+        assert next_pair(store, "rubric-rater") is not None  # nothing rated: people see the pairs unjudged
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("fields, message", [({}, "give `rank_by`"),
+                                             ({"rate": "r.jsonl", "pairs_per_prompt": 2}, "one pair per prompt")])
+def test_best_worst_needs_a_rubric_and_makes_one_pair_per_prompt(fields, message):
+    from pydantic import ValidationError
+
+    from workbench.stages import pairs
+
+    with pytest.raises(ValidationError, match=message):
+        pairs.Config(models=["m"], samples=4, prompts="p.jsonl", pair="best_worst", **fields)

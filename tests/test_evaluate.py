@@ -30,6 +30,17 @@ stages:
 """
 
 
+def test_each_model_wins_against_the_previous_and_against_the_first():
+    from workbench.stages.evaluate import compare_with_previous
+
+    rows = [{"model": "sft", "rewards": [0.0, 0.0, 0.0, 0.0]}, {"model": "rlhf", "rewards": [1.0, 1.0, 1.0, -1.0]},
+            {"model": "warp", "rewards": [0.5, 0.0, 2.0, 2.0]}]
+    compare_with_previous(rows)
+    assert rows[1]["win_rate"] == rows[1]["win_rate_vs_first"] == 0.75
+    assert rows[2]["win_rate"] == 0.5 and rows[2]["win_rate_vs_first"] == pytest.approx((1 + 0.5 + 1 + 1) / 4)
+    assert "win_rate_vs_first" not in rows[0]
+
+
 def test_win_rate_counts_ties_half():
     assert win_rate([1.0, 2.0, 3.0, 0.0], [0.5, 2.0, 4.0, -1.0]) == pytest.approx((1 + 0.5 + 0 + 1) / 4)
     with pytest.raises(ValueError):

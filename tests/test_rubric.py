@@ -93,6 +93,17 @@ def test_shipped_rubric_validates_and_accepts_the_reference_answers(capsys):
     assert len(reworded) >= 10 and not any(e.prompt[-1]["content"] in train_prompts for e in reworded)
 
 
+def test_the_training_rubric_gives_the_reference_answers_full_marks_and_docks_an_invented_price():
+    rubric = load_rubric(EXAMPLES / "rubric-train.jsonl")
+    answers = {json.loads(line)["messages"][-2]["content"]: json.loads(line)["messages"][-1]["content"]
+               for line in (EXAMPLES / "train.jsonl").open()}
+    for entry in rubric.entries:
+        reference = answers[entry.prompt[-1]["content"]]
+        assert entry.check(reference).correct and entry.check(reference).score == len(entry.must), entry.id
+        assert entry.check("A new chain is €999.").said == (True,)  # no shop price is €999
+        assert entry.check("A new chain is €1,690 or €20.").said == (False,)  # both are shop prices
+
+
 def test_scripted_rater_rates_the_store_by_the_rubric(tmp_path):
     from workbench.store import open_store
     from workbench.store.preference_io import import_file

@@ -21,6 +21,7 @@ DataError `FILE:LINE: what`, so `workbench data validate FILE` reports it in one
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -259,6 +260,7 @@ class ScriptedRater:
         if (rubric is None) == (score is None):
             raise ValueError("give a rubric or a score function")
         self.score, self.name = score or rubric.score, name
+        self.choices: Counter = Counter()  # what `rate_store` recorded: {"A": n, "B": n, "tie": n}
 
     def rate(self, prompt: list[dict], left: str, right: str) -> str:
         return choice(self.score(prompt, left), self.score(prompt, right))
@@ -272,8 +274,9 @@ class ScriptedRater:
             shown = next_pair(store, self.name)
             if shown is None:
                 break
-            record_comparison(store, self.name, shown.pair_id, shown.left_id, shown.right_id,
-                              self.rate(shown.prompt, shown.left, shown.right))
+            verdict = self.rate(shown.prompt, shown.left, shown.right)
+            record_comparison(store, self.name, shown.pair_id, shown.left_id, shown.right_id, verdict)
+            self.choices[verdict] += 1
             rated += 1
         return rated
 

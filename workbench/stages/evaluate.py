@@ -7,7 +7,7 @@ into their base first, as `merge` does):
     refusal rate on unsafe prompts, false-refusal rate on benign ones, identity accuracy;
   * with a `reward` model: the mean reward of its answers (`workbench.preference.score_texts` on prompt + answer),
     and its win rate against the previous model in `models` (the fraction of prompts where its answer scores higher,
-    ties counting half);
+    ties counting half) and against the first (`win_rate_vs_first`: in a chain, against the SFT model);
   * with a `teacher`: KL to the teacher along the model's own greedy answers y to the same prompts: the sum over
     y's tokens of KL(p_model(.|x, y<t) || p_teacher(.|x, y<t)) between the full next-token distributions
     (`workbench.preference.completion_kl`), averaged over prompts; never negative. A teacher with another
@@ -314,7 +314,7 @@ def rubric_figures(rubric, prompt_rows: list[dict], answers: list[str]) -> dict:
 
 def compare_with_previous(rows: list[dict]) -> None:
     """Each model against the model listed before it: paired accuracy gains (all items, task-skill items) and, with a
-    reward model, the win rate."""
+    reward model, the win rate, also against the first model."""
     from workbench.taskworld.mixture import TASK_SKILLS
 
     for previous, row in zip(rows, rows[1:]):
@@ -333,6 +333,7 @@ def compare_with_previous(rows: list[dict]) -> None:
                 row["rubric_gains"][group] = paired_gain([now[i][1] for i in mine], [before[i][1] for i in mine])
         if "rewards" in row:
             row["win_rate"] = win_rate(row["rewards"], previous["rewards"])
+            row["win_rate_vs_first"] = win_rate(row["rewards"], rows[0]["rewards"])
 
 
 def sample_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:

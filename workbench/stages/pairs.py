@@ -5,7 +5,17 @@ Each model in `models` gives `samples` answers per prompt (`workbench.generation
 the i-th model draws with seed `seed + 7919 i`, so two close models do not share one random stream). Control tokens (`<end_of_turn>`, `<start_of_turn>`, the tokenizer's special tokens) are
 stripped from each answer; then, per prompt, candidate pairs are every two answers, answers of two different models
 first, and a candidate is dropped when one answer is empty or both say the same (equal after collapsing whitespace
-and case). The first `pairs_per_prompt` candidates left become pairs.
+and case). The first `pairs_per_prompt` candidates left become pairs (`pair: any`, the default).
+
+`pair: best_worst` makes one pair per prompt from more samples (`samples: 4` or more): the answer a rubric scores
+highest against the one it scores lowest (`rank_by`, a rubric file; default the `rate` rubric), shown in random
+order. A small model's two random answers often state the same number of a rubric's facts (a tie, which teaches a
+reward model nothing); the spread of several samples rarely does. Where every answer scores the same, the prompt
+still gets a random pair of different answers, as with `pair: any`: nothing is dropped for being a tie. The pair is
+chosen before anyone rates it: with people rating (no `rate`), `rank_by` only decides which two answers they see,
+never shown to them and never recorded as a verdict, so the store holds their judgement, not the rubric's. The
+pairs then lean to answers that differ in what the rubric checks. `data/answers.jsonl` keeps every answer with its
+rank score, so the choice can be audited.
 
 With `reward_models` (one or several reward stages: an ensemble), each pair gets a priority, higher = rate first:
 how unsure the models are which answer is better, `1 - 2 |p - 0.5|` for the ensemble's mean P(first > second) =
@@ -62,24 +72,36 @@ class Config(StageConfig):
                                                 "the recipe; default RUN_DIR/../workbench.db")
     rate: DataRef | None = Field(None, description="a rubric file: the scripted rater (`rubric-rater`) rates every "
                                                    "pair in its queue by it, unattended; leave out for people to rate")
+    pair: Literal["any", "best_worst"] = Field(
+        "any", description="any: up to `pairs_per_prompt` pairs of different answers, two models' answers first; "
+                           "best_worst: one pair per prompt, the answer `rank_by` scores highest against the one it "
+                           "scores lowest (all equal: a random pair of different answers)")
+    rank_by: DataRef | None = Field(None, description="with pair: best_worst, the rubric file that ranks the answers "
+                                                      "(default: `rate`); people who rate never see its scores")
 
     def file_problems(self, locate) -> list[tuple[str, str]]:
         from workbench.errors import WorkbenchError
         from workbench.rubric import load_rubric
 
-        path = locate(self.rate) if self.rate else None
-        if path is None or not path.exists():
-            return []
-        try:
-            load_rubric(path)
-        except WorkbenchError as e:
-            return [("rate", str(e).replace("\n", "; "))]
-        return []
+        problems = []
+        for field in ("rate", "rank_by"):
+            path = locate(getattr(self, field)) if getattr(self, field) else None
+            if path is None or not path.exists():
+                continue
+            try:
+                load_rubric(path)
+            except WorkbenchError as e:
+                problems.append((field, str(e).replace("\n", "; ")))
+        return problems
 
     @model_validator(mode="after")
     def _two_answers(self):
         if len(self.models) * self.samples < 2:
             raise ValueError("a pair needs two answers: give two models, or samples: 2 or more with one model")
+        if self.pair == "best_worst" and self.rank_by is None and self.rate is None:
+            raise ValueError("pair: best_worst ranks the answers by a rubric: give `rank_by` (or `rate`)")
+        if self.pair == "best_worst" and self.pairs_per_prompt != 1:
+            raise ValueError("pair: best_worst makes one pair per prompt: leave out pairs_per_prompt")
         return self
 
 
@@ -118,6 +140,21 @@ def candidate_pairs(answers: list[tuple[str, str]], limit: int, rng: random.Rand
     rng.shuffle(cross)
     rng.shuffle(same_model)
     return (cross + same_model)[:limit], dropped
+
+
+def best_and_worst(answers: list[tuple[str, str]], score, rng: random.Random) -> tuple[list, dict, bool]:
+    """`pair: best_worst` for one prompt's answers: [(highest-scored, lowest-scored)] in random order (the first of
+    equals), or, where all score the same, a random pair as `candidate_pairs` picks it; the drop counts of
+    `candidate_pairs`, and whether the scores told the two apart."""
+    fallback, dropped = candidate_pairs(answers, 1, rng)
+    scored = [(score(text), n) for n, (_, text) in enumerate(answers) if text]
+    if scored:
+        best, worst = max(scored, key=lambda s: (s[0], -s[1])), min(scored)
+        if best[0] > worst[0]:
+            pair = [answers[best[1]], answers[worst[1]]]
+            rng.shuffle(pair)
+            return [tuple(pair)], dropped, True
+    return fallback, dropped, False
 
 
 def store_location(cfg: Config, ctx: StageContext) -> str:
@@ -169,17 +206,20 @@ def _priorities(cfg: Config, ctx: StageContext, rows: list[dict]) -> list[float]
     return [round(priority(list(ps)), 6) for ps in zip(*per_model)]
 
 
-def scripted_rater(cfg: Config, ctx: StageContext, prompt_rows: list[dict]):
-    """The rubric rater of `rate`; refuses (before any model runs) prompts the rubric has no entry for."""
+def scripted_rater(cfg: Config, ctx: StageContext, prompt_rows: list[dict], field: str = "rate"):
+    """The rubric rater of `rate` (or the ranker of `rank_by`); refuses (before any model runs) prompts the rubric
+    has no entry for."""
     from workbench.errors import WorkbenchError
     from workbench.rubric import ScriptedRater, last_user_text, load_rubric
 
-    rubric = load_rubric(ctx.data_path(cfg.rate))
+    ref = getattr(cfg, field)
+    rubric = load_rubric(ctx.data_path(ref))
     missing = [last_user_text(r["prompt"]) for r in prompt_rows if rubric.entry_for(r["prompt"]) is None]
     if missing:
-        raise WorkbenchError(f"stage {ctx.stage_name}: the rubric {cfg.rate} (rate) has no entry for {len(missing)} of "
+        fix = "rate in the UI (drop `rate`)" if field == "rate" else "give `rank_by` a rubric that covers them"
+        raise WorkbenchError(f"stage {ctx.stage_name}: the rubric {ref} ({field}) has no entry for {len(missing)} of "
                              f"the {len(prompt_rows)} prompts, e.g. {missing[0]!r}; add entries (matched by the last "
-                             "user message) or rate in the UI (drop `rate`)")
+                             f"user message) or {fix}")
     return ScriptedRater(rubric)
 
 
@@ -191,14 +231,26 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     path = prompt_file(cfg, ctx)
     prompt_rows = read_prompts(path, cfg.limit)
     rater = scripted_rater(cfg, ctx, prompt_rows) if cfg.rate else None
+    ranker = None
+    if cfg.pair == "best_worst":
+        ranker = rater if cfg.rank_by in (None, cfg.rate) else scripted_rater(cfg, ctx, prompt_rows, "rank_by")
     answers = _answers(cfg, ctx, [row["prompt"] for row in prompt_rows])
     stages = {s.stage_name for s in ctx.recipe.stages}
     settings = {**cfg.sampling.model_dump(), "num_return_sequences": cfg.samples, "seed": ctx.seed}
     rng = random.Random(ctx.seed)
-    rows, dropped = [], {"empty": 0, "identical": 0}
+    rows, dropped, scored, told_apart = [], {"empty": 0, "identical": 0}, [], 0
     for i, prompt_row in enumerate(prompt_rows):
         mine = [(ref, answers[ref][i * cfg.samples + k]) for ref in cfg.models for k in range(cfg.samples)]
-        chosen, dropped_here = candidate_pairs(mine, cfg.pairs_per_prompt, rng)
+        if ranker is None:
+            chosen, dropped_here = candidate_pairs(mine, cfg.pairs_per_prompt, rng)
+        else:
+            def score(text, prompt=prompt_row["prompt"]):
+                return ranker.score(prompt, text)
+
+            chosen, dropped_here, apart = best_and_worst(mine, score, rng)
+            told_apart += apart
+            scored += [{"prompt": prompt_row["prompt"], "model": ref, "completion": text, "rank_score": score(text)}
+                       for ref, text in mine]
         dropped = {k: dropped[k] + dropped_here[k] for k in dropped}
         for pair in chosen:
             rows.append({"prompt": prompt_row["prompt"], "meta": prompt_row.get("meta", {}),
@@ -209,6 +261,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
             row["priority"] = value
     with atomic_dir(ctx.stage_dir / "data") as tmp:
         write_jsonl(tmp / "pairs.jsonl", rows)
+        if ranker is not None:
+            write_jsonl(tmp / "answers.jsonl", scored)
     location = store_location(cfg, ctx)
     store = open_store(location)
     try:
@@ -222,6 +276,9 @@ def run(cfg: Config, ctx: StageContext) -> dict:
                "store": location, "source": str(path)}
     if rater is not None:
         metrics["rated_by"], metrics["rated"] = rater.name, rated
+        metrics["rated_decisive"] = rated - rater.choices["tie"]
+    if ranker is not None:
+        metrics["ranked_by"], metrics["ranked_apart"] = str(cfg.rank_by or cfg.rate), told_apart
     if cfg.reward_models and rows:
         metrics["mean_priority"] = round(sum(r["priority"] for r in rows) / len(rows), 4)
     ctx.log.info("pairs: %s", metrics)
