@@ -17,13 +17,15 @@ from workbench.atomic import atomic_file, write_json, write_text
 from workbench.rundir import read_history, read_manifest
 
 SUMMARY_FIELDS = ("task_skills_mean", "accuracy", "refusal_rate", "false_refusal_rate", "identity_accuracy",
-                  "rubric_accuracy", "reward_mean", "win_rate", "win_rate_vs_first", "kl_to_teacher", "kl_to_reference", "perplexity",
+                  "rubric_accuracy", "reward_mean", "win_rate", "win_rate_vs_first", "kl_to_teacher", "kl_to_reference",
+                  "perplexity",
                   "clean_endings", "rephrased_accuracy", "rephrased_refusal_rate", "rephrased_false_refusal_rate")
 COLUMNS = {  # summary field -> report.md column
     "task_skills_mean": "task skills", "accuracy": "all items", "refusal_rate": "refusal (unsafe)",
     "false_refusal_rate": "false refusal (benign)", "identity_accuracy": "identity",
     "rubric_accuracy": "rubric accuracy", "reward_mean": "reward",
-    "win_rate": "win rate vs previous", "win_rate_vs_first": "win rate vs first model", "kl_to_teacher": "KL to teacher",
+    "win_rate": "win rate vs previous", "win_rate_vs_first": "win rate vs first model",
+    "kl_to_teacher": "KL to teacher",
     "kl_to_reference": "KL to reference", "perplexity": "perplexity",
     "clean_endings": "clean endings",  # a stop token within max_new_tokens, no control-token text before it
 }

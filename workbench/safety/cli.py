@@ -16,6 +16,7 @@ lexicon alone.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -198,31 +199,17 @@ def _cmd_train_classifier(args) -> int:
 
 
 def _row_text(row: dict) -> str:
-    import json
-
     return json.dumps([row["prompt"], row["completion"]], sort_keys=True, ensure_ascii=False)
 
 
 def _train_gemma(records: list[dict], check: tuple[str, list[dict]], args):
     from workbench.safety import gemma_classifier as gc
+    from workbench.safety.labelled import TRAIN_FILE
 
     layer = args.layer if args.layer is not None else gc.DEFAULT_LAYER
     pooling = args.pooling or gc.DEFAULT_POOLING
-    poolings = tuple(pooling.split("+"))
-    sets = []
-    from workbench.safety.labelled import TRAIN_FILE
-
     first = " + ".join(Path(p).name for p in [args.data or TRAIN_FILE, *args.extra])
-    for name, rows in ((first, records), (Path(check[0]).name, check[1])):
-        pairs, targets = gc.training_examples(rows)
-        turns, owners = gc.validation_examples(rows)
-        every = list(dict.fromkeys(pairs + turns))
-        print(f"{name}: Gemma 3 features of {len(every)} responses (layer {layer}, {pooling} pooling; cached after "
-              "the first run) ...", flush=True)
-        found = gc.pooled(gc.cached_features(gc.GemmaEncoder.load, every, [layer], poolings), layer, pooling)
-        where = {pair: i for i, pair in enumerate(every)}
-        sets.append(gc.LabelledSet(name, rows, found[[where[p] for p in pairs]], targets,
-                                   found[[where[p] for p in turns]], owners))
+    sets = [gc.labelled_set(name, rows, layer, pooling)
+            for name, rows in ((first, records), (Path(check[0]).name, check[1]))]
     return gc.train_gemma_classifier(*sets, layer, pooling, gc.L2, seed=args.seed,
                                      data_sha256=gc.data_hash(records))
-

@@ -8,14 +8,14 @@ Features: the (request, response) pair in Gemma's chat format, `<bos><start_of_t
 <start_of_turn>model\\n{response}<end_of_turn>` (request cut to its last MAX_REQUEST_TOKENS tokens, response to its
 first MAX_RESPONSE_TOKENS), one forward pass of the frozen base model (no LM head), and the hidden state of layer
 `layer` (0 = embeddings, 18 = the last, normed), pooled: `mean` over the response's tokens or `last` (the final
-`<end_of_turn>`, which has seen the whole exchange), or both concatenated (`mean+last`). The head: a 15-way softmax (safe + S1–S14, like the hashed model)
-on the standardised features, trained with L2 in a few hundred full-batch steps; P(unsafe) = 1 − P(safe), the
-category the most likely unsafe class. Which layer and pooling are used was measured (docs/safety.md) and is stored
+`<end_of_turn>`, which has seen the whole exchange), or both concatenated (`mean+last`). The head: a 15-way softmax
+(safe + S1–S14, like the hashed model) on the standardised features, trained with L2 in a few hundred full-batch
+steps; P(unsafe) = 1 − P(safe), the category the most likely unsafe class. Which layer and pooling are used was measured (docs/safety.md) and is stored
 with the head.
 
-Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale) and FILE.json (format,
-model, layer, pooling, token limits, threshold, training counts, the training data's sha256, held-out figures when
-measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety train-classifier --model gemma3-270m` on
+Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale)
+and FILE.json (format, model, layer, pooling, token limits, threshold, training counts, the training data's
+sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety train-classifier --model gemma3-270m` on
 two sets written apart (the training and the validation set), its threshold chosen by leave-one-set-out
 (`train_gemma_classifier`, `THRESHOLD_RULE`).
 Feature extraction is the cost (a forward pass per record): `extract_features` batches by length, runs under
@@ -448,6 +448,19 @@ class LabelledSet:
     @property
     def kinds(self) -> list[str | None]:
         return [r["meta"].get("kind") if isinstance(r.get("meta"), dict) else None for r in self.rows]
+
+
+def labelled_set(name: str, rows: list[dict], layer: int, pooling: str) -> LabelledSet:
+    """`rows` ready for `train_gemma_classifier`: the features of its training examples and of every assistant turn
+    the filter scores, extracted once per distinct (response, request) pair and cached (`cached_features`)."""
+    pairs, targets = training_examples(rows)
+    turns, owners = validation_examples(rows)
+    every = list(dict.fromkeys(pairs + turns))
+    print(f"{name}: Gemma 3 features of {len(every)} responses (layer {layer}, {pooling} pooling; cached after the "
+          "first run) ...", flush=True)
+    found = pooled(cached_features(GemmaEncoder.load, every, [layer], tuple(pooling.split("+"))), layer, pooling)
+    where = {pair: i for i, pair in enumerate(every)}
+    return LabelledSet(name, rows, found[[where[p] for p in pairs]], targets, found[[where[p] for p in turns]], owners)
 
 
 def record_scores(model: GemmaClassifier, scored: LabelledSet) -> list[float]:

@@ -142,12 +142,12 @@ def candidate_pairs(answers: list[tuple[str, str]], limit: int, rng: random.Rand
     return (cross + same_model)[:limit], dropped
 
 
-def best_and_worst(answers: list[tuple[str, str]], score, rng: random.Random) -> tuple[list, dict, bool]:
-    """`pair: best_worst` for one prompt's answers: [(highest-scored, lowest-scored)] in random order (the first of
-    equals), or, where all score the same, a random pair as `candidate_pairs` picks it; the drop counts of
-    `candidate_pairs`, and whether the scores told the two apart."""
+def best_and_worst(answers: list[tuple[str, str]], scores: list[float], rng: random.Random) -> tuple[list, dict, bool]:
+    """`pair: best_worst` for one prompt's answers and their scores: [(highest-scored, lowest-scored)] in random
+    order (the first of equals), or, where all score the same, a random pair as `candidate_pairs` picks it; the drop
+    counts of `candidate_pairs`, and whether the scores told the two apart."""
     fallback, dropped = candidate_pairs(answers, 1, rng)
-    scored = [(score(text), n) for n, (_, text) in enumerate(answers) if text]
+    scored = [(score, n) for n, ((_, text), score) in enumerate(zip(answers, scores)) if text]
     if scored:
         best, worst = max(scored, key=lambda s: (s[0], -s[1])), min(scored)
         if best[0] > worst[0]:
@@ -244,13 +244,11 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         if ranker is None:
             chosen, dropped_here = candidate_pairs(mine, cfg.pairs_per_prompt, rng)
         else:
-            def score(text, prompt=prompt_row["prompt"]):
-                return ranker.score(prompt, text)
-
-            chosen, dropped_here, apart = best_and_worst(mine, score, rng)
+            ranks = [ranker.score(prompt_row["prompt"], text) for _, text in mine]
+            chosen, dropped_here, apart = best_and_worst(mine, ranks, rng)
             told_apart += apart
-            scored += [{"prompt": prompt_row["prompt"], "model": ref, "completion": text, "rank_score": score(text)}
-                       for ref, text in mine]
+            scored += [{"prompt": prompt_row["prompt"], "model": ref, "completion": text, "rank_score": rank}
+                       for (ref, text), rank in zip(mine, ranks)]
         dropped = {k: dropped[k] + dropped_here[k] for k in dropped}
         for pair in chosen:
             rows.append({"prompt": prompt_row["prompt"], "meta": prompt_row.get("meta", {}),
