@@ -10,13 +10,13 @@ first MAX_RESPONSE_TOKENS), one forward pass of the frozen base model (no LM hea
 `layer` (0 = embeddings, 18 = the last, normed), pooled: `mean` over the response's tokens or `last` (the final
 `<end_of_turn>`, which has seen the whole exchange), or both concatenated (`mean+last`). The head: a 15-way softmax
 (safe + S1–S14, like the hashed model) on the standardised features, trained with L2 in a few hundred full-batch
-steps; P(unsafe) = 1 − P(safe), the category the most likely unsafe class. Which layer and pooling are used was measured (docs/safety.md) and is stored
-with the head.
+steps; P(unsafe) = 1 − P(safe), the category the most likely unsafe class. Which layer and pooling are used was
+measured (docs/safety.md) and is stored with the head.
 
 Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale)
 and FILE.json (format, model, layer, pooling, token limits, threshold, training counts, the training data's
-sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety train-classifier --model gemma3-270m` on
-two sets written apart (the training and the validation set), its threshold chosen by leave-one-set-out
+sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety
+train-classifier --model gemma3-270m` on two sets written apart (the training and the validation set), its threshold chosen by leave-one-set-out
 (`train_gemma_classifier`, `THRESHOLD_RULE`).
 Feature extraction is the cost (a forward pass per record): `extract_features` batches by length, runs under
 `torch.inference_mode()`, and `cached_features` keeps the training set's features in the workbench cache, so that
