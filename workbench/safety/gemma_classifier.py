@@ -16,8 +16,8 @@ measured (docs/safety.md) and is stored with the head.
 Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale)
 and FILE.json (format, model, layer, pooling, token limits, threshold, training counts, the training data's
 sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety
-train-classifier --model gemma3-270m` on two sets written apart (the training and the validation set), its threshold chosen by leave-one-set-out
-(`train_gemma_classifier`, `THRESHOLD_RULE`).
+train-classifier --model gemma3-270m` on two sets written apart (the training and the validation set), its threshold
+chosen by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`).
 Feature extraction is the cost (a forward pass per record): `extract_features` batches by length, runs under
 `torch.inference_mode()`, and `cached_features` keeps the training set's features in the workbench cache, so that
 retraining the head is seconds.
