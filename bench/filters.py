@@ -2,8 +2,9 @@
 
     python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
-unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; or
-            with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
+unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
+            `--unsafe-set fresh` the second held-out set, unsafe_heldout_fresh.jsonl, written blind (docs/safety.md);
+            or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
             installed the Gemma 3 270M head alone and with the lexicon (the default there); precision and recall
             overall and per hazard category, false positives per kind of safe row, records/s of each path (the
@@ -97,10 +98,10 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
 def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") -> None:
     """Print the tables for the held-out set (or the validation set, which the Gemma head is trained on); with
     `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
-    from workbench.safety.labelled import HELDOUT_FILE, VALIDATION_FILE
+    from workbench.safety.labelled import HELDOUT_FILE, HELDOUT_FRESH_FILE, VALIDATION_FILE
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
-    path = HELDOUT_FILE if labelled_set == "heldout" else VALIDATION_FILE
+    path = {"heldout": HELDOUT_FILE, "fresh": HELDOUT_FRESH_FILE, "validation": VALIDATION_FILE}[labelled_set]
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     records = [{"messages": r["prompt"] + r["completion"]} for r in rows]
     unsafe = [not r["label"] for r in rows]
@@ -232,8 +233,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
-    parser.add_argument("--unsafe-set", choices=("heldout", "validation"), default="heldout",
-                        help="unsafe: the labelled set measured (validation: one the Gemma head is trained on)")
+    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "validation"), default="heldout",
+                        help="unsafe: the labelled set measured (fresh: the second held-out set, written blind; "
+                             "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")
     args = parser.parse_args()

@@ -25,6 +25,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 TRAIN_FILE = DATA / "unsafe_train.jsonl"
 HELDOUT_FILE = DATA / "unsafe_heldout.jsonl"
 VALIDATION_FILE = DATA / "unsafe_validation.jsonl"
+HELDOUT_FRESH_FILE = DATA / "unsafe_heldout_fresh.jsonl"
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
