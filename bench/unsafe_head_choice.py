@@ -10,14 +10,14 @@ score is its highest assistant turn, as in the filter. The out-of-set scores are
 (`gemma_classifier.set_weights`), and `gemma_classifier.THRESHOLD_RULE` gives the threshold. The choice: the lowest
 weighted false-positive rate at that threshold, ties broken by weighted average precision (docs/safety.md, where
 this procedure was written down before it was run).
-Gemma features of all layers are extracted once per file and kept in /tmp/workbench-head-choice (keyed by the
-file's sha256): ~1,800 forward passes, minutes on a CPU. The held-out set is never read here.
+Gemma features of all layers are extracted once per (response, request) pair and kept in the workbench cache
+(`gemma_classifier.cached_features`): ~2,000 forward passes the first time, minutes on a CPU; after that only new
+rows run the model. The held-out set is never read here.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -27,23 +27,15 @@ import numpy as np
 from workbench.safety import gemma_classifier as gc
 from workbench.safety.labelled import TRAIN_FILE, VALIDATION_FILE
 
-CACHE = Path("/tmp/workbench-head-choice")
 LAYERS = list(range(19))
 
 
 def all_layer_features(path: Path, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    """Every layer's mean and last-token features of `pairs` (from the file at `path`), cached by its sha256."""
-    cached = CACHE / f"{path.stem}-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.npz"
-    if cached.is_file():
-        with np.load(cached) as saved:
-            return dict(saved)
+    """Every layer's mean and last-token features of `pairs` (from the file at `path`), cached per pair."""
     started = time.perf_counter()
-    found = gc.GemmaEncoder.load().features(pairs, LAYERS)
+    found = gc.cached_features(gc.GemmaEncoder.load, pairs, LAYERS)
     print(f"{path.name}: features of {len(pairs)} responses in {time.perf_counter() - started:.0f} s", flush=True)
-    out = {f"{layer}-{pooling}": v for (layer, pooling), v in found.items()}
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(cached, **out)
-    return out
+    return {f"{layer}-{pooling}": v for (layer, pooling), v in found.items()}
 
 
 def average_precision(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray) -> float:
@@ -57,12 +49,12 @@ class FeatureSet:
     """One labelled file: its rows, the examples a head trains on, the turns the filter scores, and the features
     of each (looked up in the file's all-layer cache by (response, request) pair)."""
 
-    def __init__(self, path: Path, cache_pairs_of: str):
+    def __init__(self, path: Path):
         self.rows = [json.loads(line) for line in path.read_text().splitlines()]
         self.train_pairs, self.targets = gc.training_examples(self.rows)
         self.kinds = gc.example_kinds(self.rows)
         self.score_pairs, self.owners = gc.validation_examples(self.rows)
-        cached_pairs = self.train_pairs if cache_pairs_of == "train" else self.score_pairs
+        cached_pairs = list(dict.fromkeys(self.train_pairs + self.score_pairs))
         self.features = all_layer_features(path, cached_pairs)
         where = {pair: i for i, pair in enumerate(cached_pairs)}
         self.train_index = np.array([where[p] for p in self.train_pairs])
@@ -102,7 +94,7 @@ def main() -> None:
     parser.add_argument("--layers", default="3,6,8,9,12,15")
     parser.add_argument("--l2", default="0.1,1,10")
     args = parser.parse_args()
-    t, v = FeatureSet(TRAIN_FILE, "train"), FeatureSet(VALIDATION_FILE, "score")
+    t, v = FeatureSet(TRAIN_FILE), FeatureSet(VALIDATION_FILE)
     unsafe = np.array(v.unsafe + t.unsafe)
     kinds = v.row_kinds + t.row_kinds
     weights = np.array(gc.set_weights(v.unsafe) + gc.set_weights(t.unsafe))

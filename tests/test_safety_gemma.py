@@ -52,7 +52,8 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert settings["info"]["out_of_set"]["pooled_weighted_recall"] >= gemma_classifier.TARGET_RECALL
     assert (folds[0]["recall"] + folds[1]["recall"]) / 2 == pytest.approx(
         settings["info"]["out_of_set"]["pooled_weighted_recall"], abs=1e-3)
-    assert "recall" in settings["info"]["heldout"]
+    heldout = settings["info"].get("heldout")  # `python -m bench.filters --parts unsafe --record-heldout` writes it
+    assert heldout is None or {"precision", "recall", "measured"} <= set(heldout)
 
 
 def test_recall_threshold_is_the_highest_that_keeps_the_target_recall():
@@ -79,6 +80,32 @@ def test_training_examples_add_earlier_turns_of_safe_rows_only():
     assert pairs == [("hello", "hi"), ("Roses", "a poem?"), ("Sure, the bomb", "a poem?")] and targets == [0, 0, 9]
     assert gemma_classifier.example_kinds([safe, {**unsafe, "meta": {"kind": "compliance"}}]) == [
         "earlier turn", "unknown", "compliance"]
+
+
+class _CountingEncoder:
+    """Stands in for Gemma: a pair's features are made from its text; records which pairs it was asked for."""
+
+    def __init__(self):
+        self.asked = []
+
+    def features(self, pairs, layers, poolings):
+        import numpy as np
+
+        self.asked += pairs
+        return {(layer, p): np.array([[len(r) + layer, len(q) + (p == "last")] for r, q in pairs], dtype="float32")
+                for layer in layers for p in poolings}
+
+
+def test_cached_features_run_the_model_only_on_pairs_not_seen_before():
+    encoder = _CountingEncoder()
+    first = [("Sure.", "How?"), ("No.", "Why?")]
+    found = gemma_classifier.cached_features(lambda: encoder, first, [3, 8])
+    assert encoder.asked == first and found[(8, "last")].tolist() == [[13, 5], [11, 5]]
+    more = [("No.", "Why?"), ("Fine, here it is.", "How?"), ("Sure.", "How?")]  # one new pair, in another order
+    again = gemma_classifier.cached_features(lambda: encoder, more, [8], ("mean",))  # read from the 2-layer shard
+    assert encoder.asked == first + [("Fine, here it is.", "How?")]
+    assert again[(8, "mean")].tolist() == [[11, 4], [25, 4], [13, 4]]
+    assert gemma_classifier.cached_features(lambda: 1 / 0, more + first, [8], ("mean",))[(8, "mean")].shape == (5, 2)
 
 
 def _labelled_set(name, n, shift, rng):

@@ -18,9 +18,9 @@ and FILE.json (format, model, layer, pooling, token limits, threshold, training 
 sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety
 train-classifier --model gemma3-270m` on two sets written apart (the training and the validation set), its threshold
 chosen by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`).
-Feature extraction is the cost (a forward pass per record): `extract_features` batches by length, runs under
-`torch.inference_mode()`, and `cached_features` keeps the training set's features in the workbench cache, so that
-retraining the head is seconds.
+Feature extraction is the cost (a forward pass per record): `GemmaEncoder.features` batches by length, runs under
+`torch.inference_mode()`, and `cached_features` keeps each (response, request) pair's features in the workbench
+cache, so that retraining the head is seconds and new training rows cost only their own forward passes.
 """
 
 from __future__ import annotations
@@ -162,26 +162,66 @@ def data_hash(records: list[dict]) -> str:
     return digest.hexdigest()
 
 
+def pair_key(pair: tuple[str, str]) -> str:
+    """A (response, request) pair's key in the feature cache."""
+    return hashlib.sha256(json.dumps(list(pair)).encode()).hexdigest()[:32]
+
+
+def feature_cache() -> Path:
+    """Where `cached_features` keeps features: one folder per model, token limits and dtype."""
+    from workbench.models.loading import cache_dir
+
+    settings = json.dumps([MODEL, MAX_REQUEST_TOKENS, MAX_RESPONSE_TOKENS, feature_dtype()])
+    return cache_dir() / "safety-features" / hashlib.sha256(settings.encode()).hexdigest()[:16]
+
+
 def cached_features(encoder_factory, pairs: list[tuple[str, str]], layers: list[int],
                     poolings: tuple[str, ...] = POOLINGS) -> dict[tuple[int, str], numpy.ndarray]:
-    """`GemmaEncoder.features` of `pairs`, kept in the workbench cache (keyed by the texts and the settings), so
-    retraining a head on the same data does not run the model again. `encoder_factory()` is called only on a miss."""
+    """`GemmaEncoder.features` of `pairs`, kept in the workbench cache per (response, request) pair, so that
+    retraining a head runs the model only on the pairs it has not seen (new rows, raters' flags). Each extraction
+    is saved as one shard in `feature_cache()` (the pairs' keys and one array per layer and pooling); a pair is read
+    from any shard that holds all the asked layers and poolings. `encoder_factory()` is called only on a miss."""
     import numpy as np
 
     from workbench.atomic import atomic_file
-    from workbench.models.loading import cache_dir
 
-    key = hashlib.sha256(json.dumps([MODEL, MAX_REQUEST_TOKENS, MAX_RESPONSE_TOKENS, sorted(layers), list(poolings),
-                                     pairs]).encode()).hexdigest()[:20]
-    path = cache_dir() / "safety-features" / f"{key}.npz"
-    if path.is_file():
-        with np.load(path) as saved:
-            return {(layer, p): saved[f"{layer}-{p}"] for layer in layers for p in poolings}
-    found = encoder_factory().features(pairs, layers, poolings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(path, "wb") as f:
-        np.savez(f, **{f"{layer}-{p}": v for (layer, p), v in found.items()})
-    return found
+    if not pairs:
+        return encoder_factory().features(pairs, layers, poolings)
+    names = [f"{layer}-{p}" for layer in layers for p in poolings]
+    rows_of: dict[str, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        rows_of.setdefault(pair_key(pair), []).append(i)
+    found: dict[str, numpy.ndarray] = {}
+    left = set(rows_of)
+
+    def fill(keys: list[str], arrays: dict[str, numpy.ndarray]) -> None:
+        for name in names:
+            found.setdefault(name, np.zeros((len(pairs), arrays[name].shape[1]), dtype=np.float32))
+            for key, vector in zip(keys, arrays[name]):
+                found[name][rows_of[key]] = vector
+        left.difference_update(keys)
+
+    folder = feature_cache()
+    for shard in sorted(folder.glob("*.npz")):
+        if not left:
+            break
+        with np.load(shard) as saved:
+            if not set(names) <= set(saved.files):
+                continue
+            hits = [(j, key) for j, key in enumerate(saved["keys"].tolist()) if key in left]
+            if hits:
+                index = np.array([j for j, _ in hits])
+                fill([key for _, key in hits], {name: saved[name][index] for name in names})
+    if left:
+        keys = [key for key in rows_of if key in left]
+        computed = encoder_factory().features([pairs[rows_of[key][0]] for key in keys], layers, poolings)
+        arrays = {f"{layer}-{p}": v for (layer, p), v in computed.items()}
+        shard = hashlib.sha256(json.dumps([keys, names]).encode()).hexdigest()[:20]
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_file(folder / f"{shard}.npz", "wb") as f:
+            np.savez(f, keys=np.array(keys), **arrays)
+        fill(keys, arrays)
+    return {(layer, p): found[f"{layer}-{p}"] for layer in layers for p in poolings}
 
 
 def pooled(features: dict[tuple[int, str], numpy.ndarray], layer: int, pooling: str) -> numpy.ndarray:
