@@ -52,8 +52,8 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert settings["info"]["out_of_set"]["pooled_weighted_recall"] >= gemma_classifier.TARGET_RECALL
     assert (folds[0]["recall"] + folds[1]["recall"]) / 2 == pytest.approx(
         settings["info"]["out_of_set"]["pooled_weighted_recall"], abs=1e-3)
-    heldout = settings["info"].get("heldout")  # `python -m bench.filters --parts unsafe --record-heldout` writes it
-    assert heldout is None or {"precision", "recall", "measured"} <= set(heldout)
+    heldout = settings["info"]["heldout"]  # `python -m bench.filters --parts unsafe --record-heldout` writes it
+    assert {"precision", "recall", "measured"} <= set(heldout)
 
 
 def test_recall_threshold_is_the_highest_that_keeps_the_target_recall():
