@@ -88,3 +88,34 @@ def test_report_md_warns_when_the_teacher_is_not_ahead_of_its_students():
                         "(0.626): the students it teaches have no gap to close.**"]
     summary["teacher_sft"]["task_skills_mean"] = 0.75
     assert "Warning" not in markdown(report)
+
+
+def test_a_rubric_chain_over_seeds_pools_each_seeds_prompts_into_one_paired_gain(tmp_path, capsys):
+    """An evaluation with a rubric (no task world) has `rubric_accuracy`, `rubric_gains` and `rubric_correct`
+    verdicts: the seeds report reads them, judges the teacher's lead on rubric accuracy, and pools the seeds'
+    prompts into one paired gain over the previous and over the first model."""
+    chain, n = ["sft", "distill"], 30
+    for seed, right in ((0, {"sft": 2, "distill": 8, "teacher": 12}), (1, {"sft": 3, "distill": 5, "teacher": 10})):
+        verdicts = {m: [i < k for i in range(n)] for m, k in right.items()}
+        rows = [{"model": m, "rubric_accuracy": right[m] / n, "kl_to_reference": None} for m in [*chain, "teacher"]]
+        rows[1].update(previous="sft", rubric_gains={"all": paired_gain(verdicts["distill"], verdicts["sft"])})
+        folder = tmp_path / f"seed-{seed}" / "evaluate"
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(json.dumps({
+            "models": rows, "settings": {"models": chain, "teacher": "teacher"},
+            "stages": [{"name": "sft", "kind": "sft"}, {"name": "distill", "kind": "distill"},
+                       {"name": "teacher", "kind": "sft"}]}))
+        (folder / "verdicts.jsonl").write_text("".join(
+            json.dumps({"id": f"q{i}", "stage": m, "group": "eval", "rubric_correct": c, "rubric_score": int(c)}) + "\n"
+            for m, cs in verdicts.items() for i, c in enumerate(cs)))
+    assert main(["report", "seeds", str(tmp_path)]) == 0
+    assert "teacher ≥ 8 points ahead of the SFT student: holds on 2 of 2 seeds" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "seeds.json").read_text())
+    distill = summary["models"]["distill"]
+    assert distill["accuracy"]["per_seed"] == {"0": 8 / 30, "1": 5 / 30}
+    assert distill["pooled_gain"] == {**paired_gain([i < 8 for i in range(30)] + [i < 5 for i in range(30)],
+                                                    [i < 2 for i in range(30)] + [i < 3 for i in range(30)]),
+                                      "pairs": 60}
+    assert distill["pooled_gain"]["gain"] == 8 / 60
+    md = (tmp_path / "seeds.md").read_text()
+    assert f"| distill | {100 * 8 / 60:+.1f} ({100 * distill['pooled_gain']['two_se']:.1f}) | 60 |" in md

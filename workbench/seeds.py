@@ -11,7 +11,9 @@ student). Before running, one line names the shared stages and the per-seed ones
 `write_seeds_report(DIR)` (also `workbench report seeds DIR`, and written after `--seeds`) reads each seed's
 `evaluate/report.json` and `verdicts.jsonl` and writes DIR/seeds.json and DIR/seeds.md: each model's task skills
 and accuracy per seed and as mean ± sd, each model's paired gain over its predecessor in the chain per seed and as
-mean ± sd, and each claim of the chain as "holds on k of n seeds" (criteria in `CLAIMS`). Roles come from the stage
+mean ± sd, and pooled over seeds (one paired gain over every seed's prompts, `_pooled`), and each claim of the chain
+as "holds on k of n seeds" (criteria in `CLAIMS`). An evaluation with a rubric instead of a task world (docs/rubric.md)
+is read the same way: its rubric accuracy, rubric gains and `rubric_correct` verdicts stand in for accuracy. Roles come from the stage
 kinds the report lists: the student SFT model (`sft`), the distilled one (`distill`), the RLHF policies (`rlhf`), the
 merge (`merge`), the teacher (the evaluation's `teacher`), the final student (the last of its `models`).
 Torch-free; the reports are untrusted input (a bad one is one line naming it, exit 2).
@@ -43,7 +45,8 @@ CLAIMS = {  # key -> (claim, criterion)
                           "the merge's paired gain over the most accurate RLHF policy (all items) is ≥ 0 and its KL "
                           "to the reference is ≤ that policy's"),
     "teacher_ahead": ("teacher ≥ 8 points ahead of the SFT student",
-                      "the teacher's task skills minus the SFT student's ≥ 0.08"),
+                      "the teacher's task skills (rubric accuracy where the evaluation used a rubric) minus the SFT "
+                      "student's ≥ 0.08"),
     "gap_closed": ("final student closes ≥ 50 % of the SFT→teacher gap",
                    "(final - SFT) / (teacher - SFT) ≥ 0.5 on task skills, with the teacher ahead"),
 }
@@ -165,9 +168,11 @@ def _read_verdicts(path: Path) -> dict[str, list[tuple[str | None, bool]]]:
                 row = json.loads(line)
             except ValueError:
                 raise WorkbenchError(f"{path}:{number}: not valid JSON; rerun that seed's evaluate stage") from None
-            if not isinstance(row, dict) or not isinstance(row.get("stage"), str) or not isinstance(row.get("correct"), bool):
-                raise WorkbenchError(f"{path}:{number}: not a verdict row (expected `stage` and a true/false `correct`)")
-            out.setdefault(row["stage"], []).append((row.get("skill"), row["correct"]))
+            correct = row.get("correct", row.get("rubric_correct")) if isinstance(row, dict) else None
+            if not isinstance(row, dict) or not isinstance(row.get("stage"), str) or not isinstance(correct, bool):
+                raise WorkbenchError(f"{path}:{number}: not a verdict row (expected `stage` and a true/false `correct` "
+                                     "or `rubric_correct`)")
+            out.setdefault(row["stage"], []).append((row.get("skill", row.get("group")), correct))
     return out
 
 
@@ -202,7 +207,11 @@ def seed_figures(seed_dir: Path, stage: str) -> dict:
     models = {}
     for name, row in rows.items():
         gain = (row.get("gains") or {}).get("all_items") if isinstance(row.get("gains"), dict) else None
-        models[name] = {"task_skills_mean": _number(row.get("task_skills_mean")), "accuracy": _number(row.get("accuracy")),
+        if gain is None and isinstance(row.get("rubric_gains"), dict):  # an evaluation with a rubric (docs/rubric.md)
+            gain = row["rubric_gains"].get("all")
+        accuracy = _number(row.get("accuracy"))
+        models[name] = {"task_skills_mean": _number(row.get("task_skills_mean")),
+                        "accuracy": accuracy if accuracy is not None else _number(row.get("rubric_accuracy")),
                         "kl_to_reference": _number(row.get("kl_to_reference")),
                         "previous": row.get("previous") if isinstance(row.get("previous"), str) else None,
                         "gain": _number(gain.get("gain")) if isinstance(gain, dict) else None,
@@ -214,7 +223,9 @@ def seed_figures(seed_dir: Path, stage: str) -> dict:
     rlhf = [m for m in chain if kinds.get(m) == "rlhf"]
     merge = next((m for m in chain if kinds.get(m) == "merge"), None)
     final = chain[-1] if chain else None
-    skills = {m: (models.get(m) or {}).get("task_skills_mean") for m in (sft, teacher, final)}
+    # the teacher's lead: task skills, or rubric accuracy where the evaluation used a rubric instead of a task world
+    skill = "task_skills_mean" if any(m.get("task_skills_mean") is not None for m in models.values()) else "accuracy"
+    skills = {m: (models.get(m) or {}).get(skill) for m in (sft, teacher, final)}
 
     claims: dict[str, dict] = {}
 
@@ -256,8 +267,8 @@ def seed_figures(seed_dir: Path, stage: str) -> dict:
                 "detail": (f"{final} closes {closed:.0%} of the gap" if closed is not None
                            else f"no gap: {teacher} is not ahead of {sft}")}
     return {"models": models, "chain": chain + ([teacher] if teacher and teacher not in chain else []),
-            "claims": claims, "roles": {"sft": sft, "distill": distill, "rlhf": rlhf, "merge": merge,
-                                        "teacher": teacher, "final": final}}
+            "claims": claims, "verdicts": verdicts,
+            "roles": {"sft": sft, "distill": distill, "rlhf": rlhf, "merge": merge, "teacher": teacher, "final": final}}
 
 
 def _spread(values: list[float]) -> dict:
@@ -292,6 +303,8 @@ def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
         entry["two_se"] = {s: f["models"].get(model, {}).get("two_se") for s, f in per_seed.items()}
         entry["previous"] = next((f["models"][model]["previous"] for f in per_seed.values()
                                   if f["models"].get(model, {}).get("previous")), None)
+        entry["pooled_gain"] = _pooled(per_seed, model, entry["previous"])
+        entry["pooled_gain_vs_first"] = _pooled(per_seed, model, chain[0]) if model != chain[0] else None
         models[model] = entry
     claims = []
     for key, (claim, criterion) in CLAIMS.items():
@@ -302,6 +315,21 @@ def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
                        "unknown": sum(v["holds"] is None for v in verdicts.values()), "per_seed": verdicts})
     return {"folder": str(folder), "stage": stage, "seeds": list(found), "missing": missing, "models": models,
             "claims": claims, "roles": {s: f["roles"] for s, f in per_seed.items()}}
+
+
+def _pooled(per_seed: dict, model: str, before: str | None) -> dict | None:
+    """The paired gain of `model` over `before` with every seed's prompts pooled (one pair per prompt and seed), so
+    its 2 s.e. covers the seeds' spread and the prompts' together; None unless every seed has both models' verdicts."""
+    if before is None:
+        return None
+    now, then = [], []
+    for figures in per_seed.values():
+        a, b = figures["verdicts"].get(model), figures["verdicts"].get(before)
+        if not a or not b or len(a) != len(b):
+            return None
+        now += [c for _, c in a]
+        then += [c for _, c in b]
+    return {**paired_gain(now, then), "pairs": len(now)}
 
 
 def _pct(value) -> str:
@@ -334,8 +362,8 @@ def seeds_markdown(summary: dict) -> str:
             lines.append("| " + " | ".join([model] + [_pct(entry[field]["per_seed"].get(s)) for s in seeds]
                                             + [_mean_sd(entry[field])]) + " |")
     lines += ["", "## Paired gain over the previous model (all items, points; 2 s.e. in brackets)", "",
-              "| model | previous | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± sd |",
-              "|" + "---|" * (len(seeds) + 3)]
+              "| model | previous | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± sd | seeds pooled |",
+              "|" + "---|" * (len(seeds) + 4)]
     for model, entry in summary["models"].items():
         if entry["previous"] is None:
             continue
@@ -343,8 +371,20 @@ def seeds_markdown(summary: dict) -> str:
         for s in seeds:
             gain, two_se = entry["gain"]["per_seed"].get(s), entry["two_se"].get(s)
             cells.append("-" if gain is None else f"{100 * gain:+.1f}" + (f" ({100 * two_se:.1f})" if two_se is not None else ""))
-        lines.append(f"| {model} | {entry['previous']} | " + " | ".join(cells) + f" | {_mean_sd(entry['gain'], True)} |")
+        lines.append(f"| {model} | {entry['previous']} | " + " | ".join(cells) + f" | {_mean_sd(entry['gain'], True)} |"
+                     + f" {_gain(entry.get('pooled_gain'))} |")
+    first = next(iter(summary["models"]), None)
+    lines += ["", f"## Paired gain over the first model ({first}), every seed's prompts pooled (points; 2 s.e. in "
+              "brackets)", "", "| model | gain | pairs |", "|---|---|---|"]
+    for model, entry in summary["models"].items():
+        pooled = entry.get("pooled_gain_vs_first")
+        if pooled is not None:
+            lines.append(f"| {model} | {_gain(pooled)} | {pooled['pairs']} |")
     return "\n".join(lines) + "\n"
+
+
+def _gain(pooled: dict | None) -> str:
+    return "-" if pooled is None else f"{100 * pooled['gain']:+.1f} ({100 * pooled['two_se']:.1f})"
 
 
 def write_seeds_report(folder: Path, stage: str = "evaluate") -> dict:
