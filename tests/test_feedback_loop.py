@@ -68,6 +68,10 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
            f"--db {db}`, then run the same command again to retrain on them" in out  # what to do next, said
     stages = json.loads((run / "manifest.json").read_text())["stages"]
     assert stages["rm"]["inputs"]["store_ratings"] == "2"
+    # every stage's entry says how much memory it took (this process's high-water mark, reset when the stage started)
+    assert all(e["peak_rss_mib"] > 50 and e["peak_rss_since"] in ("stage start", "process start")
+               for e in stages.values())
+    assert "rm (reward): done in" in out and ", peak memory " in out.split("rm (reward): done in")[1].splitlines()[0]
     world_pairs = (run / "world" / "data" / "preference" / "train.jsonl").read_text().splitlines()
     trained_on = (run / "rm" / "preference.jsonl").read_text().splitlines()
     assert len(trained_on) == len(world_pairs) + 2  # the world's pairs and the two ratings

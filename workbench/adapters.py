@@ -12,13 +12,12 @@ plain model later stages load as they load any other.
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from typing import Any, Literal
 
 from workbench.atomic import atomic_dir
 from workbench.distributed import is_main_process, wait_for_everyone
+from workbench.memory import peak_rss_mib, reset_peak_memory  # noqa: F401  (the stages reset through here)
 from workbench.stages.sft import AdapterSettings
 from workbench.training import save_history, save_model
 
@@ -56,22 +55,8 @@ def save_adapter(trainer, tokenizer, settings: AdapterSettings, ctx) -> None:
     wait_for_everyone()
 
 
-def reset_peak_memory() -> bool:
-    """Start measuring peak memory afresh, so that a stage run in the same process as others reports its own peak:
-    on Linux, writing 5 to /proc/self/clear_refs resets the process's high-water mark of resident memory, which
-    `getrusage` reports. False where that is not possible (the peak then covers the process's whole life)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def resource_metrics(seconds: float, steps: int, reset: bool) -> dict:
-    """Peak resident memory (MiB; `resource.getrusage`) since `reset_peak_memory` (`reset`: whether that worked,
+    """Peak resident memory (MiB; `workbench.memory.peak_rss_mib`) since `reset_peak_memory` (`reset`: whether that worked,
     else since the process started) and wall seconds per optimiser step."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    peak_mib = peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-    return {"peak_rss_mib": round(peak_mib, 1), "peak_rss_since": "stage start" if reset else "process start",
+    return {"peak_rss_mib": peak_rss_mib(), "peak_rss_since": "stage start" if reset else "process start",
             "seconds_per_step": round(seconds / steps, 4) if steps else None}

@@ -37,6 +37,7 @@ from workbench.console import Console
 from workbench.errors import WorkbenchError
 from workbench.launch_settings import LauncherSettings
 from workbench.launcher import is_training_stage, resolve_launcher, run_stage
+from workbench.memory import peak_rss_mib, reset_peak_memory
 from workbench.models.spec import ModelSpec
 from workbench.paths import inside
 from workbench.recipe import Recipe
@@ -387,10 +388,14 @@ class Pipeline:
         what = "resuming" if resumed and ctx.last_checkpoint() else "running"
         line = self.console.start(name, stage.kind, what, stage_dir / "log.txt")
         log.info("stage %s (%s): %s", name, stage.kind, what)
+        since_start = reset_peak_memory()
         t0 = time.perf_counter()
         try:
             metrics = run_stage(self.mods[stage.kind], stage, ctx, self.launcher)
             wall = time.perf_counter() - t0
+            # this process's peak; a training stage launched as an accelerate job reports its own in its metrics
+            peak = peak_rss_mib() if not (self.launcher and self.launcher.kind != "local"
+                                          and is_training_stage(stage)) else None
             shutil.rmtree(ctx.checkpoint_dir, ignore_errors=True)  # only needed to resume an unfinished stage
             write_json(stage_dir / "metrics.json", metrics)
             outputs, files = record_outputs(self.run_dir, name, self.cache)
@@ -404,6 +409,8 @@ class Pipeline:
             self._save()
             raise
         entry.update(status="done", metrics=metrics, outputs=outputs, files=files, wall_time_s=round(wall, 3),
+                     peak_rss_mib=peak, peak_rss_since=None if peak is None else
+                     "stage start" if since_start else "process start",
                      finished_at=_now())
         entry.pop("error", None)
         entry.pop("pid", None)
@@ -412,8 +419,9 @@ class Pipeline:
         if rebuild:  # stages that read this one rerun only if what they read differs from what they were built on
             same = input_fingerprint(previous) == input_fingerprint(entry)
             note = "  (same artifacts as the last build)" if same else "  (artifacts differ from the last build)"
+        memory = f", peak memory {peak / 1024:.1f} GiB" if peak is not None else ""
         self.console.finish(line, f"{name} ({stage.kind}): {'resumed, ' if what == 'resuming' else ''}done in "
-                                  f"{wall:.1f} s  {key_metric(metrics)}".rstrip() + note)
+                                  f"{wall:.1f} s{memory}  {key_metric(metrics)}".rstrip() + note)
         self._trusted.add(name)
 
 
