@@ -58,3 +58,20 @@ def test_expected_error_prefers_the_pair_whose_label_settles_the_uncertain_ones(
     gram[0, 1] = gram[1, 0] = gram[0, 2] = gram[2, 0] = 8.0  # pair 0 shares its differences with pairs 1 and 2
     errors = active_learning.expected_error(margins, gram, [0, 3, 4], [1, 2, 3], step=0.2)
     assert errors[0] < errors[1] and errors[0] < errors[2]  # pair 0's label moves two others; 3's only itself
+
+
+def test_committee_disagreement_is_zero_when_the_views_agree_and_grows_as_they_split():
+    kl = active_learning.kl_to_consensus
+    assert kl([0.9, 0.9, 0.9, 0.9, 0.9]) == pytest.approx(0.0, abs=1e-12)
+    assert kl([0.9, 0.9, 0.1, 0.1, 0.5]) > kl([0.6, 0.6, 0.4, 0.4, 0.5]) > kl([0.55, 0.5, 0.5, 0.5, 0.5]) > 0
+    assert kl([0.9, 0.9, 0.9, 0.9, 0.1]) > kl([0.5, 0.5, 0.5, 0.5, 0.5])  # a confident split, not a coin flip, scores
+
+
+def test_the_committees_views_see_different_parts_of_a_response():
+    prompt, response = "Who are you?", "I am Workbench Assistant."
+    views = active_learning.view_features(prompt, response)
+    full = set(active_learning.features(prompt, response))
+    assert set(active_learning.VIEWS) == set(views)
+    assert all(set(views[v]) <= full for v in ("words", "chars", "cross"))  # each a part of the reward model's
+    assert len({frozenset(f) for f in views.values()}) == len(views)  # and no two the same
+    assert not set(views["format"]) <= full  # length and form: features the reward model does not have
