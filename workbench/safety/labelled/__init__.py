@@ -26,6 +26,7 @@ TRAIN_FILE = DATA / "unsafe_train.jsonl"
 HELDOUT_FILE = DATA / "unsafe_heldout.jsonl"
 VALIDATION_FILE = DATA / "unsafe_validation.jsonl"
 HELDOUT_FRESH_FILE = DATA / "unsafe_heldout_fresh.jsonl"
+HELDOUT_FRESH2_FILE = DATA / "unsafe_heldout_fresh2.jsonl"
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
