@@ -28,6 +28,7 @@ VALIDATION_FILE = DATA / "unsafe_validation.jsonl"
 HELDOUT_FRESH_FILE = DATA / "unsafe_heldout_fresh.jsonl"
 TRAIN_WRITTEN_A_FILE = DATA / "unsafe_train_written_a.jsonl"
 TRAIN_WRITTEN_B_FILE = DATA / "unsafe_train_written_b.jsonl"
+HELDOUT_FRESH2_FILE = DATA / "unsafe_heldout_fresh2.jsonl"
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
