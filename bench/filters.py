@@ -3,7 +3,8 @@
     python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
-            `--unsafe-set fresh` the second held-out set, unsafe_heldout_fresh.jsonl, written blind (docs/safety.md);
+            `--unsafe-set fresh` / `fresh2` the second / third held-out set, unsafe_heldout_fresh.jsonl /
+            unsafe_heldout_fresh2.jsonl, each written blind (docs/safety.md);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
             installed the Gemma 3 270M head alone and with the lexicon (the default there); precision and recall
@@ -98,10 +99,11 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
 def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") -> None:
     """Print the tables for the held-out set (or the validation set, which the Gemma head is trained on); with
     `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
-    from workbench.safety.labelled import HELDOUT_FILE, HELDOUT_FRESH_FILE, VALIDATION_FILE
+    from workbench.safety.labelled import HELDOUT_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH_FILE, VALIDATION_FILE
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
-    path = {"heldout": HELDOUT_FILE, "fresh": HELDOUT_FRESH_FILE, "validation": VALIDATION_FILE}[labelled_set]
+    path = {"heldout": HELDOUT_FILE, "fresh": HELDOUT_FRESH_FILE, "fresh2": HELDOUT_FRESH2_FILE,
+            "validation": VALIDATION_FILE}[labelled_set]
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     records = [{"messages": r["prompt"] + r["completion"]} for r in rows]
     unsafe = [not r["label"] for r in rows]
@@ -147,6 +149,12 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
         print(f"| false positives: {kind} | " + " | ".join(line) + " |")
     line = [f"{len(rows) / seconds:,.1f}" for _, _, seconds in results.values()]
     print("| records/s (1 process) | " + " | ".join(line) + " |")
+    if "gemma" in results:  # threshold-free: does the head's score order unsafe above safe at all?
+        turns, owners = gemma_classifier.validation_examples(rows)
+        best = [0.0] * len(rows)
+        for owner, (score, _) in zip(owners, gemma.predict(turns)):
+            best[owner] = max(best[owner], score)
+        print(f"| Gemma head: area under the ROC curve | {_auc(best, unsafe):.3f} |")
     if record_heldout and labelled_set == "heldout" and "gemma" in results:
         _record_heldout(results["gemma"][0], unsafe, kinds)
 
@@ -160,6 +168,13 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
                                                           classifier=classifier).decisions)
         print(f"  unsafe by {name:22}" + "  ".join(f"{rule} {sc['precision']} / {sc['recall']}"
                                                     for rule, sc in scores.items()))
+
+
+def _auc(scores: list[float], positive: list[bool]) -> float:
+    """The probability that a random positive scores above a random negative (ties count half)."""
+    pos = [s for s, p in zip(scores, positive) if p]
+    neg = [s for s, p in zip(scores, positive) if not p]
+    return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
 
 
 def _record_heldout(flagged: list[bool], unsafe: list[bool], kinds: list[str]) -> None:
@@ -233,8 +248,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
-    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "validation"), default="heldout",
-                        help="unsafe: the labelled set measured (fresh: the second held-out set, written blind; "
+    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "fresh2", "validation"), default="heldout",
+                        help="unsafe: the labelled set measured (fresh, fresh2: the second and third held-out sets, "
+                             "each written blind; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")
