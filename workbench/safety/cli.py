@@ -7,8 +7,8 @@ Settings: the default rules and identity, or with `--recipe` the recipe's `ident
 `workbench safety train-classifier [DATA] [--extra FILE] [--model gemma3-270m] --out FILE.safetensors` trains the
 `unsafe` rule's classifier (`workbench.safety.classifier`, the hashed-n-gram model, or with `--model gemma3-270m`
 a head on Gemma 3 features, `workbench.safety.gemma_classifier`, written with FILE.json beside it, fitted on DATA
-and `--second-set FILE` (by default the shipped validation set, written apart), its threshold chosen by
-leave-one-set-out between the two; DATA defaults to the shipped training set)
+and each `--other-set FILE` (by default the shipped validation set and the two hand-written training sets, each
+written apart), its threshold chosen by leave-one-set-out among them; DATA defaults to the shipped training set)
 that `--classifier FILE` then uses. Otherwise the shipped one is used (the Gemma head when the Gemma 3 extra is
 installed); `--classifier hashed-n-gram` / `gemma3-270m` picks a shipped one, `none` leaves the
 lexicon alone.
@@ -59,10 +59,11 @@ def add_commands(sub) -> None:
     t.add_argument("--pooling", choices=("mean", "last", "mean+last"), default=None,
                    help="gemma3-270m: mean over the response tokens, the last token, or both concatenated (default: "
                         "the measured best)")
-    t.add_argument("--second-set", default=None,
-                   help="gemma3-270m: a second unpaired-preference file, written apart from DATA: a head fitted on "
-                        "each scores the other, the threshold is chosen on those pooled scores, then the head is "
-                        "fitted on both (default: the shipped validation set; docs/safety.md)")
+    t.add_argument("--other-set", "--second-set", dest="other_sets", action="append", default=None,
+                   help="gemma3-270m: another unpaired-preference file written apart from DATA (repeatable): each "
+                        "set is scored by a head fitted on the others, the threshold is chosen on those pooled "
+                        "scores, then the head is fitted on all (default: the shipped validation set and the two "
+                        "hand-written training sets; docs/safety.md)")
     t.add_argument("--epochs", type=bounded_int(1, 100_000), default=60, help="hashed-n-gram: training epochs")
     t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_train_classifier)
@@ -153,7 +154,7 @@ def _cmd_train_classifier(args) -> int:
     from workbench.data import read_records, validate_file
     from workbench.safety.classifier import train_classifier
 
-    from workbench.safety.labelled import TRAIN_FILE, VALIDATION_FILE
+    from workbench.safety.labelled import TRAIN_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, VALIDATION_FILE
 
     out = Path(args.out)
     _check_out_file(out, args.model)
@@ -161,39 +162,41 @@ def _cmd_train_classifier(args) -> int:
         from workbench.safety import gemma_classifier
 
         gemma_classifier.require_available()
-    elif args.layer is not None or args.pooling is not None or args.second_set is not None:
-        raise WorkbenchError("--layer, --pooling and --second-set are settings of --model gemma3-270m")
+    elif args.layer is not None or args.pooling is not None or args.other_sets is not None:
+        raise WorkbenchError("--layer, --pooling and --other-set are settings of --model gemma3-270m")
     records = []
     for path in [args.data or TRAIN_FILE, *args.extra]:
         validate_file(path, expect="unpaired_preference")
         records += list(read_records(path))
-    check = None
+    others: list[tuple[str, list[dict]]] = []
     if args.model == "gemma3-270m":
-        second = args.second_set or VALIDATION_FILE
-        validate_file(second, expect="unpaired_preference")
-        check = (str(second), list(read_records(second)))
         seen = {_row_text(r) for r in records}
-        shared = sum(_row_text(r) in seen for r in check[1])
-        if shared:
-            raise WorkbenchError(f"--second-set {second}: {shared} of its rows are also in the training data; each "
-                                 "set's rows must be scored by a head that was not fitted on them")
+        for path in args.other_sets or [VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE]:
+            validate_file(path, expect="unpaired_preference")
+            rows = list(read_records(path))
+            shared = sum(_row_text(r) in seen for r in rows)
+            if shared:
+                raise WorkbenchError(f"--other-set {path}: {shared} of its rows are also in the training data or "
+                                     "another set; each set's rows must be scored by a head that was not fitted on them")
+            seen |= {_row_text(r) for r in rows}
+            others.append((str(path), rows))
     unsafe = sum(not r["label"] for r in records)
     if unsafe in (0, len(records)):
         raise WorkbenchError(f"{args.data}: every label is {str(not unsafe).lower()}; the classifier needs safe "
                              "(label true) and unsafe (label false) completions")
     if args.model == "gemma3-270m":
-        model = _train_gemma(records, check, args)
+        model = _train_gemma(records, others, args)
     else:
         model = train_classifier(records, epochs=args.epochs, seed=args.seed)
     model.save(out)
-    if check:
+    if others:
         folds = "; ".join(f"{f['scored']} by a head fitted on {f['fitted_on']}: precision {f['precision']}, recall "
                           f"{f['recall']}" for f in model.info["out_of_set"]["folds"])
         chosen = f"chosen by leave-one-set-out ({folds})"
     else:
         chosen = (f"chosen on {model.info['validation_rows']} validation examples (precision "
                   f"{model.info['validation']['precision']}, recall {model.info['validation']['recall']})")
-    print(f"unsafe classifier trained on {model.info['rows']} examples of {len(records) + len(check[1] if check else [])}"
+    print(f"unsafe classifier trained on {model.info['rows']} examples of {len(records) + sum(len(r) for _, r in others)}"
           f" rows; threshold {model.threshold:.4f} {chosen}; written to {args.out}")
     return 0
 
@@ -202,7 +205,7 @@ def _row_text(row: dict) -> str:
     return json.dumps([row["prompt"], row["completion"]], sort_keys=True, ensure_ascii=False)
 
 
-def _train_gemma(records: list[dict], check: tuple[str, list[dict]], args):
+def _train_gemma(records: list[dict], others: list[tuple[str, list[dict]]], args):
     from workbench.safety import gemma_classifier as gc
     from workbench.safety.labelled import TRAIN_FILE
 
@@ -210,6 +213,6 @@ def _train_gemma(records: list[dict], check: tuple[str, list[dict]], args):
     pooling = args.pooling or gc.DEFAULT_POOLING
     first = " + ".join(Path(p).name for p in [args.data or TRAIN_FILE, *args.extra])
     sets = [gc.labelled_set(name, rows, layer, pooling)
-            for name, rows in ((first, records), (Path(check[0]).name, check[1]))]
-    return gc.train_gemma_classifier(*sets, layer, pooling, gc.L2, seed=args.seed,
+            for name, rows in [(first, records), *((Path(path).name, rows) for path, rows in others)]]
+    return gc.train_gemma_classifier(sets, layer, pooling, gc.L2, seed=args.seed,
                                      data_sha256=gc.data_hash(records))

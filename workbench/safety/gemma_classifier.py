@@ -16,8 +16,8 @@ measured (docs/safety.md) and is stored with the head.
 Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale)
 and FILE.json (format, model, layer, pooling, token limits, threshold, training counts, the training data's
 sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety
-train-classifier --model gemma3-270m` on two sets written apart (the training and the validation set), its threshold
-chosen by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`).
+train-classifier --model gemma3-270m` on sets written apart (the training set, the validation set and the
+hand-written training sets), its threshold chosen by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`).
 Feature extraction is the cost (a forward pass per record): `GemmaEncoder.features` batches by length, runs under
 `torch.inference_mode()`, and `cached_features` keeps each (response, request) pair's features in the workbench
 cache, so that retraining the head is seconds and new training rows cost only their own forward passes.
@@ -58,10 +58,10 @@ DEFAULT_POOLING = "mean+last"
 L2 = 1.0
 # The threshold rule, fixed before any held-out figure of this head was seen (docs/safety.md).
 TARGET_RECALL = 0.97
-THRESHOLD_RULE = (f"leave one set out: a head fitted on each of two separately written sets scores the other's "
-                  f"records (a record is flagged when any assistant turn scores >= the threshold, as in the filter); "
-                  f"the scores are pooled, each set weighing the same; the threshold is the highest with pooled "
-                  f"recall >= {TARGET_RECALL}; the shipped head is then fitted on both sets")
+THRESHOLD_RULE = (f"leave one set out: each of two or more separately written sets is scored by a head fitted on "
+                  f"the others (a record is flagged when any assistant turn scores >= the threshold, as in the "
+                  f"filter); the scores are pooled, each set weighing the same; the threshold is the highest with "
+                  f"pooled recall >= {TARGET_RECALL}; the shipped head is then fitted on every set")
 
 
 def available() -> bool:
@@ -511,36 +511,41 @@ def record_scores(model: GemmaClassifier, scored: LabelledSet) -> list[float]:
     return scores
 
 
-def train_gemma_classifier(first: LabelledSet, second: LabelledSet, layer: int, pooling: str, l2: float,
-                           seed: int = 0, data_sha256: str = "") -> GemmaClassifier:
-    """The head fitted on both sets, with the threshold `THRESHOLD_RULE` gives by leave-one-set-out: a head fitted
-    on `first` scores `second`'s rows and one fitted on `second` scores `first`'s; the out-of-set scores are pooled
-    with `set_weights`. Each fold's counts at the threshold, per kind of row too, are recorded in the head's `info`."""
+def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2: float, seed: int = 0,
+                           data_sha256: str = "") -> GemmaClassifier:
+    """The head fitted on all `sets` (two or more, each written by one hand), with the threshold `THRESHOLD_RULE`
+    gives by leave-one-set-out: each set's rows are scored by a head fitted on the other sets together; the
+    out-of-set scores are pooled with `set_weights` (each set weighing the same). Each fold's counts at the
+    threshold, per kind of row too, are recorded in the head's `info`."""
     import numpy as np
 
-    for labelled in (first, second):
+    if len(sets) < 2:
+        raise WorkbenchError("leave-one-set-out needs at least two labelled sets written apart")
+    for labelled in sets:
         if not any(labelled.unsafe) or all(labelled.unsafe):
             raise DataError(labelled.name, None, "each set needs safe (label true) and unsafe (label false) rows to "
                                                  "choose the threshold")
     folds = []
-    for fit_on, scored in ((first, second), (second, first)):
-        model = GemmaClassifier(*fit_head(fit_on.features, fit_on.targets, l2, seed=seed), layer, pooling)
-        folds.append((fit_on, scored, record_scores(model, scored)))
+    for scored in sets:
+        others = [s for s in sets if s is not scored]
+        model = GemmaClassifier(*fit_head(np.concatenate([s.features for s in others]),
+                                          [t for s in others for t in s.targets], l2, seed=seed), layer, pooling)
+        folds.append((" + ".join(s.name for s in others), scored, record_scores(model, scored)))
     scores = [s for _, _, fold in folds for s in fold]
     unsafe = [u for _, scored, _ in folds for u in scored.unsafe]
     weights = [w for _, scored, _ in folds for w in set_weights(scored.unsafe)]
     threshold = recall_threshold(scores, unsafe, weights=weights)
-    features = np.concatenate([first.features, second.features])
-    model = GemmaClassifier(*fit_head(features, first.targets + second.targets, l2, seed=seed), layer, pooling,
-                            threshold)
-    weighted_recall = sum(w for s, u, w in zip(scores, unsafe, weights) if u and s >= threshold) / 2
-    model.info = {"rows": len(features), "unsafe_rows": sum(t != 0 for t in first.targets + second.targets),
+    targets = [t for s in sets for t in s.targets]
+    model = GemmaClassifier(*fit_head(np.concatenate([s.features for s in sets]), targets, l2, seed=seed), layer,
+                            pooling, threshold)
+    weighted_recall = sum(w for s, u, w in zip(scores, unsafe, weights) if u and s >= threshold) / len(sets)
+    model.info = {"rows": len(targets), "unsafe_rows": sum(t != 0 for t in targets),
                   "seed": seed, "l2": l2, "data_sha256": data_sha256, "threshold_rule": THRESHOLD_RULE,
                   "out_of_set": {"pooled_weighted_recall": round(weighted_recall, 4), "folds": [
-                      {"scored": scored.name, "fitted_on": fit_on.name, "rows": len(scored.rows),
+                      {"scored": scored.name, "fitted_on": fitted_on, "rows": len(scored.rows),
                        "sha256": data_hash(scored.rows), "unsafe_rows": sum(scored.unsafe),
                        **threshold_counts(fold, scored.unsafe, scored.kinds, threshold)}
-                      for fit_on, scored, fold in folds]}}
+                      for fitted_on, scored, fold in folds]}}
     return model
 
 
