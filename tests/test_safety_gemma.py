@@ -244,7 +244,8 @@ def test_a_new_shipped_head_changes_the_filter_stage_fingerprint(tmp_path, monke
     assert FilterConfig(kind="filter", data="x.jsonl").external_inputs(locate)["unsafe_classifier"] == "hashed-n-gram"
 
 
-def test_a_broken_gemma_head_is_refused_in_one_line(tmp_path, capsys):
+def test_a_broken_gemma_head_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
     head = tmp_path / "head.safetensors"
     head.write_bytes(gemma_classifier.DEFAULT_HEAD.read_bytes())
     (tmp_path / "head.json").write_text('{"format": "something else"}')
