@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from workbench.atomic import atomic_dir
 from workbench.distributed import is_main_process, wait_for_everyone
-from workbench.memory import peak_rss_mib, reset_peak_memory  # noqa: F401  (the stages reset through here)
+from workbench.memory import peak_rss_mib
 from workbench.stages.sft import AdapterSettings
 from workbench.training import save_history, save_model
 

@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 
 from workbench import adapters
 from workbench.errors import WorkbenchError
+from workbench.memory import reset_peak_memory
 from workbench.preference import (completion_logps, held_out_metrics, held_out_path, load_pairs, preference_path,
                                   prompt_and_answers, rounded)
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
@@ -107,7 +108,7 @@ def implicit_reward_metrics(policy, reference, tokenizer, pairs, beta: float) ->
 def run(cfg: Config, ctx: StageContext) -> dict:
     from trl import DPOConfig, DPOTrainer
 
-    reset = adapters.reset_peak_memory()
+    reset = reset_peak_memory()
     policy, reference, tokenizer = load_policy_and_reference(cfg, ctx)
     train_path = preference_path(ctx, cfg.data, "train")
     train = load_pairs(train_path, tokenizer)

@@ -233,7 +233,8 @@ def merge_states(cfg: Config, init: StateDict | None, states: list[StateDict]) -
 def run(cfg: Config, ctx: StageContext) -> dict:
     import time
 
-    from workbench.adapters import reset_peak_memory, resource_metrics
+    from workbench.adapters import resource_metrics
+    from workbench.memory import reset_peak_memory
     from workbench.preference import rounded
 
     reset, started = reset_peak_memory(), time.perf_counter()

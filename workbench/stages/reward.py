@@ -32,6 +32,7 @@ from pydantic import Field, model_validator
 
 from workbench import adapters
 from workbench.errors import WorkbenchError
+from workbench.memory import reset_peak_memory
 from workbench.preference import (combine_with_store, explicit_dataset, explicit_pairs, export_store,
                                   held_out_metrics, held_out_path,
                                   load_pairs, off_topic_pairs, pair_conversations, pairwise_accuracy, preference_path,
@@ -134,7 +135,7 @@ def _train_file(cfg: Config, ctx: StageContext):
 def run(cfg: Config, ctx: StageContext) -> dict:
     from trl import RewardConfig, RewardTrainer
 
-    reset = adapters.reset_peak_memory()
+    reset = reset_peak_memory()
     model, tokenizer = load_reward_model(cfg, ctx)
     if cfg.lora is not None:
         from workbench.stages.sft import name_the_base

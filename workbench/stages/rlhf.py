@@ -38,6 +38,7 @@ from workbench import adapters
 from workbench.atomic import atomic_dir
 from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
+from workbench.memory import reset_peak_memory
 from workbench.generation import chat_tokenizer
 from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.training import MAX_BATCH, TrainSettings, callbacks, train_and_save_model, training_arguments
@@ -205,7 +206,7 @@ def history_metrics(history: list[dict]) -> dict:
 def run(cfg: Config, ctx: StageContext) -> dict:
     from workbench.models import describe
 
-    reset = adapters.reset_peak_memory()
+    reset = reset_peak_memory()
     path = prompt_path(ctx, cfg.data)
     dataset = load_prompts(path, cfg.verifiable_reward_weight > 0)
     policy, tokenizer = load_policy(cfg, ctx)
