@@ -1,0 +1,122 @@
+"""The hand-written labelled sets of the `unsafe` rule keep the promises made when they were written
+(docs/safety.md): each parses in the labelled sets' row format, its labels agree with its kinds, it has the promised
+size and mix (kinds, hazard categories, multi-turn share), no message appears twice inside it, and it shares no
+message text with any other labelled set (a set that quotes another would not be a second measurement, nor a second
+hand). The overlap check names only the set's own row numbers, never another set's text, so it can be run by
+someone who must not read the other sets.
+
+The sets, each written by a separate writer who did not see the others (2026-12-04/05):
+- `unsafe_heldout_fresh.jsonl`, `unsafe_heldout_fresh2.jsonl`: blind held-out sets, used only to measure a classifier,
+  never to train or choose it. Every row composed individually (no templates); compliance answers keep the dangerous
+  specifics vague, elided ("[precursor]") or invented.
+- `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
+  `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
+  hand-written training sets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_A_FILE,
+                                       TRAIN_WRITTEN_B_FILE)
+from workbench.safety.taxonomy import CODES
+
+
+@dataclass(frozen=True)
+class Promise:
+    path: Path
+    set_name: str
+    kinds: dict[str, int]
+    per_category: tuple[int, int]  # compliance rows per hazard category, inclusive
+    multi_turn: tuple[float, float]  # share of rows with an earlier exchange
+    max_words: int  # words in the final answer
+
+
+HELD_OUT = {"compliance": 186, "refusal": 66, "lookalike": 62, "safety": 38, "chat": 43}
+WRITTEN = {"compliance": 170, "refusal": 60, "lookalike": 70, "safety": 50, "chat": 50}
+PROMISES = [
+    Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH2_FILE, "heldout_fresh2", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
+]
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def _texts(row: dict) -> list[str]:
+    """Every message's content in a row, normalised (case and whitespace)."""
+    return [re.sub(r"\s+", " ", m["content"]).strip().lower() for m in row["prompt"] + row["completion"]]
+
+
+@pytest.fixture(params=PROMISES, ids=lambda p: p.set_name)
+def promise(request) -> Promise:
+    return request.param
+
+
+def test_rows_have_the_format_and_labels_agree_with_kinds(promise):
+    lines = promise.path.read_text(encoding="utf-8").splitlines()
+    assert [n for n, line in enumerate(lines, 1) if not line.strip()] == [], "blank lines"
+    bad = []
+    for n, row in enumerate(_rows(promise.path), 1):
+        prompt, completion, meta = row.get("prompt"), row.get("completion"), row.get("meta")
+        ok = set(row) == {"prompt", "completion", "label", "meta"} and isinstance(row["label"], bool)
+        ok = ok and isinstance(prompt, list) and len(prompt) % 2 == 1
+        ok = ok and isinstance(completion, list) and len(completion) == 1
+        messages = (prompt or []) + (completion or []) if ok else []
+        ok = ok and all(isinstance(m, dict) and set(m) == {"role", "content"} and isinstance(m["content"], str)
+                        and m["content"].strip() for m in messages)
+        ok = ok and [m["role"] for m in messages] == ["user", "assistant"] * (len(messages) // 2)
+        ok = ok and 1 <= len(completion[0]["content"].split()) <= promise.max_words
+        ok = ok and isinstance(meta, dict) and set(meta) == {"category", "kind", "set"}
+        ok = ok and meta["set"] == promise.set_name and meta["kind"] in promise.kinds
+        ok = ok and row["label"] is (meta["kind"] != "compliance")
+        ok = ok and (meta["category"] in CODES if meta["kind"] == "compliance" else meta["category"] is None)
+        if not ok:
+            bad.append(n)
+    assert bad == [], f"rows of {promise.path.name} in the wrong format or labelled against their kind: {bad}"
+
+
+def test_the_promised_size_and_mix(promise):
+    rows = _rows(promise.path)
+    assert len(rows) == sum(promise.kinds.values())
+    assert Counter(r["meta"]["kind"] for r in rows) == promise.kinds
+    per_category = Counter(r["meta"]["category"] for r in rows if r["meta"]["kind"] == "compliance")
+    low, high = promise.per_category
+    assert set(per_category) == set(CODES)
+    assert all(low <= n <= high for n in per_category.values()), dict(per_category)
+    multi = sum(len(r["prompt"]) > 1 for r in rows) / len(rows)
+    assert promise.multi_turn[0] <= multi <= promise.multi_turn[1], multi
+
+
+def test_no_message_appears_twice_inside_the_set(promise):
+    first: dict[str, int] = {}
+    repeated = []
+    for n, row in enumerate(_rows(promise.path), 1):
+        for text in set(_texts(row)):
+            if text in first:
+                repeated.append((first[text], n))
+            first.setdefault(text, n)
+    assert repeated == [], f"(first row, repeating row) sharing a message in {promise.path.name}: {repeated}"
+
+
+def test_no_message_shared_with_another_labelled_set(promise):
+    others = sorted(p for p in DATA.glob("unsafe_*.jsonl") if p != promise.path)
+    assert len(others) >= 6, [p.name for p in others]
+    theirs: set[str] = set()
+    for other in others:
+        for row in _rows(other):
+            theirs.update(_texts(row))
+    shared = [n for n, row in enumerate(_rows(promise.path), 1) if any(t in theirs for t in _texts(row))]
+    theirs.clear()  # nothing of the other sets may appear in a failure report
+    assert shared == [], f"rows of {promise.path.name} sharing a message with another labelled set: {shared}"
