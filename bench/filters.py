@@ -14,6 +14,9 @@ unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_
 duplicates  near-duplicate recall by number of edited words (1, 2, 3, 5; inserted, deleted, substituted; edit words
             drawn from common words, and separately from other records' words) on task-world corpus documents of
             15+ words, and false merges on task-world SFT records that share a template but not their entities.
+gemma-depth the Gemma head's feature extraction, batched, on the held-out set's assistant turns: the forward pass
+            stopped after the head's layer (what the filter runs) against the full pass (the same call asking for the
+            last layer too), in one process, records/s of each and the ratio; the features must be equal.
 speed       rule-based filters (pii, unsafe with its classifier, self_id) in records/s, and near-duplicate
             detection on 100,000 records. Data: the task world's raw SFT file (n = 2000), replicated with
             perturbations up to the sizes asked for. Goal: >= 2,000 records/s on 2 cores; dedup < 60 s.
@@ -243,6 +246,33 @@ def duplicate_quality(seed: int = 0) -> None:
           f"{len(same_template)} of them sharing a template; false merges (entities differ): {len(false)}")
 
 
+def gemma_depth() -> None:
+    """Feature extraction for the shipped Gemma head: stopped after its layer against the full forward pass."""
+    import numpy as np
+
+    from workbench.safety.labelled import HELDOUT_FILE
+
+    if not gemma_classifier.available():
+        print("gemma-depth: the Gemma 3 extra is not installed")
+        return
+    layer = load_unsafe_classifier("gemma3-270m").layer
+    encoder = gemma_classifier.GemmaEncoder.load()
+    rows = [json.loads(line) for line in HELDOUT_FILE.read_text().splitlines()]
+    pairs, _ = gemma_classifier.validation_examples(rows)
+    last = len(encoder.model.layers)
+    encoder.features(pairs[:16], [layer])  # warm-up
+    started = time.perf_counter()
+    stopped = encoder.features(pairs, [layer])
+    stopped_s = time.perf_counter() - started
+    started = time.perf_counter()
+    full = encoder.features(pairs, [layer, last])  # asking for the last layer too makes it a full pass
+    full_s = time.perf_counter() - started
+    equal = all(np.allclose(stopped[(layer, p)], full[(layer, p)], atol=1e-4) for p in gemma_classifier.POOLINGS)
+    print(f"Gemma head features (layer {layer} of {last}) of the {len(pairs)} assistant turns of {HELDOUT_FILE.name}, "
+          f"batched: stopped after layer {layer} {len(pairs) / stopped_s:,.1f} records/s, full pass "
+          f"{len(pairs) / full_s:,.1f} records/s ({full_s / stopped_s:.2f}x); features equal: {equal}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
@@ -260,6 +290,8 @@ def main() -> None:
         unsafe_quality(args.record_heldout, args.unsafe_set)
     if "duplicates" in parts:
         duplicate_quality()
+    if "gemma-depth" in parts:
+        gemma_depth()
     if "speed" not in parts:
         return
     rows = workload(max(args.records, args.dedup_records))

@@ -60,6 +60,38 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert {"precision", "recall", "measured"} <= set(heldout)
 
 
+def test_features_stop_after_the_deepest_layer_a_head_reads_and_equal_the_full_pass():
+    """A head on layer L needs only the first L decoder layers: the encoder stops there, with the same states."""
+    import torch
+    from transformers import Gemma3TextConfig, Gemma3TextModel
+
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=4,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=8)
+    model = Gemma3TextModel(config).eval()
+    encoder = gemma_classifier.GemmaEncoder(model, tokenizer=None)
+    ids = torch.randint(4, 64, (2, 7))
+    mask = torch.ones_like(ids)
+    mask[1, 5:] = 0
+    ran = []
+    handles = [block.register_forward_hook(lambda module, args, out, n=n: ran.append(n))
+               for n, block in enumerate(model.layers)]
+    with torch.inference_mode():
+        full = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+        ran.clear()
+        early = encoder._hidden_states(ids, mask, [1, 2])
+        assert ran == [0, 1]  # layers 3 and 4 never ran
+        for layer in (1, 2):
+            torch.testing.assert_close(early[layer], full[layer])
+        ran.clear()
+        whole = encoder._hidden_states(ids, mask, [0, 4])  # the embeddings and the last, normed state: a full pass
+        assert ran == [0, 1, 2, 3]
+        for layer in (0, 4):
+            torch.testing.assert_close(whole[layer], full[layer])
+    for handle in handles:
+        handle.remove()
+
+
 def test_recall_threshold_is_the_highest_that_keeps_the_target_recall():
     unsafe = [True] * 100 + [False] * 3
     scores = [0.9 - i * 0.005 for i in range(100)] + [0.95, 0.2, 0.1]  # unsafe 0.9 .. 0.405, safe 0.95, 0.2, 0.1

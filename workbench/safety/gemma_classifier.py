@@ -87,6 +87,10 @@ def metadata_path(path: Path) -> Path:
 # --- features --------------------------------------------------------------------------------------------------
 
 
+class _DeepEnough(Exception):
+    """Raised by a forward hook to end a forward pass once the deepest layer a head reads has run."""
+
+
 @dataclass
 class GemmaEncoder:
     """The frozen Gemma 3 base model and its tokenizer, loaded once."""
@@ -118,6 +122,34 @@ class GemmaEncoder:
         prefix = [tok.bos_token_id, *head, *asked, *middle]
         return prefix + answer + tail, len(prefix)
 
+    def _hidden_states(self, ids, mask, layers: list[int]) -> dict[int, Any]:
+        """The hidden states of `layers` (0 = embeddings, n = after decoder layer n). Where every asked layer lies
+        strictly inside the stack (no embeddings, not the last, normed one), the forward pass stops after the
+        deepest asked layer: the shipped head reads layer 8 of 18, so the other 10 layers would be wasted work."""
+        blocks = getattr(self.model, "layers", None)
+        if blocks is None or min(layers) < 1 or max(layers) >= len(blocks):
+            states = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+            return {layer: states[layer] for layer in layers}
+        found: dict[int, Any] = {}
+
+        def keep(layer: int):
+            def hook(module, args, output):
+                found[layer] = output[0] if isinstance(output, tuple) else output
+                if layer == max(layers):
+                    raise _DeepEnough
+
+            return hook
+
+        handles = [blocks[layer - 1].register_forward_hook(keep(layer)) for layer in set(layers)]
+        try:
+            self.model(input_ids=ids, attention_mask=mask)
+        except _DeepEnough:
+            pass
+        finally:
+            for handle in handles:
+                handle.remove()
+        return found
+
     def features(self, pairs: list[tuple[str, str]], layers: list[int], poolings: tuple[str, ...] = POOLINGS,
                  batch_size: int = BATCH_SIZE) -> dict[tuple[int, str], numpy.ndarray]:
         """(layer, pooling) -> float32 array (len(pairs), hidden) for each (response, request) pair."""
@@ -141,7 +173,7 @@ class GemmaEncoder:
                     ids[row, :len(tokens)] = torch.tensor(tokens)
                     mask[row, :len(tokens)] = 1
                     response[row, begin:len(tokens)] = 1.0
-                states = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+                states = self._hidden_states(ids, mask, layers)
                 last = mask.sum(1) - 1
                 for layer in layers:
                     state = states[layer].float()
