@@ -367,6 +367,7 @@ def _tiny_set(encoder, name, rows):
                                         turns)
 
 
+@pytest.mark.slow  # trains (LoRA on a tiny model, three fits): not in the fast suite
 def test_lora_head_adapts_the_layers_below_it_and_scores_the_same_after_a_reload(tiny_gemma3, tmp_path):
     import numpy as np
 
@@ -400,9 +401,10 @@ def test_lora_head_adapts_the_layers_below_it_and_scores_the_same_after_a_reload
     assert loaded.scores(probe) == pytest.approx(adapted, abs=1e-5)  # merged into the weights on load: same scores
 
 
-def test_a_lora_head_whose_adapters_reach_past_its_layer_is_refused(tiny_gemma3, tmp_path, capsys):
+def test_a_lora_head_whose_adapters_reach_past_its_layer_is_refused(tmp_path, monkeypatch, capsys):
     import numpy as np
 
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
     from workbench.errors import DataError
 
     head = gemma_classifier.GemmaClassifier(np.zeros((15, 64), "float32"), np.zeros(15, "float32"),
