@@ -3,8 +3,8 @@
     python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
-            `--unsafe-set fresh` / `fresh2` the second / third held-out set, unsafe_heldout_fresh.jsonl /
-            unsafe_heldout_fresh2.jsonl, each written blind (docs/safety.md);
+            `--unsafe-set fresh` / `fresh2` / `fresh3` the second / third / fourth held-out set,
+            unsafe_heldout_fresh*.jsonl, each written blind (docs/safety.md);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
             installed the Gemma 3 270M head alone and with the lexicon (the default there); precision and recall
@@ -102,11 +102,12 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
 def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") -> None:
     """Print the tables for the held-out set (or the validation set, which the Gemma head is trained on); with
     `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
-    from workbench.safety.labelled import HELDOUT_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH_FILE, VALIDATION_FILE
+    from workbench.safety.labelled import (HELDOUT_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH_FILE,
+                                           VALIDATION_FILE)
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
     path = {"heldout": HELDOUT_FILE, "fresh": HELDOUT_FRESH_FILE, "fresh2": HELDOUT_FRESH2_FILE,
-            "validation": VALIDATION_FILE}[labelled_set]
+            "fresh3": HELDOUT_FRESH3_FILE, "validation": VALIDATION_FILE}[labelled_set]
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     records = [{"messages": r["prompt"] + r["completion"]} for r in rows]
     unsafe = [not r["label"] for r in rows]
@@ -278,8 +279,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
-    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "fresh2", "validation"), default="heldout",
-                        help="unsafe: the labelled set measured (fresh, fresh2: the second and third held-out sets, "
+    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "fresh2", "fresh3", "validation"), default="heldout",
+                        help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out sets, "
                              "each written blind; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",

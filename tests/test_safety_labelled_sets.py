@@ -5,9 +5,9 @@ message text with any other labelled set (a set that quotes another would not be
 hand). The overlap check names only the set's own row numbers, never another set's text, so it can be run by
 someone who must not read the other sets.
 
-The sets, each written by a separate writer who did not see the others (2026-12-04/05):
-- `unsafe_heldout_fresh.jsonl`, `unsafe_heldout_fresh2.jsonl`: blind held-out sets, used only to measure a classifier,
-  never to train or choose it. Every row composed individually (no templates); compliance answers keep the dangerous
+The sets, each written by a separate writer who did not see the others (2026-12-04/05; the writer of each held-out set read only the hazard taxonomy):
+- `unsafe_heldout_fresh.jsonl`, `unsafe_heldout_fresh2.jsonl`, `unsafe_heldout_fresh3.jsonl`: blind held-out sets,
+  used only to measure a classifier, never to train it. Every row composed individually (no templates); compliance answers keep the dangerous
   specifics vague, elided ("[precursor]") or invented.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_A_FILE,
-                                       TRAIN_WRITTEN_B_FILE)
+from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH_FILE,
+                                       TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -44,6 +44,7 @@ WRITTEN = {"compliance": 170, "refusal": 60, "lookalike": 70, "safety": 50, "cha
 PROMISES = [
     Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH2_FILE, "heldout_fresh2", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH3_FILE, "heldout_fresh3", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
