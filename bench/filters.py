@@ -279,8 +279,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
-    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "fresh2", "fresh3", "validation"), default="heldout",
-                        help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out sets, "
+    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "fresh2", "fresh3", "validation"),
+                        default="heldout",
+                        help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
+                             "sets, "
                              "each written blind; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
