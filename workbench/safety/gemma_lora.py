@@ -93,8 +93,8 @@ def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, epochs:
         tb = target[batch]
         known = log_probs.gather(1, tb.clamp(min=0).unsqueeze(1)).squeeze(1)
         any_unsafe = torch.logsumexp(log_probs[:, 1:], dim=1)
-        weight = row_weight[batch] * len(targets) / len(batch)
-        loss = -(weight * torch.where(tb >= 0, known, any_unsafe)).mean()
+        weight = row_weight[batch] * len(targets) / len(batch)  # a batch's weights sum to about 1, like fit_head's
+        loss = -(weight * torch.where(tb >= 0, known, any_unsafe)).sum()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
