@@ -18,11 +18,11 @@ the adapters too, and they are merged into a copy of the model cut after that la
 (`GemmaEncoder.adapted`). The forward pass never runs past the head's layer (`GemmaEncoder._hidden_states`).
 
 Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last, bias, the features' mean and scale,
-and a LoRA head's adapters) and FILE.json (format, model, layer, pooling, token limits, threshold, training counts, the training data's
-sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by `workbench safety
-train-classifier --model gemma3-270m` (LoRA on by default) on sets written apart (the training set, the validation set and the
-hand-written training sets), its threshold chosen by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`).
-Feature extraction is the cost (a forward pass per record): `GemmaEncoder.features` batches by length, runs under
+and a LoRA head's adapters) and FILE.json (format, model, layer, pooling, token limits, threshold, training counts,
+the training data's sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by
+`workbench safety train-classifier --model gemma3-270m` on sets written apart (the training set, the validation
+set and the hand-written training sets; the shipped one with `--lora off`, docs/safety.md), its threshold chosen
+by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`). Feature extraction is the cost (a forward pass per record): `GemmaEncoder.features` batches by length, runs under
 `torch.inference_mode()`, and `cached_features` keeps each (response, request) pair's features in the workbench
 cache, so that retraining the head is seconds and new training rows cost only their own forward passes.
 """
@@ -456,6 +456,16 @@ def _lora_parts(path: Path, settings: dict, tensors: dict, layer: int) -> tuple[
     return {"rank": rank, "alpha": alpha, "targets": list(LORA_TARGETS)}, adapters
 
 
+def head_loss(log_probs, target, row_weight):
+    """The head's weighted negative log-likelihood: -log P(category) for rows with a category (0 safe, 1..14), and
+    -log P(any unsafe class) for unsafe rows without one (target -1), each row weighed by `row_weight`."""
+    import torch
+
+    known = log_probs.gather(1, target.clamp(min=0).unsqueeze(1)).squeeze(1)
+    any_unsafe = torch.logsumexp(log_probs[:, 1:], dim=1)
+    return -(row_weight * torch.where(target >= 0, known, any_unsafe)).sum()
+
+
 def fit_head(features: numpy.ndarray, targets: list[int], l2: float, steps: int = 300, seed: int = 0,
              kinds: list[str] | None = None) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
     """(weight, bias, mean, scale) of a softmax head on standardised features. `targets`: 0 safe, 1..14 the
@@ -484,10 +494,7 @@ def fit_head(features: numpy.ndarray, targets: list[int], l2: float, steps: int 
 
     def closure():
         optimizer.zero_grad()
-        log_probs = torch.log_softmax(x @ weight.T + bias, dim=1)
-        known = log_probs.gather(1, target.clamp(min=0).unsqueeze(1)).squeeze(1)
-        any_unsafe = torch.logsumexp(log_probs[:, 1:], dim=1)
-        loss = -(row_weight * torch.where(target >= 0, known, any_unsafe)).sum() + l2 * weight.pow(2).sum()
+        loss = head_loss(torch.log_softmax(x @ weight.T + bias, dim=1), target, row_weight) + l2 * weight.pow(2).sum()
         loss.backward()
         return loss
 

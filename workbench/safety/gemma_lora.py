@@ -23,7 +23,7 @@ import sys
 import time
 
 from workbench.safety.gemma_classifier import (LORA_TARGETS, MODEL, GemmaClassifier, GemmaEncoder, LabelledSet,
-                                               cut_after)
+                                               cut_after, head_loss)
 
 RANK = 8
 ALPHA = 16
@@ -90,11 +90,8 @@ def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, epochs:
     for step, batch in enumerate(batches, 1):
         log_probs = torch.log_softmax(linear((_pooled(model, encoder, [pairs[i] for i in batch], head.pooling)
                                               - mean) / scale), dim=1)
-        tb = target[batch]
-        known = log_probs.gather(1, tb.clamp(min=0).unsqueeze(1)).squeeze(1)
-        any_unsafe = torch.logsumexp(log_probs[:, 1:], dim=1)
-        weight = row_weight[batch] * len(targets) / len(batch)  # a batch's weights sum to about 1, like fit_head's
-        loss = -(weight * torch.where(tb >= 0, known, any_unsafe)).sum()
+        # a batch's weights sum to about 1, as fit_head's do over all rows
+        loss = head_loss(log_probs, target[batch], row_weight[batch] * len(targets) / len(batch))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
