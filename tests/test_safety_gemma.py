@@ -428,3 +428,19 @@ def test_lora_needs_a_decoder_layer_below_the_head(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err
     assert "--layer 0: LoRA adapts the decoder layers below the head's" in err and "Traceback" not in err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_lora_head_whose_adapters_do_not_fit_the_model_is_one_line(tiny_gemma3, tmp_path, capsys):
+    import numpy as np
+
+    head = gemma_classifier.GemmaClassifier(np.zeros((15, 64), "float32"), np.zeros(15, "float32"),
+                                            np.zeros(64, "float32"), np.ones(64, "float32"), 2, "mean+last", 0.5,
+                                            lora={"rank": 2, "alpha": 4.0, "targets": []},
+                                            lora_tensors={"lora.layers.1.mlp.up_proj.A": np.zeros((2, 999), "float32"),
+                                                          "lora.layers.1.mlp.up_proj.B": np.zeros((64, 2), "float32")})
+    head.save(tmp_path / "head.safetensors")  # well-formed on its own; the tiny model's up_proj is 64 x 32
+    assert main(["filter", str(write_jsonl(tmp_path / "in.jsonl", [UNSAFE])), "--out", str(tmp_path / "out"),
+                 "--classifier", str(tmp_path / "head.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "the LoRA head's adapter is 64 x 999" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

@@ -22,9 +22,10 @@ and a LoRA head's adapters) and FILE.json (format, model, layer, pooling, token 
 the training data's sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by
 `workbench safety train-classifier --model gemma3-270m` on sets written apart (the training set, the validation
 set and the hand-written training sets; the shipped one with `--lora off`, docs/safety.md), its threshold chosen
-by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`). Feature extraction is the cost (a forward pass per record): `GemmaEncoder.features` batches by length, runs under
-`torch.inference_mode()`, and `cached_features` keeps each (response, request) pair's features in the workbench
-cache, so that retraining the head is seconds and new training rows cost only their own forward passes.
+by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`). Feature extraction is the cost (a forward pass
+per record): `GemmaEncoder.features` batches by length, runs under `torch.inference_mode()`, and `cached_features`
+keeps each (response, request) pair's features in the workbench cache, so that retraining the head is seconds and
+new training rows cost only their own forward passes.
 """
 
 from __future__ import annotations
@@ -147,6 +148,10 @@ class GemmaEncoder:
             for name in {key.rsplit(".", 1)[0][len("lora."):] for key in tensors}:
                 weight = model.get_submodule(name).weight
                 a, b = (torch.from_numpy(tensors[f"lora.{name}.{part}"]) for part in ("A", "B"))
+                if (b.shape[0], a.shape[1]) != tuple(weight.shape):
+                    raise DataError(name, None, f"the LoRA head's adapter is {b.shape[0]} x {a.shape[1]} where "
+                                                f"{MODEL}'s weight is {weight.shape[0]} x {weight.shape[1]}; the head "
+                                                "was trained for another model: train it again")
                 weight += scale * b @ a
         model.to(getattr(torch, feature_dtype())).eval()
         return cls(model, tokenizer)
