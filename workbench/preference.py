@@ -245,18 +245,45 @@ def _completion_batches(tokenizer, prompts: Sequence[Conversation], completions:
         yield ids, mask, completion_mask
 
 
+def _predicting_hidden(model, ids, mask, predicting):
+    """(the causal LM, its last hidden states at the positions `predicting` marks) — position t of `predicting`
+    (B x T-1) predicts token t+1 — or (None, the float logits there) for a model that is not a transformers causal LM.
+    Projecting only these positions onto the vocabulary spares the output layer's work (most of a small Gemma's
+    FLOPs: its 262k-row vocabulary) and memory on prompts and padding; `_logps_in_chunks` projects them."""
+    lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    device = next(model.parameters()).device
+    ids, mask, predicting = ids.to(device), mask.to(device), predicting.to(device)
+    decoder = getattr(lm, "base_model", None)
+    if decoder is None or decoder is lm or not hasattr(lm, "get_output_embeddings"):
+        return None, model(input_ids=ids, attention_mask=mask).logits[:, :-1][predicting].float()
+    return lm, decoder(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state[:, :-1][predicting]
+
+
+CHUNK = 512  # positions projected onto the vocabulary at once: 512 x 262k floats = 0.5 GB for Gemma
+
+
+def _logps_in_chunks(lm, hidden):
+    """Log-softmax over the vocabulary of each row of `hidden` (logits where `lm` is None), CHUNK rows at a time."""
+    from workbench.models.presets import output_logits
+
+    for part in hidden.split(CHUNK):
+        yield torch.log_softmax(part if lm is None else output_logits(lm, part), dim=-1)
+
+
 @torch.no_grad()
 def completion_logps(model, tokenizer, prompts: Sequence[Conversation], completions: Sequence[Conversation],
                      batch_size: int = 16) -> list[float]:
     """log p(completion | prompt) under a causal LM: the sum of the completion tokens' log-probabilities."""
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
     out: list[float] = []
     for ids, mask, completion_mask in _completion_batches(tokenizer, prompts, completions, batch_size):
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
-        logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None].to(device)).squeeze(-1)
-        out += (logps * completion_mask[:, 1:].to(device)).sum(-1).tolist()
+        predicting = completion_mask[:, 1:].bool()
+        lm, hidden = _predicting_hidden(model, ids, mask, predicting)
+        targets, rows = ids[:, 1:][predicting], predicting.nonzero()[:, 0]
+        token_logps = torch.cat([logps.gather(-1, part[:, None].to(logps.device))[:, 0].cpu()
+                                 for logps, part in zip(_logps_in_chunks(lm, hidden), targets.split(CHUNK))])
+        out += torch.zeros(len(ids)).index_add_(0, rows, token_logps).tolist()
     model.train(was_training)
     return out
 
@@ -274,18 +301,15 @@ def completion_kl(model, tokenizer, others: dict[str, Any], prompts: Sequence[Co
     states = [m.training for m in models]
     for m in models:
         m.eval()
-    device = next(model.parameters()).device
     totals = dict.fromkeys(others, 0.0)
     for ids, mask, completion_mask in _completion_batches(tokenizer, prompts, completions, batch_size):
         predicting = completion_mask[:, 1:].bool()  # positions whose next token is a completion token
-
-        def logps(m):
-            logits = m(input_ids=ids.to(m.device), attention_mask=mask.to(m.device)).logits[:, :-1]
-            return torch.log_softmax(logits[predicting.to(m.device)].float(), dim=-1).to(device)
-
-        own = logps(model)
-        for name, other in others.items():
-            totals[name] += (own.exp() * (own - logps(other))).sum().item()
+        own = _logps_in_chunks(*_predicting_hidden(model, ids, mask, predicting))
+        theirs = {name: _logps_in_chunks(*_predicting_hidden(other, ids, mask, predicting))
+                  for name, other in others.items()}
+        for own_chunk in own:  # each model's hidden states once per batch; the vocabulary a chunk at a time
+            for name, chunks in theirs.items():
+                totals[name] += (own_chunk.exp() * (own_chunk - next(chunks).to(own_chunk.device))).sum().item()
     for m, state in zip(models, states):
         m.train(state)
     return {name: total / len(prompts) for name, total in totals.items()}
