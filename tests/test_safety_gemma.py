@@ -368,11 +368,12 @@ def _tiny_set(encoder, name, rows):
 
 
 @pytest.mark.slow  # trains (LoRA on a tiny model, three fits): not in the fast suite
-def test_lora_head_adapts_the_layers_below_it_and_scores_the_same_after_a_reload(tiny_gemma3, tmp_path):
+def test_lora_head_adapts_the_layers_below_it_and_scores_the_same_after_a_reload(tiny_gemma3, tmp_path, monkeypatch):
     import numpy as np
 
     from workbench.safety import gemma_lora
 
+    monkeypatch.setattr(gemma_classifier, "feature_dtype", lambda: "float32")  # as training, on any CPU
     encoder, rows = tiny_gemma3
     safe, unsafe = [r for r in rows if r["label"]], [r for r in rows if not r["label"]]
     sets = [_tiny_set(encoder, "t.jsonl", safe[:12] + unsafe[:12]),
@@ -386,6 +387,8 @@ def test_lora_head_adapts_the_layers_below_it_and_scores_the_same_after_a_reload
                      for part, projs in (("self_attn", ("q_proj", "k_proj", "v_proj", "o_proj")),
                                          ("mlp", ("gate_proj", "up_proj", "down_proj"))) for proj in projs}
     assert all(abs(v).sum() > 0 for k, v in model.lora_tensors.items() if k.endswith(".B"))
+    # adapt checked that its adapters, merged into the weights as on load, score as the model it trained
+    assert model.info["merge_check"]["examples"] == 16 and model.info["merge_check"]["largest_difference"] < 1e-5
     frozen = gemma_classifier.GemmaClassifier(*gemma_classifier.fit_head(
         np.concatenate([s.features for s in sets]), sets[0].targets + sets[1].targets, 1e-3), 2, "mean+last",
         encoder=encoder)

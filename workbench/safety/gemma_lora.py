@@ -23,7 +23,7 @@ import sys
 import time
 
 from workbench.safety.gemma_classifier import (LORA_TARGETS, MODEL, GemmaClassifier, GemmaEncoder, LabelledSet,
-                                               cut_after, head_loss)
+                                               cut_after, feature_dtype, head_loss)
 
 RANK = 8
 ALPHA = 16
@@ -31,6 +31,7 @@ LR = 2e-4
 HEAD_LR = 1e-4
 BATCH = 16
 EPOCHS = 1
+MERGE_TOLERANCE = 1e-3  # in P(unsafe)
 
 
 def _pooled(model, encoder: GemmaEncoder, pairs: list[tuple[str, str]], pooling: str):
@@ -108,7 +109,19 @@ def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, epochs:
             plain = name.split("base_model.model.", 1)[-1]
             tensors[f"lora.{plain}.A"] = module.lora_A["default"].weight.detach().numpy().copy()
             tensors[f"lora.{plain}.B"] = module.lora_B["default"].weight.detach().numpy().copy()
-    return GemmaClassifier(linear.weight.detach().numpy().copy(), linear.bias.detach().numpy().copy(), head.mean,
-                           head.scale, head.layer, head.pooling, head.threshold, dict(head.info),
-                           lora={"rank": RANK, "alpha": float(ALPHA), "targets": list(LORA_TARGETS)},
-                           lora_tensors=tensors)
+    adapted = GemmaClassifier(linear.weight.detach().numpy().copy(), linear.bias.detach().numpy().copy(), head.mean,
+                              head.scale, head.layer, head.pooling, head.threshold, dict(head.info),
+                              lora={"rank": RANK, "alpha": float(ALPHA), "targets": list(LORA_TARGETS)},
+                              lora_tensors=tensors)
+    # What is saved must score as what was trained: the adapters merged into the weights (as on load) against the
+    # trained model with its adapters apart, on a batch of the examples.
+    model.eval()
+    probe = pairs[:BATCH]
+    with torch.no_grad():
+        trained = torch.softmax(linear((_pooled(model, encoder, probe, head.pooling) - mean) / scale), dim=1)
+    difference = float(abs(1 - trained[:, 0].numpy() - adapted.scores(probe)).max())
+    if difference > MERGE_TOLERANCE:  # a bug in the merge, or features in a coarser dtype than training's float32
+        print(f"warning: the LoRA head's merged adapters score up to {difference:.2g} away from the trained model "
+              f"(features in {feature_dtype()})", file=sys.stderr)
+    adapted.info["merge_check"] = {"examples": len(probe), "largest_difference": difference}
+    return adapted
