@@ -181,6 +181,20 @@ def test_lean_loss_equals_the_models_own_loss(world, tmp_path):
     assert torch.isclose(lean, reference, rtol=1e-5)
 
 
+def test_lora_turn_rows_train_through_the_lean_layers(world, tmp_path):
+    """The stage's LoRA model trains the turn-marker rows through workbench.trainable_tokens, not peft's copy."""
+    from peft.tuners.trainable_tokens.layer import TrainableTokensLayer
+
+    cfg, ctx = _context(world, tmp_path, f"""
+  - {{kind: sft, model: student, data: world, max_length: 128, lora: {{r: 4}}, {TRAIN}}}
+""")
+    train, evals, kind = sft.load_sft_data(cfg, ctx)
+    model, tokenizer = sft.load_base(cfg, ctx)
+    trainer = sft.build_trainer(cfg, ctx, model, tokenizer, train, evals, kind)
+    layers = [m for m in trainer.model.modules() if isinstance(m, TrainableTokensLayer)]
+    assert len(layers) == 2 and all("forward_adapters" in vars(m) for m in layers)  # embedding and output layer
+
+
 def _write(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path

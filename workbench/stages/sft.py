@@ -306,6 +306,8 @@ def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[
     bench.lora_step, which can swap in TRL's own `SFTTrainer` as `trainer_class`)."""
     from trl import SFTConfig
 
+    from workbench.trainable_tokens import lean_trainable_tokens
+
     args = training_arguments(
         cfg.train, ctx.stage_dir, ctx.seed, args_class=SFTConfig,
         max_length=cfg.max_length, packing=cfg.packing,
@@ -313,11 +315,13 @@ def build_trainer(cfg: Config, ctx: StageContext, model, tokenizer, train: list[
         per_device_eval_batch_size=cfg.train.batch_size, prediction_loss_only=True,
         dataset_num_proc=None, **_loss_switches(cfg, *kind),
     )
-    return (trainer_class or trl_private.lean_sft_trainer())(
+    trainer = (trainer_class or trl_private.lean_sft_trainer())(
         model=model, args=args, processing_class=tokenizer, train_dataset=as_dataset(train, kind[0]),
         eval_dataset=as_dataset(evals, kind[0]), peft_config=_peft_config(cfg.lora, tokenizer),
         callbacks=callbacks(ctx.stage_dir),
     )
+    lean_trainable_tokens(trainer.model)  # the turn-marker rows without a copy of the embedding per forward pass
+    return trainer
 
 
 def _peft_config(lora: LoraSettings | None, tokenizer=None):
