@@ -117,7 +117,7 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
     paths = {"lexicon": (True, None), "hashed": (False, hashed), "lexicon + hashed": (True, hashed)}
     if gemma_classifier.available():
         gemma = load_unsafe_classifier("gemma3-270m")
-        gemma.encoder = gemma_classifier.GemmaEncoder.load()  # the model load is not counted in records/s
+        gemma.load_encoder()  # the model (a LoRA head's: adapters merged) is not counted in records/s
         gemma.predict([("warm-up", "warm-up")])
         paths.update({"gemma": (False, gemma), "lexicon + gemma": (True, gemma)})
     else:

@@ -351,13 +351,18 @@ class GemmaClassifier:
         best = probs[:, 1:].argmax(axis=1) + 1
         return [(float(1.0 - p[0]), CLASSES[b]) for p, b in zip(probs, best)]
 
+    def load_encoder(self) -> GemmaEncoder:
+        """The model this head reads (loaded on first use): Gemma 3 270M, with a LoRA head's adapters merged in."""
+        if self.encoder is None:
+            self.encoder = (GemmaEncoder.load() if self.lora is None
+                            else GemmaEncoder.adapted(self.layer, self.lora, self.lora_tensors))
+        return self.encoder
+
     def predict(self, pairs: list[tuple[str, str]]) -> list[tuple[float, str]]:
         """(P(unsafe), most likely category) for each (response, request); loads Gemma on first use."""
         if not pairs:
             return []
-        if self.encoder is None:
-            self.encoder = (GemmaEncoder.load() if self.lora is None
-                            else GemmaEncoder.adapted(self.layer, self.lora, self.lora_tensors))
+        self.load_encoder()
         poolings = tuple(self.pooling.split("+"))
         return self.predict_features(pooled(self.encoder.features(pairs, [self.layer], poolings), self.layer,
                                             self.pooling))
