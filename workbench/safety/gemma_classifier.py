@@ -21,7 +21,7 @@ Saved as two files: FILE.safetensors (weight 15×640, or 15×1280 for mean+last,
 and a LoRA head's adapters) and FILE.json (format, model, layer, pooling, token limits, threshold, training counts,
 the training data's sha256, held-out figures when measured). The shipped head is `DEFAULT_HEAD`, trained by
 `workbench safety train-classifier --model gemma3-270m` on sets written apart (the training set, the validation
-set and the hand-written training sets; the shipped one with `--lora off`, docs/safety.md), its threshold chosen
+set and the hand-written training sets; the shipped one a LoRA head, docs/safety.md), its threshold chosen
 by leave-one-set-out (`train_gemma_classifier`, `THRESHOLD_RULE`). Feature extraction is the cost (a forward pass
 per record): `GemmaEncoder.features` batches by length, runs under `torch.inference_mode()`, and `cached_features`
 keeps each (response, request) pair's features in the workbench cache, so that retraining the head is seconds and
