@@ -683,14 +683,14 @@ def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2
         print("adapting the head on every set", flush=True)
         model = adapt(model, sets, seed)
     weighted_recall = sum(w for s, u, w in zip(scores, unsafe, weights) if u and s >= threshold) / len(sets)
-    model.info = {**{k: v for k, v in model.info.items() if k == "merge_check"},  # adapt's, where it ran
-                  "rows": len(targets), "unsafe_rows": sum(t != 0 for t in targets),
-                  "seed": seed, "l2": l2, "data_sha256": data_sha256, "threshold_rule": THRESHOLD_RULE,
-                  "out_of_set": {"pooled_weighted_recall": round(weighted_recall, 4), "folds": [
-                      {"scored": scored.name, "fitted_on": fitted_on, "rows": len(scored.rows),
-                       "sha256": data_hash(scored.rows), "unsafe_rows": sum(scored.unsafe),
-                       **threshold_counts(fold, scored.unsafe, scored.kinds, threshold)}
-                      for fitted_on, scored, fold in folds]}}
+    model.info.update({  # after adapt's merge_check, where it ran
+        "rows": len(targets), "unsafe_rows": sum(t != 0 for t in targets),
+        "seed": seed, "l2": l2, "data_sha256": data_sha256, "threshold_rule": THRESHOLD_RULE,
+        "out_of_set": {"pooled_weighted_recall": round(weighted_recall, 4), "folds": [
+            {"scored": scored.name, "fitted_on": fitted_on, "rows": len(scored.rows),
+             "sha256": data_hash(scored.rows), "unsafe_rows": sum(scored.unsafe),
+             **threshold_counts(fold, scored.unsafe, scored.kinds, threshold)}
+            for fitted_on, scored, fold in folds]}})
     return model
 
 
