@@ -167,6 +167,29 @@ def test_answers_are_decoded_without_control_tokens_and_clean_only_when_they_sto
     assert clean_ending_rate([decode_answer(tokenizer, ids, stops, control) for ids, _, _ in cases.values()]) == 0.25
 
 
+def test_commands_outside_run_keep_library_chatter_off_the_console_unless_verbose(world, tmp_path):
+    """`workbench chat FOLDER` in a fresh process, as a person runs it: no "Loading weights" bar on the console; with
+    `-v` the libraries print as they like."""
+    import subprocess
+    import sys
+
+    model, tokenizer = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=world / "tok" / "tokenizer")
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.update(OMP_NUM_THREADS="1", PYTHONWARNINGS="always::FutureWarning")
+
+    def chat(*flags: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "workbench.cli", *flags, "chat", str(tmp_path / "model"),
+                               "--max-new-tokens", "2"], input="hi\n/quit\n", capture_output=True, text=True,
+                              env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert "Loading weights" not in chat()
+    assert "Loading weights" in chat("-v")
+
+
 def test_chat_answers_each_line_keeps_the_conversation_and_refuses_what_is_no_model(world, tmp_path, monkeypatch,
                                                                                       capsys):
     """`workbench chat STAGE --run-dir RUN` as a person uses it: lines in, one answer per line, /reset, /quit."""

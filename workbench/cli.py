@@ -335,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.overrides = [*args.overrides, *extra]
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if not args.verbose:
+        from workbench.console import quiet_libraries
+
+        quiet_libraries(outside_run=args.command != "run")
     try:
         return args.fn(args)
     except WorkbenchError as e:

@@ -17,6 +17,7 @@ Torch-free; one active stage per process (the module-level `_active`), which is 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import threading
@@ -31,6 +32,18 @@ _active: "StageLine | None" = None
 def quiet() -> bool:
     """True while a stage runs under a quiet console (training then turns its own tqdm bar off)."""
     return _active is not None and not _active.verbose
+
+
+def quiet_libraries(outside_run: bool) -> None:
+    """Called by the CLI before any library is imported, unless `-v`: no download, loading or `datasets` progress
+    bars (on a console they are a wall, in a stage's log a smear of carriage returns). For commands outside
+    `workbench run` (`filter`, `safety train-classifier`, `chat`, …), which have no stage log to send chatter to, also
+    no FutureWarnings and no transformers log lines below errors. A variable the user set is left as it is."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    if outside_run:
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        warnings.filterwarnings("ignore", category=FutureWarning)
 
 
 def progress(step: int, total: int | None = None, figure: str | None = None) -> None:
