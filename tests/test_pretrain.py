@@ -160,3 +160,42 @@ def test_compiled_pretrain_stage_trains_and_saves_a_plain_model_and_repeats(tmp_
     with safe_open(str(tmp_path / "run" / "teacher_pt" / "model" / "model.safetensors"), "pt") as f:
         keys = list(f.keys())
     assert "model.embed_tokens.weight" in keys and not any("_orig_mod" in k for k in keys)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("cc") is None, reason="torch.compile on a CPU needs a C compiler")
+def test_compiled_pretrain_in_bf16_autocast_keeps_finite_gradients(tmp_path):
+    """`compile: true` with bf16 autocast, as `precision: auto` resolves on a CPU with AVX512-BF16: torch 2.14's
+    inductor gave NaN gradients from the first step through Gemma 2's final logit soft cap in bf16 (a whole
+    `taskworld-full` teacher trained on NaN); the cap now runs in fp32, and the loss starts where an fp32 model's does."""
+    import json
+
+    text = RECIPE.split("  - {kind: distill_pretrain, name: dense")[0].replace(
+        "train: {max_steps: 6, batch_size: 4, precision: fp32}}",
+        "train: {max_steps: 4, batch_size: 4, precision: bf16, compile: true, logging_steps: 1}}")
+    (tmp_path / "r.yaml").write_text(text)
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    try:
+        run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+    logs = json.loads((tmp_path / "run/teacher_pt/history.json").read_text())
+    steps = [log for log in logs if "grad_norm" in log]
+    assert len(steps) == 4 and all(np.isfinite(log["grad_norm"]) and log["grad_norm"] > 0 for log in steps)
+    assert abs(steps[0]["loss"] - np.log(512)) < 1.0  # a fresh model's loss is about log(vocabulary size)
+
+
+def test_a_non_finite_gradient_norm_stops_training_with_one_line(tmp_path):
+    """A diverged step (grad_norm NaN or inf in the Trainer's log) ends the stage at once with a line saying what to
+    change, instead of training on for the rest of its budget on ruined weights."""
+    from types import SimpleNamespace
+
+    from workbench.errors import TrainingDiverged
+    from workbench.training import callbacks
+
+    progress = callbacks(tmp_path / "teacher_pt")[-1]
+    state = SimpleNamespace(global_step=10, max_steps=100)
+    progress.on_log(None, state, None, logs={"loss": 4.2, "grad_norm": 1.5})
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(TrainingDiverged, match="teacher_pt: the gradient norm is .* at step 10.*precision: fp32"):
+            progress.on_log(None, state, None, logs={"loss": 0.0, "grad_norm": bad})

@@ -43,3 +43,8 @@ class WaitingForPeople(WorkbenchError):
     def in_run(self, run_dir) -> "WaitingForPeople":
         """The same wait, with the UI command for `run_dir`."""
         return WaitingForPeople(self.stage, self.rated, self.needed, self.db, run_dir)
+
+
+class TrainingDiverged(WorkbenchError):
+    """A training stage's gradient norm became NaN or infinite: the weights are lost, so the stage stops at once
+    with one line saying what to change, instead of training on for the rest of its budget."""

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workbench import console
 from workbench.atomic import atomic_dir, write_json
+from workbench.errors import TrainingDiverged
 from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.rundir import HISTORY
 
@@ -167,6 +168,11 @@ def callbacks(stage_dir: Path) -> list:
             console.progress(state.global_step, state.max_steps)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
+            grad_norm = (logs or {}).get("grad_norm")
+            if isinstance(grad_norm, (int, float)) and not math.isfinite(grad_norm):
+                raise TrainingDiverged(f"{stage_dir.name}: the gradient norm is {grad_norm} at step "
+                                       f"{state.global_step}: training diverged and the weights are lost; lower "
+                                       "`train.lr`, or set `train.precision: fp32` (log: log.txt)")
             shown = [(label, (logs or {}).get(key)) for key, label in (("loss", "loss"), ("reward", "reward"))]
             figure = "  ".join(f"{label} {value:.4g}" for label, value in shown if isinstance(value, (int, float)))
             console.progress(state.global_step, state.max_steps, figure or None)

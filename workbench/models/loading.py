@@ -51,8 +51,23 @@ def load_model(source: str | Path | ModelSpec, *, tokenizer: Any = None, seed: i
             model = _from_pretrained(location, torch_dtype, model_class, model_kwargs)
         tok = given if given is not None else _load_tokenizer_from(location, spec)
     model.to(torch_dtype)
+    _soft_cap_in_fp32(model)
     _set_special_ids(model, tok)
     return model, tok
+
+
+def _upcast(module, inputs, output):
+    return output.float()
+
+
+def _soft_cap_in_fp32(model) -> None:
+    """Gemma 2's final logit soft cap (tanh(logits / c) * c, applied after the output projection) runs in fp32:
+    under bf16 autocast it ran in bf16, and compiled on CPU (torch 2.14's inductor, with the autocast inside the
+    compiled forward as the Trainer puts it) its backward pass gave NaN gradients from the first step, which
+    silently ruined a whole pretraining run. The loss upcasts the logits to fp32 anyway; an fp32 model is unchanged."""
+    head = getattr(model, "lm_head", None)
+    if getattr(model.config, "final_logit_softcapping", None) and head is not None:
+        head.register_forward_hook(_upcast)
 
 
 def load_tokenizer(source: str | Path | ModelSpec) -> Any:
