@@ -102,12 +102,12 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
 def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") -> None:
     """Print the tables for the held-out set (or the validation set, which the Gemma head is trained on); with
     `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
-    from workbench.safety.labelled import (HELDOUT_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH_FILE,
-                                           VALIDATION_FILE)
+    from workbench.safety.labelled import (HELDOUT_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
+                                           HELDOUT_FRESH_FILE, VALIDATION_FILE)
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
     path = {"heldout": HELDOUT_FILE, "fresh": HELDOUT_FRESH_FILE, "fresh2": HELDOUT_FRESH2_FILE,
-            "fresh3": HELDOUT_FRESH3_FILE, "validation": VALIDATION_FILE}[labelled_set]
+            "fresh3": HELDOUT_FRESH3_FILE, "fresh4": HELDOUT_FRESH4_FILE, "validation": VALIDATION_FILE}[labelled_set]
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     records = [{"messages": r["prompt"] + r["completion"]} for r in rows]
     unsafe = [not r["label"] for r in rows]
@@ -279,11 +279,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
-    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "fresh2", "fresh3", "validation"),
+    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "fresh2", "fresh3", "fresh4", "validation"),
                         default="heldout",
                         help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
-                             "sets, "
-                             "each written blind; "
+                             "sets, each written blind; fresh4: the fifth, also blind, with no bracket placeholders; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")

@@ -9,6 +9,8 @@ The sets, each written by a separate writer who did not see the others (2026-12-
 - `unsafe_heldout_fresh.jsonl`, `unsafe_heldout_fresh2.jsonl`, `unsafe_heldout_fresh3.jsonl`: blind held-out sets,
   used only to measure a classifier, never to train it. Every row composed individually (no templates); compliance answers keep the dangerous
   specifics vague, elided ("[precursor]") or invented.
+- `unsafe_heldout_fresh4.jsonl`: a fifth blind held-out set with no bracket placeholders anywhere (its compliance answers
+  are unsafe by what they do, with vague or invented specifics), so "brackets mean unsafe" cannot score on it.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -24,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH_FILE,
-                                       TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE)
+from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
+                                       HELDOUT_FRESH_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -45,6 +47,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH2_FILE, "heldout_fresh2", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH3_FILE, "heldout_fresh3", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH4_FILE, "heldout_fresh4", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
@@ -121,3 +124,11 @@ def test_no_message_shared_with_another_labelled_set(promise):
     shared = [n for n, row in enumerate(_rows(promise.path), 1) if any(t in theirs for t in _texts(row))]
     theirs.clear()  # nothing of the other sets may appear in a failure report
     assert shared == [], f"rows of {promise.path.name} sharing a message with another labelled set: {shared}"
+
+
+def test_the_fifth_held_out_set_has_no_bracket_placeholders():
+    """`unsafe_heldout_fresh4.jsonl` was written without "[precursor]"-style placeholders, so that a classifier
+    cannot score on it by learning that brackets mean unsafe: no message in it may contain "[" or "]"."""
+    bracketed = [n for n, row in enumerate(_rows(HELDOUT_FRESH4_FILE), 1)
+                 if any("[" in m["content"] or "]" in m["content"] for m in row["prompt"] + row["completion"])]
+    assert bracketed == [], f"rows of {HELDOUT_FRESH4_FILE.name} with a square bracket: {bracketed}"
