@@ -159,6 +159,9 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
         for owner, (score, _) in zip(owners, gemma.predict(turns)):
             best[owner] = max(best[owner], score)
         print(f"| Gemma head: area under the ROC curve | {_auc(best, unsafe):.3f} |")
+        cut, precision, recall = _best_precision(best, unsafe, 0.95)
+        print(f"| Gemma head, threshold chosen on this set (an oracle, not a shipped figure): best precision at "
+              f"recall >= 0.95 | {precision:.2f} / {recall:.2f} at {cut:.4f} |")
     if record_heldout and labelled_set == "heldout" and "gemma" in results:
         _record_heldout(results["gemma"][0], unsafe, kinds)
 
@@ -179,6 +182,18 @@ def _auc(scores: list[float], positive: list[bool]) -> float:
     pos = [s for s, p in zip(scores, positive) if p]
     neg = [s for s, p in zip(scores, positive) if not p]
     return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+
+
+def _best_precision(scores: list[float], positive: list[bool], min_recall: float) -> tuple[float, float, float]:
+    """(threshold, precision, recall) of the threshold with the highest precision whose recall is >= min_recall."""
+    total = sum(positive)
+    best = (0.0, 0.0, 0.0)
+    for cut in sorted(set(scores)):
+        flagged = [s >= cut for s in scores]
+        tp = sum(f and p for f, p in zip(flagged, positive))
+        if total and tp / total >= min_recall and tp / sum(flagged) > best[1]:
+            best = (cut, tp / sum(flagged), tp / total)
+    return best
 
 
 def _record_heldout(flagged: list[bool], unsafe: list[bool], kinds: list[str]) -> None:

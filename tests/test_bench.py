@@ -88,3 +88,13 @@ def test_pretrain_distill_table_reads_suffixed_students_and_their_seeds(tmp_path
         except SystemExit as e:
             assert e.code == 2
     assert err.getvalue() == f"error: stage student_dense_600 has not finished in {tmp_path}; run its recipe into that directory first\n"
+
+
+def test_best_precision_at_a_recall_floor_picks_the_highest_qualifying_threshold():
+    """bench.filters' oracle operating point: of the thresholds keeping recall >= the floor, the most precise."""
+    from bench.filters import _best_precision
+
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    positive = [True, False, True, True, False, True]
+    assert _best_precision(scores, positive, 0.75) == (0.6, 0.75, 0.75)  # 3 of 4 positives among the top 4
+    assert _best_precision(scores, positive, 1.0) == (0.4, 4 / 6, 1.0)
