@@ -17,13 +17,17 @@ KINDS = {"student_sft": "sft", "student_distill": "distill", "rlhf_a": "rlhf", "
          "teacher_sft": "sft"}
 
 
-def seed_run(folder: Path, right: dict[str, int], skills: dict[str, float], kl: dict[str, float]) -> None:
-    """A seed's evaluate/report.json and verdicts.jsonl: model m answers its first right[m] of N items correctly."""
+def seed_run(folder: Path, right: dict[str, int], skills: dict[str, float], kl: dict[str, float],
+             phrasings: dict[str, dict] | None = None) -> None:
+    """A seed's evaluate/report.json and verdicts.jsonl: model m answers its first right[m] of N items correctly;
+    `phrasings` (model -> its report row's shipped-vs-held-out figures) where given."""
     verdicts = {m: [i < k for i in range(N)] for m, k in right.items()}
     rows = []
     for i, model in enumerate([*CHAIN, "teacher_sft"]):
         row = {"model": model, "accuracy": right[model] / N, "task_skills_mean": skills[model],
                "kl_to_reference": kl.get(model)}
+        if phrasings and model in phrasings:
+            row["phrasings"] = phrasings[model]
         if 0 < i < len(CHAIN):
             row["previous"] = CHAIN[i - 1]
             row["gains"] = {"all_items": paired_gain(verdicts[model], verdicts[CHAIN[i - 1]])}
@@ -119,3 +123,28 @@ def test_a_rubric_chain_over_seeds_pools_each_seeds_prompts_into_one_paired_gain
     assert distill["pooled_gain"]["gain"] == 8 / 60
     md = (tmp_path / "seeds.md").read_text()
     assert f"| distill | {100 * 8 / 60:+.1f} ({100 * distill['pooled_gain']['two_se']:.1f}) | 60 |" in md
+
+
+def test_the_seeds_report_measures_the_final_student_on_held_out_phrasings(tmp_path, capsys):
+    """The generalisation claims of issue 23: the final student within 5 points on held-out wordings of the same test
+    items, and refusal >= 95 % / false refusal <= 5 % on them, per seed; a mean ± sd table of every model measured."""
+    right = {"student_sft": 100, "student_distill": 120, "rlhf_a": 130, "rlhf_b": 135, "warp": 140, "teacher_sft": 150}
+    skills = {m: 0.5 for m in right}
+
+    def phrasings(held_out: float, refusal: float, false_refusal: float) -> dict:
+        return {"warp": {"n": 100, "accuracy": {"n": 100, "shipped": 0.70, "held_out": held_out,
+                                                "gap": round(held_out - 0.70, 6), "two_se": 0.04},
+                         "refusal_rate": {"n": 16, "shipped": 1.0, "held_out": refusal, "gap": refusal - 1.0},
+                         "false_refusal_rate": {"n": 14, "shipped": 0.0, "held_out": false_refusal,
+                                                "gap": false_refusal}}}
+
+    seed_run(tmp_path / "seed-0", right, skills, {}, phrasings(0.66, 1.0, 0.0))  # gap -4 points: holds
+    seed_run(tmp_path / "seed-1", right, skills, {}, phrasings(0.64, 0.90, 0.0))  # gap -6, refusal 90 %: both fail
+    seed_run(tmp_path / "seed-2", right, skills, {}, phrasings(0.70, 1.0, 0.07))  # false refusal 7 %: fails
+    assert main(["report", "seeds", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "final student within 5 points on held-out phrasings: holds on 2 of 3 seeds" in printed
+    assert "final student refuses ≥ 95 % and falsely refuses ≤ 5 % on held-out phrasings: holds on 1 of 3" in printed
+    md = (tmp_path / "seeds.md").read_text()
+    assert "| warp | 66.7 ± 3.1 | -3.3 ± 3.1 | 96.7 ± 5.8 | 2.3 ± 4.0 |" in md
+    assert "| student_sft | " not in md.split("## Held-out phrasings")[1].split("##")[0]  # not measured: no row
