@@ -9,7 +9,8 @@ Settings: the default rules and identity, or with `--recipe` the recipe's `ident
 a head on Gemma 3 features, `workbench.safety.gemma_classifier`, written with FILE.json beside it, fitted on DATA
 and each `--other-set FILE` (by default the shipped validation set and the two hand-written training sets, each
 written apart), its threshold chosen by leave-one-set-out among them; DATA defaults to the shipped training set)
-that `--classifier FILE` then uses. Otherwise the shipped one is used (the Gemma head when the Gemma 3 extra is
+that `--classifier FILE` then uses. `workbench safety calibrate SET... --out FILE.safetensors` writes a copy of
+a Gemma head (the shipped one, or `--classifier`) whose threshold is chosen on labelled sets it was not trained on. Otherwise the shipped one is used (the Gemma head when the Gemma 3 extra is
 installed); `--classifier hashed-n-gram` / `gemma3-270m` picks a shipped one, `none` leaves the
 lexicon alone.
 """
@@ -71,6 +72,16 @@ def add_commands(sub) -> None:
     t.add_argument("--epochs", type=bounded_int(1, 100_000), default=60, help="hashed-n-gram: training epochs")
     t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_train_classifier)
+    c = tools.add_parser("calibrate", help="choose a Gemma head's threshold on labelled sets it was not trained on "
+                                           "(your own data, written apart from its training sets) and write a copy")
+    c.add_argument("sets", nargs="+", help="unpaired-preference files (label false = unsafe completion) the head was "
+                                           "not trained on")
+    c.add_argument("--classifier", help="the Gemma head to calibrate, FILE.safetensors (default: the shipped one)")
+    c.add_argument("--min-recall", type=_fraction, default=None,
+                   help="the recall the threshold must keep on the sets pooled, each set weighing the same (default: "
+                        "the training rule's 0.97)")
+    c.add_argument("--out", required=True, help="where the calibrated copy goes (FILE.safetensors, with FILE.json)")
+    c.set_defaults(fn=_cmd_calibrate)
 
 
 def _settings(args):
@@ -202,6 +213,43 @@ def _cmd_train_classifier(args) -> int:
                   f"{model.info['validation']['precision']}, recall {model.info['validation']['recall']})")
     print(f"unsafe classifier trained on {model.info['rows']} examples of {len(records) + sum(len(r) for _, r in others)}"
           f" rows; threshold {model.threshold:.4f} {chosen}; written to {args.out}")
+    return 0
+
+
+def _fraction(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction in (0, 1], e.g. 0.97")
+    return value
+
+
+def _cmd_calibrate(args) -> int:
+    from workbench.data import read_records, validate_file
+    from workbench.safety import gemma_classifier as gc
+
+    gc.require_available()
+    out = Path(args.out)
+    _check_out_file(out, "gemma3-270m")
+    head = gc.load_gemma_classifier(Path(args.classifier) if args.classifier else None)
+    trained_on = {fold.get("sha256") for fold in (head.info.get("out_of_set") or {}).get("folds", [])
+                  if isinstance(fold, dict)}
+    sets = []
+    for path in args.sets:
+        validate_file(path, expect="unpaired_preference")
+        rows = list(read_records(path))
+        if gc.data_hash(rows) in trained_on:
+            raise WorkbenchError(f"{path}: the head was trained on this set; calibrate on data it has not seen")
+        sets.append((Path(path).name, rows))
+    calibrated = gc.calibrate(head, sets, args.min_recall or gc.TARGET_RECALL)
+    calibrated.save(out)
+    counts = "; ".join(f"{s['name']}: precision {s['precision']}, recall {s['recall']}"
+                       for s in calibrated.info["calibration"]["sets"])
+    print(f"threshold {head.threshold:.4f} -> {calibrated.threshold:.4f} ({counts}); written to {out}")
     return 0
 
 

