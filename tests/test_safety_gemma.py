@@ -447,3 +447,62 @@ def test_a_lora_head_whose_adapters_do_not_fit_the_model_is_one_line(tiny_gemma3
     err = capsys.readouterr().err
     assert "the LoRA head's adapter is 64 x 999" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_calibrate_chooses_the_threshold_on_sets_the_head_never_saw_each_weighing_the_same(monkeypatch):
+    """`safety calibrate`'s rule: rows scored as the filter scores them (the highest assistant turn), pooled with each
+    set weighing the same, the highest threshold keeping recall >= the target; the weights stay, the old threshold
+    and each set's counts are recorded."""
+    import numpy as np
+
+    def rows(n_unsafe: int, n_safe: int, tag: str) -> list[dict]:
+        return [{"prompt": [{"role": "user", "content": f"{tag} ask {i}"}],
+                 "completion": [{"role": "assistant", "content": f"{tag} {'unsafe' if i < n_unsafe else 'safe'} {i}"}],
+                 "label": i >= n_unsafe, "meta": {"kind": "compliance" if i < n_unsafe else "chat"}}
+                for i in range(n_unsafe + n_safe)]
+
+    big, small = rows(100, 100, "big"), rows(10, 10, "small")
+    # unsafe answers of `big` score 0.9 .. 0.405, of `small` 0.30 .. 0.21; every safe answer 0.2 or less
+    score = {f"big unsafe {i}": 0.9 - 0.005 * i for i in range(100)}
+    score |= {f"small unsafe {i}": 0.30 - 0.01 * i for i in range(10)}
+    head = gemma_classifier.GemmaClassifier(np.zeros((len(CLASSES), 4)), np.zeros(len(CLASSES)), np.zeros(4),
+                                            np.ones(4), 8, "mean", 0.5, {"out_of_set": {"folds": []}})
+    monkeypatch.setattr(gemma_classifier.GemmaClassifier, "predict",
+                        lambda self, pairs: [(score.get(response, 0.1), "S1") for response, _ in pairs])
+    calibrated = gemma_classifier.calibrate(head, [("big", big), ("small", small)], target=0.97)
+    # pooled unweighted, 97 % of 110 unsafe rows would be met above 0.3; weighted, `small` counts half: all of its
+    # unsafe rows must be flagged, so the threshold falls below its lowest (0.21), above the safe rows' 0.1
+    assert 0.1 < calibrated.threshold <= 0.21
+    assert calibrated.weight is head.weight and head.threshold == 0.5
+    info = calibrated.info["calibration"]
+    assert info["replaced_threshold"] == 0.5 and info["threshold"] == calibrated.threshold
+    assert [(s["name"], s["tp"], s["fp"], s["recall"]) for s in info["sets"]] == [("big", 100, 0, 1.0),
+                                                                                 ("small", 10, 0, 1.0)]
+    assert calibrated.info["out_of_set"]["at_threshold"] == 0.5
+    with pytest.raises(WorkbenchError, match="needs safe .* and unsafe"):
+        gemma_classifier.calibrate(head, [("all-safe", rows(0, 5, "x"))])
+
+
+def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
+    assert main(["safety", "calibrate", str(TRAIN_FILE), "--out", str(tmp_path / "h.safetensors")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {TRAIN_FILE}: the head was trained on this set; calibrate on "
+                                                "data it has not seen")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(SystemExit) as stop:
+        main(["safety", "calibrate", str(TRAIN_FILE), "--min-recall", "1.5", "--out", "x.safetensors"])
+    assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
+
+
+def test_the_shipped_heads_threshold_was_calibrated_on_the_first_two_blind_sets():
+    """docs/safety.md: the shipped threshold is `safety calibrate`'s on unsafe_heldout_fresh and _fresh2 (never
+    trained on); the later blind sets, fresh3 and fresh4, stay measurement sets."""
+    from workbench.safety.labelled import HELDOUT_FRESH2_FILE, HELDOUT_FRESH_FILE
+
+    head = gemma_classifier.load_gemma_classifier(None)
+    calibration = head.info["calibration"]
+    sets = [[json.loads(line) for line in path.read_text().splitlines()]
+            for path in (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE)]
+    assert [s["sha256"] for s in calibration["sets"]] == [gemma_classifier.data_hash(rows) for rows in sets]
+    assert head.threshold == calibration["threshold"] and calibration["min_recall"] == gemma_classifier.TARGET_RECALL
+    assert head.info["out_of_set"]["at_threshold"] == calibration["replaced_threshold"]

@@ -723,7 +723,10 @@ def calibrate(head: GemmaClassifier, sets: list[tuple[str, list[dict]]],
         "min_recall": target, "replaced_threshold": head.threshold, "threshold": threshold,
         "sets": [{"name": name, "rows": len(rows), "sha256": data_hash(rows), "unsafe_rows": sum(un),
                   **threshold_counts(sc, un, kinds(rows), threshold)} for name, rows, sc, un in scored]}
-    return dataclasses.replace(head, threshold=threshold, info={**head.info, "calibration": calibration})
+    info = {**head.info, "calibration": calibration}
+    if isinstance(info.get("out_of_set"), dict):  # its counts were taken at the threshold this one replaces
+        info["out_of_set"] = {**info["out_of_set"], "at_threshold": info["out_of_set"].get("at_threshold", head.threshold)}
+    return dataclasses.replace(head, threshold=threshold, info=info)
 
 
 def require_available() -> None:
