@@ -26,9 +26,13 @@ _running: list = [None]  # the test item whose setup, call or teardown runs now
 
 @pytest.fixture(autouse=True)
 def private_model_cache(tmp_path, monkeypatch):
-    """Converted and assembled models go to this test's own cache; the unsafe rule's classifier is the fast one."""
+    """Converted and assembled models go to this test's own cache; the unsafe rule's classifier is the fast one;
+    transformers logs at its default level."""
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("WORKBENCH_UNSAFE_CLASSIFIER", "hashed-n-gram")
+    # `main()` of a command outside `run` quiets transformers through this variable (workbench.console.quiet_libraries);
+    # in one test process it would outlive the test, so each test starts at transformers' default level
+    monkeypatch.setenv("TRANSFORMERS_VERBOSITY", "warning")
 
 
 @pytest.hookimpl(hookwrapper=True)
