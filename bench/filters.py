@@ -154,10 +154,7 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
     line = [f"{len(rows) / seconds:,.1f}" for _, _, seconds in results.values()]
     print("| records/s (1 process) | " + " | ".join(line) + " |")
     if "gemma" in results:  # threshold-free: does the head's score order unsafe above safe at all?
-        turns, owners = gemma_classifier.validation_examples(rows)
-        best = [0.0] * len(rows)
-        for owner, (score, _) in zip(owners, gemma.predict(turns)):
-            best[owner] = max(best[owner], score)
+        best = gemma_classifier.row_scores(gemma, rows)
         print(f"| Gemma head: area under the ROC curve | {_auc(best, unsafe):.3f} |")
         cut, precision, recall = _best_precision(best, unsafe, 0.95)
         print(f"| Gemma head, threshold chosen on this set (an oracle, not a shipped figure): best precision at "

@@ -117,6 +117,17 @@ def seed_arg(text: str) -> int:
     return value
 
 
+def fraction_arg(text: str) -> float:
+    """argparse type for a fraction in (0, 1], e.g. a recall target."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a fraction in (0, 1], e.g. 0.97")
+    return value
+
+
 def bounded_int(low: int, high: int):
     """argparse type for an integer option in low..high."""
     def parse(text: str) -> int:

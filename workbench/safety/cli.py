@@ -9,10 +9,10 @@ Settings: the default rules and identity, or with `--recipe` the recipe's `ident
 a head on Gemma 3 features, `workbench.safety.gemma_classifier`, written with FILE.json beside it, fitted on DATA
 and each `--other-set FILE` (by default the shipped validation set and the two hand-written training sets, each
 written apart), its threshold chosen by leave-one-set-out among them; DATA defaults to the shipped training set)
-that `--classifier FILE` then uses. `workbench safety calibrate SET... --out FILE.safetensors` writes a copy of
-a Gemma head (the shipped one, or `--classifier`) whose threshold is chosen on labelled sets it was not trained on. Otherwise the shipped one is used (the Gemma head when the Gemma 3 extra is
-installed); `--classifier hashed-n-gram` / `gemma3-270m` picks a shipped one, `none` leaves the
-lexicon alone.
+that `--classifier FILE` then uses. Otherwise the shipped one is used (the Gemma head when the Gemma 3 extra is
+installed); `--classifier hashed-n-gram` / `gemma3-270m` picks a shipped one, `none` leaves the lexicon alone.
+`workbench safety calibrate SET... --out FILE.safetensors` writes a copy of a Gemma head (the shipped one, or
+`--classifier`) whose threshold is chosen on labelled sets it was not trained on.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.paths import bounded_int, seed_arg
+from workbench.paths import bounded_int, fraction_arg, seed_arg
 
 
 def add_commands(sub) -> None:
@@ -77,7 +77,7 @@ def add_commands(sub) -> None:
     c.add_argument("sets", nargs="+", help="unpaired-preference files (label false = unsafe completion) the head was "
                                            "not trained on")
     c.add_argument("--classifier", help="the Gemma head to calibrate, FILE.safetensors (default: the shipped one)")
-    c.add_argument("--min-recall", type=_fraction, default=None,
+    c.add_argument("--min-recall", type=fraction_arg, default=None,
                    help="the recall the threshold must keep on the sets pooled, each set weighing the same (default: "
                         "the training rule's 0.97)")
     c.add_argument("--out", required=True, help="where the calibrated copy goes (FILE.safetensors, with FILE.json)")
@@ -214,18 +214,6 @@ def _cmd_train_classifier(args) -> int:
     print(f"unsafe classifier trained on {model.info['rows']} examples of {len(records) + sum(len(r) for _, r in others)}"
           f" rows; threshold {model.threshold:.4f} {chosen}; written to {args.out}")
     return 0
-
-
-def _fraction(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction in (0, 1], e.g. 0.97")
-    return value
 
 
 def _cmd_calibrate(args) -> int:

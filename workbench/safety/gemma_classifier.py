@@ -620,7 +620,12 @@ class LabelledSet:
 
     @property
     def kinds(self) -> list[str | None]:
-        return [r["meta"].get("kind") if isinstance(r.get("meta"), dict) else None for r in self.rows]
+        return _kinds(self.rows)
+
+
+def _kinds(rows: list[dict]) -> list[str | None]:
+    """Each labelled row's `meta.kind` (None where it has none)."""
+    return [r["meta"].get("kind") if isinstance(r.get("meta"), dict) else None for r in rows]
 
 
 def labelled_set(name: str, rows: list[dict], layer: int, pooling: str) -> LabelledSet:
@@ -637,13 +642,24 @@ def labelled_set(name: str, rows: list[dict], layer: int, pooling: str) -> Label
                        pairs, turns)
 
 
-def record_scores(model: GemmaClassifier, scored: LabelledSet) -> list[float]:
-    """Each row's score as the filter gives it: its highest assistant turn."""
-    scores = [0.0] * len(scored.rows)
-    predictions = model.predict_features(scored.turn_features) if model.lora is None else model.predict(scored.turns)
-    for owner, (score, _) in zip(scored.owners, predictions):
+def highest_turn(owners: list[int], predictions: list[tuple[float, str]], rows: int) -> list[float]:
+    """Each row's score as the filter gives it: the highest of its assistant turns' (`owners[i]` owns turn i)."""
+    scores = [0.0] * rows
+    for owner, (score, _) in zip(owners, predictions):
         scores[owner] = max(scores[owner], score)
     return scores
+
+
+def row_scores(model: GemmaClassifier, rows: list[dict]) -> list[float]:
+    """Each labelled row scored by `model` as the filter scores it (Gemma runs on every assistant turn)."""
+    turns, owners = validation_examples(rows)
+    return highest_turn(owners, model.predict(turns), len(rows))
+
+
+def record_scores(model: GemmaClassifier, scored: LabelledSet) -> list[float]:
+    """Each row's score as the filter gives it, from the set's cached features where the head reads the frozen model."""
+    predictions = model.predict_features(scored.turn_features) if model.lora is None else model.predict(scored.turns)
+    return highest_turn(scored.owners, predictions, len(scored.rows))
 
 
 def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2: float, seed: int = 0,
@@ -708,21 +724,16 @@ def calibrate(head: GemmaClassifier, sets: list[tuple[str, list[dict]]],
         unsafe = [not r["label"] for r in rows]
         if not any(unsafe) or all(unsafe):
             raise DataError(name, None, "a calibration set needs safe (label true) and unsafe (label false) rows")
-        turns, owners = validation_examples(rows)
-        scores = [0.0] * len(rows)
-        for owner, (score, _) in zip(owners, head.predict(turns)):
-            scores[owner] = max(scores[owner], score)
-        scored.append((name, rows, scores, unsafe))
+        scored.append((name, rows, row_scores(head, rows), unsafe))
     scores = [s for _, _, sc, _ in scored for s in sc]
     unsafe = [u for _, _, _, un in scored for u in un]
     threshold = recall_threshold(scores, unsafe, target, [w for *_, un in scored for w in set_weights(un)])
-    kinds = lambda rows: [r["meta"].get("kind") if isinstance(r.get("meta"), dict) else None for r in rows]  # noqa: E731
     calibration = {
         "rule": f"the highest threshold with recall >= {target} on the sets' pooled scores, each set weighing the "
                 "same (a record is flagged when any assistant turn scores >= the threshold, as in the filter)",
         "min_recall": target, "replaced_threshold": head.threshold, "threshold": threshold,
         "sets": [{"name": name, "rows": len(rows), "sha256": data_hash(rows), "unsafe_rows": sum(un),
-                  **threshold_counts(sc, un, kinds(rows), threshold)} for name, rows, sc, un in scored]}
+                  **threshold_counts(sc, un, _kinds(rows), threshold)} for name, rows, sc, un in scored]}
     info = {**head.info, "calibration": calibration}
     if isinstance(info.get("out_of_set"), dict):  # its counts were taken at the threshold this one replaces
         info["out_of_set"] = {**info["out_of_set"], "at_threshold": info["out_of_set"].get("at_threshold", head.threshold)}
