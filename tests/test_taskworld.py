@@ -474,23 +474,40 @@ def test_stage_config_checks_skills_and_towns():
         stage.Config(towns=3)
 
 
-def test_shared_phrasings_word_test_prompts_like_training_but_keep_content_held_out(tmp_path):
+def test_shared_phrasings_pool_every_wording_but_the_rephrased_ones_and_keep_content_held_out(tmp_path):
     out = tmp_path / "shared"
     summary = generate(out, n=100, phrasings="shared", corpus_docs=50)
     assert summary["phrasings"] == "shared"
-    train_ids = {f"{f.family}#{k}" for f in REGISTRY.values() for k in range(len(f.by_split["train"]))}
+    pooled = {f"{f.family}#{k}" for f in REGISTRY.values()
+              for k in range(sum(len(f.by_split[s]) for s in ("train", "validation", "test")))}
+    train_only = {f"{f.family}#{k}" for f in REGISTRY.values() for k in range(len(f.by_split["train"]))}
+
+    def wordings(split):
+        ids = [tid for r in read(out / f"prompts/{split}.jsonl") for tid in r["meta"]["templates"]]
+        return ({tid for tid in ids if REGISTRY[tid.split("#")[0]].shareable},
+                {tid for tid in ids if not REGISTRY[tid.split("#")[0]].shareable})
+
+    train_shared, _ = wordings("train")
+    test_shared, test_content = wordings("test")
+    assert test_shared and test_shared <= pooled  # wordings from the pool, none from the rephrased lists ...
+    assert train_shared - train_only  # ... training sees validation and test wordings too ...
+    assert test_content and not test_content & train_only  # ... but held-out requests
     rows = read(out / "prompts/test.jsonl")
-    ids = [tid for r in rows for tid in r["meta"]["templates"]]
-    shared = [tid for tid in ids if REGISTRY[tid.split("#")[0]].shareable]
-    content = [tid for tid in ids if not REGISTRY[tid.split("#")[0]].shareable]
-    assert shared and set(shared) <= train_ids  # wordings from the train lists ...
-    assert content and not set(content) & train_ids  # ... but held-out requests
     towns = {e for r in rows for e in r["meta"].get("entities", []) if e in world().town}
     assert towns and all(world().split_of_town[t] == "test" for t in towns)
-    generate(tmp_path / "held", n=100, corpus_docs=50)
-    assert read(out / "prompts/train.jsonl") == read(tmp_path / "held/prompts/train.jsonl")  # training unchanged
     with pytest.raises(WorkbenchError, match="phrasings='mixed'"):
         generate(tmp_path / "bad", n=20, phrasings="mixed")
+
+
+def test_unsafe_and_benign_prompts_take_their_frames_from_either_family(tmp_path):
+    """The frame says nothing about whether a request is safe: each kind uses both frame families."""
+    generate(tmp_path, n=400, corpus_docs=50)
+    families = {}
+    for row in read(tmp_path / "sft/train.jsonl"):
+        if row["meta"]["skill"] in ("unsafe", "benign"):
+            frame = next(t.split("#")[0] for t in row["meta"]["templates"] if t.split("#")[0].endswith(".frame"))
+            families.setdefault(row["meta"]["skill"], set()).add(frame)
+    assert families == {"unsafe": {"unsafe.frame", "benign.frame"}, "benign": {"unsafe.frame", "benign.frame"}}
 
 
 def test_held_out_requests_are_new_combinations_of_trained_verbs_and_objects():

@@ -3,7 +3,7 @@
 The identity the model should give comes from the recipe's `identity`, the seed from the recipe's `seed`. `towns`
 and `skills` shrink the world for small models (fewer towns, so each is described more often in the corpus; a
 subset of the categories, or other weights); the test split stays held out in the same way. `phrasings: shared`
-words the validation and test prompts like the training prompts (towns, numbers and requests stay held out).
+words every split from one pool of wordings (towns, numbers and requests stay held out).
 Either way the world also holds the test items in wordings no other split uses (`prompts/rephrased.jsonl`), which
 the evaluate stage scores next to the shipped test prompts.
 See `workbench.taskworld` for the skills, the split construction and the layout.
@@ -35,7 +35,7 @@ class Config(StageConfig):
         description="Category weights replacing the default mixture (or a subset of the categories).")
     phrasings: Literal["held_out", "shared"] = Field("held_out", exclude_if=lambda v: v == "held_out",
         description="held_out: test prompts use wordings training never saw; shared: every split draws "
-                    "from the train wordings.")
+                    "from all wordings but the held-out-phrasing split's (train, validation and test lists pooled).")
 
     def external_inputs(self, locate) -> dict[str, str]:
         """The generator's version: a world an older generator wrote is generated again."""

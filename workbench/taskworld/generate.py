@@ -38,7 +38,7 @@ MIN_N = 20
 # run directory made by an older generator regenerates its world (and reruns what depends on it).
 # 2: held-out unsafe and benign requests are compositions (`safety.compositions`), not wholly new requests.
 # 3: the rephrased (held-out-phrasing) split.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 PHRASINGS = ("held_out", "shared")
 SUMMARY = "summary.json"
 
@@ -114,7 +114,7 @@ def generate(out_dir: Path, n: int = 2000, seed: int = 0, identity: str = DEFAUL
 
     `towns` keeps only the first towns of the table (`world.towns_limit`); `skills` replaces the category weights
     (`mixture.WEIGHTS`) of every file and of the corpus's worked examples; `phrasings="shared"` draws the prompt
-    wordings of every split from the train list (`templates.shared_phrasings`)."""
+    wordings of every split from the pooled train, validation and test lists (`templates.shared_phrasings`)."""
     weights = WEIGHTS if skills is None else check_skills(skills)
     if phrasings not in PHRASINGS:
         raise WorkbenchError(f"phrasings={phrasings!r}: choose one of {', '.join(PHRASINGS)}")

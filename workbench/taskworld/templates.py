@@ -12,9 +12,10 @@ wording's index from the item's stream, so the content that follows stays the sa
 held-out-phrasing split, on which the evaluate stage measures how far a model's skills and refusals generalise
 beyond the wordings it was trained on, whatever `phrasings` the world uses.
 
-`with shared_phrasings():` makes every split draw prompt phrasings from the train list (a test split for models too
-small to follow a new wording: a tiny teacher answered 78 % of fact questions on trained towns in trained
-wordings, 25 % in new ones). What a prompt is about stays held out: unsafe and benign requests, like towns and numbers, and the corpus's
+`with shared_phrasings():` makes every split draw prompt phrasings from the train, validation and test lists pooled
+(a test split for models too small to follow a new wording: a tiny teacher answered 78 % of fact questions on
+trained towns in trained wordings, 25 % in new ones; pooled, training sees every wording but the rephrased ones,
+the broadest it can be while a held-out-phrasing split remains). What a prompt is about stays held out: unsafe and benign requests, like towns and numbers, and the corpus's
 sentence phrasings keep their own split (`Templates.shareable`).
 """
 
@@ -33,7 +34,8 @@ NEVER_SHARED = ("corpus.", "unsafe.request.", "benign.request")  # content and c
 
 @contextlib.contextmanager
 def shared_phrasings(on: bool = True):
-    """Within the block (if `on`), prompt phrasings of every split come from the train list."""
+    """Within the block (if `on`), prompt phrasings of every split come from the pooled train, validation and test
+    lists."""
     token = _SHARED.set(on)
     try:
         yield
@@ -69,11 +71,12 @@ class Templates:
         REGISTRY[family] = self
 
     def pick(self, rng: Random, split: str) -> tuple[str, str]:
-        """(template id, text) of a random phrasing of `split` (of train inside `shared_phrasings`, of the
-        rephrased list inside `reworded`)."""
+        """(template id, text) of a random phrasing of `split` (of the pooled train, validation and test lists
+        inside `shared_phrasings`, of the rephrased list inside `reworded`)."""
         if self.shareable and _SHARED.get():
-            split = "train"
-        options = self.by_split[split]
+            split, options = "train", [t for s in ("train", "validation", "test") for t in self.by_split[s]]
+        else:
+            options = self.by_split[split]
         k = rng.randrange(len(options))
         wording = _REWORD.get()
         if self.shareable and wording is not None:
