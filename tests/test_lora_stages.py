@@ -120,7 +120,8 @@ def test_lora_policy_is_anchored_to_itself_with_the_adapter_disabled(run, stage)
     assert trainer.beta == 0.1 and trainer.ref_model is None and is_peft_model(trainer.model)  # (and no
     # create_model_from_path: the fixture forbids it)
     kls = [h["kl"] for h in json.loads((run_dir / stage / "history.json").read_text()) if "kl" in h]
-    assert kls[0] == 0.0 and kls[-1] > 0  # zero-initialised B: the policy starts as its anchor, then leaves it
+    # zero-initialised B: the policy starts as its anchor, then leaves it (a sampled KL estimate: either sign)
+    assert kls[0] == 0.0 and any(kl != 0.0 for kl in kls[1:])
     check_resources(metrics)
     assert metrics["model"]["trainable_parameters"] < metrics["model"]["parameters"] / 4
     assert (run_dir / stage / "adapter/adapter_config.json").is_file()
