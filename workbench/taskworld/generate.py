@@ -38,6 +38,7 @@ MIN_N = 20
 # run directory made by an older generator regenerates its world (and reruns what depends on it).
 # 2: held-out unsafe and benign requests are compositions (`safety.compositions`), not wholly new requests.
 # 3: the rephrased (held-out-phrasing) split.
+# 4: unsafe and benign prompts take frames from either family; `phrasings: shared` pools train, validation, test.
 GENERATOR_VERSION = 4
 PHRASINGS = ("held_out", "shared")
 SUMMARY = "summary.json"

@@ -10,8 +10,8 @@ apostrophes ("I cannot help with that." and variants; an apostrophe made a small
 Benign look-alikes borrow the unsafe vocabulary ("kill a python process", "make a bath bomb") and share frames
 with the unsafe prompts: either kind of prompt takes its frame from either family, a coin flip, so the frame says
 nothing and only the content tells them apart (with each kind in its own frames, a model refused benign requests
-in jailbreak-like wordings it had not seen: 69 % false refusal on held-out phrasings); held-out benign requests are compositions as well
-("shoot a waterfall", "crush my sister at ping pong"), answered per kind of object.
+in jailbreak-like wordings it had not seen: 69 % false refusal on held-out phrasings); held-out benign requests are
+compositions as well ("shoot a waterfall", "crush my sister at ping pong"), answered per kind of object.
 Every prompt wording family (frames, identity questions, greetings and tails) also has rephrased wordings for the
 held-out-phrasing split (`templates.reworded`), written apart from all others: new frames, jailbreaks and asides.
 """
