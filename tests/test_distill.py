@@ -24,7 +24,7 @@ models:
   teacher: {{preset: gemma2-tiny-teacher, tokenizer: tok}}
 stages:
 {WORLD_AND_TOKENIZER}  - {{kind: distill, name: kd, model: student, teacher: teacher, data: world, max_new_tokens: 8, eval_limit: 4,
-     {TRAIN}}}
+     prompt_noise: 0.3, {TRAIN}}}
 """
 MISMATCH = RECIPE.replace("stages:", "  other_teacher: {preset: gemma2-tiny-teacher, tokenizer: tok_other}\nstages:") + f"""  - {{kind: tokenizer, name: tok_other, corpus: world, vocab_size: 400}}
   - {{kind: distill, name: bad, model: student, teacher: other_teacher, data: world, max_new_tokens: 8, {TRAIN}}}
@@ -51,6 +51,27 @@ def test_distill_trains_the_student_and_scores_it_before_and_after(run):
     history = json.loads((run_dir / "kd/history.json").read_text())
     losses = [h["loss"] for h in history if "loss" in h]
     assert len(losses) == 2 and all(loss >= 0 for loss in losses)
+    prompts = len(distill.read_prompt_rows(run_dir / "world/data/prompts/train.jsonl"))
+    assert metrics["train_prompts"] == prompts and 0.9 * prompts <= metrics["noised_prompts"] <= prompts
+
+
+def test_noised_copies_change_only_the_last_user_turn_with_the_prompts_own_words():
+    rows = [{"prompt": [{"role": "user", "content": f"how do I sort {i} numbers quickly"},
+                        {"role": "assistant", "content": "like this"},
+                        {"role": "user", "content": f"and what about {i} towns in order"}], "meta": {"id": i}}
+            for i in range(50)]
+    assert distill.with_noised_copies(rows, 0.0, seed=0) is rows
+    out = distill.with_noised_copies(rows, 0.4, seed=0)
+    assert out == distill.with_noised_copies(rows, 0.4, seed=0) != distill.with_noised_copies(rows, 0.4, seed=1)
+    assert out[:50] == rows and 45 <= len(out) - 50 <= 50  # the originals untouched, then one changed copy each
+    vocabulary = {w for r in rows for w in r["prompt"][2]["content"].split()}
+    for copy in out[50:]:
+        original = rows[copy["meta"]["id"]]
+        assert copy["prompt"][:2] == original["prompt"][:2] and copy["prompt"][2] != original["prompt"][2]
+        assert set(copy["prompt"][2]["content"].split()) <= vocabulary
+    changed = sum(a != b for c in out[50:] for a, b in zip(c["prompt"][2]["content"].split(),
+                                                           rows[c["meta"]["id"]]["prompt"][2]["content"].split()))
+    assert changed > 0
 
 
 def distill_spec(preset):
