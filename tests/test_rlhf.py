@@ -27,7 +27,8 @@ stages:
      train: {{max_steps: 2, batch_size: 4, precision: fp32, logging_steps: 1}}}}
   - {{kind: rlhf, name: rloo, algorithm: rloo, model: tiny, verifiable_reward_weight: 0.5, anchor: ema, ema_rate: 0.5,
      {RL}}}
-  - {{kind: rlhf, name: grpo, algorithm: grpo, model: tiny, beta: 0.1, verifiable_reward_weight: 1.0, {RL}}}
+  - {{kind: rlhf, name: grpo, algorithm: grpo, model: tiny, beta: 0.1, verifiable_reward_weight: 1.0, prompt_noise: 0.3,
+     {RL}}}
 """
 
 
@@ -63,6 +64,17 @@ def test_policy_trains_against_the_reward_model_and_the_verifier(run, stage):
     trained, _ = load_model(run_dir / stage / "model")
     start, _ = load_model(ModelSpec(preset="gemma2-tiny-student"), tokenizer=run_dir / "tok/tokenizer", seed=0)
     assert any(not torch.equal(a, b) for a, b in zip(trained.state_dict().values(), start.state_dict().values()))
+
+
+def test_prompt_noise_adds_changed_prompts_that_keep_their_rows_meta(run):
+    _, stages, trainers = run
+    assert stages["rloo"]["metrics"]["noised_prompts"] == 0
+    metrics, dataset = stages["grpo"]["metrics"], trainers["grpo"].train_dataset
+    assert 0.75 * metrics["train_prompts"] <= metrics["noised_prompts"] <= metrics["train_prompts"]
+    assert len(dataset) == metrics["train_prompts"] + metrics["noised_prompts"]
+    originals = {row["meta"]["id"]: row for row in dataset.select(range(metrics["train_prompts"]))}
+    for copy in dataset.select(range(metrics["train_prompts"], len(dataset))):  # what the verifier reads is the row's
+        assert copy["meta"] == originals[copy["meta"]["id"]]["meta"] and copy["prompt"] != originals[copy["meta"]["id"]]["prompt"]
 
 
 def test_verifiable_reward_reads_the_rows_meta():

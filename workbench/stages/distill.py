@@ -14,7 +14,7 @@ the teacher's k most likely tokens at each position, both distributions renormal
 Prompts (`data`): a task-world stage (its `prompts/train.jsonl`), or a file of prompt-only, conversational or
 prompt-completion rows. With a task world, the student's held-out score (greedy answers to the first `eval_limit`
 prompts of `prompts/validation.jsonl`, `workbench.taskworld.score`) is measured before and after training.
-`prompt_noise` adds a changed copy of every prompt (words dropped or inserted: `with_noised_copies`), so the student
+`prompt_noise` adds a changed copy of every prompt (words dropped or inserted: `workbench.prompt_noise`), so the student
 also learns the teacher's answers to wordings the prompt set does not have.
 
 Built on TRL's stable `DistillationTrainer`, not `trl.experimental.gkd.GKDTrainer`: it handles multiple stop ids
@@ -45,7 +45,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from workbench import trl_private
+from workbench import prompt_noise, trl_private
 from workbench.data import detect, read_records
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
@@ -75,9 +75,7 @@ class Config(StageConfig):
     top_k: int | None = Field(None, ge=1, le=262_144,
         description="The divergence over the teacher's k most likely tokens only.")
     teacher_context: DataRef | None = Field(None, description=TEACHER_CONTEXT_HELP)
-    prompt_noise: float = Field(0.0, ge=0, le=0.5,
-        description="Augmentation: every prompt also appears changed, each word of its last user turn dropped or "
-                    "preceded by a word of another prompt, each with probability prompt_noise / 2. 0: off.")
+    prompt_noise: float = Field(0.0, ge=0, le=0.5, description=prompt_noise.HELP)
     eval_limit: int = Field(64, ge=0, le=1_000_000,
         description="Task-world validation prompts scored before and after.")
     train: DistillTrainSettings = Field(DistillTrainSettings(),
@@ -128,43 +126,6 @@ def read_prompt_rows(path: Path) -> list[dict]:
     if not rows:
         raise DataError(path, None, "no prompts")
     return rows
-
-
-def with_noised_copies(rows: list[dict], noise: float, seed: int) -> list[dict]:
-    """`rows` and, after them, one changed copy of each (TinyBERT's augmentation for distillation, Jiao et al. 2020,
-    with words drawn from the prompts instead of a masked LM): in the copy's last user turn each word is dropped
-    with probability noise / 2, or preceded by a word drawn from all prompts' user turns with probability noise / 2.
-    The student answers the copy and the teacher scores it like any prompt, so the student learns the teacher's
-    behaviour on wordings the data does not have. Deterministic given `seed`; a copy that came out unchanged is
-    left out."""
-    if noise == 0:
-        return rows
-    from random import Random
-
-    def last_user(prompt: list[dict]) -> int | None:
-        return max((i for i, m in enumerate(prompt) if m["role"] == "user" and isinstance(m["content"], str)),
-                   default=None)
-
-    vocabulary = sorted({w for r in rows if (i := last_user(r["prompt"])) is not None
-                         for w in r["prompt"][i]["content"].split()})
-    rng, copies = Random(seed), []
-    for row in rows:
-        i = last_user(row["prompt"])
-        if i is None:
-            continue
-        words, changed = row["prompt"][i]["content"].split(), []
-        for word in words:
-            draw = rng.random()
-            if draw < noise / 2:
-                continue
-            if draw < noise:
-                changed.append(rng.choice(vocabulary))
-            changed.append(word)
-        if changed and changed != words:
-            prompt = [dict(m) for m in row["prompt"]]
-            prompt[i]["content"] = " ".join(changed)
-            copies.append({**row, "prompt": prompt})
-    return rows + copies
 
 
 def _as_turns(value: str | list[dict], role: str) -> list[dict]:
@@ -271,7 +232,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     from workbench.models import describe
 
     prompts = read_prompt_rows(prompt_file(ctx, cfg.data, "train"))
-    rows = with_noised_copies(prompts, cfg.prompt_noise, ctx.seed)
+    rows = prompt_noise.with_noised_copies(prompts, cfg.prompt_noise, ctx.seed)
     sheet = read_teacher_context(ctx.data_path(cfg.teacher_context)) if cfg.teacher_context else None
     student, teacher, tokenizer = load_student_and_teacher(cfg, ctx)
     validation = prompt_file(ctx, cfg.data, "validation")

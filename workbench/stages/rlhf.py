@@ -7,6 +7,8 @@ reward is the reward model's score (`reward_model`: a reward stage), plus, with 
 weight times the task-world verifier's verdict (1 if `workbench.taskworld.verify` accepts the answer for the row's
 `meta`, else 0; the data then must be task-world prompts). TRL hands every dataset column but the prompt to reward
 functions as keyword arguments, so the rows' `meta` reaches `verifiable_reward` as it is.
+`prompt_noise` adds a changed copy of every prompt (`workbench.prompt_noise`); the copy keeps its row's `meta`, so the
+verifier judges answers to wordings the data does not have by what was asked, not how.
 
 KL regularisation: `beta` times the KL to an anchor policy. `anchor: start` keeps the policy as it started; `anchor:
 ema` is WARP's first stage: the anchor is an exponential moving average of the policy, updated after every
@@ -33,8 +35,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from workbench import trl_private
-from workbench import adapters
+from workbench import adapters, prompt_noise, trl_private
 from workbench.atomic import atomic_dir
 from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
@@ -70,6 +71,7 @@ class Config(StageConfig):
     anchor: Literal["start", "ema"] = Field("start",
         description="The KL anchor: the starting policy, or an exponential moving average of the policy (WARP).")
     ema_rate: float = Field(0.01, gt=0, le=1, description="With anchor: ema.")
+    prompt_noise: float = Field(0.0, ge=0, le=0.5, description=prompt_noise.HELP)
     train: RLHFTrainSettings = Field(RLHFTrainSettings(), description="Optimisation settings.")
     lora: adapters.AdapterSettings | None = Field(None, description="train a LoRA adapter on the policy; the anchor "
                                                   "is the policy with the adapter disabled (workbench.adapters)")
@@ -208,7 +210,9 @@ def run(cfg: Config, ctx: StageContext) -> dict:
 
     reset = reset_peak_memory()
     path = prompt_path(ctx, cfg.data)
-    dataset = load_prompts(path, cfg.verifiable_reward_weight > 0)
+    prompts = load_prompts(path, cfg.verifiable_reward_weight > 0)
+    dataset = prompts if cfg.prompt_noise == 0 else type(prompts).from_list(
+        prompt_noise.with_noised_copies(prompts.to_list(), cfg.prompt_noise, ctx.seed), features=prompts.features)
     policy, tokenizer = load_policy(cfg, ctx)
     reward_model, reward_tokenizer = load_reward_model(cfg, ctx, tokenizer)
     trainer = build_trainer(cfg, ctx, policy, tokenizer, reward_model, reward_tokenizer, dataset)
@@ -224,7 +228,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "algorithm": cfg.algorithm,
         "anchor": cfg.anchor,
         "train_loss": round(result.training_loss, 4),
-        "train_prompts": len(dataset),
+        "train_prompts": len(prompts),
+        "noised_prompts": len(dataset) - len(prompts),
         "train_seconds": round(seconds, 2),
         "steps_per_second": result.metrics.get("train_steps_per_second"),
         "resumed_from_step": int(checkpoint.name.split("-")[-1]) if checkpoint else None,
