@@ -1,5 +1,5 @@
 """Prompt noise (`workbench.prompt_noise`): changed copies of training prompts, deterministic, made of the prompts' own
-words, only in the last user turn, for conversations and plain-string prompts alike."""
+words, only in the last user turn, for prompts, chats (the question before the answer) and plain strings alike."""
 
 from __future__ import annotations
 
@@ -32,3 +32,14 @@ def test_string_prompts_get_copies_and_rows_without_a_user_turn_get_none():
     copies = out[len(rows):]
     assert out[:len(rows)] == rows and 15 <= len(copies) <= 20
     assert all(isinstance(c["prompt"], str) and c["meta"] == {"check": "refusal"} for c in copies)
+
+
+def test_chats_reword_the_question_before_the_answer_and_keep_the_answer():
+    rows = [{"messages": [{"role": "user", "content": f"what is the capital of region {i} in the east"},
+                          {"role": "assistant", "content": f"answer {i}"}]} for i in range(20)] + [{"text": "plain"}]
+    out = with_noised_copies(rows, 0.4, seed=0, key="messages")
+    copies = out[len(rows):]
+    assert out[:len(rows)] == rows and 15 <= len(copies) <= 20  # the plain-text row has no question: no copy
+    for copy in copies:
+        assert copy["messages"][1]["content"].startswith("answer ") and copy["messages"][0]["role"] == "user"
+        assert copy["messages"][0]["content"] not in {r["messages"][0]["content"] for r in rows[:20]}

@@ -61,7 +61,8 @@ def _context(world: Path, tmp_path: Path, stage_yaml: str) -> tuple[sft.Config, 
 @pytest.mark.slow  # trains a model
 def test_full_and_lora_sft_on_the_task_world(world, tmp_path):
     stages = _run(world, tmp_path, f"""
-  - {{kind: sft, name: full, model: student, data: world, eval_data: world, max_length: 128, score_prompts: 6, {TRAIN}}}
+  - {{kind: sft, name: full, model: student, data: world, eval_data: world, max_length: 128, score_prompts: 6,
+     prompt_noise: 0.3, {TRAIN}}}
   - {{kind: sft, name: lora, model: full, data: world, max_length: 128, score_prompts: 6, lora: {{r: 4}}, packing: true,
      {TRAIN}}}
 """)
@@ -70,6 +71,7 @@ def test_full_and_lora_sft_on_the_task_world(world, tmp_path):
     assert math.isclose(full["after"]["eval_perplexity"], math.exp(full["after"]["eval_loss"]), rel_tol=1e-3)
     assert full["before"]["taskworld"]["n"] == 6 and "skills" in full["after"]["taskworld"]
     assert full["loss_on"] == "assistant turns" and full["lora"] is None
+    assert 0.75 * full["train_rows"] <= full["noised_rows"] <= full["train_rows"] and lora["noised_rows"] == 0
     assert lora["model"]["trainable_parameters"] < lora["model"]["parameters"] / 5
     run = tmp_path / "run"
     assert (run / "lora" / "adapter" / "adapter_config.json").is_file()

@@ -7,6 +7,8 @@ Data. `data` is one source or several with weights (`{world: 1, teacher_answers:
 prompt-completion, or plain `text` (all sources must share one type and form). A weight multiplies how often the
 source's rows are seen: 2 repeats every row twice, 0.5 keeps a seeded half. `eval_data` is a stage (its
 `sft/validation.jsonl`) or a file; without it, a seeded `eval_fraction` of every source (at least one row) is held out.
+`prompt_noise` adds a changed copy of every training row, its last question reworded by dropped and inserted words
+(`workbench.prompt_noise`), with the row's own answer.
 
 Replay. `replay: world` mixes pretraining text into the batches (InstructGPT's "pretraining mix"): a share
 `replay_fraction` of the training sequences are documents of that corpus (a taskworld stage's `corpus/train.txt` or a
@@ -45,7 +47,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workbench import trl_private
+from workbench import prompt_noise, trl_private
 from workbench.atomic import atomic_dir, write_jsonl
 from workbench.data import detect, read_records
 from workbench.data.corpus import corpus_files, document_ids, read_documents
@@ -121,6 +123,7 @@ class Config(StageConfig):
     replay_fraction: float = Field(0.5, gt=0, lt=1,
         description="Share of the training sequences that are replayed documents.")
     lora: LoraSettings | None = Field(None, description="Train a LoRA adapter (peft) instead of every weight.")
+    prompt_noise: float = Field(0.0, ge=0, le=0.5, description=prompt_noise.HELP + " The copy keeps its row's answer.")
     samples: int = Field(3, ge=0, le=10_000, description="Eval prompts answered before and after, in samples.jsonl.")
     ending_prompts: int = Field(16, ge=0, le=1_000_000, description="Eval prompts of a chat set answered greedily "
                                 "before and after to measure `clean_endings`, the share of answers that stop at the turn end.")
@@ -510,6 +513,9 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     from workbench.models import describe
 
     train, evals, kind = load_sft_data(cfg, ctx)
+    rows = len(train)
+    train = prompt_noise.with_noised_copies(train, cfg.prompt_noise, ctx.seed,
+                                            key="messages" if kind[0] == "language_modeling" else "prompt")
     model, tokenizer = load_base(cfg, ctx)
     if cfg.lora is not None:
         name_the_base(model, tokenizer, ctx)
@@ -537,7 +543,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "train_loss": round(result.training_loss, 4),
         "before": before,
         "after": after,
-        "train_rows": len(train),
+        "train_rows": rows,
+        "noised_rows": len(train) - rows,
         "replayed_documents": replayed,
         "eval_rows": len(evals),
         "data_type": f"{kind[0]} ({kind[1]})",
