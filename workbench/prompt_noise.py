@@ -3,9 +3,11 @@
 Used by the stages that sample their own answers to prompts (`distill`, `rlhf`): the copies are answered and scored
 like any prompt, by the teacher's next-token distributions or by the reward model and the task world's verifiers,
 whose verdict depends on the row's `meta`, not on its wording. `sft` pairs each changed question with the row's own
-answer. TinyBERT's augmentation for distillation (Jiao et al.
-2020), with words drawn from the prompts themselves instead of a masked language model: the dependency-free form of
-it, a few lines, so no augmentation library (nlpaug and the like bring models and corpora to download).
+answer.
+
+It is TinyBERT's augmentation for distillation (Jiao et al. 2020) with words drawn from the prompts themselves instead
+of a masked language model: a few lines without dependencies, so no augmentation library (nlpaug and the like bring
+models and corpora to download).
 """
 
 from __future__ import annotations

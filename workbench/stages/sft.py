@@ -513,7 +513,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     from workbench.models import describe
 
     train, evals, kind = load_sft_data(cfg, ctx)
-    rows = len(train)
+    train_rows = len(train)
     train = prompt_noise.with_noised_copies(train, cfg.prompt_noise, ctx.seed,
                                             key="messages" if kind[0] == "language_modeling" else "prompt")
     model, tokenizer = load_base(cfg, ctx)
@@ -543,8 +543,8 @@ def run(cfg: Config, ctx: StageContext) -> dict:
         "train_loss": round(result.training_loss, 4),
         "before": before,
         "after": after,
-        "train_rows": rows,
-        "noised_rows": len(train) - rows,
+        "train_rows": train_rows,
+        "noised_rows": len(train) - train_rows,
         "replayed_documents": replayed,
         "eval_rows": len(evals),
         "data_type": f"{kind[0]} ({kind[1]})",
