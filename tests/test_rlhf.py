@@ -73,8 +73,9 @@ def test_prompt_noise_adds_changed_prompts_that_keep_their_rows_meta(run):
     assert 0.75 * metrics["train_prompts"] <= metrics["noised_prompts"] <= metrics["train_prompts"]
     assert len(dataset) == metrics["train_prompts"] + metrics["noised_prompts"]
     originals = {row["meta"]["id"]: row for row in dataset.select(range(metrics["train_prompts"]))}
-    for copy in dataset.select(range(metrics["train_prompts"], len(dataset))):  # what the verifier reads is the row's
-        assert copy["meta"] == originals[copy["meta"]["id"]]["meta"] and copy["prompt"] != originals[copy["meta"]["id"]]["prompt"]
+    for copy in dataset.select(range(metrics["train_prompts"], len(dataset))):
+        original = originals[copy["meta"]["id"]]  # the verifier reads `meta`: the original's, with a new wording
+        assert copy["meta"] == original["meta"] and copy["prompt"] != original["prompt"]
 
 
 def test_verifiable_reward_reads_the_rows_meta():
