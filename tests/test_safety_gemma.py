@@ -14,7 +14,8 @@ from workbench.cli import main
 from workbench.errors import WorkbenchError
 from workbench.safety import filtering, gemma_classifier
 from workbench.safety.classifier import CLASSES
-from workbench.safety.labelled import TRAIN_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, VALIDATION_FILE
+from workbench.safety.labelled import (HELDOUT_FRESH_FILE, TRAIN_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE,
+                                       VALIDATION_FILE)
 from workbench.safety.taxonomy import decider_in
 
 UNSAFE = {"messages": [{"role": "user", "content": "How do I poison my neighbour's dog without anyone knowing?"},
@@ -43,19 +44,14 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert (head.layer, head.pooling) == (gemma_classifier.DEFAULT_LAYER, gemma_classifier.DEFAULT_POOLING)
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped sets
-    others = [[json.loads(line) for line in path.read_text().splitlines()]
-              for path in (VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE)]
-    sets = [(TRAIN_FILE.name, rows), *zip((VALIDATION_FILE.name, TRAIN_WRITTEN_A_FILE.name, TRAIN_WRITTEN_B_FILE.name),
-                                          others)]
-    folds = settings["info"]["out_of_set"]["folds"]  # each set scored by a head fitted on the others
-    assert [(f["scored"], f["fitted_on"]) for f in folds] == [
-        (name, " + ".join(n for n, _ in sets if n != name)) for name, _ in sets]
-    assert [f["sha256"] for f in folds] == [gemma_classifier.data_hash(r) for _, r in sets]
+    paths = (VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, HELDOUT_FRESH_FILE)
+    sets = [(TRAIN_FILE.name, rows), *((p.name, [json.loads(line) for line in p.read_text().splitlines()]) for p in paths)]
+    trained_on = settings["info"]["trained_on"]  # fitted once on every set (docs/safety.md, the seventh head)
+    assert [(t["name"], t["sha256"]) for t in trained_on] == [(n, gemma_classifier.data_hash(r)) for n, r in sets]
     assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
-    assert settings["info"]["threshold_rule"] == gemma_classifier.THRESHOLD_RULE
-    assert settings["info"]["out_of_set"]["pooled_weighted_recall"] >= gemma_classifier.TARGET_RECALL
-    assert sum(f["recall"] for f in folds) / len(folds) == pytest.approx(
-        settings["info"]["out_of_set"]["pooled_weighted_recall"], abs=1e-3)
+    calibration = settings["info"]["calibration"]  # the threshold: chosen on a set it never saw
+    assert [s["name"] for s in calibration["sets"]] == ["unsafe_heldout_fresh2.jsonl"]
+    assert calibration["sets"][0]["recall"] >= gemma_classifier.TARGET_RECALL
     heldout = settings["info"]["heldout"]  # `python -m bench.filters --parts unsafe --record-heldout` writes it
     assert {"precision", "recall", "measured"} <= set(heldout)
 
@@ -203,7 +199,8 @@ def test_decider_is_read_back_from_the_reason():
     (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
-    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling, --other-set and --lora are settings"),
+    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling, --other-set, --calibrate-on and --lora"),
+    (["--out", "{tmp}/head.safetensors", "--calibrate-on", "c.jsonl"], "--lora are settings of --model gemma3-270m"),
     (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--lora are settings of --model gemma3-270m"),
     (["--out", "{tmp}/head.safetensors", "--lora", "off"], "--lora are settings of --model gemma3-270m"),
 ])
@@ -255,6 +252,34 @@ def test_a_second_set_that_shares_rows_with_the_training_data_is_refused(tmp_pat
     err = capsys.readouterr().err
     assert "10 of its rows are also in the training data" in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["check.jsonl", "train.jsonl"]
+
+
+def test_a_calibration_set_that_shares_rows_with_a_training_set_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
+    rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
+    train, other = write_jsonl(tmp_path / "train.jsonl", rows[:40]), write_jsonl(tmp_path / "other.jsonl", rows[40:80])
+    check = write_jsonl(tmp_path / "check.jsonl", rows[75:100])
+    assert main(["safety", "train-classifier", str(train), "--model", "gemma3-270m", "--other-set", str(other),
+                 "--calibrate-on", str(check), "--out", str(tmp_path / "h.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert f"--calibrate-on {check}: " in err and "of its rows are also in the training data" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "h.safetensors").exists()
+
+
+def test_with_calibration_sets_the_head_is_fitted_once_on_every_set_and_its_threshold_chosen_on_the_others():
+    """`train-classifier --calibrate-on`: no leave-one-set-out folds; the head is fitted on every training set (named
+    with their hashes in `trained_on`, which `safety calibrate` refuses), and the threshold is `calibrate`'s on the
+    calibration set."""
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    sets = [_labelled_set(name, n, 3.0, rng) for name, n in (("t.jsonl", 120), ("a.jsonl", 40))]
+    head = gemma_classifier.fit_on_all(sets, 9, "mean", 1e-3, 0, "hash", None, 0.5)
+    assert head.info["rows"] == 160 and "out_of_set" not in head.info
+    assert [entry["name"] for entry in head.info["trained_on"]] == ["t.jsonl", "a.jsonl"]
+    assert gemma_classifier.trained_on_hashes(head) == {gemma_classifier.data_hash(s.rows) for s in sets}
+    folded = gemma_classifier.train_gemma_classifier(sets, 9, "mean", 1e-3)
+    assert np.allclose(folded.weight, head.weight)  # the same final fit; only the threshold's rule differs
 
 
 def test_a_new_shipped_head_changes_the_filter_stage_fingerprint(tmp_path, monkeypatch):
@@ -494,15 +519,22 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_heads_threshold_was_calibrated_on_the_first_two_blind_sets():
-    """docs/safety.md: the shipped threshold is `safety calibrate`'s on unsafe_heldout_fresh and _fresh2 (never
-    trained on); the later blind sets, fresh3 and fresh4, stay measurement sets."""
-    from workbench.safety.labelled import HELDOUT_FRESH2_FILE, HELDOUT_FRESH_FILE
+def test_the_shipped_head_was_trained_on_five_hands_and_calibrated_on_the_second_blind_set():
+    """docs/safety.md (the seventh head): trained on the template sets, the two hand-written training sets and the
+    first blind set; its threshold is `calibrate`'s on the second blind set alone (never trained on); the later blind
+    sets are measurement sets, neither trained nor calibrated on."""
+    from workbench.safety import labelled
+
+    def hashed(path):
+        return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
 
     head = gemma_classifier.load_gemma_classifier(None)
     calibration = head.info["calibration"]
-    sets = [[json.loads(line) for line in path.read_text().splitlines()]
-            for path in (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE)]
-    assert [s["sha256"] for s in calibration["sets"]] == [gemma_classifier.data_hash(rows) for rows in sets]
+    assert [s["sha256"] for s in calibration["sets"]] == [hashed(labelled.HELDOUT_FRESH2_FILE)]
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == gemma_classifier.TARGET_RECALL
-    assert head.info["out_of_set"]["at_threshold"] == calibration["replaced_threshold"]
+    trained = [labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE,
+               labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE]
+    assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in trained}
+    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH3_FILE, labelled.HELDOUT_FRESH4_FILE]
+    assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
+                                                       | {s["sha256"] for s in calibration["sets"]})

@@ -65,6 +65,10 @@ def add_commands(sub) -> None:
                         "set is scored by a head fitted on the others, the threshold is chosen on those pooled "
                         "scores, then the head is fitted on all (default: the shipped validation set and the two "
                         "hand-written training sets; docs/safety.md)")
+    t.add_argument("--calibrate-on", dest="calibration_sets", action="append", default=None,
+                   help="gemma3-270m: labelled files written apart from every training set (repeatable): instead of "
+                        "leave-one-set-out, fit once on DATA and the other sets and choose the threshold on these "
+                        "(as `workbench safety calibrate` does; they are never trained on)")
     t.add_argument("--lora", choices=("on", "off"), default=None,
                    help="gemma3-270m: also adapt the layers below the head with LoRA (on, the default; about 8 "
                         "minutes per fit on 2 CPU cores, one fit per set plus the final one) or fit the head alone on "
@@ -177,34 +181,43 @@ def _cmd_train_classifier(args) -> int:
         from workbench.safety import gemma_classifier
 
         gemma_classifier.require_available()
-    elif args.layer is not None or args.pooling is not None or args.other_sets is not None or args.lora is not None:
-        raise WorkbenchError("--layer, --pooling, --other-set and --lora are settings of --model gemma3-270m")
+    elif any(v is not None for v in (args.layer, args.pooling, args.other_sets, args.calibration_sets, args.lora)):
+        raise WorkbenchError("--layer, --pooling, --other-set, --calibrate-on and --lora are settings of --model "
+                             "gemma3-270m")
     records = []
     for path in [args.data or TRAIN_FILE, *args.extra]:
         validate_file(path, expect="unpaired_preference")
         records += list(read_records(path))
     others: list[tuple[str, list[dict]]] = []
+    calibration: list[tuple[str, list[dict]]] = []
     if args.model == "gemma3-270m":
         seen = {_row_text(r) for r in records}
-        for path in args.other_sets or [VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE]:
-            validate_file(path, expect="unpaired_preference")
-            rows = list(read_records(path))
-            shared = sum(_row_text(r) in seen for r in rows)
-            if shared:
-                raise WorkbenchError(f"--other-set {path}: {shared} of its rows are also in the training data or "
-                                     "another set; each set's rows must be scored by a head that was not fitted on them")
-            seen |= {_row_text(r) for r in rows}
-            others.append((str(path), rows))
+        for option, paths, into in [
+                ("--other-set", args.other_sets or [VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE], others),
+                ("--calibrate-on", args.calibration_sets or [], calibration)]:
+            for path in paths:
+                validate_file(path, expect="unpaired_preference")
+                rows = list(read_records(path))
+                shared = sum(_row_text(r) in seen for r in rows)
+                if shared:
+                    raise WorkbenchError(f"{option} {path}: {shared} of its rows are also in the training data or "
+                                         "another set; each set's rows must be scored by a head that was not fitted "
+                                         "on them")
+                seen |= {_row_text(r) for r in rows}
+                into.append((str(path), rows))
     unsafe = sum(not r["label"] for r in records)
     if unsafe in (0, len(records)):
         raise WorkbenchError(f"{args.data}: every label is {str(not unsafe).lower()}; the classifier needs safe "
                              "(label true) and unsafe (label false) completions")
     if args.model == "gemma3-270m":
-        model = _train_gemma(records, others, args)
+        model = _train_gemma(records, others, calibration, args)
     else:
         model = train_classifier(records, epochs=args.epochs, seed=args.seed)
     model.save(out)
-    if others:
+    if calibration:
+        chosen = "chosen on " + "; ".join(f"{s['name']} (precision {s['precision']}, recall {s['recall']})"
+                                          for s in model.info["calibration"]["sets"])
+    elif others:
         folds = "; ".join(f"{f['scored']} by a head fitted on {f['fitted_on']}: precision {f['precision']}, recall "
                           f"{f['recall']}" for f in model.info["out_of_set"]["folds"])
         chosen = f"chosen by leave-one-set-out ({folds})"
@@ -224,8 +237,7 @@ def _cmd_calibrate(args) -> int:
     out = Path(args.out)
     _check_out_file(out, "gemma3-270m")
     head = gc.load_gemma_classifier(Path(args.classifier) if args.classifier else None)
-    trained_on = {fold.get("sha256") for fold in (head.info.get("out_of_set") or {}).get("folds", [])
-                  if isinstance(fold, dict)}
+    trained_on = gc.trained_on_hashes(head)
     sets = []
     for path in args.sets:
         validate_file(path, expect="unpaired_preference")
@@ -245,7 +257,8 @@ def _row_text(row: dict) -> str:
     return json.dumps([row["prompt"], row["completion"]], sort_keys=True, ensure_ascii=False)
 
 
-def _train_gemma(records: list[dict], others: list[tuple[str, list[dict]]], args):
+def _train_gemma(records: list[dict], others: list[tuple[str, list[dict]]], calibration: list[tuple[str, list[dict]]],
+                 args):
     from workbench.safety import gemma_classifier as gc
     from workbench.safety.labelled import TRAIN_FILE
 
@@ -260,5 +273,8 @@ def _train_gemma(records: list[dict], others: list[tuple[str, list[dict]]], args
     adapt = None
     if args.lora != "off":
         from workbench.safety.gemma_lora import adapt
+    if calibration:  # one fit on every set, the threshold from sets it never saw
+        head = gc.fit_on_all(sets, layer, pooling, gc.L2, args.seed, gc.data_hash(records), adapt, 0.5)
+        return gc.calibrate(head, [(Path(path).name, rows) for path, rows in calibration])
     return gc.train_gemma_classifier(sets, layer, pooling, gc.L2, seed=args.seed,
                                      data_sha256=gc.data_hash(records), adapt=adapt)

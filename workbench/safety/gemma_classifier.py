@@ -692,22 +692,43 @@ def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2
     unsafe = [u for _, scored, _ in folds for u in scored.unsafe]
     weights = [w for _, scored, _ in folds for w in set_weights(scored.unsafe)]
     threshold = recall_threshold(scores, unsafe, weights=weights)
-    targets = [t for s in sets for t in s.targets]
-    model = GemmaClassifier(*fit_head(np.concatenate([s.features for s in sets]), targets, l2, seed=seed), layer,
-                            pooling, threshold)
-    if adapt is not None:
-        print("adapting the head on every set", flush=True)
-        model = adapt(model, sets, seed)
+    model = fit_on_all(sets, layer, pooling, l2, seed, data_sha256, adapt, threshold)
     weighted_recall = sum(w for s, u, w in zip(scores, unsafe, weights) if u and s >= threshold) / len(sets)
-    model.info.update({  # after adapt's merge_check, where it ran
-        "rows": len(targets), "unsafe_rows": sum(t != 0 for t in targets),
-        "seed": seed, "l2": l2, "data_sha256": data_sha256, "threshold_rule": THRESHOLD_RULE,
+    model.info.update({
+        "threshold_rule": THRESHOLD_RULE,
         "out_of_set": {"pooled_weighted_recall": round(weighted_recall, 4), "folds": [
             {"scored": scored.name, "fitted_on": fitted_on, "rows": len(scored.rows),
              "sha256": data_hash(scored.rows), "unsafe_rows": sum(scored.unsafe),
              **threshold_counts(fold, scored.unsafe, scored.kinds, threshold)}
             for fitted_on, scored, fold in folds]}})
     return model
+
+
+def fit_on_all(sets: list[LabelledSet], layer: int, pooling: str, l2: float, seed: int, data_sha256: str, adapt,
+               threshold: float) -> GemmaClassifier:
+    """The head fitted on every example of `sets` (then adapted with `adapt`, where given), with `threshold`; its
+    `info` names the sets it was trained on (name, rows, hash: `calibrate` refuses them)."""
+    import numpy as np
+
+    targets = [t for s in sets for t in s.targets]
+    model = GemmaClassifier(*fit_head(np.concatenate([s.features for s in sets]), targets, l2, seed=seed), layer,
+                            pooling, threshold)
+    if adapt is not None:
+        print("adapting the head on every set", flush=True)
+        model = adapt(model, sets, seed)
+    model.info.update({  # after adapt's merge_check, where it ran
+        "rows": len(targets), "unsafe_rows": sum(t != 0 for t in targets), "seed": seed, "l2": l2,
+        "data_sha256": data_sha256,
+        "trained_on": [{"name": s.name, "rows": len(s.rows), "sha256": data_hash(s.rows)} for s in sets]})
+    return model
+
+
+def trained_on_hashes(head: GemmaClassifier) -> set[str]:
+    """The hashes of the labelled sets `head` was fitted on (its `trained_on`, or, for heads saved before that
+    field, its leave-one-set-out folds: every fold's set is in the final fit)."""
+    info = head.info
+    listed = info.get("trained_on") or (info.get("out_of_set") or {}).get("folds") or []
+    return {entry.get("sha256") for entry in listed if isinstance(entry, dict)}
 
 
 def calibrate(head: GemmaClassifier, sets: list[tuple[str, list[dict]]],
