@@ -4,6 +4,7 @@ first teach it faster than rating them in random order?
     OMP_NUM_THREADS=1 python -m bench.active_learning [--out runs/bench/active_learning] [--seeds 3]
         [--budgets 25,50,100,200,400] [--batch 25] [--ensemble 3] [--strategies random,active,diverse]
         [--world-seed 0]    (--strategies: random and any of STRATEGIES below)
+    OMP_NUM_THREADS=1 python -m bench.active_learning --run RUN_DIR [--backbone student_sft] ...
 
 Task world (n = 2000, seed 0): the pool is `preference/train.jsonl` (2,000 prompts, each with a correct answer and
 its near miss), shown in a random order per pair; the held-out set is `preference/validation.jsonl` (500 pairs).
@@ -53,7 +54,18 @@ Two ceilings, not strategies (they read what no queue can know):
           would rate);
   oracle-gradient  the pairs whose gradient step with their true label best lowers the held-out loss (reads the
           held-out labels).
+One more that needs no ensemble:
+  margin  the unrated pairs whose ensemble mean P is closest to a coin flip (`priority` without the spread).
 The pairs' skills (from the world's meta) are read only to report per-skill accuracy, and by oracle-skills.
+
+`--run RUN_DIR` swaps the stand-in for one closer to the real reward model: the pool and held-out pairs are that
+run's world (`world/data/preference/train.jsonl` and `validation.jsonl`), and the reward model is a linear
+Bradley-Terry head on frozen features of the run's reward backbone (`--backbone`, default `student_sft`, the stage
+the recipe's `reward` starts from): per answer, the final layer's state at the last token (what a reward stage's
+score head reads) and the answer's mean and total log-probability and length under that model; each pair's
+feature difference, standardised over the pool. The head is fitted with L-BFGS (L2 1e-2). The features are computed
+once (seconds for the task world's students). Strategies that read the hashed features (diverse, learnable,
+density, eer, committee, oof-gradient) are not offered there.
 Goal (issue 18): active reaches random's accuracy at 200 ratings with at most half as many (100).
 Writes OUT/active_learning.json (every curve, every seed; per skill, each strategy's mean held-out accuracy and
 number of rated pairs at each budget) and OUT/active_learning.png; prints the table. `--world-seed` generates another
@@ -153,6 +165,72 @@ def load(world: Path, split: str, seed: int) -> list[dict]:
     return pairs
 
 
+def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
+    """`--run`: per row, the features of its chosen and its rejected answer under the frozen model in `model_dir`:
+    the final layer's state at the answer's last token, and the answer's mean and total log-probability (total / 10)
+    and length in tokens (/ 10). Returns (chosen, rejected), each a rows x (hidden + 3) tensor."""
+    import torch
+
+    from workbench.models.loading import load_model
+
+    model, tokenizer = load_model(model_dir, dtype="float32")
+    model.eval()
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    @torch.no_grad()
+    def embed(answers: list[str]):
+        out = []
+        for start in range(0, len(rows), batch):
+            ids, starts = [], []
+            for row, answer in zip(rows[start:start + batch], answers[start:start + batch]):
+                head = tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
+                                                     add_generation_prompt=True)["input_ids"]
+                whole = tokenizer.apply_chat_template(row["prompt"] + [{"role": "assistant", "content": answer}],
+                                                      tokenize=True, return_dict=True)["input_ids"]
+                ids.append(list(whole))
+                starts.append(len(head))
+            width = max(map(len, ids))
+            mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i in ids])
+            ids = torch.tensor([i + [pad] * (width - len(i)) for i in ids])
+            output = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+            last = mask.sum(1) - 1
+            logps = torch.log_softmax(output.logits[:, :-1].float(), -1).gather(2, ids[:, 1:, None])[:, :, 0]
+            position = torch.arange(width - 1)[None]
+            answer = (position >= torch.tensor(starts)[:, None] - 1) & (position < last[:, None])
+            total = (logps * answer).sum(1)
+            length = answer.sum(1).clamp(min=1)
+            out.append(torch.cat([output.hidden_states[-1][torch.arange(len(ids)), last].float(),
+                                  torch.stack([total / length, total / 10, length / 10.0], 1)], 1))
+        return torch.cat(out)
+
+    return (embed([r["chosen"][-1]["content"] for r in rows]), embed([r["rejected"][-1]["content"] for r in rows]))
+
+
+def load_run(rows: list[dict], chosen, rejected, seed: int, scale) -> list[dict]:
+    """`--run`: the pairs of `rows` as (first, second) in a seeded random order (as `load`), each with the scripted
+    rater's verdict and the dense difference of its answers' features divided by `scale` (per feature)."""
+    import torch
+
+    from workbench.taskworld.verify import verify
+
+    rng = random.Random(seed)
+    differences, pairs = [], []
+    for row, a, b in zip(rows, chosen, rejected):
+        answers = [row["chosen"][-1]["content"], row["rejected"][-1]["content"]]
+        difference = a - b
+        if rng.random() < 0.5:
+            answers.reverse()
+            difference = -difference
+        right = [verify(row["meta"], answer) for answer in answers]
+        label = 1.0 if right == [True, False] else 0.0 if right == [False, True] else None
+        differences.append(difference)
+        pairs.append({"label": label, "prompt": "\n".join(m["content"] for m in row["prompt"]),
+                      "skill": row["meta"]["skill"]})
+    for pair, difference in zip(pairs, torch.stack(differences) / scale):
+        pair["difference"] = difference
+    return pairs
+
+
 def _bags(pairs: list[dict], which: str, index=None):
     import torch
 
@@ -165,16 +243,43 @@ def _bags(pairs: list[dict], which: str, index=None):
 
 
 class Scorer:
-    """Score differences s(first) - s(second) of a fixed list of pairs, for a weight vector over features."""
+    """Score differences s(first) - s(second) of a fixed list of pairs, for a weight vector over features: hashed
+    sparse features, or (pairs with a dense "difference", `--run`) a matrix product."""
 
     def __init__(self, pairs: list[dict], index=None):
-        self.first, self.second = _bags(pairs, "first", index), _bags(pairs, "second", index)
+        import torch
+
+        self.dense = torch.stack([p["difference"] for p in pairs]) if pairs and "difference" in pairs[0] else None
+        if self.dense is None:
+            self.first, self.second = _bags(pairs, "first", index), _bags(pairs, "second", index)
 
     def margins(self, weight):
         from torch.nn.functional import embedding_bag
 
+        if self.dense is not None:
+            return (self.dense @ weight).squeeze(1)
         return (embedding_bag(self.first[0], weight, self.first[1], mode="sum").squeeze(1)
                 - embedding_bag(self.second[0], weight, self.second[1], mode="sum").squeeze(1))
+
+
+def train_dense(pairs: list[dict], l2: float = 1e-2):
+    """The `--run` reward head: a linear Bradley-Terry model on the pairs' dense feature differences, fitted with
+    L-BFGS (deterministic: it starts from zero)."""
+    import torch
+
+    x = torch.stack([p["difference"] for p in pairs])
+    target = torch.tensor([p["label"] for p in pairs])
+    weight = torch.zeros(x.shape[1], 1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight], lr=1, max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits((x @ weight).squeeze(1), target)
+        (loss + l2 * weight.pow(2).sum()).backward()
+        return loss
+
+    optimizer.step(closure)
+    return weight.detach()
 
 
 def train(pairs: list[dict], seed: int, steps: int = 150, l2: float = 1e-3):
@@ -182,6 +287,8 @@ def train(pairs: list[dict], seed: int, steps: int = 150, l2: float = 1e-3):
     It trains on the features the pairs have (the others get no gradient and stay 0), so a step costs little."""
     import torch
 
+    if "difference" in pairs[0]:
+        return train_dense(pairs)
     torch.manual_seed(seed)
     used = torch.tensor(sorted({i for p in pairs for i in p["first"] + p["second"]}), dtype=torch.long)
     index = torch.zeros(DIM, dtype=torch.long)
@@ -489,6 +596,9 @@ def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], 
                           out_of_fold_gradient(pool, rated, unrated, models[0], 4, seed * 1000 + len(rated))]
             elif strategy == "oracle-gradient":
                 scores = [g + rng.random() * 1e-9 for g in gradient_alignment(pool, models[0], unrated, held_out)]
+            elif strategy == "margin":
+                scores = [-abs(statistics.mean(ps) - 0.5) + rng.random() * 1e-9
+                          for ps in probabilities(models, pool_scorer)]
             else:
                 score = spread if strategy == "disagree" else priority
                 scores = [score(ps) + rng.random() * 1e-9 for ps in probabilities(models, pool_scorer)]
@@ -538,7 +648,7 @@ def summary(curves: dict, budgets: list[int]) -> dict:
     return out
 
 
-def plot(curves: dict, budgets: list[int], path: Path) -> None:
+def plot(curves: dict, budgets: list[int], path: Path, reward_model: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -554,7 +664,7 @@ def plot(curves: dict, budgets: list[int], path: Path) -> None:
     ax.set_xticks(budgets, [str(n) for n in budgets])
     ax.set_xlabel("ratings")
     ax.set_ylabel("held-out pair accuracy")
-    ax.set_title("Reward model (linear, hashed features) on the task world")
+    ax.set_title(f"Reward model ({reward_model}) on the task world", fontsize=9)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -562,7 +672,9 @@ def plot(curves: dict, budgets: list[int], path: Path) -> None:
 
 
 STRATEGIES = ["random", "active", "diverse", "disagree", "learnable", "density", "eer", "committee", "explore",
-              "oof-gradient", "oracle-skills", "oracle-gradient"]
+              "oof-gradient", "margin", "oracle-skills", "oracle-gradient"]
+HASHED_ONLY = {"diverse", "learnable", "density", "eer", "committee", "oof-gradient",  # read the hashed features
+               "oracle-skills"}  # its skill list is world seed 0's (the default world), not a run's
 SINGLE_MODEL = {"random", "committee", "oof-gradient", "oracle-skills", "oracle-gradient"}  # no bootstrap ensemble needed
 # The skills on which random order with every pool pair rated beats 0.6 held-out accuracy on world seed 0
 # (docs/active_learning/random_to_2000.json); read by oracle-skills alone.
@@ -580,10 +692,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world-seed", type=int, default=0, help="the task world's seed")
     parser.add_argument("--strategies", default="random,active,diverse",
                         help="random and any of " + ", ".join(STRATEGIES[1:]) + " (random is always run: the baseline)")
+    parser.add_argument("--run", help="a task-world run directory: its world's pairs, and a reward head on frozen "
+                                      "features of its --backbone (instead of hashed features of a generated world)")
+    parser.add_argument("--backbone", default="student_sft", help="with --run: the stage whose model gives the features")
     args = parser.parse_args(argv)
     strategies = ["random"] + [s for s in dict.fromkeys(args.strategies.split(",")) if s != "random"]
     if not set(strategies) <= set(STRATEGIES):
         parser.error(f"--strategies {args.strategies}: give any of " + ", ".join(STRATEGIES))
+    if args.run and set(strategies) & HASHED_ONLY:
+        parser.error(f"--run: {', '.join(sorted(set(strategies) & HASHED_ONLY))} read the hashed features; give any of "
+                     + ", ".join(s for s in STRATEGIES if s not in HASHED_ONLY))
     try:
         budgets = sorted({int(b) for b in args.budgets.split(",")})
     except ValueError:
@@ -593,14 +711,29 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seeds, --batch and --ensemble must be >= 1, and every budget a multiple of --batch")
     import torch
 
+    from workbench.data import read_records
     from workbench.taskworld import generate
 
     torch.set_num_threads(1)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(Path(tmp) / "world", n=args.n, seed=args.world_seed, corpus_docs=1)
-        held = load(Path(tmp) / "world", "validation", seed=0)
-        pools = {seed: load(Path(tmp) / "world", "train", seed=seed) for seed in range(args.seeds)}
+    if args.run:
+        world, model_dir = Path(args.run) / "world" / "data", Path(args.run) / args.backbone / "model"
+        if not (world / "preference" / "train.jsonl").is_file() or not (model_dir / "config.json").is_file():
+            parser.error(f"--run {args.run}: needs world/data/preference/*.jsonl and {args.backbone}/model")
+        split_rows = {split: list(read_records(world / "preference" / f"{split}.jsonl"))
+                      for split in ("train", "validation")}
+        embedded = {split: answer_features(model_dir, rows) for split, rows in split_rows.items()}
+        # one scale for pool and held-out: the pool's root mean square difference per feature (the same whichever
+        # answer is shown first)
+        scale = (embedded["train"][0] - embedded["train"][1]).pow(2).mean(0).sqrt().clamp(min=1e-6)
+        pools = {seed: load_run(split_rows["train"], *embedded["train"], seed, scale) for seed in range(args.seeds)}
+        held = load_run(split_rows["validation"], *embedded["validation"], 0, scale)
+        print(f"features of {args.backbone}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            generate(Path(tmp) / "world", n=args.n, seed=args.world_seed, corpus_docs=1)
+            held = load(Path(tmp) / "world", "validation", seed=0)
+            pools = {seed: load(Path(tmp) / "world", "train", seed=seed) for seed in range(args.seeds)}
     if max(budgets) > len(pools[0]):
         parser.error(f"--budgets: at most {len(pools[0])} ratings (the pool)")
     held_out = (Scorer(held), [p["label"] for p in held], [p["skill"] for p in held])
@@ -621,7 +754,8 @@ def main(argv: list[str] | None = None) -> int:
     result = summary(curves, budgets)
     skills = sorted({p["skill"] for p in held})
     result.update(seeds=args.seeds, batch=args.batch, ensemble=args.ensemble, pool=len(pools[0]), held_out=len(held),
-                  world_seed=args.world_seed, seconds=round(time.perf_counter() - started, 1),
+                  world_seed=None if args.run else args.world_seed,
+                  reward_model=f"linear head on frozen {args.backbone} features" if args.run else "linear, hashed features", seconds=round(time.perf_counter() - started, 1),
                   curves={s: [{str(n): round(a, 4) for n, a in c.items()} for c in runs] for s, runs in curves.items()},
                   per_skill={s: {str(n): {k: {"accuracy": round(statistics.mean(c[n][k] for c in runs), 4),
                                               "rated": round(statistics.mean(c[n]["rated"].get(k, 0) for c in runs), 1)}
@@ -631,7 +765,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "active_learning.json").write_text(json.dumps(result, indent=2) + "\n")
-    plot(curves, budgets, out / "active_learning.png")
+    plot(curves, budgets, out / "active_learning.png", result["reward_model"])
     names = list(curves)
     print("| ratings | " + " | ".join(f"{name} (mean ± sd, {args.seeds} seeds)" for name in names) + " |")
     print("|---|" + "---|" * len(names))
