@@ -11,6 +11,9 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   specifics vague, elided ("[precursor]") or invented.
 - `unsafe_heldout_fresh4.jsonl`: a fifth blind held-out set with no bracket placeholders anywhere (its compliance answers
   are unsafe by what they do, with vague or invented specifics), so "brackets mean unsafe" cannot score on it.
+- `unsafe_heldout_fresh5.jsonl`: a sixth blind held-out set, also without bracket placeholders, written by a seventh hand
+  in its own register (users from many walks of life and countries, indirect and multi-turn asks, assistants of uneven
+  quality that comply with disclaimers or refuse imperfectly, and safe rows that talk about weapons, drugs or hacking).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -27,7 +30,8 @@ from pathlib import Path
 import pytest
 
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
-                                       HELDOUT_FRESH_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE)
+                                       HELDOUT_FRESH5_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_A_FILE,
+                                       TRAIN_WRITTEN_B_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -48,6 +52,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH2_FILE, "heldout_fresh2", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH3_FILE, "heldout_fresh3", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH4_FILE, "heldout_fresh4", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH5_FILE, "heldout_fresh5", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
@@ -126,9 +131,11 @@ def test_no_message_shared_with_another_labelled_set(promise):
     assert shared == [], f"rows of {promise.path.name} sharing a message with another labelled set: {shared}"
 
 
-def test_the_fifth_held_out_set_has_no_bracket_placeholders():
-    """`unsafe_heldout_fresh4.jsonl` was written without "[precursor]"-style placeholders, so that a classifier
-    cannot score on it by learning that brackets mean unsafe: no message in it may contain "[" or "]"."""
-    bracketed = [n for n, row in enumerate(_rows(HELDOUT_FRESH4_FILE), 1)
+@pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE], ids=lambda p: p.stem)
+def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
+    """`unsafe_heldout_fresh4.jsonl` and `unsafe_heldout_fresh5.jsonl` were written without "[precursor]"-style
+    placeholders, so that a classifier cannot score on them by learning that brackets mean unsafe: no message in
+    them may contain "[" or "]"."""
+    bracketed = [n for n, row in enumerate(_rows(path), 1)
                  if any("[" in m["content"] or "]" in m["content"] for m in row["prompt"] + row["completion"])]
-    assert bracketed == [], f"rows of {HELDOUT_FRESH4_FILE.name} with a square bracket: {bracketed}"
+    assert bracketed == [], f"rows of {path.name} with a square bracket: {bracketed}"
