@@ -55,7 +55,8 @@ Two ceilings, not strategies (they read what no queue can know):
   oracle-gradient  the pairs whose gradient step with their true label best lowers the held-out loss (reads the
           held-out labels).
 One more that needs no ensemble:
-  margin  the unrated pairs whose ensemble mean P is closest to a coin flip (`priority` without the spread).
+  margin  as active with one reward model (no bootstrap copies): `priority` is then the model's closeness to a
+          coin flip alone, the order the shipped recipes get (their `pairs` stages read one reward stage).
 The pairs' skills (from the world's meta) are read only to report per-skill accuracy, and by oracle-skills.
 
 `--run RUN_DIR` swaps the stand-in for one closer to the real reward model: the pool and held-out pairs are that
@@ -596,9 +597,6 @@ def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], 
                           out_of_fold_gradient(pool, rated, unrated, models[0], 4, seed * 1000 + len(rated))]
             elif strategy == "oracle-gradient":
                 scores = [g + rng.random() * 1e-9 for g in gradient_alignment(pool, models[0], unrated, held_out)]
-            elif strategy == "margin":
-                scores = [-abs(statistics.mean(ps) - 0.5) + rng.random() * 1e-9
-                          for ps in probabilities(models, pool_scorer)]
             else:
                 score = spread if strategy == "disagree" else priority
                 scores = [score(ps) + rng.random() * 1e-9 for ps in probabilities(models, pool_scorer)]
@@ -675,7 +673,7 @@ STRATEGIES = ["random", "active", "diverse", "disagree", "learnable", "density",
               "oof-gradient", "margin", "oracle-skills", "oracle-gradient"]
 HASHED_ONLY = {"diverse", "learnable", "density", "eer", "committee", "oof-gradient",  # read the hashed features
                "oracle-skills"}  # its skill list is world seed 0's (the default world), not a run's
-SINGLE_MODEL = {"random", "committee", "oof-gradient", "oracle-skills", "oracle-gradient"}  # no bootstrap ensemble needed
+SINGLE_MODEL = {"random", "margin", "committee", "oof-gradient", "oracle-skills", "oracle-gradient"}  # no bootstrap ensemble needed
 # The skills on which random order with every pool pair rated beats 0.6 held-out accuracy on world seed 0
 # (docs/active_learning/random_to_2000.json); read by oracle-skills alone.
 LEARNABLE_SKILLS = {"string", "format", "multiturn", "benign", "unsafe", "identity"}
