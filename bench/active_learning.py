@@ -19,8 +19,9 @@ pairs are rated differs. Active learning also trains `--ensemble` - 1 more such 
 ratings, and reads the ensemble's (the model and the resampled ones) uncertainty:
   random  the next `--batch` pairs in a seeded random order;
   active  the first batch at random (a cold start), then, after each retraining, the unrated pairs with the
-          highest `workbench.stages.pairs.priority` (the ensemble's closeness to a coin flip plus its
-          disagreement; the same score the `pairs` stage writes into `Pair.priority`), in batches of `--batch`
+          highest `workbench.stages.pairs.priority` (the ensemble mean's closeness to a coin flip; until
+          2026-12-05 plus the ensemble's disagreement; the score the `pairs` stage writes into `Pair.priority`),
+          in batches of `--batch`
           growing to a quarter of the ratings so far (fewer retrainings), never past a budget;
   diverse as active, but each batch is picked greedily by priority x (1 - the largest cosine similarity to a pair
           already picked in the batch), over the features in which a pair's two answers differ: uncertain pairs,

@@ -19,8 +19,8 @@ rank score, so the choice can be audited.
 
 With `reward_models` (one or several reward stages: an ensemble), each pair gets a priority, higher = rate first:
 how unsure the models are which answer is better, `1 - 2 |p - 0.5|` for the ensemble's mean P(first > second) =
-sigmoid(r(first) - r(second)), plus the ensemble's spread (standard deviation of p). See `priority`. The Rate page
-shows high-priority pairs first; `bench/active_learning.py` measures what that buys.
+sigmoid(r(first) - r(second)). See `priority`. The Rate page shows high-priority pairs first;
+`bench/active_learning.py` measures what that buys.
 
 Writes `data/pairs.jsonl` (the `workbench ratings import` pair format, one row per pair, with `priority` when set)
 and adds the pairs to the store (`store`: a database URL or a SQLite path relative to the recipe; default the file
@@ -106,11 +106,12 @@ class Config(StageConfig):
 
 
 def priority(probabilities: list[float]) -> float:
-    """How much rating a pair should teach, from each reward model's P(first > second): the ensemble mean's
-    closeness to a coin flip (1 at 0.5, 0 at 0 or 1) plus the models' disagreement (standard deviation)."""
+    """How much rating a pair should teach, from each reward model's P(first > second): the mean's closeness to a
+    coin flip (1 at 0.5, 0 at 0 or 1). The models' disagreement is left out: adding it, or ranking by it alone, made
+    the reward model learn more slowly than random order did (docs/rating.md, "A reward head on the run's own
+    model")."""
     mean = sum(probabilities) / len(probabilities)
-    spread = math.sqrt(sum((p - mean) ** 2 for p in probabilities) / len(probabilities))
-    return 1.0 - 2.0 * abs(mean - 0.5) + spread
+    return 1.0 - 2.0 * abs(mean - 0.5)
 
 
 def clean(text: str, control_tokens: list[str]) -> str:
