@@ -350,6 +350,9 @@ def similarity(pool: list[dict]):
     differ (the only features a rating of it moves in a Bradley-Terry model); a dense n x n tensor."""
     import torch
 
+    if "difference" in pool[0]:  # --run: cosine similarity of the dense feature differences (sign-free)
+        x = torch.nn.functional.normalize(torch.stack([p["difference"] for p in pool]), dim=1)
+        return (x @ x.t()).abs()
     rows, cols = [], []
     for i, p in enumerate(pool):
         changed = sorted(set(p["first"]) ^ set(p["second"]))
@@ -672,7 +675,7 @@ def plot(curves: dict, budgets: list[int], path: Path, reward_model: str) -> Non
 
 STRATEGIES = ["random", "active", "diverse", "disagree", "learnable", "density", "eer", "committee", "explore",
               "oof-gradient", "margin", "oracle-skills", "oracle-gradient"]
-HASHED_ONLY = {"diverse", "learnable", "density", "eer", "committee", "oof-gradient",  # read the hashed features
+HASHED_ONLY = {"learnable", "eer", "committee", "oof-gradient",  # read the hashed features
                "oracle-skills"}  # its skill list is world seed 0's (the default world), not a run's
 SINGLE_MODEL = {"random", "margin", "committee", "oof-gradient", "oracle-skills", "oracle-gradient"}  # no bootstrap ensemble needed
 # The skills on which random order with every pool pair rated beats 0.6 held-out accuracy on world seed 0
