@@ -1,4 +1,5 @@
-"""bench.active_learning: the active-vs-random measurement runs end to end on a small pool and writes its table,
+"""bench.active_learning: the active-vs-random measurement runs end to end on a small pool (hashed features, and a
+run's own model with `--run`) and writes its table,
 JSON and PNG; bad arguments are a usage error."""
 
 from __future__ import annotations
@@ -75,3 +76,40 @@ def test_the_committees_views_see_different_parts_of_a_response():
     assert all(set(views[v]) <= full for v in ("words", "chars", "cross"))  # each a part of the reward model's
     assert len({frozenset(f) for f in views.values()}) == len(views)  # and no two the same
     assert not set(views["format"]) <= full  # length and form: features the reward model does not have
+
+
+RUN_RECIPE = """
+name: al
+seed: 0
+models:
+  tiny: {preset: gemma2-tiny-student, tokenizer: tok}
+stages:
+  - {kind: taskworld, name: world, n: 200, corpus_docs: 300}
+  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
+  - {kind: sft, name: student_sft, model: tiny, data: world, max_length: 128,
+     train: {max_steps: 1, batch_size: 2, precision: fp32}}
+"""
+
+
+@pytest.mark.slow
+def test_on_a_run_the_reward_head_reads_the_runs_model_and_every_dense_strategy_runs(tmp_path, capsys):
+    from workbench.pipeline import run_recipe
+    from workbench.recipe import load_recipe
+
+    (tmp_path / "r.yaml").write_text(RUN_RECIPE)
+    run_recipe(load_recipe(tmp_path / "r.yaml"), tmp_path / "run")
+    strategies = [s for s in active_learning.STRATEGIES if s not in active_learning.HASHED_ONLY]
+    out = tmp_path / "al"
+    assert active_learning.main(["--run", str(tmp_path / "run"), "--seeds", "1", "--budgets", "25,50",
+                                 "--ensemble", "2", "--strategies", ",".join(strategies), "--out", str(out)]) == 0
+    result = json.loads((out / "active_learning.json").read_text())
+    assert result["reward_model"] == "linear head on frozen student_sft features" and result["world_seed"] is None
+    assert set(result["table"]) == set(strategies)
+    assert len({runs[0]["25"] for runs in result["curves"].values()}) == 1  # the same cold start
+    assert all(0 <= c["50"] <= 1 for runs in result["curves"].values() for c in runs)
+    with pytest.raises(SystemExit) as stop:  # a strategy that reads hashed features
+        active_learning.main(["--run", str(tmp_path / "run"), "--strategies", "eer", "--out", str(out)])
+    assert stop.value.code == 2
+    with pytest.raises(SystemExit) as stop:  # not a run directory
+        active_learning.main(["--run", str(tmp_path), "--out", str(out)])
+    assert stop.value.code == 2 and "needs world/data/preference" in capsys.readouterr().err
