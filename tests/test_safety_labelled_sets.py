@@ -17,6 +17,10 @@ The sets, each written by a separate writer who did not see the others (2026-12-
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
+- `unsafe_train_written_c.jsonl`: a third hand-written training set, of contrastive near-pairs (2026-12-05): most refusals
+  decline the same request that a compliance row answers, and the safety and look-alike rows talk about the compliance
+  rows' topics (drink spiking, grooming, stalkerware, scams, weapons, self-harm, extremism, sandbox abuse) in the same
+  vocabulary; no square brackets anywhere.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import pytest
 
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_A_FILE,
-                                       TRAIN_WRITTEN_B_FILE)
+                                       TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -55,6 +59,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH5_FILE, "heldout_fresh5", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
 
 
@@ -131,7 +136,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
     assert shared == [], f"rows of {promise.path.name} sharing a message with another labelled set: {shared}"
 
 
-@pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, TRAIN_WRITTEN_C_FILE],
+                         ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` and `unsafe_heldout_fresh5.jsonl` were written without "[precursor]"-style
     placeholders, so that a classifier cannot score on them by learning that brackets mean unsafe: no message in
