@@ -174,33 +174,22 @@ def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
     import torch
 
     from workbench.models.loading import load_model
+    from workbench.preference import _completion_batches
 
     model, tokenizer = load_model(model_dir, dtype="float32")
     model.eval()
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
     @torch.no_grad()
     def embed(answers: list[str]):
         out = []
-        for start in range(0, len(rows), batch):
-            ids, starts = [], []
-            for row, answer in zip(rows[start:start + batch], answers[start:start + batch]):
-                head = tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
-                                                     add_generation_prompt=True)["input_ids"]
-                whole = tokenizer.apply_chat_template(row["prompt"] + [{"role": "assistant", "content": answer}],
-                                                      tokenize=True, return_dict=True)["input_ids"]
-                ids.append(list(whole))
-                starts.append(len(head))
-            width = max(map(len, ids))
-            mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i in ids])
-            ids = torch.tensor([i + [pad] * (width - len(i)) for i in ids])
+        prompts, completions = [r["prompt"] for r in rows], [[{"role": "assistant", "content": a}] for a in answers]
+        for ids, mask, answer in _completion_batches(tokenizer, prompts, completions, batch):
             output = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
-            last = mask.sum(1) - 1
             logps = torch.log_softmax(output.logits[:, :-1].float(), -1).gather(2, ids[:, 1:, None])[:, :, 0]
-            position = torch.arange(width - 1)[None]
-            answer = (position >= torch.tensor(starts)[:, None] - 1) & (position < last[:, None])
-            total = (logps * answer).sum(1)
-            length = answer.sum(1).clamp(min=1)
+            predicting = answer[:, 1:].bool()  # position t predicts token t + 1
+            total = (logps * predicting).sum(1)
+            length = predicting.sum(1).clamp(min=1)
+            last = mask.sum(1) - 1
             out.append(torch.cat([output.hidden_states[-1][torch.arange(len(ids)), last].float(),
                                   torch.stack([total / length, total / 10, length / 10.0], 1)], 1))
         return torch.cat(out)
@@ -757,7 +746,8 @@ def main(argv: list[str] | None = None) -> int:
     skills = sorted({p["skill"] for p in held})
     result.update(seeds=args.seeds, batch=args.batch, ensemble=args.ensemble, pool=len(pools[0]), held_out=len(held),
                   world_seed=None if args.run else args.world_seed,
-                  reward_model=f"linear head on frozen {args.backbone} features" if args.run else "linear, hashed features", seconds=round(time.perf_counter() - started, 1),
+                  reward_model=f"linear head on frozen {args.backbone} features" if args.run else "linear, hashed features",
+                  seconds=round(time.perf_counter() - started, 1),
                   curves={s: [{str(n): round(a, 4) for n, a in c.items()} for c in runs] for s, runs in curves.items()},
                   per_skill={s: {str(n): {k: {"accuracy": round(statistics.mean(c[n][k] for c in runs), 4),
                                               "rated": round(statistics.mean(c[n]["rated"].get(k, 0) for c in runs), 1)}
