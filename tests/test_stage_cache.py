@@ -183,3 +183,31 @@ def test_storing_is_all_or_nothing_and_two_stores_of_one_entry_keep_one(tmp_path
     assert [e["built"]["run_dir"] for e in cache.entries()] == [str(runs[0].resolve())]
     restored = cache.restore(fp, tmp_path / "c" / "world", HashCache(tmp_path / "c", tmp_path / "c" / ".h"))
     assert restored and (tmp_path / "c" / "world" / "data" / "x.txt").read_text() == "same bytes\n"
+
+
+def test_a_field_at_its_neutral_value_leaves_the_fingerprint_as_it_was_before_the_field(tmp_path):
+    """`prompt_noise` came after stages were cached; at 0.0 (no noise) it is left out of the fingerprint, so a stage
+    recorded before the field existed is still a match; any other value is in it."""
+    from workbench.pipeline import Pipeline
+    from workbench.recipe import load_recipe
+    from workbench.stages import distill, rlhf, sft
+    from workbench.stages.base import without_neutral
+
+    configs = [sft.Config(model="m", data="d"), distill.Config(model="m", teacher="t", data="d"),
+               rlhf.Config(model="m", reward_model="r", data="d")]
+    for config in configs:
+        dumped = config.model_dump(mode="json")
+        older = {k: v for k, v in dumped.items() if k != "prompt_noise"}  # as recorded before the field existed
+        assert "prompt_noise" in dumped and config.fingerprint_config() == older
+        assert without_neutral(config, older) == older
+        noised = config.model_copy(update={"prompt_noise": 0.3})
+        assert noised.fingerprint_config() == {**older, "prompt_noise": 0.3}
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(WORLD_AND_FILTER)
+    pipeline = Pipeline(load_recipe(recipe), tmp_path / "run")
+    entry = {"files": {}, "config": {k: v for k, v in configs[0].model_dump(mode="json").items() if k != "prompt_noise"},
+             "inputs": {}, "numerics": None}
+    assert pipeline._what_changed(configs[0], entry, {}, None) == "its fingerprint changed"
+    assert pipeline._what_changed(configs[0].model_copy(update={"prompt_noise": 0.3}), entry, {}, None) == \
+        "its config changed"

@@ -45,7 +45,7 @@ from workbench.rundir import (MANIFEST, RunLock, hash_cache, input_fingerprint, 
                               read_manifest, record_outputs, verify_outputs)
 from workbench.stage_cache import DamagedEntry, StageCache
 from workbench.stages import stage_modules
-from workbench.stages.base import StageConfig, StageContext
+from workbench.stages.base import StageConfig, StageContext, without_neutral
 
 log = logging.getLogger("workbench")
 
@@ -166,7 +166,7 @@ class Pipeline:
                 inputs[tok] = self._input_fingerprint(tok)
         inputs.update(stage.external_inputs(self._recipe_relative))
         numerics = self.numerics(stage)
-        parts = {"kind": stage.kind, "config": stage.model_dump(mode="json"), "inputs": inputs, "seed": self.seed(stage)}
+        parts = {"kind": stage.kind, "config": stage.fingerprint_config(), "inputs": inputs, "seed": self.seed(stage)}
         if numerics is not None:
             parts["numerics"] = numerics
         return sha256_json(parts), inputs, numerics
@@ -175,7 +175,7 @@ class Pipeline:
         """Why a finished stage's fingerprint no longer matches, in words."""
         if "files" not in entry:
             return "it was recorded by an older workbench (no output hashes, no numerics)"
-        if entry.get("config") != stage.model_dump(mode="json"):
+        if without_neutral(stage, entry.get("config") or {}) != stage.fingerprint_config():
             return "its config changed"
         changed = [ref for ref in inputs if (entry.get("inputs") or {}).get(ref) != inputs[ref]]
         if changed:

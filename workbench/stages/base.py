@@ -40,6 +40,28 @@ TokenizerRef = Annotated[str, Ref("tokenizer")]
 DataRef = Annotated[str, Ref("data")]
 
 
+def neutral(value: Any) -> dict:
+    """`json_schema_extra` for a field added after stages were fingerprinted: at `value` the stage computes exactly what
+    it computed before the field existed, so at that value the field is left out of the stage's fingerprint and stage
+    caches made before it stay valid. Keyed on the value, not the default: a changed default still changes
+    fingerprints."""
+    return {"neutral": value}
+
+
+def without_neutral(config: BaseModel, dumped: dict) -> dict:
+    """`dumped` (a `config.model_dump(mode="json")`, or an older dump of a config of the same class) without the fields
+    that sit at their `neutral` value, in `config` and in the models nested in it."""
+    out = {}
+    for name, value in dumped.items():
+        info = type(config).model_fields.get(name)
+        extra = info.json_schema_extra if info is not None and isinstance(info.json_schema_extra, dict) else {}
+        if "neutral" in extra and value == extra["neutral"]:
+            continue
+        child = getattr(config, name, None)
+        out[name] = without_neutral(child, value) if isinstance(child, BaseModel) and isinstance(value, dict) else value
+    return out
+
+
 def _refs_in(annotation: Any) -> list[Ref]:
     out = []
     if typing.get_origin(annotation) is Annotated:
@@ -69,6 +91,10 @@ class StageConfig(BaseModel):
     @property
     def stage_name(self) -> str:
         return self.name or self.kind
+
+    def fingerprint_config(self) -> dict:
+        """The config as the stage's fingerprint reads it: its JSON dump without fields at their `neutral` value."""
+        return without_neutral(self, self.model_dump(mode="json"))
 
     def references(self) -> list[tuple[str, str, str]]:
         """(field path, referenced name, what) for every reference in this config."""

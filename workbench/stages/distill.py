@@ -49,7 +49,7 @@ from workbench import prompt_noise, trl_private
 from workbench.data import detect, read_records
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GenerationSettings, chat_tokenizer, generate_responses
-from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext, neutral
 from workbench.stages.generate import TEACHER_CONTEXT_HELP, context_problems, read_teacher_context, with_context
 from workbench.training import MAX_BATCH, TrainSettings, callbacks, train_and_save_model, training_arguments
 
@@ -75,7 +75,8 @@ class Config(StageConfig):
     top_k: int | None = Field(None, ge=1, le=262_144,
         description="The divergence over the teacher's k most likely tokens only.")
     teacher_context: DataRef | None = Field(None, description=TEACHER_CONTEXT_HELP)
-    prompt_noise: float = Field(0.0, ge=0, le=0.5, description=prompt_noise.HELP)
+    prompt_noise: float = Field(0.0, ge=0, le=0.5, description=prompt_noise.HELP,
+        json_schema_extra=neutral(0.0))
     eval_limit: int = Field(64, ge=0, le=1_000_000,
         description="Task-world validation prompts scored before and after.")
     train: DistillTrainSettings = Field(DistillTrainSettings(),

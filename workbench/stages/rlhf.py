@@ -41,7 +41,7 @@ from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.errors import WorkbenchError
 from workbench.memory import reset_peak_memory
 from workbench.generation import chat_tokenizer
-from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext, neutral
 from workbench.training import MAX_BATCH, TrainSettings, callbacks, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
@@ -71,7 +71,8 @@ class Config(StageConfig):
     anchor: Literal["start", "ema"] = Field("start",
         description="The KL anchor: the starting policy, or an exponential moving average of the policy (WARP).")
     ema_rate: float = Field(0.01, gt=0, le=1, description="With anchor: ema.")
-    prompt_noise: float = Field(0.0, ge=0, le=0.5, description=prompt_noise.HELP)
+    prompt_noise: float = Field(0.0, ge=0, le=0.5, description=prompt_noise.HELP,
+        json_schema_extra=neutral(0.0))
     train: RLHFTrainSettings = Field(RLHFTrainSettings(), description="Optimisation settings.")
     lora: adapters.AdapterSettings | None = Field(None, description="train a LoRA adapter on the policy; the anchor "
                                                   "is the policy with the adapter disabled (workbench.adapters)")

@@ -53,7 +53,7 @@ from workbench.data import detect, read_records
 from workbench.data.corpus import corpus_files, document_ids, read_documents
 from workbench.errors import DataError, WorkbenchError
 from workbench.generation import GREEDY, answer_prompts, chat_tokenizer, clean_ending_rate
-from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext, neutral
 from workbench.ranks import is_main_process, wait_for_everyone
 from workbench.training import (TrainSettings, callbacks, save_history, save_model, train_after_evaluate,
                                 training_arguments, use_bf16)
@@ -123,7 +123,8 @@ class Config(StageConfig):
     replay_fraction: float = Field(0.5, gt=0, lt=1,
         description="Share of the training sequences that are replayed documents.")
     lora: LoraSettings | None = Field(None, description="Train a LoRA adapter (peft) instead of every weight.")
-    prompt_noise: float = Field(0.0, ge=0, le=0.5, description=prompt_noise.HELP + " The copy keeps its row's answer.")
+    prompt_noise: float = Field(0.0, ge=0, le=0.5, json_schema_extra=neutral(0.0),
+        description=prompt_noise.HELP + " The copy keeps its row's answer.")
     samples: int = Field(3, ge=0, le=10_000, description="Eval prompts answered before and after, in samples.jsonl.")
     ending_prompts: int = Field(16, ge=0, le=1_000_000, description="Eval prompts of a chat set answered greedily "
                                 "before and after to measure `clean_endings`, the share of answers that stop at the turn end.")
