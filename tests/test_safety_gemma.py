@@ -536,6 +536,6 @@ def test_the_shipped_head_was_trained_on_six_hands_and_calibrated_on_the_second_
                labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE]
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in trained}
     measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH3_FILE, labelled.HELDOUT_FRESH4_FILE,
-                labelled.HELDOUT_FRESH5_FILE]
+                labelled.HELDOUT_FRESH5_FILE, labelled.HELDOUT_FRESH6_FILE]
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})

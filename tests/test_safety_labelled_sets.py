@@ -14,6 +14,10 @@ The sets, each written by a separate writer who did not see the others (2026-12-
 - `unsafe_heldout_fresh5.jsonl`: a sixth blind held-out set, also without bracket placeholders, written by a seventh hand
   in its own register (users from many walks of life and countries, indirect and multi-turn asks, assistants of uneven
   quality that comply with disclaimers or refuse imperfectly, and safe rows that talk about weapons, drugs or hacking).
+- `unsafe_heldout_fresh6.jsonl`: a seventh blind held-out set, without bracket placeholders, written by an eighth
+  hand as realistic general-assistant traffic (users of many ages, jobs and countries asking directly, indirectly,
+  through stories and hypotheticals; compliance with and without disclaimers, imperfect refusals, frank safe answers
+  about weapons, drugs, hacking, self-harm and extremism), with lengths, lists and multi-turn share balanced by kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -34,8 +38,8 @@ from pathlib import Path
 import pytest
 
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
-                                       HELDOUT_FRESH5_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_A_FILE,
-                                       TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE)
+                                       HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH_FILE,
+                                       TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -57,6 +61,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH3_FILE, "heldout_fresh3", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH4_FILE, "heldout_fresh4", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH5_FILE, "heldout_fresh5", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH6_FILE, "heldout_fresh6", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -136,12 +141,12 @@ def test_no_message_shared_with_another_labelled_set(promise):
     assert shared == [], f"rows of {promise.path.name} sharing a message with another labelled set: {shared}"
 
 
-@pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, TRAIN_WRITTEN_C_FILE],
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE,
+                                  TRAIN_WRITTEN_C_FILE], ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
-    """`unsafe_heldout_fresh4.jsonl` and `unsafe_heldout_fresh5.jsonl` were written without "[precursor]"-style
-    placeholders, so that a classifier cannot score on them by learning that brackets mean unsafe: no message in
-    them may contain "[" or "]"."""
+    """`unsafe_heldout_fresh4.jsonl`, `unsafe_heldout_fresh5.jsonl` and `unsafe_heldout_fresh6.jsonl` were written
+    without "[precursor]"-style placeholders, so that a classifier cannot score on them by learning that brackets mean
+    unsafe: no message in them may contain "[" or "]"."""
     bracketed = [n for n, row in enumerate(_rows(path), 1)
                  if any("[" in m["content"] or "]" in m["content"] for m in row["prompt"] + row["completion"])]
     assert bracketed == [], f"rows of {path.name} with a square bracket: {bracketed}"
