@@ -25,6 +25,11 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   decline the same request that a compliance row answers, and the safety and look-alike rows talk about the compliance
   rows' topics (drink spiking, grooming, stalkerware, scams, weapons, self-harm, extremism, sandbox abuse) in the same
   vocabulary; no square brackets anywhere.
+- `unsafe_train_written_d.jsonl`: a fourth hand-written training set, of hard cases at the boundary (2026-12-05, written
+  blind): imperfect refusals (refuse then offer an alternative, lectures, typos, a refusal after turns of benign help),
+  compliance wrapped in disclaimers, role-play, fiction, hypotheticals or a late grandmother's stories, safety rows that
+  talk frankly about the compliance rows' topics, and look-alikes from games, kitchens, sport, theatre and software;
+  no square brackets anywhere.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ import pytest
 
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH_FILE,
-                                       TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE)
+                                       TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
+                                       TRAIN_WRITTEN_D_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -65,6 +71,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_D_FILE, "train_written_d", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
 
 
@@ -142,7 +149,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
 
 
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE,
-                                  TRAIN_WRITTEN_C_FILE], ids=lambda p: p.stem)
+                                  TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE], ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl`, `unsafe_heldout_fresh5.jsonl` and `unsafe_heldout_fresh6.jsonl` were written
     without "[precursor]"-style placeholders, so that a classifier cannot score on them by learning that brackets mean
