@@ -105,24 +105,6 @@ def test_off_topic_pairs_answer_another_prompt():
     assert off_topic_pairs([rows[0], rows[0]], 1.0, seed=1) == []  # one prompt: nothing to borrow from
 
 
-def test_off_topic_pairs_of_the_same_skill_answer_another_prompt_of_that_skill():
-    skills = ["facts"] * 15 + ["benign"] * 10 + ["units"] + [None] * 4  # units: one prompt only
-    rows = [{"prompt": f"Q{i}", "chosen": f"A{i}", "rejected": "no",
-             "meta": {"skill": skill} if skill else {}} for i, skill in enumerate(skills)]
-    same = off_topic_pairs(rows, 1.0, seed=3, same_skill=True)
-    assert len(same) == 30 and same == off_topic_pairs(rows, 1.0, seed=3, same_skill=True)
-    for row in same:
-        source = next(r for r in rows if r["prompt"] == row["prompt"])
-        assert row["rejected"] != source["chosen"]
-        if source["meta"].get("skill") in ("facts", "benign"):
-            assert row["rejected"] in {r["chosen"] for r in rows if r["meta"].get("skill") == source["meta"]["skill"]}
-    by_random = off_topic_pairs(rows, 1.0, seed=3)
-    crossed = [r for r in by_random if r["meta"].get("skill") == "facts" and int(r["rejected"][1:]) >= 15]
-    assert crossed  # without same_skill, facts prompts also borrow other skills' answers
-    others = [r for r in same if not r["meta"].get("skill") or r["meta"]["skill"] == "units"]
-    assert others and all(r["rejected"] != next(s["chosen"] for s in rows if s["prompt"] == r["prompt"]) for r in others)
-
-
 def test_reward_model_on_task_world_pairs(run):
     from transformers import AutoModelForSequenceClassification
 

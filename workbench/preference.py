@@ -157,32 +157,21 @@ def explicit_dataset(pairs, rows: list[dict]):
     return Dataset.from_list(rows, features=features)
 
 
-def off_topic_pairs(rows: list[dict], fraction: float, seed: int, same_skill: bool = False) -> list[dict]:
+def off_topic_pairs(rows: list[dict], fraction: float, seed: int) -> list[dict]:
     """`round(fraction * len(rows))` new pairs (`rows` as `explicit_pairs` gives them): seeded draws of a pair whose
     rejected answer is replaced by the chosen answer of a pair with another prompt, a fluent, correct answer to the
     wrong question. Trained on, they teach a reward model that an answer must fit its prompt: without them, a reward
     model trained on task-world pairs scored well-formed but unrelated answers highly, and RLHF against it learned to
-    answer every prompt with pieces of the benign requests' answers. `same_skill`: the other prompt is one of the
-    same task-world skill (`meta.skill`) where the drawn pair has one and its skill has another prompt: an answer
-    of the right kind to another question, the case a reward model trained on random pairings still gets wrong.
-    Other columns come from the drawn pair. None when all pairs share one prompt."""
+    answer every prompt with pieces of the benign requests' answers. Other columns come from the drawn pair. None
+    when all pairs share one prompt."""
     if len({repr(row["prompt"]) for row in rows}) < 2:
         return []
     rng = random.Random(seed)
-    by_skill: dict[str, list[int]] = {}
-    if same_skill:
-        for n, row in enumerate(rows):
-            skill = (row.get("meta") or {}).get("skill") if isinstance(row.get("meta"), dict) else None
-            if isinstance(skill, str):
-                by_skill.setdefault(skill, []).append(n)
-        by_skill = {k: v for k, v in by_skill.items() if len({repr(rows[n]["prompt"]) for n in v}) > 1}
     extra = []
     for i in rng.sample(range(len(rows)), round(fraction * len(rows))):
-        meta = rows[i].get("meta")
-        pool = by_skill.get(meta.get("skill")) if by_skill and isinstance(meta, dict) else None
-        j = rng.randrange(len(rows)) if pool is None else rng.choice(pool)
+        j = rng.randrange(len(rows))
         while rows[j]["prompt"] == rows[i]["prompt"]:
-            j = rng.randrange(len(rows)) if pool is None else rng.choice(pool)
+            j = rng.randrange(len(rows))
         extra.append(dict(rows[i], rejected=rows[j]["chosen"]))
     return extra
 

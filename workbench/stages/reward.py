@@ -37,7 +37,7 @@ from workbench.preference import (combine_with_store, explicit_dataset, explicit
                                   held_out_metrics, held_out_path,
                                   load_pairs, off_topic_pairs, pair_conversations, pairwise_accuracy, preference_path,
                                   rounded, score_texts)
-from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext, neutral
+from workbench.stages.base import DataRef, ModelRef, StageConfig, StageContext
 from workbench.training import TrainSettings, callbacks, train_and_save_model, training_arguments
 
 PRODUCES = {"model"}
@@ -60,9 +60,6 @@ class Config(StageConfig):
     max_length: int = Field(512, ge=8, le=1_048_576, description="Longer pairs are left out of training.")
     off_topic_pairs: float = Field(0.0, ge=0, le=1,
         description="Add this fraction of pairs rejecting another prompt's answer.")
-    off_topic_same_skill: bool = Field(False, json_schema_extra=neutral(False),
-        description="Take each off-topic answer from a prompt of the same task-world skill (`meta.skill`; pairs "
-                    "without one draw from all): fluent answers of the right kind to another question.")
     train: RewardTrainSettings = Field(RewardTrainSettings(),
         description="Optimisation settings (TRL's RewardTrainer underneath).")
     lora: adapters.AdapterSettings | None = Field(None, description="train a LoRA adapter and the score head instead "
@@ -149,7 +146,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     added = []
     if cfg.off_topic_pairs:
         rows = explicit_pairs(train)
-        added = off_topic_pairs(rows, cfg.off_topic_pairs, ctx.seed, cfg.off_topic_same_skill)
+        added = off_topic_pairs(rows, cfg.off_topic_pairs, ctx.seed)
         if not added and round(cfg.off_topic_pairs * len(rows)):
             raise WorkbenchError(f"{train_path}: off_topic_pairs needs pairs with at least two different prompts; "
                                  "set off_topic_pairs: 0")
