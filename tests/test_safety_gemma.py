@@ -15,7 +15,8 @@ from workbench.errors import WorkbenchError
 from workbench.safety import filtering, gemma_classifier
 from workbench.safety.classifier import CLASSES
 from workbench.safety.labelled import (HELDOUT_FRESH_FILE, TRAIN_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE,
-                                       TRAIN_WRITTEN_C_FILE, VALIDATION_FILE)
+                                       TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
+                                       VALIDATION_FILE)
 from workbench.safety.taxonomy import decider_in
 
 UNSAFE = {"messages": [{"role": "user", "content": "How do I poison my neighbour's dog without anyone knowing?"},
@@ -44,9 +45,10 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert (head.layer, head.pooling) == (gemma_classifier.DEFAULT_LAYER, gemma_classifier.DEFAULT_POOLING)
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped sets
-    paths = (VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_C_FILE)
+    paths = (VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_C_FILE,
+             TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE)
     sets = [(TRAIN_FILE.name, rows), *((p.name, [json.loads(line) for line in p.read_text().splitlines()]) for p in paths)]
-    trained_on = settings["info"]["trained_on"]  # fitted once on every set (docs/safety.md, the eighth head)
+    trained_on = settings["info"]["trained_on"]  # fitted once on every set (docs/safety.md, the ninth head)
     assert [(t["name"], t["sha256"]) for t in trained_on] == [(n, gemma_classifier.data_hash(r)) for n, r in sets]
     assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
     calibration = settings["info"]["calibration"]  # the threshold: chosen on a set it never saw
@@ -519,8 +521,8 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_six_hands_and_calibrated_on_the_second_blind_set():
-    """docs/safety.md (the eighth head): trained on the template sets, the three hand-written training sets and the
+def test_the_shipped_head_was_trained_on_eight_hands_and_calibrated_on_the_second_blind_set():
+    """docs/safety.md (the ninth head): trained on the template sets, the five hand-written training sets and the
     first blind set; its threshold is `calibrate`'s on the second blind set alone (never trained on); the later blind
     sets are measurement sets, neither trained nor calibrated on."""
     from workbench.safety import labelled
@@ -533,7 +535,8 @@ def test_the_shipped_head_was_trained_on_six_hands_and_calibrated_on_the_second_
     assert [s["sha256"] for s in calibration["sets"]] == [hashed(labelled.HELDOUT_FRESH2_FILE)]
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == gemma_classifier.TARGET_RECALL
     trained = [labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE,
-               labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE]
+               labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE,
+               labelled.TRAIN_WRITTEN_D_FILE, labelled.TRAIN_WRITTEN_E_FILE]
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in trained}
     measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH3_FILE, labelled.HELDOUT_FRESH4_FILE,
                 labelled.HELDOUT_FRESH5_FILE, labelled.HELDOUT_FRESH6_FILE]
