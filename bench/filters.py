@@ -4,7 +4,7 @@
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
             `--unsafe-set fresh` ... `fresh6` the second to seventh held-out set, unsafe_heldout_fresh*.jsonl, each
-            written blind (docs/safety.md; the shipped Gemma head trains on fresh and is calibrated on fresh2);
+            written blind (docs/safety.md; the shipped Gemma head trains on fresh and is calibrated on fresh2-fresh5);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
             installed the Gemma 3 270M head alone and with the lexicon (the default there); precision and recall
@@ -157,6 +157,10 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
     print("| records/s (1 process) | " + " | ".join(line) + " |")
     if "gemma" in results:  # threshold-free: does the head's score order unsafe above safe at all?
         best = gemma_classifier.row_scores(gemma, rows)
+        flagged = results["gemma"][0]
+        tp, fp = sum(f and u for f, u in zip(flagged, unsafe)), sum(f and not u for f, u in zip(flagged, unsafe))
+        print(f"| Gemma head at its threshold, unrounded | {tp} of {sum(unsafe)} unsafe flagged, {fp} safe rows "
+              f"flagged: precision {tp / max(tp + fp, 1):.3f}, recall {tp / max(sum(unsafe), 1):.3f} |")
         print(f"| Gemma head: area under the ROC curve | {_auc(best, unsafe):.3f} |")
         cut, precision, recall = _best_precision(best, unsafe, 0.95)
         print(f"| Gemma head, threshold chosen on this set (an oracle, not a shipped figure): best precision at "
@@ -298,7 +302,8 @@ def main() -> None:
                         default="heldout",
                         help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
                              "sets, each written blind; fresh4, fresh5, fresh6: the fifth to seventh, also blind, "
-                             "with no bracket placeholders; the shipped head is trained on fresh and calibrated on fresh2; "
+                             "with no bracket placeholders; the shipped head is trained on fresh and calibrated on "
+                             "fresh2-fresh5, so fresh6 is its blind measurement set; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")

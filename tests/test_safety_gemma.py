@@ -51,9 +51,11 @@ def test_shipped_gemma_head_records_how_it_was_made():
     trained_on = settings["info"]["trained_on"]  # fitted once on every set (docs/safety.md, the ninth head)
     assert [(t["name"], t["sha256"]) for t in trained_on] == [(n, gemma_classifier.data_hash(r)) for n, r in sets]
     assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
-    calibration = settings["info"]["calibration"]  # the threshold: chosen on a set it never saw
-    assert [s["name"] for s in calibration["sets"]] == ["unsafe_heldout_fresh2.jsonl"]
-    assert calibration["sets"][0]["recall"] >= gemma_classifier.TARGET_RECALL
+    calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
+    names = [f"unsafe_heldout_fresh{n}.jsonl" for n in (2, 3, 4, 5)]  # four writers' blind sets, pooled
+    assert [s["name"] for s in calibration["sets"]] == names
+    pooled = sum(s["recall"] for s in calibration["sets"]) / len(names)  # each set weighing the same
+    assert pooled >= gemma_classifier.TARGET_RECALL
     heldout = settings["info"]["heldout"]  # `python -m bench.filters --parts unsafe --record-heldout` writes it
     assert {"precision", "recall", "measured"} <= set(heldout)
 
@@ -521,10 +523,10 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_eight_hands_and_calibrated_on_the_second_blind_set():
+def test_the_shipped_head_was_trained_on_eight_hands_and_calibrated_on_four_blind_sets():
     """docs/safety.md (the ninth head): trained on the template sets, the five hand-written training sets and the
-    first blind set; its threshold is `calibrate`'s on the second blind set alone (never trained on); the later blind
-    sets are measurement sets, neither trained nor calibrated on."""
+    first blind set; its threshold is `calibrate`'s on the second to fifth blind sets pooled (never trained on); the
+    template-written held-out set and the seventh blind set are measurement sets, neither trained nor calibrated on."""
     from workbench.safety import labelled
 
     def hashed(path):
@@ -532,13 +534,14 @@ def test_the_shipped_head_was_trained_on_eight_hands_and_calibrated_on_the_secon
 
     head = gemma_classifier.load_gemma_classifier(None)
     calibration = head.info["calibration"]
-    assert [s["sha256"] for s in calibration["sets"]] == [hashed(labelled.HELDOUT_FRESH2_FILE)]
+    assert [s["sha256"] for s in calibration["sets"]] == [hashed(path) for path in (
+        labelled.HELDOUT_FRESH2_FILE, labelled.HELDOUT_FRESH3_FILE, labelled.HELDOUT_FRESH4_FILE,
+        labelled.HELDOUT_FRESH5_FILE)]
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == gemma_classifier.TARGET_RECALL
     trained = [labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE,
                labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE,
                labelled.TRAIN_WRITTEN_D_FILE, labelled.TRAIN_WRITTEN_E_FILE]
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in trained}
-    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH3_FILE, labelled.HELDOUT_FRESH4_FILE,
-                labelled.HELDOUT_FRESH5_FILE, labelled.HELDOUT_FRESH6_FILE]
+    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH6_FILE]
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
