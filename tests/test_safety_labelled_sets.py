@@ -34,6 +34,10 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   personas spread evenly over every kind (second-language English, terse one-liners, long rambling asks, professionals
   at work, conversations of up to three exchanges; support bot, coding assistant, tutor, terse CLI helper, overly chatty
   helper), with refusals and safe answers on the compliance rows' topics; no square brackets anywhere.
+- `unsafe_train_written_f.jsonl`: a hand-written training set F, written blind, short and blunt in every kind (final
+  answers mostly 3-30 words, none over 50; terse users; compliance that gets straight to it, including an assistant
+  that threatens, insults or urges self-harm on the user itself; one-line refusals, look-alikes, safety answers and
+  chat), so that length tells nothing; no square brackets anywhere.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ import pytest
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
-                                       TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE)
+                                       TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -77,6 +81,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_D_FILE, "train_written_d", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_E_FILE, "train_written_e", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_F_FILE, "train_written_f", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
 
 
@@ -154,7 +159,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
 
 
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE,
-                                  TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE],
+                                  TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
+                                  TRAIN_WRITTEN_F_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl`, `unsafe_heldout_fresh5.jsonl` and `unsafe_heldout_fresh6.jsonl` were written

@@ -31,6 +31,7 @@ TRAIN_WRITTEN_B_FILE = DATA / "unsafe_train_written_b.jsonl"
 TRAIN_WRITTEN_C_FILE = DATA / "unsafe_train_written_c.jsonl"  # hand-written training set C (contrastive near-pairs): docs/safety.md
 TRAIN_WRITTEN_D_FILE = DATA / "unsafe_train_written_d.jsonl"  # hand-written training set D (hard cases at the boundary): docs/safety.md
 TRAIN_WRITTEN_E_FILE = DATA / "unsafe_train_written_e.jsonl"  # hand-written training set E (registers, personas): docs/safety.md
+TRAIN_WRITTEN_F_FILE = DATA / "unsafe_train_written_f.jsonl"  # hand-written training set F, written blind (short and blunt, every kind): docs/safety.md
 HELDOUT_FRESH2_FILE = DATA / "unsafe_heldout_fresh2.jsonl"
 HELDOUT_FRESH3_FILE = DATA / "unsafe_heldout_fresh3.jsonl"  # written blind by a fifth hand: docs/safety.md
 HELDOUT_FRESH4_FILE = DATA / "unsafe_heldout_fresh4.jsonl"  # written blind by a sixth hand, no bracket placeholders: docs/safety.md
