@@ -80,7 +80,8 @@ def check_resources(metrics: dict, steps: bool = True):
     assert metrics["peak_rss_mib"] > 50 and metrics["peak_rss_since"] in ("stage start", "process start")
     if steps:
         assert metrics["seconds_per_step"] > 0
-        assert metrics["seconds_per_step"] == pytest.approx(metrics["train_seconds"] / 2, rel=0.01, abs=1e-3)
+        # train_seconds is rounded to 1/100 s: over 2 steps up to 0.0025 s per step, more than 1 % of a 0.23 s step
+        assert metrics["seconds_per_step"] == pytest.approx(metrics["train_seconds"] / 2, rel=0.01, abs=3e-3)
 
 
 @pytest.mark.slow
