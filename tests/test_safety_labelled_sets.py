@@ -18,6 +18,10 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   hand as realistic general-assistant traffic (users of many ages, jobs and countries asking directly, indirectly,
   through stories and hypotheticals; compliance with and without disclaimers, imperfect refusals, frank safe answers
   about weapons, drugs, hacking, self-harm and extremism), with lengths, lists and multi-turn share balanced by kind.
+- `unsafe_heldout_fresh7.jsonl`: an eighth blind held-out set, without bracket placeholders, written by a ninth hand
+  as the mix of lengths and tones a content moderator meets (blunt one-liners, including an assistant that insults or
+  threatens the user, next to medium and longer answers in every kind; users and assistants of many registers, direct
+  and indirect asks, imperfect refusals, compliance with and without disclaimers, frank safe answers on dangerous topics).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -51,7 +55,8 @@ from pathlib import Path
 import pytest
 
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
-                                       HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH_FILE,
+                                       HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
+                                       HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE)
 from workbench.safety.taxonomy import CODES
@@ -76,6 +81,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH4_FILE, "heldout_fresh4", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH5_FILE, "heldout_fresh5", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH6_FILE, "heldout_fresh6", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH7_FILE, "heldout_fresh7", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -158,12 +164,12 @@ def test_no_message_shared_with_another_labelled_set(promise):
     assert shared == [], f"rows of {promise.path.name} sharing a message with another labelled set: {shared}"
 
 
-@pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE,
+@pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
-    """`unsafe_heldout_fresh4.jsonl`, `unsafe_heldout_fresh5.jsonl` and `unsafe_heldout_fresh6.jsonl` were written
+    """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh7.jsonl` were written
     without "[precursor]"-style placeholders, so that a classifier cannot score on them by learning that brackets mean
     unsafe: no message in them may contain "[" or "]"."""
     bracketed = [n for n, row in enumerate(_rows(path), 1)

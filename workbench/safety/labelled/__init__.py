@@ -37,6 +37,7 @@ HELDOUT_FRESH3_FILE = DATA / "unsafe_heldout_fresh3.jsonl"  # written blind by a
 HELDOUT_FRESH4_FILE = DATA / "unsafe_heldout_fresh4.jsonl"  # written blind by a sixth hand, no bracket placeholders: docs/safety.md
 HELDOUT_FRESH5_FILE = DATA / "unsafe_heldout_fresh5.jsonl"  # written blind by a seventh hand, no bracket placeholders: docs/safety.md
 HELDOUT_FRESH6_FILE = DATA / "unsafe_heldout_fresh6.jsonl"  # written blind by an eighth hand, every row composed individually, no brackets: docs/safety.md
+HELDOUT_FRESH7_FILE = DATA / "unsafe_heldout_fresh7.jsonl"  # written blind by a ninth hand, every row composed individually, mixed lengths and tones, no brackets
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
