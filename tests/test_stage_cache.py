@@ -211,3 +211,5 @@ def test_a_field_at_its_neutral_value_leaves_the_fingerprint_as_it_was_before_th
     assert pipeline._what_changed(configs[0], entry, {}, None) == "its fingerprint changed"
     assert pipeline._what_changed(configs[0].model_copy(update={"prompt_noise": 0.3}), entry, {}, None) == \
         "its config changed"
+    for damaged in (["not", "a", "dict"], "text", None):  # a hand-edited manifest: a reason, not a traceback
+        assert pipeline._what_changed(configs[0], {**entry, "config": damaged}, {}, None) == "its config changed"

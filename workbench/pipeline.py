@@ -175,7 +175,8 @@ class Pipeline:
         """Why a finished stage's fingerprint no longer matches, in words."""
         if "files" not in entry:
             return "it was recorded by an older workbench (no output hashes, no numerics)"
-        if without_neutral(stage, entry.get("config") or {}) != stage.fingerprint_config():
+        recorded = entry.get("config")
+        if not isinstance(recorded, dict) or without_neutral(stage, recorded) != stage.fingerprint_config():
             return "its config changed"
         changed = [ref for ref in inputs if (entry.get("inputs") or {}).get(ref) != inputs[ref]]
         if changed:
