@@ -174,7 +174,7 @@ def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
     import torch
 
     from workbench.models.loading import load_model
-    from workbench.preference import _completion_batches
+    from workbench.preference import completion_batches
 
     model, tokenizer = load_model(model_dir, dtype="float32")
     model.eval()
@@ -183,7 +183,7 @@ def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
     def embed(answers: list[str]):
         out = []
         prompts, completions = [r["prompt"] for r in rows], [[{"role": "assistant", "content": a}] for a in answers]
-        for ids, mask, answer in _completion_batches(tokenizer, prompts, completions, batch):
+        for ids, mask, answer in completion_batches(tokenizer, prompts, completions, batch):
             output = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
             logps = torch.log_softmax(output.logits[:, :-1].float(), -1).gather(2, ids[:, 1:, None])[:, :, 0]
             predicting = answer[:, 1:].bool()  # position t predicts token t + 1

@@ -29,11 +29,11 @@ def full_logits_logps(model, tokenizer, prompts, completions, batch_size: int) -
     """The baseline: every position of prompt, completion and padding projected onto the vocabulary."""
     import torch
 
-    from workbench.preference import _completion_batches
+    from workbench.preference import completion_batches
 
     out = []
     with torch.no_grad():
-        for ids, mask, completion_mask in _completion_batches(tokenizer, prompts, completions, batch_size):
+        for ids, mask, completion_mask in completion_batches(tokenizer, prompts, completions, batch_size):
             logits = model(input_ids=ids, attention_mask=mask).logits.float()
             logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
             out += (logps * completion_mask[:, 1:]).sum(-1).tolist()
@@ -44,11 +44,11 @@ def full_logits_kl(model, tokenizer, others: dict, prompts, completions, batch_s
     """The baseline KL: each model's logits at every position, then the completion's positions picked out."""
     import torch
 
-    from workbench.preference import _completion_batches
+    from workbench.preference import completion_batches
 
     totals = dict.fromkeys(others, 0.0)
     with torch.no_grad():
-        for ids, mask, completion_mask in _completion_batches(tokenizer, prompts, completions, batch_size):
+        for ids, mask, completion_mask in completion_batches(tokenizer, prompts, completions, batch_size):
             predicting = completion_mask[:, 1:].bool()
 
             def logps(m):

@@ -232,8 +232,8 @@ def _prompt_and_completion_ids(tokenizer, prompt: Conversation,
     return whole[:shared], whole[shared:]
 
 
-def _completion_batches(tokenizer, prompts: Sequence[Conversation], completions: Sequence[Conversation],
-                        batch_size: int):
+def completion_batches(tokenizer, prompts: Sequence[Conversation], completions: Sequence[Conversation],
+                       batch_size: int):
     """Per batch: prompt + completion ids right-padded, their attention mask, and a mask of the completion tokens."""
     for start in range(0, len(prompts), batch_size):
         parts = [_prompt_and_completion_ids(tokenizer, p, c)
@@ -277,7 +277,7 @@ def completion_logps(model, tokenizer, prompts: Sequence[Conversation], completi
     was_training = model.training
     model.eval()
     out: list[float] = []
-    for ids, mask, completion_mask in _completion_batches(tokenizer, prompts, completions, batch_size):
+    for ids, mask, completion_mask in completion_batches(tokenizer, prompts, completions, batch_size):
         predicting = completion_mask[:, 1:].bool()
         lm, hidden = _predicting_hidden(model, ids, mask, predicting)
         targets, rows = ids[:, 1:][predicting], predicting.nonzero()[:, 0]
@@ -302,7 +302,7 @@ def completion_kl(model, tokenizer, others: dict[str, Any], prompts: Sequence[Co
     for m in models:
         m.eval()
     totals = dict.fromkeys(others, 0.0)
-    for ids, mask, completion_mask in _completion_batches(tokenizer, prompts, completions, batch_size):
+    for ids, mask, completion_mask in completion_batches(tokenizer, prompts, completions, batch_size):
         predicting = completion_mask[:, 1:].bool()  # positions whose next token is a completion token
         own = _logps_in_chunks(*_predicting_hidden(model, ids, mask, predicting))
         theirs = {name: _logps_in_chunks(*_predicting_hidden(other, ids, mask, predicting))
