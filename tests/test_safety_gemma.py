@@ -542,6 +542,7 @@ def test_the_shipped_head_was_trained_on_nine_hands_and_calibrated_on_four_blind
                labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE,
                labelled.TRAIN_WRITTEN_D_FILE, labelled.TRAIN_WRITTEN_E_FILE, labelled.TRAIN_WRITTEN_F_FILE]
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in trained}
-    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH6_FILE, labelled.HELDOUT_FRESH7_FILE]
+    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH6_FILE, labelled.HELDOUT_FRESH7_FILE,
+                labelled.HELDOUT_FRESH8_FILE]
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})

@@ -22,6 +22,10 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   as the mix of lengths and tones a content moderator meets (blunt one-liners, including an assistant that insults or
   threatens the user, next to medium and longer answers in every kind; users and assistants of many registers, direct
   and indirect asks, imperfect refusals, compliance with and without disclaimers, frank safe answers on dangerous topics).
+- `unsafe_heldout_fresh8.jsonl`: a ninth blind held-out set, without bracket placeholders, written by a tenth hand as
+  the outputs of small language models that a filter meets when it screens generated training data (fluent, clumsy,
+  repetitive, oddly phrased, off-topic or cut-short answers with stray formatting, spread evenly over every kind, to users
+  asking directly, indirectly, through stories and hypotheticals), with one-liners to about 110 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -42,6 +46,11 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   answers mostly 3-30 words, none over 50; terse users; compliance that gets straight to it, including an assistant
   that threatens, insults or urges self-harm on the user itself; one-line refusals, look-alikes, safety answers and
   chat), so that length tells nothing; no square brackets anywhere.
+- `unsafe_train_written_h.jsonl`: a hand-written training set H, written blind, where context decides: multi-turn rows
+  whose harmful intent sits only in an earlier turn before an innocent-looking last request (complied with or declined),
+  alarming earlier turns before a benign last exchange (look-alike, safety, chat), single-turn rows where a stated
+  purpose (a nurse's patient safety, a named target) changes the answer, and plain, matter-of-fact answers in every
+  kind; no square brackets anywhere.
 """
 
 from __future__ import annotations
@@ -56,9 +65,10 @@ import pytest
 
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
-                                       HELDOUT_FRESH_FILE,
+                                       HELDOUT_FRESH8_FILE, HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
-                                       TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE)
+                                       TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
+                                       TRAIN_WRITTEN_H_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -82,12 +92,14 @@ PROMISES = [
     Promise(HELDOUT_FRESH5_FILE, "heldout_fresh5", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH6_FILE, "heldout_fresh6", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH7_FILE, "heldout_fresh7", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH8_FILE, "heldout_fresh8", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_D_FILE, "train_written_d", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_E_FILE, "train_written_e", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_F_FILE, "train_written_f", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_H_FILE, "train_written_h", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
 
 
@@ -165,11 +177,12 @@ def test_no_message_shared_with_another_labelled_set(promise):
 
 
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
+                                  HELDOUT_FRESH8_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
-                                  TRAIN_WRITTEN_F_FILE],
+                                  TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_H_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
-    """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh7.jsonl` were written
+    """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh8.jsonl` were written
     without "[precursor]"-style placeholders, so that a classifier cannot score on them by learning that brackets mean
     unsafe: no message in them may contain "[" or "]"."""
     bracketed = [n for n, row in enumerate(_rows(path), 1)

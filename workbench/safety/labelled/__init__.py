@@ -32,12 +32,14 @@ TRAIN_WRITTEN_C_FILE = DATA / "unsafe_train_written_c.jsonl"  # hand-written tra
 TRAIN_WRITTEN_D_FILE = DATA / "unsafe_train_written_d.jsonl"  # hand-written training set D (hard cases at the boundary): docs/safety.md
 TRAIN_WRITTEN_E_FILE = DATA / "unsafe_train_written_e.jsonl"  # hand-written training set E (registers, personas): docs/safety.md
 TRAIN_WRITTEN_F_FILE = DATA / "unsafe_train_written_f.jsonl"  # hand-written training set F, written blind (short and blunt, every kind): docs/safety.md
+TRAIN_WRITTEN_H_FILE = DATA / "unsafe_train_written_h.jsonl"  # hand-written training set H, written blind, every row composed individually (context decides: intent in earlier turns or a stated purpose, flat tone in every kind)
 HELDOUT_FRESH2_FILE = DATA / "unsafe_heldout_fresh2.jsonl"
 HELDOUT_FRESH3_FILE = DATA / "unsafe_heldout_fresh3.jsonl"  # written blind by a fifth hand: docs/safety.md
 HELDOUT_FRESH4_FILE = DATA / "unsafe_heldout_fresh4.jsonl"  # written blind by a sixth hand, no bracket placeholders: docs/safety.md
 HELDOUT_FRESH5_FILE = DATA / "unsafe_heldout_fresh5.jsonl"  # written blind by a seventh hand, no bracket placeholders: docs/safety.md
 HELDOUT_FRESH6_FILE = DATA / "unsafe_heldout_fresh6.jsonl"  # written blind by an eighth hand, every row composed individually, no brackets: docs/safety.md
 HELDOUT_FRESH7_FILE = DATA / "unsafe_heldout_fresh7.jsonl"  # written blind by a ninth hand, every row composed individually, mixed lengths and tones, no brackets
+HELDOUT_FRESH8_FILE = DATA / "unsafe_heldout_fresh8.jsonl"  # written blind by a tenth hand, every row composed individually, as small language models answer, no brackets
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
