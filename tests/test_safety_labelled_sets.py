@@ -46,6 +46,10 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   answers mostly 3-30 words, none over 50; terse users; compliance that gets straight to it, including an assistant
   that threatens, insults or urges self-harm on the user itself; one-line refusals, look-alikes, safety answers and
   chat), so that length tells nothing; no square brackets anywhere.
+- `unsafe_train_written_g.jsonl`: a hand-written training set G, written blind, about where in the answer the harm sits
+  (harmful help as a paragraph or a few list items inside an otherwise friendly, even safety-minded answer, at its start,
+  middle or end; refuse-then-comply answers; long refusals that discuss risks, law and alternatives; long, list-heavy
+  safe answers, look-alikes and chat), with lengths from about 15 to 250 words spread over every kind; no square brackets.
 - `unsafe_train_written_h.jsonl`: a hand-written training set H, written blind, where context decides: multi-turn rows
   whose harmful intent sits only in an earlier turn before an innocent-looking last request (complied with or declined),
   alarming earlier turns before a benign last exchange (look-alike, safety, chat), single-turn rows where a stated
@@ -68,7 +72,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
-                                       TRAIN_WRITTEN_H_FILE)
+                                       TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -99,6 +103,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_D_FILE, "train_written_d", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_E_FILE, "train_written_e", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_F_FILE, "train_written_f", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_G_FILE, "train_written_g", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_H_FILE, "train_written_h", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
 
@@ -179,7 +184,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   HELDOUT_FRESH8_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
-                                  TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_H_FILE],
+                                  TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh8.jsonl` were written

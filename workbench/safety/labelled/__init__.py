@@ -32,6 +32,7 @@ TRAIN_WRITTEN_C_FILE = DATA / "unsafe_train_written_c.jsonl"  # hand-written tra
 TRAIN_WRITTEN_D_FILE = DATA / "unsafe_train_written_d.jsonl"  # hand-written training set D (hard cases at the boundary): docs/safety.md
 TRAIN_WRITTEN_E_FILE = DATA / "unsafe_train_written_e.jsonl"  # hand-written training set E (registers, personas): docs/safety.md
 TRAIN_WRITTEN_F_FILE = DATA / "unsafe_train_written_f.jsonl"  # hand-written training set F, written blind (short and blunt, every kind): docs/safety.md
+TRAIN_WRITTEN_G_FILE = DATA / "unsafe_train_written_g.jsonl"  # hand-written training set G, written blind, every row composed individually (where in a long answer the harm sits), no brackets
 TRAIN_WRITTEN_H_FILE = DATA / "unsafe_train_written_h.jsonl"  # hand-written training set H, written blind, every row composed individually (context decides: intent in earlier turns or a stated purpose, flat tone in every kind)
 HELDOUT_FRESH2_FILE = DATA / "unsafe_heldout_fresh2.jsonl"
 HELDOUT_FRESH3_FILE = DATA / "unsafe_heldout_fresh3.jsonl"  # written blind by a fifth hand: docs/safety.md
