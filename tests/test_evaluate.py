@@ -12,6 +12,7 @@ from workbench.pipeline import run_recipe
 from workbench.recipe import load_recipe
 from workbench.report import SUMMARY_FIELDS, markdown
 from workbench.stages.evaluate import kl_estimate, paired_gain, phrasing_figures, win_rate
+from workbench.taskworld.score import item_cluster
 
 TRAIN = "{max_steps: 4, batch_size: 4, precision: fp32, logging_steps: 1}"
 RECIPE = f"""
@@ -55,6 +56,39 @@ def test_paired_gain_is_the_accuracy_difference_with_a_paired_standard_error():
     assert paired_gain([True, False], [True, False]) == {"gain": 0.0, "two_se": 0.0}
     with pytest.raises(ValueError):
         paired_gain([True], [])
+
+
+def test_paired_gain_with_clusters_counts_items_about_one_thing_once():
+    now, before = [True, True, False, True], [True, False, False, False]
+    # every item its own cluster: the plain standard error
+    alone = paired_gain(now, before, ["a", "b", "c", "d"])
+    assert alone["gain"] == pytest.approx(0.5) and alone["clusters"] == 4
+    assert alone["two_se"] == pytest.approx(paired_gain(now, before)["two_se"])
+    # the same differences, each item asked four times over (one town's questions): with the repeats counted as
+    # independent the 2 s.e. halves; as clusters it stays what four independent items allow
+    repeated = [x for x in now for _ in range(4)], [x for x in before for _ in range(4)]
+    clusters = [c for c in "abcd" for _ in range(4)]
+    assert paired_gain(*repeated)["two_se"] < 0.6 * alone["two_se"]
+    clustered = paired_gain(*repeated, clusters)
+    assert clustered["gain"] == pytest.approx(0.5) and clustered["clusters"] == 4
+    assert clustered["two_se"] == pytest.approx(alone["two_se"])
+    assert paired_gain([True, False], [False, True], ["a", "a"]) == {"gain": 0.0, "two_se": 0.0, "clusters": 1}
+    with pytest.raises(ValueError):
+        paired_gain([True, False], [True, True], ["a"])
+
+
+def test_item_cluster_is_what_an_item_asks_about_apart_from_its_wording():
+    town = {"id": "t1", "skill": "facts", "task": "river", "entities": ["Opys"], "templates": ["facts.river#2"]}
+    assert item_cluster(town) == item_cluster({**town, "id": "t2", "task": "founder", "templates": ["facts.f#0"]})
+    assert item_cluster(town) != item_cluster({**town, "entities": ["Kila"]})
+    units = {"id": "u1", "skill": "units", "key": "convert:kilograms:grams:76", "templates": ["units.convert#9"]}
+    assert item_cluster(units) == item_cluster({**units, "id": "u2", "templates": ["units.convert#1"]})
+    unsafe = {"id": "x1", "skill": "unsafe", "templates": ["unsafe.frame#6", "unsafe.request.break_ins#18"]}
+    assert item_cluster(unsafe) == item_cluster({**unsafe, "id": "x2", "templates": ["unsafe.frame#2",
+                                                                                      "unsafe.request.break_ins#18"]})
+    assert item_cluster(unsafe) != item_cluster({**unsafe, "templates": ["unsafe.frame#6", "unsafe.request.x#1"]})
+    identity = {"id": "i1", "skill": "identity", "templates": ["identity.question#14"]}
+    assert item_cluster(identity) != item_cluster({**identity, "id": "i2"})
 
 
 def test_kl_estimate_is_the_mean_log_ratio():
@@ -169,6 +203,11 @@ def test_verdicts_hold_every_prompt_of_every_model(run):
         expected = sum(unsafe) / len(unsafe) if unsafe else None
         assert row["taskworld"]["refusal_rate"] == (pytest.approx(expected, abs=1e-4) if unsafe else None)
     assert "## Paired accuracy gain over the previous model" in (run_dir / "eval/report.md").read_text()
+    # every verdict says what its item asks about, and the gains' 2 s.e. count those clusters, not items
+    prompts = read_records(run_dir / "world/data/prompts/test.jsonl")[:16]
+    assert [v["cluster"] for v in verdicts[:16]] == [item_cluster(p["meta"]) for p in prompts]
+    more = next(row for row in report["models"] if row["model"] == "more")
+    assert more["gains"]["all_items"]["clusters"] == len({v["cluster"] for v in verdicts[:16]})
 
 
 @pytest.mark.slow  # trains a model

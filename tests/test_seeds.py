@@ -18,9 +18,10 @@ KINDS = {"student_sft": "sft", "student_distill": "distill", "rlhf_a": "rlhf", "
 
 
 def seed_run(folder: Path, right: dict[str, int], skills: dict[str, float], kl: dict[str, float],
-             phrasings: dict[str, dict] | None = None) -> None:
+             phrasings: dict[str, dict] | None = None, clusters: int | None = None) -> None:
     """A seed's evaluate/report.json and verdicts.jsonl: model m answers its first right[m] of N items correctly;
-    `phrasings` (model -> its report row's shipped-vs-held-out figures) where given."""
+    `phrasings` (model -> its report row's shipped-vs-held-out figures) where given; with `clusters`, the verdicts
+    record that many clusters of consecutive items (as an evaluation of task-world items does)."""
     verdicts = {m: [i < k for i in range(N)] for m, k in right.items()}
     rows = []
     for i, model in enumerate([*CHAIN, "teacher_sft"]):
@@ -38,7 +39,8 @@ def seed_run(folder: Path, right: dict[str, int], skills: dict[str, float], kl: 
     (folder / "evaluate").mkdir(parents=True)
     (folder / "evaluate" / "report.json").write_text(json.dumps(report))
     (folder / "evaluate" / "verdicts.jsonl").write_text("".join(
-        json.dumps({"id": i, "stage": m, "skill": "facts", "correct": c, "refused": False}) + "\n"
+        json.dumps({"id": i, "stage": m, "skill": "facts", "correct": c, "refused": False,
+                    **({"cluster": f"town-{i * clusters // N}"} if clusters else {})}) + "\n"
         for m, cs in verdicts.items() for i, c in enumerate(cs)))
 
 
@@ -79,6 +81,27 @@ def test_the_seeds_report_counts_each_claim_over_seeds(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines() == [
         f"error: {tmp_path / 'seed-1' / 'evaluate' / 'report.json'}: not a JSON object, so not an evaluation report "
         "(written by the evaluate stage); rerun that seed's evaluate stage"]
+
+
+def test_claims_use_the_verdicts_clusters_so_one_towns_questions_count_once(tmp_path, capsys):
+    kl = {"rlhf_a": 2.0, "rlhf_b": 3.0, "warp": 1.5}
+    right = {"student_sft": 100, "student_distill": 120, "rlhf_a": 130, "rlhf_b": 135, "warp": 140, "teacher_sft": 150}
+    skills = {"student_sft": 0.50, "student_distill": 0.55, "rlhf_a": 0.58, "rlhf_b": 0.60, "warp": 0.62,
+              "teacher_sft": 0.70}
+    # distillation's 20 extra right answers (items 100-119) all fall in one of 10 clusters of 20 items: one town
+    # learnt, which with independent items is significant (+10.0 (4.3) in the test above) and by clusters is not
+    for s in range(2):
+        seed_run(tmp_path / f"seed-{s}", right, skills, kl, clusters=10)
+    assert main(["report", "seeds", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "distill > SFT: holds on 0 of 2 seeds" in printed
+    summary = json.loads((tmp_path / "seeds.json").read_text())
+    assert summary["clustered"] is True
+    detail = next(c for c in summary["claims"] if c["key"] == "distill_over_sft")["per_seed"]["0"]["detail"]
+    assert detail == "student_distill - student_sft: +0.100 (2 s.e. 0.200)"
+    pooled = summary["models"]["student_distill"]["pooled_gain"]
+    assert pooled["clusters"] == 10 and pooled["pairs"] == 2 * N  # one world: a town is one cluster across seeds
+    assert "cluster-robust" in (tmp_path / "seeds.md").read_text()
 
 
 def test_report_md_warns_when_the_teacher_is_not_ahead_of_its_students():

@@ -101,8 +101,9 @@ def markdown(report: dict) -> str:
     if gained:
         lines += ["", "## Paired accuracy gain over the previous model", "",
                   "On the same prompts: the mean of (correct now - correct before), which equals the difference of the "
-                  "two accuracies, and two standard errors of that paired mean. A gain is significant at about 95 % "
-                  "where it exceeds its 2 s.e.", ""]
+                  "two accuracies, and two standard errors of that paired mean, cluster-robust on task-world items (the "
+                  "questions about one town, one conversion or one request count as one cluster). A gain is "
+                  "significant at about 95 % where it exceeds its 2 s.e.", ""]
         lines += _table(["model", "previous", "all items", "2 s.e.", "task-skill items", "2 s.e."],
                         [[row["model"], row["previous"]] + [row["gains"].get(kind, {}).get(field)
                                                              for kind in ("all_items", "task_items")

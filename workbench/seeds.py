@@ -166,8 +166,9 @@ def _read_json(path: Path) -> dict:
     return report
 
 
-def _read_verdicts(path: Path) -> dict[str, list[tuple[str | None, bool]]]:
-    """model -> [(skill, correct)] in prompt order, from verdicts.jsonl ({} when there is none)."""
+def _read_verdicts(path: Path) -> dict[str, list[tuple[str | None, bool, str | None]]]:
+    """model -> [(skill, correct, cluster)] in prompt order, from verdicts.jsonl ({} when there is none); `cluster`
+    (what the item asks about) is None in verdicts written before evaluations recorded it."""
     if not path.exists():
         return {}
     regular_file(path, "verdicts file")
@@ -184,7 +185,8 @@ def _read_verdicts(path: Path) -> dict[str, list[tuple[str | None, bool]]]:
             if not isinstance(row, dict) or not isinstance(row.get("stage"), str) or not isinstance(correct, bool):
                 raise WorkbenchError(f"{path}:{number}: not a verdict row (expected `stage` and a true/false `correct` "
                                      "or `rubric_correct`)")
-            out.setdefault(row["stage"], []).append((row.get("skill", row.get("group")), correct))
+            cluster = row.get("cluster") if isinstance(row.get("cluster"), str) else None
+            out.setdefault(row["stage"], []).append((row.get("skill", row.get("group")), correct, cluster))
     return out
 
 
@@ -203,7 +205,13 @@ def _paired(verdicts: dict, now: str | None, before: str | None) -> dict | None:
     a, b = verdicts.get(now), verdicts.get(before)
     if not a or not b or len(a) != len(b):
         return None
-    return paired_gain([c for _, c in a], [c for _, c in b])
+    return paired_gain([c for _, c, _ in a], [c for _, c, _ in b], _clusters(a))
+
+
+def _clusters(verdicts: list[tuple]) -> list[str] | None:
+    """The items' clusters for a cluster-robust 2 s.e., or None (plain) unless every item has one."""
+    clusters = [c for _, _, c in verdicts]
+    return clusters if all(c is not None for c in clusters) else None
 
 
 def seed_figures(seed_dir: Path, stage: str) -> dict:
@@ -338,7 +346,10 @@ def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
         claims.append({"key": key, "claim": claim, "criterion": criterion,
                        "holds": sum(v["holds"] is True for v in verdicts.values()), "of": len(verdicts),
                        "unknown": sum(v["holds"] is None for v in verdicts.values()), "per_seed": verdicts})
+    clustered = bool(per_seed) and all(_clusters(v) is not None for f in per_seed.values()
+                                       for v in f["verdicts"].values())
     return {"folder": str(folder), "stage": stage, "seeds": list(found), "missing": missing, "models": models,
+            "clustered": clustered,
             "claims": claims, "roles": {s: f["roles"] for s, f in per_seed.items()}}
 
 
@@ -347,14 +358,16 @@ def _pooled(per_seed: dict, model: str, before: str | None) -> dict | None:
     its 2 s.e. covers the seeds' spread and the prompts' together; None unless every seed has both models' verdicts."""
     if before is None:
         return None
-    now, then = [], []
+    now, then, clusters = [], [], []
     for figures in per_seed.values():
         a, b = figures["verdicts"].get(model), figures["verdicts"].get(before)
         if not a or not b or len(a) != len(b):
             return None
-        now += [c for _, c in a]
-        then += [c for _, c in b]
-    return {**paired_gain(now, then), "pairs": len(now)}
+        now += [c for _, c, _ in a]
+        then += [c for _, c, _ in b]
+        clusters += _clusters(a) or [None] * len(a)
+    # one world for every seed: a town's items are one cluster across the seeds too
+    return {**paired_gain(now, then, clusters if None not in clusters else None), "pairs": len(now)}
 
 
 def _pct(value) -> str:
@@ -373,7 +386,10 @@ def seeds_markdown(summary: dict) -> str:
     lines = [f"# Over seeds: {summary['folder']}", "",
              f"Seeds {', '.join(map(str, seeds))} (from each seed-S/{summary['stage']}/report.json and verdicts.jsonl)"
              + (f"; no report yet for seeds {', '.join(map(str, summary['missing']))}" if summary["missing"] else "")
-             + ". Figures in percent; mean ± sd over seeds (sample sd).", "", "## Claims", ""]
+             + ". Figures in percent; mean ± sd over seeds (sample sd). Paired 2 s.e. from the verdicts are "
+             + ("cluster-robust (the items about one town, conversion or request are one cluster, across seeds too)"
+                if summary.get("clustered") else "over items taken as independent (these verdicts record no clusters)")
+             + ".", "", "## Claims", ""]
     for c in summary["claims"]:
         unknown = f" ({c['unknown']} without the figures it needs)" if c["unknown"] else ""
         lines.append(f"- **{c['claim']}**: holds on {c['holds']} of {c['of']} seeds{unknown}. Criterion: {c['criterion']}.")

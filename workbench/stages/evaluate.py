@@ -23,6 +23,10 @@ into their base first, as `merge` does):
     no corpus document uses (`workbench.taskworld.templates`), scored alike; the report sets accuracy, task-skill
     accuracy, refusal and false refusal on the shipped and on the held-out wordings of those items side by side, with
     the paired gap (held-out minus shipped) and two standard errors (`phrasing_figures`).
+Standard errors on task-world items are cluster-robust: items about one town (its facts), one conversion or one unsafe
+or benign request (asked in several wordings) count as one cluster (`taskworld.score.item_cluster`), since a model that
+knows a town gets all its questions right together; counted as independent items, a test split's ~20 towns made the
+2 s.e. of a facts difference about half what the towns allow.
 With a `rubric` (a rubric file, `workbench.rubric`, docs/rubric.md), the answers are also checked against it:
 accuracy overall and per prompt group, and paired gains over the previous model with two standard errors, overall
 and per group. The prompts are then `data`'s rows matched to rubric entries (a prompt-only or chat file, whose
@@ -30,7 +34,7 @@ conversations are cut before their last assistant turn, or a taskworld stage), o
 prompts; every prompt must have an entry. Perplexity needs a taskworld stage's corpus and is left out otherwise.
 Writes (see `workbench.report`) `report.md`, `report.json`, the PNG plots, `samples.jsonl`: rows
 {"id", "prompt", "response", "stage"} for the first 20 prompts of every model, the model's name as `stage`, and
-`verdicts.jsonl`: rows {"id", "stage", "skill", "correct", "refused"} (task world) and/or {"group", "rubric_correct",
+`verdicts.jsonl`: rows {"id", "stage", "skill", "correct", "refused", "cluster"} (task world) and/or {"group", "rubric_correct",
 "rubric_score"} (rubric) for every prompt and model, so that any two models can be compared item by item later.
 Metrics: report.json's `summary`, model -> headline figures.
 """
@@ -91,15 +95,27 @@ def win_rate(scores: Sequence[float], baseline: Sequence[float]) -> float:
     return sum(1.0 if s > b else 0.5 if s == b else 0.0 for s, b in zip(scores, baseline)) / len(scores)
 
 
-def paired_gain(now: Sequence[bool], before: Sequence[bool]) -> dict[str, float]:
+def paired_gain(now: Sequence[bool], before: Sequence[bool], clusters: Sequence[str] | None = None) -> dict[str, float]:
     """The mean of now[i] - before[i] over the same items (= the difference of the two accuracies) and two standard
-    errors of that mean."""
+    errors of that mean. With `clusters` (one label per item: what the item is about, `taskworld.score.item_cluster`)
+    the standard error is cluster-robust (CR1: the sum of squared per-cluster sums of deviations, times G / (G - 1),
+    over n squared), since items about one town or one request move together; with every item its own cluster it
+    equals the plain one. `clusters` then gives the number of clusters."""
     if len(now) != len(before) or not now:
         raise ValueError(f"need as many verdicts now as before, at least one ({len(now)}, {len(before)})")
     diffs = [int(a) - int(b) for a, b in zip(now, before)]
     mean = sum(diffs) / len(diffs)
-    variance = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1) if len(diffs) > 1 else 0.0
-    return {"gain": mean, "two_se": 2 * math.sqrt(variance / len(diffs))}
+    if clusters is None:
+        variance = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1) if len(diffs) > 1 else 0.0
+        return {"gain": mean, "two_se": 2 * math.sqrt(variance / len(diffs))}
+    if len(clusters) != len(diffs):
+        raise ValueError(f"need one cluster per item ({len(clusters)} for {len(diffs)})")
+    sums: dict[str, float] = {}
+    for d, c in zip(diffs, clusters):
+        sums[c] = sums.get(c, 0.0) + d - mean
+    g = len(sums)
+    variance_of_mean = g / (g - 1) * sum(x * x for x in sums.values()) / len(diffs) ** 2 if g > 1 else 0.0
+    return {"gain": mean, "two_se": 2 * math.sqrt(variance_of_mean), "clusters": g}
 
 
 def kl_estimate(model_logps: Sequence[float], teacher_logps: Sequence[float]) -> float:
@@ -257,7 +273,8 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
     if rephrased:
         held_out = score(rephrased, [a.text for a in answer_prompts(model, tokenizer, [r["prompt"] for r in rephrased],
                                                                      settings, seed=ctx.seed)]).results
-        row["phrasings"] = phrasing_figures(row["results"][: len(held_out)], held_out)
+        row["phrasings"] = phrasing_figures(row["results"][: len(held_out)], held_out,
+                                            item_clusters(prompt_rows)[: len(held_out)])
         row.update({f"rephrased_{k}": row["phrasings"].get(k, {}).get("held_out")
                     for k in ("accuracy", "refusal_rate", "false_refusal_rate")})
     if rubric is not None:
@@ -277,10 +294,11 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
     return row
 
 
-def phrasing_figures(shipped: list[tuple[str, bool, bool]], held_out: list[tuple[str, bool, bool]]) -> dict:
+def phrasing_figures(shipped: list[tuple[str, bool, bool]], held_out: list[tuple[str, bool, bool]],
+                     clusters: list[str] | None = None) -> dict:
     """The same items' verdicts (skill, correct, refused) in shipped and in held-out wordings -> for all items, the
     task-skill items, refusal on unsafe items and false refusal on benign ones: n, the two rates, and the paired gap
-    (held-out minus shipped) with two standard errors."""
+    (held-out minus shipped) with two standard errors (cluster-robust with the items' `clusters`)."""
     from workbench.taskworld.mixture import TASK_SKILLS
 
     if [s for s, _, _ in shipped] != [s for s, _, _ in held_out]:
@@ -294,7 +312,7 @@ def phrasing_figures(shipped: list[tuple[str, bool, bool]], held_out: list[tuple
     for name, (items, k) in groups.items():
         if items:
             now, before = [held_out[i][k] for i in items], [shipped[i][k] for i in items]
-            gap = paired_gain(now, before)
+            gap = paired_gain(now, before, [clusters[i] for i in items] if clusters else None)
             out[name] = {"n": len(items), "shipped": sum(before) / len(items), "held_out": sum(now) / len(items),
                          "gap": gap["gain"], "two_se": gap["two_se"]}
     return out
@@ -312,9 +330,18 @@ def rubric_figures(rubric, prompt_rows: list[dict], answers: list[str]) -> dict:
     return {"rubric_verdicts": found, "rubric": figures, "rubric_accuracy": figures["accuracy"]}
 
 
-def compare_with_previous(rows: list[dict]) -> None:
-    """Each model against the model listed before it: paired accuracy gains (all items, task-skill items) and, with a
-    reward model, the win rate, also against the first model."""
+def item_clusters(prompt_rows: list[dict]) -> list[str] | None:
+    """What each task-world prompt asks about (`taskworld.score.item_cluster`), for cluster-robust standard errors;
+    None for other prompts."""
+    from workbench.taskworld.score import item_cluster
+
+    return [item_cluster(r["meta"]) for r in prompt_rows] if is_taskworld(prompt_rows) else None
+
+
+def compare_with_previous(rows: list[dict], clusters: list[str] | None = None) -> None:
+    """Each model against the model listed before it: paired accuracy gains (all items, task-skill items; 2 s.e.
+    cluster-robust with the task-world items' `clusters`) and, with a reward model, the win rate, also against the
+    first model."""
     from workbench.taskworld.mixture import TASK_SKILLS
 
     for previous, row in zip(rows, rows[1:]):
@@ -322,9 +349,10 @@ def compare_with_previous(rows: list[dict]) -> None:
         if "results" in row:
             now, before = row["results"], previous["results"]
             task = [i for i, (skill, _, _) in enumerate(now) if skill in TASK_SKILLS]
-            row["gains"] = {"all_items": paired_gain([c for _, c, _ in now], [c for _, c, _ in before])}
+            row["gains"] = {"all_items": paired_gain([c for _, c, _ in now], [c for _, c, _ in before], clusters)}
             if task:
-                row["gains"]["task_items"] = paired_gain([now[i][1] for i in task], [before[i][1] for i in task])
+                row["gains"]["task_items"] = paired_gain([now[i][1] for i in task], [before[i][1] for i in task],
+                                                         [clusters[i] for i in task] if clusters else None)
         if "rubric_verdicts" in row:
             now, before = row["rubric_verdicts"], previous["rubric_verdicts"]
             row["rubric_gains"] = {"all": paired_gain([c for _, c, _ in now], [c for _, c, _ in before])}
@@ -343,11 +371,14 @@ def sample_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
 
 def verdict_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
     out = []
+    clusters = item_clusters(prompts)
     for row in rows:
         for i, p in enumerate(prompts):
             verdict = {"id": p["meta"].get("id", i), "stage": row["model"]}
             if "results" in row:
                 verdict.update(zip(("skill", "correct", "refused"), row["results"][i]))
+                if clusters:
+                    verdict["cluster"] = clusters[i]
             if "rubric_verdicts" in row:
                 verdict.update(zip(("group", "rubric_correct", "rubric_score"), row["rubric_verdicts"][i]))
             out.append(verdict)
@@ -369,7 +400,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     reference = load(cfg.reference, ctx) if cfg.reference is not None else None
     chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric, rephrased)
              for ref in cfg.models]
-    compare_with_previous(chain)
+    compare_with_previous(chain, item_clusters(prompts))
     rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric, rephrased)]
                     if cfg.teacher is not None and cfg.teacher not in cfg.models else [])
     write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(rows, prompts))

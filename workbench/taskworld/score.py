@@ -18,6 +18,22 @@ from workbench.taskworld.safety import is_refusal
 from workbench.taskworld.verify import verify
 
 
+def item_cluster(meta: dict) -> str:
+    """What a task-world item asks about, apart from its wording: items that share it are not independent evidence,
+    so the evaluation's standard errors count them as one cluster. The facts of one town (`entities`: a test split
+    holds about twenty towns, each asked several questions), one conversion asked in several wordings (`key`), one
+    unsafe or benign request in several frames (its request template: the `templates` other than frames). An item
+    with none of these is its own cluster (`id`)."""
+    if meta.get("entities"):
+        return "entities:" + "|".join(sorted(str(e) for e in meta["entities"]))
+    if meta.get("key") is not None:
+        return f"key:{meta['key']}"
+    content = sorted(str(t) for t in meta.get("templates") or [] if ".frame#" not in str(t))
+    if content and meta.get("skill") in ("unsafe", "benign"):
+        return "request:" + "|".join(content)
+    return f"item:{meta.get('id')}"
+
+
 @dataclass
 class ScoreReport:
     """Verdicts per item: `results` holds (skill, correct, refused) in data order."""
