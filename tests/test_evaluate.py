@@ -91,6 +91,18 @@ def test_item_cluster_is_what_an_item_asks_about_apart_from_its_wording():
     assert item_cluster(identity) != item_cluster({**identity, "id": "i2"})
 
 
+def test_an_evaluation_from_before_cluster_robust_errors_is_not_restored(monkeypatch):
+    """The report's version is among the stage's inputs, so a cached evaluation with the older standard errors
+    reruns instead of being restored from the stage cache."""
+    from workbench.stages import evaluate
+
+    config = evaluate.Config(kind="evaluate", models=["m"], data="world")
+    now = config.external_inputs(lambda p: p)
+    assert now == {"report": str(evaluate.REPORT_VERSION)} and evaluate.REPORT_VERSION >= 2
+    monkeypatch.setattr(evaluate, "REPORT_VERSION", 1)
+    assert config.external_inputs(lambda p: p) != now
+
+
 def test_kl_estimate_is_the_mean_log_ratio():
     assert kl_estimate([-1.0, -2.0, -3.0], [-2.0, -2.5, -1.0]) == pytest.approx((1.0 + 0.5 - 2.0) / 3)
     assert kl_estimate([-4.0], [-4.0]) == 0.0

@@ -57,6 +57,9 @@ PRODUCES: set[str] = set()
 SAMPLES = 20  # prompts per model in samples.jsonl
 
 
+REPORT_VERSION = 2  # 2: cluster-robust 2 s.e. and each verdict's cluster (2026-12-06)
+
+
 class Config(StageConfig):
     kind: Literal["evaluate"] = Field("evaluate", description="The stage kind (fixed for this module).")
     models: list[ModelRef] = Field(min_length=1, description="In chain order: each is compared with the one before.")
@@ -77,6 +80,11 @@ class Config(StageConfig):
     rephrased_limit: int = Field(32, ge=0, le=10_000_000,
         description="Also answer the first N held-out-phrasing prompts (the first test items re-asked in wordings "
                     "no training data uses), to report shipped against held-out phrasings; 0: skip.")
+
+    def external_inputs(self, locate) -> dict[str, str]:
+        """The report's version: an evaluation written before its standard errors became cluster-robust (version 2)
+        is run again rather than restored from a run directory or the stage cache."""
+        return {"report": str(REPORT_VERSION)}
 
     @model_validator(mode="after")
     def _prompts_from_somewhere(self):
