@@ -55,6 +55,16 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   alarming earlier turns before a benign last exchange (look-alike, safety, chat), single-turn rows where a stated
   purpose (a nurse's patient safety, a named target) changes the answer, and plain, matter-of-fact answers in every
   kind; no square brackets anywhere.
+- `unsafe_train_written_i.jsonl`: a hand-written training set I, written blind, that breaks surface cues: crisis hotlines,
+  disclaimers and "please be careful" in compliance and chat too, "Sure"/"Of course"/"Happy to help" openings in refusals
+  and safety answers, "sorry"/"can't"/"won't" in compliance and look-alikes, lists, numbered steps, code blocks, emoji and
+  exclamation marks in every kind, topic-changing last turns in benign rows, short and long answers in every kind; no
+  square brackets anywhere.
+- `unsafe_train_written_j.jsonl`: a hand-written training set J, written blind, where the depth of the answer decides:
+  safety answers and refusals that stay at the general level (what it is, why it is dangerous, the law, who to call) on
+  weapons, drugs, poisons, hacking, fraud, stalking, self-harm, extremism and elections, next to compliance answers that
+  go to the operational level (steps, materials, timing, evading detection; specifics vague or invented) on the same
+  topics, often after an earlier general exchange, with look-alikes and chat in the same vocabulary; no square brackets.
 """
 
 from __future__ import annotations
@@ -72,7 +82,8 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
-                                       TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE)
+                                       TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
+                                       TRAIN_WRITTEN_J_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -105,6 +116,8 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_F_FILE, "train_written_f", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_G_FILE, "train_written_g", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_H_FILE, "train_written_h", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_I_FILE, "train_written_i", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_J_FILE, "train_written_j", WRITTEN, (12, 13), (0.25, 0.40), 300),
 ]
 
 
@@ -184,7 +197,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   HELDOUT_FRESH8_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
-                                  TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE],
+                                  TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
+                                  TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh8.jsonl` were written
