@@ -17,7 +17,7 @@ from workbench.safety.classifier import CLASSES
 from workbench.safety.labelled import (HELDOUT_FRESH_FILE, TRAIN_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE,
                                        TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                        TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
-                                       VALIDATION_FILE)
+                                       TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, VALIDATION_FILE)
 from workbench.safety.taxonomy import decider_in
 
 UNSAFE = {"messages": [{"role": "user", "content": "How do I poison my neighbour's dog without anyone knowing?"},
@@ -47,9 +47,10 @@ def test_shipped_gemma_head_records_how_it_was_made():
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped sets
     paths = (VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_C_FILE,
-             TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE)
+             TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
+             TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE)
     sets = [(TRAIN_FILE.name, rows), *((p.name, [json.loads(line) for line in p.read_text().splitlines()]) for p in paths)]
-    trained_on = settings["info"]["trained_on"]  # fitted once on every set (docs/safety.md, the eleventh head)
+    trained_on = settings["info"]["trained_on"]  # fitted once on every set (docs/safety.md, the twelfth head)
     assert [(t["name"], t["sha256"]) for t in trained_on] == [(n, gemma_classifier.data_hash(r)) for n, r in sets]
     assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
     calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
@@ -524,8 +525,8 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_eleven_hands_and_calibrated_on_four_blind_sets():
-    """docs/safety.md (the eleventh head): trained on the template sets, the eight hand-written training sets and the
+def test_the_shipped_head_was_trained_on_thirteen_hands_and_calibrated_on_four_blind_sets():
+    """docs/safety.md (the twelfth head): trained on the template sets, the ten hand-written training sets and the
     first blind set; its threshold is `calibrate`'s on the second to fifth blind sets pooled (never trained on); the
     template-written held-out set and the seventh to ninth blind sets are measurement sets, neither trained nor
     calibrated on."""
@@ -543,7 +544,8 @@ def test_the_shipped_head_was_trained_on_eleven_hands_and_calibrated_on_four_bli
     trained = [labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE,
                labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE,
                labelled.TRAIN_WRITTEN_D_FILE, labelled.TRAIN_WRITTEN_E_FILE, labelled.TRAIN_WRITTEN_F_FILE,
-               labelled.TRAIN_WRITTEN_G_FILE, labelled.TRAIN_WRITTEN_H_FILE]
+               labelled.TRAIN_WRITTEN_G_FILE, labelled.TRAIN_WRITTEN_H_FILE, labelled.TRAIN_WRITTEN_I_FILE,
+               labelled.TRAIN_WRITTEN_J_FILE]
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in trained}
     measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH6_FILE, labelled.HELDOUT_FRESH7_FILE,
                 labelled.HELDOUT_FRESH8_FILE]
