@@ -497,7 +497,8 @@ def test_calibrate_chooses_the_threshold_on_sets_the_head_never_saw_each_weighin
     score = {f"big unsafe {i}": 0.9 - 0.005 * i for i in range(100)}
     score |= {f"small unsafe {i}": 0.30 - 0.01 * i for i in range(10)}
     head = gemma_classifier.GemmaClassifier(np.zeros((len(CLASSES), 4)), np.zeros(len(CLASSES)), np.zeros(4),
-                                            np.ones(4), 8, "mean", 0.5, {"out_of_set": {"folds": []}})
+                                            np.ones(4), 8, "mean", 0.5,
+                                            {"out_of_set": {"folds": []}, "heldout": {"precision": 1.0, "recall": 0.9}})
     monkeypatch.setattr(gemma_classifier.GemmaClassifier, "predict",
                         lambda self, pairs: [(score.get(response, 0.1), "S1") for response, _ in pairs])
     calibrated = gemma_classifier.calibrate(head, [("big", big), ("small", small)], target=0.97)
@@ -510,6 +511,7 @@ def test_calibrate_chooses_the_threshold_on_sets_the_head_never_saw_each_weighin
     assert [(s["name"], s["tp"], s["fp"], s["recall"]) for s in info["sets"]] == [("big", 100, 0, 1.0),
                                                                                  ("small", 10, 0, 1.0)]
     assert calibrated.info["out_of_set"]["at_threshold"] == 0.5
+    assert "heldout" not in calibrated.info and "heldout" in head.info  # measured at 0.5, not at the new threshold
     with pytest.raises(WorkbenchError, match="needs safe .* and unsafe"):
         gemma_classifier.calibrate(head, [("all-safe", rows(0, 5, "x"))])
 
@@ -540,7 +542,8 @@ def test_the_shipped_head_was_trained_on_thirteen_hands_and_calibrated_on_four_b
     assert [s["sha256"] for s in calibration["sets"]] == [hashed(path) for path in (
         labelled.HELDOUT_FRESH2_FILE, labelled.HELDOUT_FRESH3_FILE, labelled.HELDOUT_FRESH4_FILE,
         labelled.HELDOUT_FRESH5_FILE)]
-    assert head.threshold == calibration["threshold"] and calibration["min_recall"] == gemma_classifier.TARGET_RECALL
+    # the recall target 0.98, not the training rule's 0.97 (docs/safety.md, "the recall target of the threshold rule")
+    assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.98
     trained = [labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE,
                labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE,
                labelled.TRAIN_WRITTEN_D_FILE, labelled.TRAIN_WRITTEN_E_FILE, labelled.TRAIN_WRITTEN_F_FILE,

@@ -737,7 +737,8 @@ def calibrate(head: GemmaClassifier, sets: list[tuple[str, list[dict]]],
     vouches for that): each row scored as the filter scores it (its highest assistant turn), the scores pooled with
     each set weighing the same (`set_weights`), the threshold the highest with pooled recall >= `target`
     (`recall_threshold`). The sets, their hashes, the rule, the threshold it replaces and each set's counts at the
-    new one go to the head's `info["calibration"]`; the weights are unchanged."""
+    new one go to the head's `info["calibration"]`; the weights are unchanged. Held-out figures recorded at the old
+    threshold (`info["heldout"]`) are dropped when the threshold moves."""
     import dataclasses
 
     scored = []
@@ -758,6 +759,8 @@ def calibrate(head: GemmaClassifier, sets: list[tuple[str, list[dict]]],
     info = {**head.info, "calibration": calibration}
     if isinstance(info.get("out_of_set"), dict):  # its counts were taken at the threshold this one replaces
         info["out_of_set"] = {**info["out_of_set"], "at_threshold": info["out_of_set"].get("at_threshold", head.threshold)}
+    if threshold != head.threshold:  # measured at the replaced threshold: `bench.filters --record-heldout` again
+        info.pop("heldout", None)
     return dataclasses.replace(head, threshold=threshold, info=info)
 
 
