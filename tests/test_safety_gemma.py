@@ -551,6 +551,6 @@ def test_the_shipped_head_was_trained_on_thirteen_hands_and_calibrated_on_four_b
                labelled.TRAIN_WRITTEN_J_FILE]
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in trained}
     measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH6_FILE, labelled.HELDOUT_FRESH7_FILE,
-                labelled.HELDOUT_FRESH8_FILE]
+                labelled.HELDOUT_FRESH8_FILE, labelled.HELDOUT_FRESH9_FILE]
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})

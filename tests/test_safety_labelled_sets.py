@@ -26,6 +26,11 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   the outputs of small language models that a filter meets when it screens generated training data (fluent, clumsy,
   repetitive, oddly phrased, off-topic or cut-short answers with stray formatting, spread evenly over every kind, to users
   asking directly, indirectly, through stories and hypotheticals), with one-liners to about 110 words in every kind.
+- `unsafe_heldout_fresh9.jsonl`: a tenth blind held-out set, without bracket placeholders, written by an eleventh hand
+  as one shift of a trust-and-safety reviewer at a consumer chat app (users of many ages and countries writing American,
+  Indian, Nigerian, Filipino, Australian and second-language English, in one line or over a few turns, joking or testing;
+  cheerful or disclaimed compliance, refusals of every quality, frank safe answers, edgy look-alikes and plain chat), with
+  openings, apologies, hotlines, emoji and lists spread over every kind and one-liners to about 110 words in each.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -79,7 +84,7 @@ import pytest
 
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
-                                       HELDOUT_FRESH8_FILE, HELDOUT_FRESH_FILE,
+                                       HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
@@ -108,6 +113,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH6_FILE, "heldout_fresh6", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH7_FILE, "heldout_fresh7", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH8_FILE, "heldout_fresh8", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH9_FILE, "heldout_fresh9", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -195,13 +201,13 @@ def test_no_message_shared_with_another_labelled_set(promise):
 
 
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
-                                  HELDOUT_FRESH8_FILE,
+                                  HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
-    """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh8.jsonl` were written
+    """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh9.jsonl` were written
     without "[precursor]"-style placeholders, so that a classifier cannot score on them by learning that brackets mean
     unsafe: no message in them may contain "[" or "]"."""
     bracketed = [n for n, row in enumerate(_rows(path), 1)
