@@ -113,17 +113,16 @@ def paired_gain(now: Sequence[bool], before: Sequence[bool], clusters: Sequence[
         raise ValueError(f"need as many verdicts now as before, at least one ({len(now)}, {len(before)})")
     diffs = [int(a) - int(b) for a, b in zip(now, before)]
     mean = sum(diffs) / len(diffs)
-    if clusters is None:
-        variance = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1) if len(diffs) > 1 else 0.0
-        return {"gain": mean, "two_se": 2 * math.sqrt(variance / len(diffs))}
-    if len(clusters) != len(diffs):
+    if clusters is not None and len(clusters) != len(diffs):
         raise ValueError(f"need one cluster per item ({len(clusters)} for {len(diffs)})")
-    sums: dict[str, float] = {}
-    for d, c in zip(diffs, clusters):
-        sums[c] = sums.get(c, 0.0) + d - mean
+    sums: dict = {}
+    for i, d in enumerate(diffs):
+        key = i if clusters is None else clusters[i]
+        sums[key] = sums.get(key, 0.0) + d - mean
     g = len(sums)
     variance_of_mean = g / (g - 1) * sum(x * x for x in sums.values()) / len(diffs) ** 2 if g > 1 else 0.0
-    return {"gain": mean, "two_se": 2 * math.sqrt(variance_of_mean), "clusters": g}
+    out = {"gain": mean, "two_se": 2 * math.sqrt(variance_of_mean)}
+    return out if clusters is None else {**out, "clusters": g}
 
 
 def kl_estimate(model_logps: Sequence[float], teacher_logps: Sequence[float]) -> float:
@@ -258,9 +257,11 @@ def kl_on_answers(model, tokenizer, others: dict[str, tuple], prompts: list, ans
 
 
 def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], corpus: Path | None, teacher, reward,
-            reference=None, rubric=None, rephrased: list[dict] | None = None) -> dict:
+            reference=None, rubric=None, rephrased: list[dict] | None = None,
+            clusters: list[str] | None = None) -> dict:
     """One model's row of the report (its answers included, under `answers`); with `rephrased` prompt rows (the first
-    test items in held-out wordings) also its figures on them against the same items as shipped (`phrasings`)."""
+    test items in held-out wordings) also its figures on them against the same items as shipped (`phrasings`, 2 s.e.
+    over the prompts' `clusters`, `item_clusters`)."""
     from workbench.preference import score_texts
     from workbench.stages.pretrain import pack_blocks, perplexity
     from workbench.taskworld import score
@@ -282,7 +283,7 @@ def measure(ref: str, cfg: Config, ctx: StageContext, prompt_rows: list[dict], c
         held_out = score(rephrased, [a.text for a in answer_prompts(model, tokenizer, [r["prompt"] for r in rephrased],
                                                                      settings, seed=ctx.seed)]).results
         row["phrasings"] = phrasing_figures(row["results"][: len(held_out)], held_out,
-                                            item_clusters(prompt_rows)[: len(held_out)])
+                                            clusters[: len(held_out)] if clusters else None)
         row.update({f"rephrased_{k}": row["phrasings"].get(k, {}).get("held_out")
                     for k in ("accuracy", "refusal_rate", "false_refusal_rate")})
     if rubric is not None:
@@ -377,9 +378,8 @@ def sample_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
             for row in rows for i, (p, answer) in enumerate(zip(prompts[:SAMPLES], row["answers"]))]
 
 
-def verdict_rows(rows: list[dict], prompts: list[dict]) -> list[dict]:
+def verdict_rows(rows: list[dict], prompts: list[dict], clusters: list[str] | None = None) -> list[dict]:
     out = []
-    clusters = item_clusters(prompts)
     for row in rows:
         for i, p in enumerate(prompts):
             verdict = {"id": p["meta"].get("id", i), "stage": row["model"]}
@@ -406,13 +406,14 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     teacher = load(cfg.teacher, ctx) if cfg.teacher is not None else None
     reward = load_reward(cfg.reward, ctx) if cfg.reward is not None else None
     reference = load(cfg.reference, ctx) if cfg.reference is not None else None
-    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric, rephrased)
+    clusters = item_clusters(prompts)
+    chain = [measure(ref, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric, rephrased, clusters)
              for ref in cfg.models]
-    compare_with_previous(chain, item_clusters(prompts))
-    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric, rephrased)]
-                    if cfg.teacher is not None and cfg.teacher not in cfg.models else [])
+    compare_with_previous(chain, clusters)
+    rows = chain + ([measure(cfg.teacher, cfg, ctx, prompts, corpus, teacher, reward, reference, rubric, rephrased,
+                             clusters)] if cfg.teacher is not None and cfg.teacher not in cfg.models else [])
     write_jsonl(ctx.stage_dir / "samples.jsonl", sample_rows(rows, prompts))
-    write_jsonl(ctx.stage_dir / "verdicts.jsonl", verdict_rows(rows, prompts))
+    write_jsonl(ctx.stage_dir / "verdicts.jsonl", verdict_rows(rows, prompts, clusters))
     for row in rows:
         del row["answers"]
         for key in ("results", "rewards", "rubric_verdicts"):
