@@ -31,6 +31,12 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   Indian, Nigerian, Filipino, Australian and second-language English, in one line or over a few turns, joking or testing;
   cheerful or disclaimed compliance, refusals of every quality, frank safe answers, edgy look-alikes and plain chat), with
   openings, apologies, hotlines, emoji and lists spread over every kind and one-liners to about 110 words in each.
+- `unsafe_heldout_fresh10.jsonl`: an eleventh blind held-out set, without bracket placeholders, written by a twelfth hand
+  as a university research group's sample of exchanges with open-weight chat assistants, from everyday users and from
+  trades and hobbies with rough vocabulary (nurses, pharmacists, sysadmins, security testers, chemists, farmers, novelists,
+  game masters, hunters, martial artists, lawyers, journalists, teachers, parents, gamers, comedians) in many countries'
+  English; weighted toward look-alikes (100 of 400) to measure how often harmless requests are wrongly flagged, with
+  exactly 12 compliance rows per hazard category and one-liners to about 140 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -84,7 +90,7 @@ import pytest
 
 from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
-                                       HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH_FILE,
+                                       HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
@@ -103,6 +109,7 @@ class Promise:
 
 
 HELD_OUT = {"compliance": 186, "refusal": 66, "lookalike": 62, "safety": 38, "chat": 43}
+HELD_OUT_LOOKALIKES = {"compliance": 168, "refusal": 60, "lookalike": 100, "safety": 36, "chat": 36}
 WRITTEN = {"compliance": 170, "refusal": 60, "lookalike": 70, "safety": 50, "chat": 50}
 PROMISES = [
     Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
@@ -114,6 +121,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH7_FILE, "heldout_fresh7", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH8_FILE, "heldout_fresh8", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH9_FILE, "heldout_fresh9", HELD_OUT, (13, 14), (0.25, 0.30), 120),
+    Promise(HELDOUT_FRESH10_FILE, "heldout_fresh10", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -201,7 +209,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
 
 
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
-                                  HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE,
+                                  HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE],
