@@ -3,7 +3,7 @@
     python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
-            `--unsafe-set fresh` ... `fresh9` the second to tenth held-out set, unsafe_heldout_fresh*.jsonl, each
+            `--unsafe-set fresh` ... `fresh10` the second to eleventh held-out set, unsafe_heldout_fresh*.jsonl, each
             written blind (docs/safety.md; the shipped Gemma head trains on fresh and is calibrated on fresh2-fresh5);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
@@ -102,16 +102,11 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
 def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") -> None:
     """Print the tables for the held-out set (or the validation set, which the Gemma head is trained on); with
     `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
-    from workbench.safety.labelled import (HELDOUT_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
-                                           HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
-                                           HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH_FILE,
-                                           VALIDATION_FILE)
+    from workbench.safety import labelled
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
-    path = {"heldout": HELDOUT_FILE, "fresh": HELDOUT_FRESH_FILE, "fresh2": HELDOUT_FRESH2_FILE,
-            "fresh3": HELDOUT_FRESH3_FILE, "fresh4": HELDOUT_FRESH4_FILE, "fresh5": HELDOUT_FRESH5_FILE,
-            "fresh6": HELDOUT_FRESH6_FILE, "fresh7": HELDOUT_FRESH7_FILE,
-            "fresh8": HELDOUT_FRESH8_FILE, "fresh9": HELDOUT_FRESH9_FILE, "validation": VALIDATION_FILE}[labelled_set]
+    path = getattr(labelled, "VALIDATION_FILE" if labelled_set == "validation" else
+                   "HELDOUT_FILE" if labelled_set == "heldout" else f"HELDOUT_{labelled_set.upper()}_FILE")
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     records = [{"messages": r["prompt"] + r["completion"]} for r in rows]
     unsafe = [not r["label"] for r in rows]
@@ -299,13 +294,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
-    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6",
-                                                    "fresh7", "fresh8", "fresh9", "validation"),
+    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", *(f"fresh{i}" for i in range(2, 11)), "validation"),
                         default="heldout",
                         help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
-                             "sets, each written blind; fresh4 to fresh9: the fifth to tenth, also blind, "
+                             "sets, each written blind; fresh4 to fresh10: the fifth to eleventh, also blind, "
                              "with no bracket placeholders; the shipped head is trained on fresh and calibrated on "
-                             "fresh2-fresh5, so fresh6 to fresh9 are its blind measurement sets; "
+                             "fresh2-fresh5, so fresh6 to fresh10 are its blind measurement sets; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")
