@@ -36,6 +36,7 @@ TRAIN_WRITTEN_G_FILE = DATA / "unsafe_train_written_g.jsonl"  # hand-written tra
 TRAIN_WRITTEN_H_FILE = DATA / "unsafe_train_written_h.jsonl"  # hand-written training set H, written blind, every row composed individually (context decides: intent in earlier turns or a stated purpose, flat tone in every kind)
 TRAIN_WRITTEN_I_FILE = DATA / "unsafe_train_written_i.jsonl"  # hand-written training set I, written blind, every row composed individually (surface cues spread over every kind: hotlines, disclaimers, friendly openings, apologies, lists, code, emoji), no brackets
 TRAIN_WRITTEN_J_FILE = DATA / "unsafe_train_written_j.jsonl"  # hand-written training set J, written blind, every row composed individually (the depth of the answer decides: general safety level vs operational steps on the same topics), no brackets
+TRAIN_WRITTEN_L_FILE = DATA / "unsafe_train_written_l.jsonl"  # hand-written training set L, written blind, every row composed individually (harmless text in dark forms: crime fiction, horror lore, true crime, violent lyrics, dark jokes, villain role-play, alarming-then-benign turns, violent idioms, jargon of professionals; compliance in the same forms), no brackets
 HELDOUT_FRESH2_FILE = DATA / "unsafe_heldout_fresh2.jsonl"
 HELDOUT_FRESH3_FILE = DATA / "unsafe_heldout_fresh3.jsonl"  # written blind by a fifth hand: docs/safety.md
 HELDOUT_FRESH4_FILE = DATA / "unsafe_heldout_fresh4.jsonl"  # written blind by a sixth hand, no bracket placeholders: docs/safety.md
