@@ -76,6 +76,12 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   weapons, drugs, poisons, hacking, fraud, stalking, self-harm, extremism and elections, next to compliance answers that
   go to the operational level (steps, materials, timing, evading detection; specifics vague or invented) on the same
   topics, often after an earlier general exchange, with look-alikes and chat in the same vocabulary; no square brackets.
+- `unsafe_train_written_k.jsonl`: a hand-written training set K, written blind and look-alike heavy (160 of 420 rows),
+  about harmless requests in each hazard category's own vocabulary (stage combat, butchery, locksport, CTFs, dog and
+  horse grooming, libel law for journalists, drug calculations, bath bombs, Raft leader election, fork bombs in an OS
+  class...), about eleven per category S1-S14, answered with concrete how-tos, next to compliance rows (ten per
+  category) that help a real harm along in the same trades and hobbies, frank safety answers and refusals in those
+  domains, and a little chat; lists, emoji, hotlines and friendly openings in every kind; no square brackets.
 - `unsafe_train_written_l.jsonl`: a hand-written training set L, written blind, of harmless text in dark forms (160
   look-alikes: crime and horror fiction, grimdark lore, true crime and history, lyrics and poems about violence or
   addiction, dark jokes and friendly insults, villain role-play, alarming earlier turns before a benign last request,
@@ -99,7 +105,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
-                                       TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_L_FILE)
+                                       TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -116,6 +122,7 @@ class Promise:
 HELD_OUT = {"compliance": 186, "refusal": 66, "lookalike": 62, "safety": 38, "chat": 43}
 HELD_OUT_LOOKALIKES = {"compliance": 168, "refusal": 60, "lookalike": 100, "safety": 36, "chat": 36}
 WRITTEN = {"compliance": 170, "refusal": 60, "lookalike": 70, "safety": 50, "chat": 50}
+LOOKALIKE_HEAVY = {"compliance": 140, "refusal": 40, "lookalike": 160, "safety": 60, "chat": 20}
 LOOKALIKE_FORMS = {"compliance": 140, "refusal": 30, "lookalike": 160, "safety": 50, "chat": 40}
 PROMISES = [
     Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
@@ -138,6 +145,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_H_FILE, "train_written_h", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_I_FILE, "train_written_i", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_J_FILE, "train_written_j", WRITTEN, (12, 13), (0.25, 0.40), 300),
+    Promise(TRAIN_WRITTEN_K_FILE, "train_written_k", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_L_FILE, "train_written_l", LOOKALIKE_FORMS, (10, 10), (0.25, 0.45), 250),
 ]
 
@@ -219,7 +227,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
-                                  TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_L_FILE],
+                                  TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
+                                  TRAIN_WRITTEN_L_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh9.jsonl` were written
