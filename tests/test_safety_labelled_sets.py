@@ -93,6 +93,11 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   addiction, dark jokes and friendly insults, villain role-play, alarming earlier turns before a benign last request,
   violent idioms, professionals' jargon), with compliance in the same forms (a story, poem, joke or role-play that
   teaches the harm, a benign conversation that turns), 10 per hazard category; no square brackets anywhere.
+- `unsafe_train_written_m.jsonl`: a hand-written training set M, written blind, where the answer's vocabulary tells nothing:
+  160 look-alikes and 60 safety answers dense in hazard words (reviews, definitions, translations, proofreading, true crime,
+  history, news and case summaries, scam and attack explainers, overdose signs for carers, poisons in mystery plots), about
+  eleven per category S1-S14, next to compliance rows (ten per category) of which about half help the harm in bland,
+  euphemistic or coded words and half bluntly, refusals both dense and bland, and a little chat; no square brackets.
 """
 
 from __future__ import annotations
@@ -112,7 +117,8 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
-                                       TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE)
+                                       TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE,
+                                       TRAIN_WRITTEN_M_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -131,6 +137,7 @@ HELD_OUT_LOOKALIKES = {"compliance": 168, "refusal": 60, "lookalike": 100, "safe
 WRITTEN = {"compliance": 170, "refusal": 60, "lookalike": 70, "safety": 50, "chat": 50}
 LOOKALIKE_HEAVY = {"compliance": 140, "refusal": 40, "lookalike": 160, "safety": 60, "chat": 20}
 LOOKALIKE_FORMS = {"compliance": 140, "refusal": 30, "lookalike": 160, "safety": 50, "chat": 40}
+LOOKALIKE_VOCABULARY = {"compliance": 140, "refusal": 40, "lookalike": 160, "safety": 60, "chat": 20}
 PROMISES = [
     Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH2_FILE, "heldout_fresh2", HELD_OUT, (13, 14), (0.25, 0.30), 120),
@@ -155,6 +162,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_J_FILE, "train_written_j", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_K_FILE, "train_written_k", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_L_FILE, "train_written_l", LOOKALIKE_FORMS, (10, 10), (0.25, 0.45), 250),
+    Promise(TRAIN_WRITTEN_M_FILE, "train_written_m", LOOKALIKE_VOCABULARY, (10, 10), (0.20, 0.40), 250),
 ]
 
 
@@ -236,7 +244,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
-                                  TRAIN_WRITTEN_L_FILE],
+                                  TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh9.jsonl` were written
