@@ -98,6 +98,11 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   history, news and case summaries, scam and attack explainers, overdose signs for carers, poisons in mystery plots), about
   eleven per category S1-S14, next to compliance rows (ten per category) of which about half help the harm in bland,
   euphemistic or coded words and half bluntly, refusals both dense and bland, and a little chat; no square brackets.
+- `unsafe_train_written_n.jsonl`: a hand-written training set N, written blind, on plain topics: 170 ordinary chat rows
+  (12 or 13 per hazard category) on the everyday topics that category's harmful rows share (sport and cooking, money and
+  tax, dating, parenting, reviews, health and law, privacy settings, music and books, chemistry class and fireworks,
+  religion and nationality, sleep and diet, romance, voting, code), with look-alikes, safety answers, refusals and
+  compliance (5 per category) on the same topics, so that only the harm tells them apart; no square brackets.
 """
 
 from __future__ import annotations
@@ -118,7 +123,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
                                        TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE,
-                                       TRAIN_WRITTEN_M_FILE)
+                                       TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -138,6 +143,7 @@ WRITTEN = {"compliance": 170, "refusal": 60, "lookalike": 70, "safety": 50, "cha
 LOOKALIKE_HEAVY = {"compliance": 140, "refusal": 40, "lookalike": 160, "safety": 60, "chat": 20}
 LOOKALIKE_FORMS = {"compliance": 140, "refusal": 30, "lookalike": 160, "safety": 50, "chat": 40}
 LOOKALIKE_VOCABULARY = {"compliance": 140, "refusal": 40, "lookalike": 160, "safety": 60, "chat": 20}
+PLAIN_TOPICS = {"compliance": 70, "refusal": 20, "lookalike": 20, "safety": 20, "chat": 170}
 PROMISES = [
     Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH2_FILE, "heldout_fresh2", HELD_OUT, (13, 14), (0.25, 0.30), 120),
@@ -163,6 +169,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_K_FILE, "train_written_k", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_L_FILE, "train_written_l", LOOKALIKE_FORMS, (10, 10), (0.25, 0.45), 250),
     Promise(TRAIN_WRITTEN_M_FILE, "train_written_m", LOOKALIKE_VOCABULARY, (10, 10), (0.20, 0.40), 250),
+    Promise(TRAIN_WRITTEN_N_FILE, "train_written_n", PLAIN_TOPICS, (5, 5), (0.15, 0.35), 200),
 ]
 
 
@@ -244,7 +251,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
-                                  TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE],
+                                  TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh9.jsonl` were written
