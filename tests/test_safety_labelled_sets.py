@@ -103,6 +103,12 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   tax, dating, parenting, reviews, health and law, privacy settings, music and books, chemistry class and fireworks,
   religion and nationality, sleep and diet, romance, voting, code), with look-alikes, safety answers, refusals and
   compliance (5 per category) on the same topics, so that only the harm tells them apart; no square brackets.
+- `unsafe_train_written_o.jsonl`: a hand-written training set O, written blind, of plain topics: 170 ordinary chat rows
+  (12 or 13 for each hazard category's everyday topics: sport and cooking, money and banking, dating, parenting, reviews,
+  health and law questions, privacy settings, music and books, chemistry class and fireworks shows, religion and
+  identity, sleep and diet, romance writing, voting, code) next to 5 compliance rows per category on the same topics
+  (a fake polling-date text, a defamatory fake review, a romance scam plan...), refusals, look-alikes and safety
+  answers, so that only the harm tells the kinds apart; no square brackets.
 """
 
 from __future__ import annotations
@@ -123,7 +129,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
                                        TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE,
-                                       TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE)
+                                       TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE, TRAIN_WRITTEN_O_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -142,7 +148,6 @@ HELD_OUT_LOOKALIKES = {"compliance": 168, "refusal": 60, "lookalike": 100, "safe
 WRITTEN = {"compliance": 170, "refusal": 60, "lookalike": 70, "safety": 50, "chat": 50}
 LOOKALIKE_HEAVY = {"compliance": 140, "refusal": 40, "lookalike": 160, "safety": 60, "chat": 20}
 LOOKALIKE_FORMS = {"compliance": 140, "refusal": 30, "lookalike": 160, "safety": 50, "chat": 40}
-LOOKALIKE_VOCABULARY = {"compliance": 140, "refusal": 40, "lookalike": 160, "safety": 60, "chat": 20}
 PLAIN_TOPICS = {"compliance": 70, "refusal": 20, "lookalike": 20, "safety": 20, "chat": 170}
 PROMISES = [
     Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
@@ -168,8 +173,9 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_J_FILE, "train_written_j", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_K_FILE, "train_written_k", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_L_FILE, "train_written_l", LOOKALIKE_FORMS, (10, 10), (0.25, 0.45), 250),
-    Promise(TRAIN_WRITTEN_M_FILE, "train_written_m", LOOKALIKE_VOCABULARY, (10, 10), (0.20, 0.40), 250),
+    Promise(TRAIN_WRITTEN_M_FILE, "train_written_m", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_N_FILE, "train_written_n", PLAIN_TOPICS, (5, 5), (0.15, 0.35), 200),
+    Promise(TRAIN_WRITTEN_O_FILE, "train_written_o", PLAIN_TOPICS, (5, 5), (0.15, 0.35), 200),
 ]
 
 
@@ -251,7 +257,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
-                                  TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE],
+                                  TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
+                                  TRAIN_WRITTEN_O_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh9.jsonl` were written
