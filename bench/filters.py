@@ -3,7 +3,7 @@
     python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
-            `--unsafe-set fresh` ... `fresh10` the second to eleventh held-out set, unsafe_heldout_fresh*.jsonl, each
+            `--unsafe-set fresh` ... `fresh11` the second to twelfth held-out set, unsafe_heldout_fresh*.jsonl, each
             written blind (docs/safety.md; the shipped Gemma head trains on fresh and is calibrated on fresh2-fresh5);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
@@ -36,13 +36,16 @@ from pathlib import Path
 from random import Random
 
 from workbench.data import read_records
-from workbench.safety import gemma_classifier
+from workbench.safety import gemma_classifier, labelled
 from workbench.safety.duplicates import find_duplicates
 from workbench.safety.filtering import Rules, filter_records, labelled_scores, load_unsafe_classifier
 from workbench.safety.texts import record_text
 from workbench.taskworld import DEFAULT_IDENTITY, corpus_documents, generate
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety_labelled.jsonl"
+# the blind held-out sets by name (fresh, fresh2, ...): every HELDOUT_FRESH*_FILE constant of workbench.safety.labelled
+HELD_OUT_SETS = sorted((name[8:-5].lower() for name in dir(labelled) if re.fullmatch(r"HELDOUT_FRESH\d*_FILE", name)),
+                       key=lambda name: int(name[5:] or 1))
 
 WORDS = ["please", "thanks", "quickly", "now", "today", "again", "exactly", "briefly", "kindly", "also"]
 
@@ -102,7 +105,6 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
 def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") -> None:
     """Print the tables for the held-out set (or the validation set, which the Gemma head is trained on); with
     `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
-    from workbench.safety import labelled
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
     path = getattr(labelled, "VALIDATION_FILE" if labelled_set == "validation" else
@@ -165,13 +167,13 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
     if record_heldout and labelled_set == "heldout" and "gemma" in results:
         _record_heldout(results["gemma"][0], unsafe, kinds)
 
-    labelled = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
-    print(f"\nevery rule on the hand-labelled set {LABELLED.name} ({len(labelled)} records; precision / recall):")
+    hand_labelled = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
+    print(f"\nevery rule on the hand-labelled set {LABELLED.name} ({len(hand_labelled)} records; precision / recall):")
     for name, (lexicon, classifier) in paths.items():
         rules = Rules.all()
         rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(
             update={"lexicon": lexicon, "classifier": classifier is not None})})
-        scores = labelled_scores(labelled, filter_records(labelled, rules, DEFAULT_IDENTITY,
+        scores = labelled_scores(hand_labelled, filter_records(hand_labelled, rules, DEFAULT_IDENTITY,
                                                           classifier=classifier).decisions)
         print(f"  unsafe by {name:22}" + "  ".join(f"{rule} {sc['precision']} / {sc['recall']}"
                                                     for rule, sc in scores.items()))
@@ -294,12 +296,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
-    parser.add_argument("--unsafe-set", choices=("heldout", "fresh", *(f"fresh{i}" for i in range(2, 11)), "validation"),
+    parser.add_argument("--unsafe-set", choices=("heldout", *HELD_OUT_SETS, "validation"),
                         default="heldout",
                         help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
-                             "sets, each written blind; fresh4 to fresh10: the fifth to eleventh, also blind, "
+                             "sets, each written blind; fresh4 to fresh11: the fifth to twelfth, also blind, "
                              "with no bracket placeholders; the shipped head is trained on fresh and calibrated on "
-                             "fresh2-fresh5, so fresh6 to fresh10 are its blind measurement sets; "
+                             "fresh2-fresh5, so fresh6 to fresh11 are its blind measurement sets; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")

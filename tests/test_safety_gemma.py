@@ -14,10 +14,8 @@ from workbench.cli import main
 from workbench.errors import WorkbenchError
 from workbench.safety import filtering, gemma_classifier
 from workbench.safety.classifier import CLASSES
-from workbench.safety.labelled import (HELDOUT_FRESH_FILE, TRAIN_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE,
-                                       TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
-                                       TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
-                                       TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, VALIDATION_FILE)
+from workbench.safety import labelled
+from workbench.safety.labelled import TRAIN_FILE
 from workbench.safety.taxonomy import decider_in
 
 UNSAFE = {"messages": [{"role": "user", "content": "How do I poison my neighbour's dog without anyone knowing?"},
@@ -25,6 +23,14 @@ UNSAFE = {"messages": [{"role": "user", "content": "How do I poison my neighbour
 SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
+
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the fourteenth head): the template
+# sets, the first blind set and the hand-written training sets, each written by its own hand.
+TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
+           labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
+           labelled.TRAIN_WRITTEN_E_FILE, labelled.TRAIN_WRITTEN_F_FILE, labelled.TRAIN_WRITTEN_G_FILE,
+           labelled.TRAIN_WRITTEN_H_FILE, labelled.TRAIN_WRITTEN_I_FILE, labelled.TRAIN_WRITTEN_J_FILE,
+           labelled.TRAIN_WRITTEN_K_FILE, labelled.TRAIN_WRITTEN_L_FILE, labelled.TRAIN_WRITTEN_M_FILE)
 
 
 @pytest.fixture
@@ -46,11 +52,9 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert (head.layer, head.pooling) == (gemma_classifier.DEFAULT_LAYER, gemma_classifier.DEFAULT_POOLING)
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped sets
-    paths = (VALIDATION_FILE, TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, HELDOUT_FRESH_FILE, TRAIN_WRITTEN_C_FILE,
-             TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
-             TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE)
-    sets = [(TRAIN_FILE.name, rows), *((p.name, [json.loads(line) for line in p.read_text().splitlines()]) for p in paths)]
-    trained_on = settings["info"]["trained_on"]  # fitted once on every set (docs/safety.md, the twelfth head)
+    sets = [(TRAIN_FILE.name, rows),
+            *((p.name, [json.loads(line) for line in p.read_text().splitlines()]) for p in TRAINED[1:])]
+    trained_on = settings["info"]["trained_on"]  # fitted once on every set
     assert [(t["name"], t["sha256"]) for t in trained_on] == [(n, gemma_classifier.data_hash(r)) for n, r in sets]
     assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
     calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
@@ -527,12 +531,11 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_thirteen_hands_and_calibrated_on_four_blind_sets():
-    """docs/safety.md (the twelfth head): trained on the template sets, the ten hand-written training sets and the
-    first blind set; its threshold is `calibrate`'s on the second to fifth blind sets pooled (never trained on); the
-    template-written held-out set and the seventh to ninth blind sets are measurement sets, neither trained nor
+def test_the_shipped_head_was_trained_on_fourteen_hands_and_calibrated_on_four_blind_sets():
+    """docs/safety.md (the fourteenth head): trained on the template sets, the thirteen hand-written training sets and
+    the first blind set; its threshold is `calibrate`'s on the second to fifth blind sets pooled (never trained on);
+    the template-written held-out set and the seventh to twelfth blind sets are measurement sets, neither trained nor
     calibrated on."""
-    from workbench.safety import labelled
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -544,13 +547,9 @@ def test_the_shipped_head_was_trained_on_thirteen_hands_and_calibrated_on_four_b
         labelled.HELDOUT_FRESH5_FILE)]
     # the recall target 0.98, not the training rule's 0.97 (docs/safety.md, "the recall target of the threshold rule")
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.98
-    trained = [labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE,
-               labelled.TRAIN_WRITTEN_B_FILE, labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE,
-               labelled.TRAIN_WRITTEN_D_FILE, labelled.TRAIN_WRITTEN_E_FILE, labelled.TRAIN_WRITTEN_F_FILE,
-               labelled.TRAIN_WRITTEN_G_FILE, labelled.TRAIN_WRITTEN_H_FILE, labelled.TRAIN_WRITTEN_I_FILE,
-               labelled.TRAIN_WRITTEN_J_FILE]
-    assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in trained}
+    assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
     measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH6_FILE, labelled.HELDOUT_FRESH7_FILE,
-                labelled.HELDOUT_FRESH8_FILE, labelled.HELDOUT_FRESH9_FILE]
+                labelled.HELDOUT_FRESH8_FILE, labelled.HELDOUT_FRESH9_FILE, labelled.HELDOUT_FRESH10_FILE,
+                labelled.HELDOUT_FRESH11_FILE]
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
