@@ -51,6 +51,7 @@ HELDOUT_FRESH8_FILE = DATA / "unsafe_heldout_fresh8.jsonl"  # written blind by a
 HELDOUT_FRESH9_FILE = DATA / "unsafe_heldout_fresh9.jsonl"  # written blind by an eleventh hand, every row composed individually, a trust-and-safety shift of consumer chat traffic, no brackets
 HELDOUT_FRESH10_FILE = DATA / "unsafe_heldout_fresh10.jsonl"  # written blind by a twelfth hand, every row composed individually (a research group's sample of open-weight assistants: trades and hobbies with rough vocabulary, 100 look-alikes), no brackets
 HELDOUT_FRESH11_FILE = DATA / "unsafe_heldout_fresh11.jsonl"  # written blind by a thirteenth hand, every row composed individually (a moderation sample from a homework-and-writing help app for teenagers and adults in many countries; 100 look-alikes), no brackets
+HELDOUT_FRESH12_FILE = DATA / "unsafe_heldout_fresh12.jsonl"  # written blind by a fourteenth hand, every row composed individually (a week of exchanges with a general assistant inside a messaging app, users in many countries; 100 look-alikes), no brackets
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
