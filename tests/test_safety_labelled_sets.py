@@ -115,6 +115,13 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   identity, sleep and diet, romance writing, voting, code) next to 5 compliance rows per category on the same topics
   (a fake polling-date text, a defamatory fake review, a romance scam plan...), refusals, look-alikes and safety
   answers, so that only the harm tells the kinds apart; no square brackets.
+- `unsafe_train_written_p.jsonl`: a hand-written training set P, written blind, where the answer's vocabulary tells nothing:
+  160 look-alikes and 60 safety answers dense in hazard words (film and game reviews, definitions, translations from
+  Spanish, Portuguese, Tagalog, Hausa, Hindi, French and German, proofreading, true crime, history and news summaries, scam and attack
+  explainers, overdose signs for carers, poisons in mystery plots), about eleven per category S1-S14, next to compliance
+  rows (ten per category) of which about a third help the harm in bland, euphemistic or coded words and the rest
+  bluntly, refusals both dense and bland, and a little chat; users in Indian, Nigerian, Filipino, Australian, British, American and second-language English,
+  with lists, emoji, hotlines, disclaimers and apologies spread over every kind; no square brackets.
 """
 
 from __future__ import annotations
@@ -136,7 +143,8 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
                                        TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE,
-                                       TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE, TRAIN_WRITTEN_O_FILE)
+                                       TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE, TRAIN_WRITTEN_O_FILE,
+                                       TRAIN_WRITTEN_P_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -184,6 +192,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_M_FILE, "train_written_m", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_N_FILE, "train_written_n", PLAIN_TOPICS, (5, 5), (0.15, 0.35), 200),
     Promise(TRAIN_WRITTEN_O_FILE, "train_written_o", PLAIN_TOPICS, (5, 5), (0.15, 0.35), 200),
+    Promise(TRAIN_WRITTEN_P_FILE, "train_written_p", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
 ]
 
 
@@ -266,7 +275,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
                                   TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
-                                  TRAIN_WRITTEN_O_FILE],
+                                  TRAIN_WRITTEN_O_FILE, TRAIN_WRITTEN_P_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh9.jsonl` were written
