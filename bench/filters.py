@@ -3,7 +3,7 @@
     python -m bench.filters [--records 20000] [--dedup-records 100000] [--parts unsafe,duplicates,speed]
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
-            `--unsafe-set fresh` ... `fresh11` the second to twelfth held-out set, unsafe_heldout_fresh*.jsonl, each
+            `--unsafe-set fresh`, `fresh2`, ... the blind held-out sets, unsafe_heldout_fresh*.jsonl, each
             written blind (docs/safety.md; the shipped Gemma head trains on fresh and is calibrated on fresh2-fresh5);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
@@ -43,9 +43,10 @@ from workbench.safety.texts import record_text
 from workbench.taskworld import DEFAULT_IDENTITY, corpus_documents, generate
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety_labelled.jsonl"
-# the blind held-out sets by name (fresh, fresh2, ...): every HELDOUT_FRESH*_FILE constant of workbench.safety.labelled
-HELD_OUT_SETS = sorted((name[8:-5].lower() for name in dir(labelled) if re.fullmatch(r"HELDOUT_FRESH\d*_FILE", name)),
-                       key=lambda name: int(name[5:] or 1))
+# the labelled sets `--unsafe-set` names: the template held-out set, the blind sets (fresh, fresh2, ...), validation
+UNSAFE_SETS = {"heldout": labelled.HELDOUT_FILE,
+               **{path.stem.removeprefix("unsafe_heldout_"): path for path in labelled.HELDOUT_FRESH_FILES},
+               "validation": labelled.VALIDATION_FILE}
 
 WORDS = ["please", "thanks", "quickly", "now", "today", "again", "exactly", "briefly", "kindly", "also"]
 
@@ -107,8 +108,7 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
     `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
     from workbench.safety.taxonomy import CATEGORIES, category_in
 
-    path = getattr(labelled, "VALIDATION_FILE" if labelled_set == "validation" else
-                   "HELDOUT_FILE" if labelled_set == "heldout" else f"HELDOUT_{labelled_set.upper()}_FILE")
+    path = UNSAFE_SETS[labelled_set]
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     records = [{"messages": r["prompt"] + r["completion"]} for r in rows]
     unsafe = [not r["label"] for r in rows]
@@ -296,12 +296,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000, help="records for the rule-based filters")
     parser.add_argument("--dedup-records", type=int, default=100_000, help="records for duplicate detection")
     parser.add_argument("--parts", default="unsafe,duplicates,speed", help="which parts to run (comma-separated)")
-    parser.add_argument("--unsafe-set", choices=("heldout", *HELD_OUT_SETS, "validation"),
+    parser.add_argument("--unsafe-set", choices=tuple(UNSAFE_SETS),
                         default="heldout",
                         help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
-                             "sets, each written blind; fresh4 to fresh11: the fifth to twelfth, also blind, "
-                             "with no bracket placeholders; the shipped head is trained on fresh and calibrated on "
-                             "fresh2-fresh5, so fresh6 to fresh11 are its blind measurement sets; "
+                             "sets, each written blind; fresh4 and later: also blind, with no bracket placeholders; "
+                             "the shipped head is trained on fresh and calibrated on fresh2-fresh5, so the later "
+                             "ones are its blind measurement sets; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")

@@ -534,7 +534,7 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
 def test_the_shipped_head_was_trained_on_fourteen_hands_and_calibrated_on_four_blind_sets():
     """docs/safety.md (the fourteenth head): trained on the template sets, the thirteen hand-written training sets and
     the first blind set; its threshold is `calibrate`'s on the second to fifth blind sets pooled (never trained on);
-    the template-written held-out set and the seventh to twelfth blind sets are measurement sets, neither trained nor
+    the template-written held-out set and the seventh and later blind sets are measurement sets, neither trained nor
     calibrated on."""
 
     def hashed(path):
@@ -548,8 +548,6 @@ def test_the_shipped_head_was_trained_on_fourteen_hands_and_calibrated_on_four_b
     # the recall target 0.98, not the training rule's 0.97 (docs/safety.md, "the recall target of the threshold rule")
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.98
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
-    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH6_FILE, labelled.HELDOUT_FRESH7_FILE,
-                labelled.HELDOUT_FRESH8_FILE, labelled.HELDOUT_FRESH9_FILE, labelled.HELDOUT_FRESH10_FILE,
-                labelled.HELDOUT_FRESH11_FILE]
+    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[5:]]  # fresh6 and every later blind set
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})

@@ -134,7 +134,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.safety.labelled import (DATA, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
+from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
+                                       HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                        HELDOUT_FRESH12_FILE,
@@ -284,3 +285,10 @@ def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     bracketed = [n for n, row in enumerate(_rows(path), 1)
                  if any("[" in m["content"] or "]" in m["content"] for m in row["prompt"] + row["completion"])]
     assert bracketed == [], f"rows of {path.name} with a square bracket: {bracketed}"
+
+
+def test_every_blind_set_is_listed_in_the_order_written():
+    """`HELDOUT_FRESH_FILES` (what `bench.filters --unsafe-set` offers) holds every blind set file, in order."""
+    names = [path.name for path in HELDOUT_FRESH_FILES]
+    assert sorted(path.name for path in DATA.glob("unsafe_heldout_fresh*.jsonl")) == sorted(names)
+    assert names == ["unsafe_heldout_fresh.jsonl"] + [f"unsafe_heldout_fresh{n}.jsonl" for n in range(2, len(names) + 1)]
