@@ -199,12 +199,16 @@ def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
 
 def load_run(rows: list[dict], chosen, rejected, seed: int, scale) -> list[dict]:
     """`--run`: the pairs of `rows` as (first, second) in a seeded random order (as `load`), each with the scripted
-    rater's verdict and the dense difference of its answers' features divided by `scale` (per feature)."""
+    rater's verdict (None for a tie: both answers right or both wrong), the dense difference of its answers'
+    features divided by `scale` (per feature), and what `tie_features` reads: the absolute difference and the two
+    answers' mean features, standardised over the rows, and a constant."""
     import torch
 
     from workbench.taskworld.verify import verify
 
     rng = random.Random(seed)
+    mean = (chosen + rejected) / 2
+    mean = (mean - mean.mean(0)) / mean.std(0).clamp(min=1e-6)
     differences, pairs = [], []
     for row, a, b in zip(rows, chosen, rejected):
         answers = [row["chosen"][-1]["content"], row["rejected"][-1]["content"]]
@@ -217,9 +221,43 @@ def load_run(rows: list[dict], chosen, rejected, seed: int, scale) -> list[dict]
         differences.append(difference)
         pairs.append({"label": label, "prompt": "\n".join(m["content"] for m in row["prompt"]),
                       "skill": row["meta"]["skill"]})
-    for pair, difference in zip(pairs, torch.stack(differences) / scale):
+    for pair, difference, both in zip(pairs, torch.stack(differences) / scale, mean):
         pair["difference"] = difference
+        pair["tie_features"] = torch.cat([difference.abs(), both, torch.ones(1)])
     return pairs
+
+
+def answer_pool(run: Path, rows: list[dict], models: list[str]) -> list[dict]:
+    """`--pool answers`: the queue a `pairs` stage builds from `models` (two stages of the run) on the prompts of
+    `rows`: one answer of each, sampled as the stage samples (temperature 0.7, 32 new tokens, the i-th model with
+    seed 7919 i; control tokens stripped), a pair dropped where an answer is empty or both say the same. The rows
+    come back with the two answers as their "chosen" and "rejected" (which is right is for the rater to say)."""
+    from workbench.generation import GenerationSettings, generate_responses
+    from workbench.models.loading import load_model
+    from workbench.stages.pairs import CONTROL_TOKENS, _same, clean
+
+    answers = []
+    for index, stage in enumerate(models):
+        model, tokenizer = load_model(run / stage / "model", dtype="float32")
+        model.eval()
+        texts = generate_responses(model, tokenizer, [r["prompt"] for r in rows],
+                                   GenerationSettings(temperature=0.7, max_new_tokens=32), seed=7919 * index)
+        answers.append([clean(t, list(CONTROL_TOKENS)) for t in texts])
+    return [{**row, "chosen": [{"role": "assistant", "content": a}], "rejected": [{"role": "assistant", "content": b}]}
+            for row, a, b in zip(rows, *answers) if a and b and not _same(a, b)]
+
+
+def decisive_probability(pool: list[dict], rated: list[int], unrated: list[int]):
+    """Per unrated pair, P(the rater prefers one answer) rather than a tie, from a logistic model on the pairs'
+    `tie_features` fitted to the rated pairs' outcomes (`train_dense`; the constant feature is its intercept); 1
+    for every pair until both outcomes have been seen."""
+    import torch
+
+    decisive = [float(pool[i]["label"] is not None) for i in rated]
+    if not 0 < sum(decisive) < len(decisive):
+        return torch.ones(len(unrated))
+    weight = train_dense([{"difference": pool[i]["tie_features"], "label": y} for i, y in zip(rated, decisive)])
+    return torch.sigmoid(torch.stack([pool[i]["tie_features"] for i in unrated]) @ weight).squeeze(1)
 
 
 def _bags(pairs: list[dict], which: str, index=None):
@@ -301,7 +339,11 @@ def train(pairs: list[dict], seed: int, steps: int = 150, l2: float = 1e-3):
 def ensemble(rated: list[dict], size: int, seed: int) -> list:
     """The reward model (trained on every rated pair with a verdict) first, then `size - 1` models on bootstrap
     resamples of them: the ensemble whose disagreement the active strategy reads."""
+    import torch
+
     usable = [p for p in rated if p["label"] is not None]
+    if not usable:  # every rating a tie so far (`--pool answers`): the model knows nothing, P = 0.5 everywhere
+        return [torch.zeros(len(rated[0]["difference"]) if "difference" in rated[0] else DIM, 1)] * size
     rng = random.Random(seed)
     return [train(usable, seed)] + [train([rng.choice(usable) for _ in usable], seed * 100 + k) for k in range(1, size)]
 
@@ -590,6 +632,11 @@ def curve(pool: list[dict], held_out: tuple, strategy: str, budgets: list[int], 
                           out_of_fold_gradient(pool, rated, unrated, models[0], 4, seed * 1000 + len(rated))]
             elif strategy == "oracle-gradient":
                 scores = [g + rng.random() * 1e-9 for g in gradient_alignment(pool, models[0], unrated, held_out)]
+            elif strategy in ("tie-aware", "decisive"):
+                decisive = decisive_probability(pool, rated, unrated).tolist()
+                if strategy == "tie-aware":
+                    decisive = [d * priority(ps) for d, ps in zip(decisive, probabilities(models, pool_scorer))]
+                scores = [d + rng.random() * 1e-9 for d in decisive]
             else:
                 score = spread if strategy == "disagree" else priority
                 scores = [score(ps) + rng.random() * 1e-9 for ps in probabilities(models, pool_scorer)]
@@ -663,10 +710,11 @@ def plot(curves: dict, budgets: list[int], path: Path, reward_model: str) -> Non
 
 
 STRATEGIES = ["random", "active", "diverse", "disagree", "learnable", "density", "eer", "committee", "explore",
-              "oof-gradient", "margin", "oracle-skills", "oracle-gradient"]
+              "oof-gradient", "margin", "tie-aware", "decisive", "oracle-skills", "oracle-gradient"]
 HASHED_ONLY = {"learnable", "eer", "committee", "oof-gradient",  # read the hashed features
                "oracle-skills"}  # its skill list is world seed 0's (the default world), not a run's
-SINGLE_MODEL = {"random", "margin", "committee", "oof-gradient", "oracle-skills", "oracle-gradient"}  # no bootstrap ensemble needed
+RUN_ONLY = {"tie-aware", "decisive"}  # read the dense features' tie model
+SINGLE_MODEL = {"random", "margin", "tie-aware", "decisive", "committee", "oof-gradient", "oracle-skills", "oracle-gradient"}  # no bootstrap ensemble needed
 # The skills on which random order with every pool pair rated beats 0.6 held-out accuracy on world seed 0
 # (docs/active_learning/random_to_2000.json); read by oracle-skills alone.
 LEARNABLE_SKILLS = {"string", "format", "multiturn", "benign", "unsafe", "identity"}
@@ -686,10 +734,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", help="a task-world run directory: its world's pairs, and a reward head on frozen "
                                       "features of its --backbone (instead of hashed features of a generated world)")
     parser.add_argument("--backbone", default="student_sft", help="with --run: the stage whose model gives the features")
+    parser.add_argument("--pool", choices=["world", "answers"], default="world",
+                        help="with --run: the world's preference pairs (a correct answer against its near miss), or "
+                             "the queue a pairs stage builds from --pair-models' sampled answers (ties included)")
+    parser.add_argument("--pair-models", default="student_sft,warp",
+                        help="with --pool answers: the two stages that answer (the quickstart's queue: student_sft,warp)")
     args = parser.parse_args(argv)
     strategies = ["random"] + [s for s in dict.fromkeys(args.strategies.split(",")) if s != "random"]
     if not set(strategies) <= set(STRATEGIES):
         parser.error(f"--strategies {args.strategies}: give any of " + ", ".join(STRATEGIES))
+    if not args.run and set(strategies) & RUN_ONLY:
+        parser.error(f"{', '.join(sorted(set(strategies) & RUN_ONLY))}: give --run (they read a run's dense features)")
+    if args.pool == "answers" and not args.run:
+        parser.error("--pool answers: give --run (the queue is sampled from the run's models)")
     if args.run and set(strategies) & HASHED_ONLY:
         parser.error(f"--run: {', '.join(sorted(set(strategies) & HASHED_ONLY))} read the hashed features; give any of "
                      + ", ".join(s for s in STRATEGIES if s not in HASHED_ONLY))
@@ -709,10 +766,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.run:
         world, model_dir = Path(args.run) / "world" / "data", Path(args.run) / args.backbone / "model"
-        if not (world / "preference" / "train.jsonl").is_file() or not (model_dir / "config.json").is_file():
-            parser.error(f"--run {args.run}: needs world/data/preference/*.jsonl and {args.backbone}/model")
+        needed = [args.backbone] + (args.pair_models.split(",") if args.pool == "answers" else [])
+        if not (world / "preference" / "train.jsonl").is_file() \
+                or not all((Path(args.run) / stage / "model" / "config.json").is_file() for stage in needed):
+            parser.error(f"--run {args.run}: needs world/data/preference/*.jsonl and a model in each of "
+                         + ", ".join(needed))
         split_rows = {split: list(read_records(world / "preference" / f"{split}.jsonl"))
                       for split in ("train", "validation")}
+        if args.pool == "answers":
+            split_rows["train"] = answer_pool(Path(args.run), split_rows["train"], args.pair_models.split(","))
         embedded = {split: answer_features(model_dir, rows) for split, rows in split_rows.items()}
         # one scale for pool and held-out: the pool's root mean square difference per feature (the same whichever
         # answer is shown first)
@@ -745,6 +807,9 @@ def main(argv: list[str] | None = None) -> int:
     result = summary(curves, budgets)
     skills = sorted({p["skill"] for p in held})
     result.update(seeds=args.seeds, batch=args.batch, ensemble=args.ensemble, pool=len(pools[0]), held_out=len(held),
+                  pool_kind=(f"answers of {args.pair_models}" if args.pool == "answers" else "world pairs")
+                  if args.run else "world pairs",
+                  pool_decisive=sum(p["label"] is not None for p in pools[0]),
                   world_seed=None if args.run else args.world_seed,
                   reward_model=f"linear head on frozen {args.backbone} features" if args.run else "linear, hashed features",
                   seconds=round(time.perf_counter() - started, 1),

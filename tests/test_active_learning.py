@@ -14,10 +14,11 @@ from bench import active_learning
 @pytest.mark.slow
 def test_active_learning_bench_writes_table_json_and_png(tmp_path, capsys):
     out = tmp_path / "al"
+    strategies = [s for s in active_learning.STRATEGIES if s not in active_learning.RUN_ONLY]
     assert active_learning.main(["--seeds", "1", "--budgets", "25,50", "--ensemble", "2", "--n", "200",
-                                 "--strategies", ",".join(active_learning.STRATEGIES), "--out", str(out)]) == 0
+                                 "--strategies", ",".join(strategies), "--out", str(out)]) == 0
     result = json.loads((out / "active_learning.json").read_text())
-    assert set(result["table"]) == set(active_learning.STRATEGIES) and set(result["table"]["active"]) == {"25", "50"}
+    assert set(result["table"]) == set(strategies) and set(result["table"]["active"]) == {"25", "50"}
     assert len({runs[0]["25"] for runs in result["curves"].values()}) == 1  # the same cold start
     assert all(0 <= c["50"] <= 1 for runs in result["curves"].values() for c in runs)
     per_skill = result["per_skill"]["eer"]["50"]
@@ -33,6 +34,21 @@ def test_budgets_must_be_multiples_of_the_batch_and_strategies_known():
     with pytest.raises(SystemExit) as e:
         active_learning.main(["--strategies", "active,clever"])
     assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:  # the tie model reads a run's dense features
+        active_learning.main(["--strategies", "tie-aware"])
+    assert e.value.code == 2
+
+
+def test_the_tie_model_learns_which_pairs_end_in_a_tie_from_the_rated_ones():
+    import torch
+
+    def pair(tie_like: bool, label):
+        return {"label": label, "tie_features": torch.tensor([1.0 if tie_like else 0.0, 0.0 if tie_like else 1.0, 1.0])}
+
+    pool = [pair(True, None) for _ in range(6)] + [pair(False, 1.0) for _ in range(6)] + [pair(True, None), pair(False, None)]
+    p = active_learning.decisive_probability(pool, list(range(12)), [12, 13])
+    assert p[0] < 0.3 < 0.7 < p[1]  # a pair like the rated ties is expected to be one, whatever its own outcome
+    assert active_learning.decisive_probability(pool, list(range(6)), [12, 13]).tolist() == [1.0, 1.0]  # ties only
 
 
 def test_diverse_batches_skip_near_copies_of_a_picked_pair():
@@ -107,6 +123,14 @@ def test_on_a_run_the_reward_head_reads_the_runs_model_and_every_dense_strategy_
     assert set(result["table"]) == set(strategies)
     assert len({runs[0]["25"] for runs in result["curves"].values()}) == 1  # the same cold start
     assert all(0 <= c["50"] <= 1 for runs in result["curves"].values() for c in runs)
+    out_answers = tmp_path / "al_answers"  # the queue a pairs stage would build, ties included
+    assert active_learning.main(["--run", str(tmp_path / "run"), "--pool", "answers", "--pair-models",
+                                 "student_sft,student_sft", "--seeds", "1", "--budgets", "25,50",
+                                 "--strategies", "margin,tie-aware,decisive", "--out", str(out_answers)]) == 0
+    answers = json.loads((out_answers / "active_learning.json").read_text())
+    assert answers["pool_kind"] == "answers of student_sft,student_sft" and 50 <= answers["pool"], answers["pool"]
+    assert 0 <= answers["pool_decisive"] <= answers["pool"] and set(answers["table"]) == {"random", "margin",
+                                                                                           "tie-aware", "decisive"}
     with pytest.raises(SystemExit) as stop:  # a strategy that reads hashed features
         active_learning.main(["--run", str(tmp_path / "run"), "--strategies", "eer", "--out", str(out)])
     assert stop.value.code == 2
