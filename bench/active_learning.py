@@ -197,11 +197,12 @@ def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
     return (embed([r["chosen"][-1]["content"] for r in rows]), embed([r["rejected"][-1]["content"] for r in rows]))
 
 
-def load_run(rows: list[dict], chosen, rejected, seed: int, scale) -> list[dict]:
+def load_run(rows: list[dict], chosen, rejected, seed: int, scale, tie_state_only: bool = False) -> list[dict]:
     """`--run`: the pairs of `rows` as (first, second) in a seeded random order (as `load`), each with the scripted
     rater's verdict (None for a tie: both answers right or both wrong), the dense difference of its answers'
     features divided by `scale` (per feature), and what `tie_features` reads: the absolute difference and the two
-    answers' mean features, standardised over the rows, and a constant."""
+    answers' mean features, standardised over the rows, and a constant (`tie_state_only`: of the hidden state alone,
+    without the likelihood features, as the `pairs` stage's tie model reads a reward model's state)."""
     import torch
 
     from workbench.taskworld.verify import verify
@@ -223,7 +224,8 @@ def load_run(rows: list[dict], chosen, rejected, seed: int, scale) -> list[dict]
                       "skill": row["meta"]["skill"]})
     for pair, difference, both in zip(pairs, torch.stack(differences) / scale, mean):
         pair["difference"] = difference
-        pair["tie_features"] = torch.cat([difference.abs(), both, torch.ones(1)])
+        kept = slice(0, -3) if tie_state_only else slice(None)
+        pair["tie_features"] = torch.cat([difference[kept].abs(), both[kept], torch.ones(1)])
     return pairs
 
 
@@ -737,6 +739,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", choices=["world", "answers"], default="world",
                         help="with --run: the world's preference pairs (a correct answer against its near miss), or "
                              "the queue a pairs stage builds from --pair-models' sampled answers (ties included)")
+    parser.add_argument("--tie-features", choices=["all", "state"], default="all",
+                        help="tie-aware, decisive: the tie model reads every feature, or the hidden state alone")
     parser.add_argument("--pair-models", default="student_sft,warp",
                         help="with --pool answers: the two stages that answer (the quickstart's queue: student_sft,warp)")
     args = parser.parse_args(argv)
@@ -779,7 +783,8 @@ def main(argv: list[str] | None = None) -> int:
         # one scale for pool and held-out: the pool's root mean square difference per feature (the same whichever
         # answer is shown first)
         scale = (embedded["train"][0] - embedded["train"][1]).pow(2).mean(0).sqrt().clamp(min=1e-6)
-        pools = {seed: load_run(split_rows["train"], *embedded["train"], seed, scale) for seed in range(args.seeds)}
+        pools = {seed: load_run(split_rows["train"], *embedded["train"], seed, scale, args.tie_features == "state")
+                 for seed in range(args.seeds)}
         held = load_run(split_rows["validation"], *embedded["validation"], 0, scale)
         print(f"features of {args.backbone}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     else:
@@ -809,7 +814,7 @@ def main(argv: list[str] | None = None) -> int:
     result.update(seeds=args.seeds, batch=args.batch, ensemble=args.ensemble, pool=len(pools[0]), held_out=len(held),
                   pool_kind=(f"answers of {args.pair_models}" if args.pool == "answers" else "world pairs")
                   if args.run else "world pairs",
-                  pool_decisive=sum(p["label"] is not None for p in pools[0]),
+                  pool_decisive=sum(p["label"] is not None for p in pools[0]), tie_features=args.tie_features,
                   world_seed=None if args.run else args.world_seed,
                   reward_model=f"linear head on frozen {args.backbone} features" if args.run else "linear, hashed features",
                   seconds=round(time.perf_counter() - started, 1),

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from helpers import FEEDBACK_LOOP_RECIPE as RECIPE
 from workbench.cli import main
 from workbench.data import validate_file
-from workbench.stages.pairs import candidate_pairs, clean, priority
+from workbench.stages.pairs import candidate_pairs, clean, decisive_probability, priority
 from workbench.store import open_store
 from workbench.store.filters import decisions, override
 from workbench.store.ratings import record_comparison
@@ -35,6 +35,19 @@ def test_candidates_drop_empty_and_identical_answers_and_pair_two_models_first()
 
 
 @pytest.mark.slow
+def test_pairs_like_the_rated_ties_are_expected_to_be_ties():
+    import torch
+
+    def pair(apart: float, where: float):  # two answers' states: how far apart, and where
+        return torch.tensor([where, 0.0]), torch.tensor([where + apart, 0.0])
+
+    rated = [pair(0.0, w) for w in (0.0, 0.1, 0.2, 0.3)] + [pair(2.0, w) for w in (0.0, 0.1, 0.2, 0.3)]
+    decisive = [False] * 4 + [True] * 4  # the ties: two answers alike
+    alike, apart = decisive_probability([pair(0.05, 0.15), pair(1.9, 0.15)], rated, decisive)
+    assert alike < 0.3 < 0.7 < apart
+    assert decisive_probability([pair(0.05, 0.15)], rated[:4], decisive[:4]) is None  # only ties seen: no model
+
+
 def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overrides(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
     recipe, run, db = tmp_path / "loop.yaml", tmp_path / "run", tmp_path / "store.db"
@@ -84,11 +97,17 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
     # 3. Nothing new: everything skipped. A third rating: rm and what follows rerun, nothing else.
     assert main(command) == 0
     assert "done in" not in capsys.readouterr().out
+    ranked_before = json.loads((run / "ranked" / "metrics.json").read_text())
+    assert ranked_before["tie_model_ratings"] == 2 and ranked_before["mean_decisive_probability"] is None  # no tie yet
     record_comparison(store, "r2", pairs[0].id, pairs[0].first_id, pairs[0].second_id, "A")
+    record_comparison(store, "r2", pairs[1].id, pairs[1].first_id, pairs[1].second_id, "tie")
     assert main(command) == 0
     out = capsys.readouterr().out
     assert "rm (reward): done in" in out and "ranked (pairs): done in" in out and "to_rate (pairs): done in" not in out
     assert json.loads((run / "manifest.json").read_text())["stages"]["rm"]["inputs"]["store_ratings"] == "3"
+    ranked_after = json.loads((run / "ranked" / "metrics.json").read_text())  # the tie is read: P(decisive) < 1
+    assert (ranked_after["tie_model_ratings"], ranked_after["tie_model_ties"]) == (4, 1)
+    assert 0 < ranked_after["mean_decisive_probability"] < 1
 
     # 4. An override in the store: `--only filtered` reruns it and says to_rate is stale; a full run reruns to_rate.
     register_run(store, run)  # what `workbench ui --run-dir` does: imports the filter's decisions

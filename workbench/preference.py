@@ -202,8 +202,11 @@ def _right_padded(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor
 
 
 @torch.no_grad()
-def score_texts(model, tokenizer, conversations: Sequence[Conversation], batch_size: int = 32) -> list[float]:
-    """The reward model's score for each whole conversation (a list of messages, or a plain string)."""
+def score_texts(model, tokenizer, conversations: Sequence[Conversation], batch_size: int = 32,
+                states: list | None = None) -> list[float]:
+    """The reward model's score for each whole conversation (a list of messages, or a plain string). With `states`
+    (a list), each conversation's final hidden state at its last token (what the score head reads) is appended to
+    it, as a float32 CPU tensor."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -211,8 +214,11 @@ def score_texts(model, tokenizer, conversations: Sequence[Conversation], batch_s
     scores: list[float] = []
     for start in range(0, len(conversations), batch_size):
         ids, mask = _right_padded([_token_ids(tokenizer, c) for c in conversations[start : start + batch_size]], pad_id)
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-        scores += logits[:, 0].float().tolist()
+        output = model(input_ids=ids.to(device), attention_mask=mask.to(device), output_hidden_states=states is not None)
+        scores += output.logits[:, 0].float().tolist()
+        if states is not None:
+            last = output.hidden_states[-1][torch.arange(len(ids)), mask.sum(1).to(device) - 1]
+            states += list(last.float().cpu())
     model.train(was_training)
     return scores
 

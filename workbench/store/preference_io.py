@@ -17,6 +17,8 @@ comparison whose chosen response its rater flagged unsafe. `aggregate="each"` wr
 `export_unsafe_flags` writes raters' "unsafe" flags as TRL unpaired-preference rows `{"prompt", "completion",
 "label", "meta"}`, one per response raters have seen: `label: false` when at least one rater flagged it unsafe,
 `true` when none did; the unsafe classifier (`workbench safety train-classifier`) and a safety reward train on these.
+`pair_outcomes` lists every rating of a pair with whether it was decisive (A or B) or not (tie, both bad): what the
+`pairs` stage learns from which pairs end in a tie.
 """
 
 from __future__ import annotations
@@ -233,6 +235,21 @@ def unsafe_flag_rows(store: Store) -> list[dict]:
                                                   "stage": response.stage or "", "rated_by": len(set(raters)),
                                                   "flagged_by": ",".join(flags)}})
     return rows
+
+
+def pair_outcomes(store: Store) -> list[dict]:
+    """Every rating of a pair, in the store's order: `{"pair_id", "rater", "prompt", "first", "second", "decisive"}`
+    (the pair's prompt and its two responses' messages in the pair's own order; `decisive`: the rater preferred one,
+    rather than a tie or "both bad"). Preference files imported as they are count as decisive ratings."""
+    with store.reading() as session:
+        responses = {r.id: r for r in session.scalars(select(Response))}
+        prompts = {p.id: p for p in session.scalars(select(Prompt))}
+        pairs = {p.id: p for p in session.scalars(select(Pair))}
+        comparisons = session.scalars(select(Comparison).order_by(Comparison.id)).all()
+    return [{"pair_id": c.pair_id, "rater": c.rater, "prompt": prompts[pairs[c.pair_id].prompt_id].messages,
+             "first": responses[pairs[c.pair_id].first_id].messages,
+             "second": responses[pairs[c.pair_id].second_id].messages, "decisive": c.choice in ("A", "B")}
+            for c in comparisons]
 
 
 def export_unsafe_flags(store: Store, out: str | Path) -> tuple[int, int]:
