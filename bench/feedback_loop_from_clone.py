@@ -1,7 +1,9 @@
 """The human-feedback loop from a clean clone, as README tells it (issue 18, "Must show"): clone, `make quickstart`,
-`workbench ui --run-dir runs/quickstart` as a real process, 20 ratings in Chromium on the Rate page, SIGTERM to the
-UI (no process may be left), `workbench run recipes/quickstart.yaml` again; then what reran (the manifest's
-`started_at`), the rating count in the reward stage's manifest inputs, the commands a user typed and the wall times.
+`workbench ui --run-dir runs/quickstart` as a real process, 20 ratings in Chromium on the Rate page (A, B, A, tie, ...:
+every fourth a tie, which teaches the reward model nothing and the queue's tie model something), SIGTERM to the UI
+(no process may be left), `workbench run recipes/quickstart.yaml` again; then what reran (the manifest's
+`started_at`), the rating count in the reward stage's manifest inputs (the preferences: ties left out), what the
+`to_rate` queue's tie model learnt from, the commands a user typed and the wall times.
 
     python -m bench.feedback_loop_from_clone [--source REPO] [--scratch DIR] [--ratings 20] [--keep]
 
@@ -123,7 +125,7 @@ def rate_in_chromium(url: str, count: int) -> tuple[list[int], float]:
             for done in range(count):
                 progress.filter(has_text=re.compile(rf"^{done} rated by you, ")).wait_for()
                 settle(page)
-                choice = "A is better" if done % 2 == 0 else "B is better"
+                choice = "Tie" if done % 4 == 3 else "A is better" if done % 2 == 0 else "B is better"
                 page.get_by_role("radiogroup", name="Which response is better?").get_by_text(choice, exact=True).click()
                 page.get_by_role("button", name="Submit rating").click()
                 progress.filter(has_text=re.compile(rf"^{done + 1} rated by you, ")).wait_for()
@@ -248,18 +250,24 @@ def main(argv: list[str] | None = None) -> int:
     say(f"stages rerun (manifest started_at changed): {', '.join(reran)}")
     say(f"stages not rerun: {', '.join(skipped)}")
     say(f"reward stage's manifest inputs: store_ratings = {inputs.get('store_ratings')!r}")
+    ties = args.ratings // 4
+    queue = json.loads((clone / "runs" / "quickstart" / "to_rate" / "metrics.json").read_text())
+    say(f"to_rate's tie model: {queue.get('tie_model_ratings')} ratings, {queue.get('tie_model_ties')} ties, mean "
+        f"P(decisive) over the queue {queue.get('mean_decisive_probability')}")
     say(f"ratings in the store: {args.ratings} made here ({db.relative_to(scratch)})")
     say(f"commands typed ({len(loop.typed)}): " + " ; ".join(loop.typed)
         + f" (+ {args.ratings} ratings in the browser, and Ctrl-C to stop the UI)")
     for what, seconds in loop.times.items():
         say(f"  {seconds:7.1f} s  {what}")
-    ok = "reward" in reran and inputs.get("store_ratings") == str(args.ratings)
+    ok = "reward" in reran and inputs.get("store_ratings") == str(args.ratings - ties) \
+        and queue.get("tie_model_ties") == ties and (ties == 0 or queue.get("mean_decisive_probability") is not None)
     if not args.keep:
         subprocess.run(["rm", "-rf", "--one-file-system", str(scratch)], check=False)
     else:
         say(f"kept {scratch}")
     if not ok:
-        say("FAILED: the reward stage did not rerun on the ratings, or the manifest lacks their count")
+        say("FAILED: the reward stage did not rerun on the ratings, the manifest lacks their count, or the queue's "
+            "tie model did not read the ties")
     return 0 if ok else 1
 
 
