@@ -97,16 +97,20 @@ def test_a_run_fills_the_queue_waits_for_ratings_and_reruns_on_ratings_and_overr
     # 3. Nothing new: everything skipped. A third rating: rm and what follows rerun, nothing else.
     assert main(command) == 0
     assert "done in" not in capsys.readouterr().out
-    ranked_before = json.loads((run / "ranked" / "metrics.json").read_text())
-    assert ranked_before["tie_model_ratings"] == 2 and ranked_before["mean_decisive_probability"] is None  # no tie yet
+    ranked_before = json.loads((run / "ranked" / "metrics.json").read_text())  # ratings of another stage's pairs
+    assert ranked_before["tie_model_ratings"] == 0 and ranked_before["mean_decisive_probability"] is None
+    with store.reading() as session:
+        own = [p for p in session.scalars(select(Pair).order_by(Pair.id)).all()
+               if any(e.get("stage") == "ranked" for e in p.lineage)]
     record_comparison(store, "r2", pairs[0].id, pairs[0].first_id, pairs[0].second_id, "A")
-    record_comparison(store, "r2", pairs[1].id, pairs[1].first_id, pairs[1].second_id, "tie")
+    record_comparison(store, "r2", own[0].id, own[0].first_id, own[0].second_id, "B")
+    record_comparison(store, "r2", own[1].id, own[1].first_id, own[1].second_id, "tie")
     assert main(command) == 0
     out = capsys.readouterr().out
     assert "rm (reward): done in" in out and "ranked (pairs): done in" in out and "to_rate (pairs): done in" not in out
-    assert json.loads((run / "manifest.json").read_text())["stages"]["rm"]["inputs"]["store_ratings"] == "3"
-    ranked_after = json.loads((run / "ranked" / "metrics.json").read_text())  # the tie is read: P(decisive) < 1
-    assert (ranked_after["tie_model_ratings"], ranked_after["tie_model_ties"]) == (4, 1)
+    assert json.loads((run / "manifest.json").read_text())["stages"]["rm"]["inputs"]["store_ratings"] == "4"
+    ranked_after = json.loads((run / "ranked" / "metrics.json").read_text())  # its own pairs' tie is read
+    assert (ranked_after["tie_model_ratings"], ranked_after["tie_model_ties"]) == (2, 1)
     assert 0 < ranked_after["mean_decisive_probability"] < 1
 
     # 4. An override in the store: `--only filtered` reruns it and says to_rate is stale; a full run reruns to_rate.

@@ -20,8 +20,9 @@ rank score, so the choice can be audited.
 With `reward_models` (one or several reward stages: an ensemble), each pair gets a priority, higher = rate first:
 how unsure the models are which answer is better, `1 - 2 |p - 0.5|` for the ensemble's mean P(first > second) =
 sigmoid(r(first) - r(second)) (`priority`), times how likely a rater is to prefer one answer at all rather than
-call a tie or "both bad" (`decisive_probability`: learnt from the ratings already in the store, on the first reward
-model's final hidden states of the two answers; 1 until the store holds a tie and a preference). Most pairs of two
+call a tie or "both bad" (`decisive_probability`, on the first reward model's final hidden states of the two
+answers, learnt from the ratings of the pairs this stage of this run put in the store, at most the latest
+`TIE_MODEL_RATINGS`; 1 until they include a tie and a preference). Most pairs of two
 sampled answers are ties (both right or both wrong), which cost a rater's time and teach a reward model nothing:
 on the long recipe's queues this order reaches random order's reward-model accuracy at 200 ratings with 49-82
 (docs/rating.md, `bench/active_learning.py --pool answers`). The Rate page shows high-priority pairs first. The
@@ -57,6 +58,7 @@ PRODUCES = {"data"}
 CACHEABLE = False  # it writes into the rating store, which a copy from the stage cache would not
 CONTROL_TOKENS = ("<start_of_turn>", "<end_of_turn>", "<bos>", "<eos>", "<pad>")
 STORE_NAME = "workbench.db"
+TIE_MODEL_RATINGS = 5000  # the tie model learns from at most the latest so many ratings of the stage's own pairs
 
 
 class Config(StageConfig):
@@ -261,9 +263,9 @@ def _priorities(cfg: Config, ctx: StageContext, rows: list[dict], outcomes: list
     return [round(priority(list(ps)) * d, 6) for ps, d in zip(zip(*per_model), decisive)], info
 
 
-def _outcomes(location: str) -> list[dict]:
-    """Every rating in the store at `location` with whether it was decisive (`pair_outcomes`); none where the store
-    does not exist yet."""
+def _outcomes(location: str, ctx: StageContext) -> list[dict]:
+    """The latest `TIE_MODEL_RATINGS` ratings of the pairs this stage of this run put in the store at `location`,
+    with whether each was decisive (`pair_outcomes`); none where the store does not exist yet."""
     from workbench.store import open_store
     from workbench.store.preference_io import pair_outcomes
 
@@ -271,7 +273,7 @@ def _outcomes(location: str) -> list[dict]:
         return []
     store = open_store(location, create=False)
     try:
-        return pair_outcomes(store)
+        return pair_outcomes(store, run=str(Path(ctx.run_dir).resolve()), stage=ctx.stage_name, limit=TIE_MODEL_RATINGS)
     finally:
         store.close()
 
@@ -327,7 +329,7 @@ def run(cfg: Config, ctx: StageContext) -> dict:
     location = store_location(cfg, ctx)
     tie_model = None
     if cfg.reward_models and rows:
-        values, tie_model = _priorities(cfg, ctx, rows, _outcomes(location))
+        values, tie_model = _priorities(cfg, ctx, rows, _outcomes(location, ctx))
         for row, value in zip(rows, values):
             row["priority"] = value
     with atomic_dir(ctx.stage_dir / "data") as tmp:

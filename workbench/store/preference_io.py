@@ -237,15 +237,22 @@ def unsafe_flag_rows(store: Store) -> list[dict]:
     return rows
 
 
-def pair_outcomes(store: Store) -> list[dict]:
-    """Every rating of a pair, in the store's order: `{"pair_id", "rater", "prompt", "first", "second", "decisive"}`
-    (the pair's prompt and its two responses' messages in the pair's own order; `decisive`: the rater preferred one,
-    rather than a tie or "both bad"). Preference files imported as they are count as decisive ratings."""
+def pair_outcomes(store: Store, run: str | None = None, stage: str | None = None,
+                  limit: int | None = None) -> list[dict]:
+    """The ratings of pairs, oldest first: `{"pair_id", "rater", "prompt", "first", "second", "decisive"}` (the
+    pair's prompt and its two responses' messages in the pair's own order; `decisive`: the rater preferred one,
+    rather than a tie or "both bad"; a preference file imported as it is counts as decisive). With `run` and
+    `stage`, only pairs that stage of that run (its resolved path) put in the store; with `limit`, the latest so many."""
     with store.reading() as session:
-        responses = {r.id: r for r in session.scalars(select(Response))}
-        prompts = {p.id: p for p in session.scalars(select(Prompt))}
-        pairs = {p.id: p for p in session.scalars(select(Pair))}
-        comparisons = session.scalars(select(Comparison).order_by(Comparison.id)).all()
+        pairs = {p.id: p for p in session.scalars(select(Pair))
+                 if run is None or {"run": run, "stage": stage} in
+                 [{"run": e.get("run"), "stage": e.get("stage")} for e in p.lineage or [] if isinstance(e, dict)]}
+        comparisons = [c for c in session.scalars(select(Comparison).order_by(Comparison.id)) if c.pair_id in pairs]
+        comparisons = comparisons[-limit:] if limit else comparisons
+        needed = {i for c in comparisons for i in (pairs[c.pair_id].first_id, pairs[c.pair_id].second_id)}
+        responses = {r.id: r for r in session.scalars(select(Response).where(Response.id.in_(needed)))}
+        prompts = {p.id: p for p in session.scalars(select(Prompt).where(
+            Prompt.id.in_({pairs[c.pair_id].prompt_id for c in comparisons})))}
     return [{"pair_id": c.pair_id, "rater": c.rater, "prompt": prompts[pairs[c.pair_id].prompt_id].messages,
              "first": responses[pairs[c.pair_id].first_id].messages,
              "second": responses[pairs[c.pair_id].second_id].messages, "decisive": c.choice in ("A", "B")}
