@@ -243,16 +243,16 @@ def pair_outcomes(store: Store, run: str | None = None, stage: str | None = None
     pair's prompt and its two responses' messages in the pair's own order; `decisive`: the rater preferred one,
     rather than a tie or "both bad"; a preference file imported as it is counts as decisive). With `run` and
     `stage`, only pairs that stage of that run (its resolved path) put in the store; with `limit`, the latest so many."""
+    def made_there(pair: Pair) -> bool:
+        return run is None or any(isinstance(e, dict) and e.get("run") == run and e.get("stage") == stage
+                                  for e in pair.lineage or [])
+
     with store.reading() as session:
-        pairs = {p.id: p for p in session.scalars(select(Pair))
-                 if run is None or {"run": run, "stage": stage} in
-                 [{"run": e.get("run"), "stage": e.get("stage")} for e in p.lineage or [] if isinstance(e, dict)]}
+        pairs = {p.id: p for p in session.scalars(select(Pair)) if made_there(p)}
         comparisons = [c for c in session.scalars(select(Comparison).order_by(Comparison.id)) if c.pair_id in pairs]
         comparisons = comparisons[-limit:] if limit else comparisons
-        needed = {i for c in comparisons for i in (pairs[c.pair_id].first_id, pairs[c.pair_id].second_id)}
-        responses = {r.id: r for r in session.scalars(select(Response).where(Response.id.in_(needed)))}
-        prompts = {p.id: p for p in session.scalars(select(Prompt).where(
-            Prompt.id.in_({pairs[c.pair_id].prompt_id for c in comparisons})))}
+        responses = {r.id: r for r in session.scalars(select(Response))}
+        prompts = {p.id: p for p in session.scalars(select(Prompt))}
     return [{"pair_id": c.pair_id, "rater": c.rater, "prompt": prompts[pairs[c.pair_id].prompt_id].messages,
              "first": responses[pairs[c.pair_id].first_id].messages,
              "second": responses[pairs[c.pair_id].second_id].messages, "decisive": c.choice in ("A", "B")}
