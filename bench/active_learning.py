@@ -4,7 +4,7 @@ first teach it faster than rating them in random order?
     OMP_NUM_THREADS=1 python -m bench.active_learning [--out runs/bench/active_learning] [--seeds 3]
         [--budgets 25,50,100,200,400] [--batch 25] [--ensemble 3] [--strategies random,active,diverse]
         [--world-seed 0]    (--strategies: random and any of STRATEGIES below)
-    OMP_NUM_THREADS=1 python -m bench.active_learning --run RUN_DIR [--backbone student_sft] ...
+    OMP_NUM_THREADS=1 python -m bench.active_learning --run RUN_DIR [--backbone student_sft] [--pool world|answers] ...
 
 Task world (n = 2000, seed 0): the pool is `preference/train.jsonl` (2,000 prompts, each with a correct answer and
 its near miss), shown in a random order per pair; the held-out set is `preference/validation.jsonl` (500 pairs).
@@ -58,6 +58,10 @@ Two ceilings, not strategies (they read what no queue can know):
 One more that needs no ensemble:
   margin  as active with one reward model (no bootstrap copies): `priority` is then the model's closeness to a
           coin flip alone, the order the shipped recipes get (their `pairs` stages read one reward stage).
+Two that learn from the ratings so far which pairs end in a tie (`--run` only; they matter with `--pool answers`):
+  decisive  P(the rater prefers one answer) from a logistic model on each pair's absolute feature difference and
+          its two answers' mean features (`decisive_probability`; 1 until a tie and a preference have been seen);
+  tie-aware  decisive x `priority` (margin's closeness to a coin flip): the order the `pairs` stage ships.
 The pairs' skills (from the world's meta) are read only to report per-skill accuracy, and by oracle-skills.
 
 `--run RUN_DIR` swaps the stand-in for one closer to the real reward model: the pool and held-out pairs are that
@@ -66,7 +70,10 @@ Bradley-Terry head on frozen features of the run's reward backbone (`--backbone`
 the recipe's `reward` starts from): per answer, the final layer's state at the last token (what a reward stage's
 score head reads) and the answer's mean and total log-probability and length under that model; each pair's
 feature difference, standardised over the pool. The head is fitted with L-BFGS (L2 1e-2). The features are computed
-once (seconds for the task world's students). Strategies that read the hashed features (diverse, learnable,
+once (seconds for the task world's students). `--pool answers` replaces the world's pairs (every one decisive) by
+the queue a `pairs` stage builds: one sampled answer of each of `--pair-models` per prompt, identical answers
+dropped, a tie (both right or both wrong) costing a rating and teaching nothing, as on the Rate page; the held-out
+set stays the world's validation pairs. Strategies that read the hashed features (diverse, learnable,
 density, eer, committee, oof-gradient) are not offered there.
 Goal (issue 18): active reaches random's accuracy at 200 ratings with at most half as many (100).
 Writes OUT/active_learning.json (every curve, every seed; per skill, each strategy's mean held-out accuracy and
@@ -812,8 +819,7 @@ def main(argv: list[str] | None = None) -> int:
     result = summary(curves, budgets)
     skills = sorted({p["skill"] for p in held})
     result.update(seeds=args.seeds, batch=args.batch, ensemble=args.ensemble, pool=len(pools[0]), held_out=len(held),
-                  pool_kind=(f"answers of {args.pair_models}" if args.pool == "answers" else "world pairs")
-                  if args.run else "world pairs",
+                  pool_kind=f"answers of {args.pair_models}" if args.pool == "answers" else "world pairs",
                   pool_decisive=sum(p["label"] is not None for p in pools[0]), tie_features=args.tie_features,
                   world_seed=None if args.run else args.world_seed,
                   reward_model=f"linear head on frozen {args.backbone} features" if args.run else "linear, hashed features",
