@@ -129,6 +129,11 @@ def test_reward_model_on_task_world_pairs(run):
     chosen_scores = score_texts(model, tokenizer, chosen, batch_size=1)
     rejected_scores = score_texts(model, tokenizer, rejected, batch_size=1)
     assert score_texts(model, tokenizer, chosen, batch_size=8) == pytest.approx(chosen_scores, abs=1e-4)
+    # the states it hands out (the pairs stage's tie model reads them) are what the score head reads, padding or not
+    states = []
+    assert score_texts(model, tokenizer, chosen, batch_size=8, states=states) == pytest.approx(chosen_scores, abs=1e-4)
+    with torch.no_grad():
+        assert model.score(torch.stack(states))[:, 0].tolist() == pytest.approx(chosen_scores, abs=1e-4)
     expected = pairwise_accuracy(chosen_scores, rejected_scores)
     assert metrics["pairwise_accuracy"] == pytest.approx(expected["accuracy"])
     assert metrics["mean_margin"] == pytest.approx(expected["mean_margin"], abs=1e-3)
