@@ -59,8 +59,8 @@ One more that needs no ensemble:
   margin  as active with one reward model (no bootstrap copies): `priority` is then the model's closeness to a
           coin flip alone, the order the shipped recipes get (their `pairs` stages read one reward stage).
 Two that learn from the ratings so far which pairs end in a tie (`--run` only; they matter with `--pool answers`):
-  decisive  P(the rater prefers one answer) from a logistic model on each pair's absolute feature difference and
-          its two answers' mean features (`decisive_probability`; 1 until a tie and a preference have been seen);
+  decisive  P(the rater prefers one answer) from the `pairs` stage's tie model, a logistic model on each pair's
+          absolute feature difference and its two answers' mean features (1 until a tie and a preference are seen);
   tie-aware  decisive x `priority` (margin's closeness to a coin flip): the order the `pairs` stage ships.
 The pairs' skills (from the world's meta) are read only to report per-skill accuracy, and by oracle-skills.
 
@@ -207,16 +207,15 @@ def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
 def load_run(rows: list[dict], chosen, rejected, seed: int, scale, tie_state_only: bool = False) -> list[dict]:
     """`--run`: the pairs of `rows` as (first, second) in a seeded random order (as `load`), each with the scripted
     rater's verdict (None for a tie: both answers right or both wrong), the dense difference of its answers'
-    features divided by `scale` (per feature), and what `tie_features` reads: the absolute difference and the two
-    answers' mean features, standardised over the rows, and a constant (`tie_state_only`: of the hidden state alone,
-    without the likelihood features, as the `pairs` stage's tie model reads a reward model's state)."""
+    features divided by `scale` (per feature), and its two answers' features as the tie model reads them
+    (`tie_state_only`: the hidden state alone, without the likelihood features, as the `pairs` stage's tie model reads
+    a reward model's state)."""
     import torch
 
     from workbench.taskworld.verify import verify
 
     rng = random.Random(seed)
-    mean = (chosen + rejected) / 2
-    mean = (mean - mean.mean(0)) / mean.std(0).clamp(min=1e-6)
+    kept = slice(0, -3) if tie_state_only else slice(None)
     differences, pairs = [], []
     for row, a, b in zip(rows, chosen, rejected):
         answers = [row["chosen"][-1]["content"], row["rejected"][-1]["content"]]
@@ -229,10 +228,8 @@ def load_run(rows: list[dict], chosen, rejected, seed: int, scale, tie_state_onl
         differences.append(difference)
         pairs.append({"label": label, "prompt": "\n".join(m["content"] for m in row["prompt"]),
                       "skill": row["meta"]["skill"]})
-    for pair, difference, both in zip(pairs, torch.stack(differences) / scale, mean):
-        pair["difference"] = difference
-        kept = slice(0, -3) if tie_state_only else slice(None)
-        pair["tie_features"] = torch.cat([difference[kept].abs(), both[kept], torch.ones(1)])
+    for pair, difference, a, b in zip(pairs, torch.stack(differences) / scale, chosen, rejected):
+        pair["difference"], pair["answers"] = difference, (a[kept], b[kept])
     return pairs
 
 
@@ -257,16 +254,16 @@ def answer_pool(run: Path, rows: list[dict], models: list[str]) -> list[dict]:
 
 
 def decisive_probability(pool: list[dict], rated: list[int], unrated: list[int]):
-    """Per unrated pair, P(the rater prefers one answer) rather than a tie, from a logistic model on the pairs'
-    `tie_features` fitted to the rated pairs' outcomes (`train_dense`; the constant feature is its intercept); 1
+    """Per unrated pair, P(the rater prefers one answer) rather than a tie: the `pairs` stage's own tie model
+    (`workbench.stages.pairs.decisive_probability`) on the pairs' `answers`, fitted to the rated pairs' outcomes; 1
     for every pair until both outcomes have been seen."""
     import torch
 
-    decisive = [float(pool[i]["label"] is not None) for i in rated]
-    if not 0 < sum(decisive) < len(decisive):
-        return torch.ones(len(unrated))
-    weight = train_dense([{"difference": pool[i]["tie_features"], "label": y} for i, y in zip(rated, decisive)])
-    return torch.sigmoid(torch.stack([pool[i]["tie_features"] for i in unrated]) @ weight).squeeze(1)
+    from workbench.stages.pairs import decisive_probability as shipped
+
+    p = shipped([pool[i]["answers"] for i in unrated], [pool[i]["answers"] for i in rated],
+                [pool[i]["label"] is not None for i in rated])
+    return torch.ones(len(unrated)) if p is None else torch.tensor(p)
 
 
 def _bags(pairs: list[dict], which: str, index=None):

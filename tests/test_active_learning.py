@@ -42,8 +42,8 @@ def test_budgets_must_be_multiples_of_the_batch_and_strategies_known():
 def test_the_tie_model_learns_which_pairs_end_in_a_tie_from_the_rated_ones():
     import torch
 
-    def pair(tie_like: bool, label):
-        return {"label": label, "tie_features": torch.tensor([1.0 if tie_like else 0.0, 0.0 if tie_like else 1.0, 1.0])}
+    def pair(tie_like: bool, label):  # a tie's two answers alike, a preference's far apart
+        return {"label": label, "answers": (torch.tensor([0.0, 1.0]), torch.tensor([0.0 if tie_like else 2.0, 1.0]))}
 
     pool = [pair(True, None) for _ in range(6)] + [pair(False, 1.0) for _ in range(6)] + [pair(True, None), pair(False, None)]
     p = active_learning.decisive_probability(pool, list(range(12)), [12, 13])

@@ -248,7 +248,7 @@ def _priorities(cfg: Config, ctx: StageContext, rows: list[dict], outcomes: list
         states = [] if index == 0 else None
         scores = score_texts(model, tokenizer, firsts + seconds, states=states)
         per_model.append([1 / (1 + math.exp(-(a - b))) for a, b in zip(scores[:len(rows)], scores[len(rows):])])
-        if index == 0 and outcomes:
+        if index == 0 and 0 < sum(o["decisive"] for o in outcomes) < len(outcomes):  # else nothing to learn
             rated = []
             score_texts(model, tokenizer, [answered(o["prompt"], o["first"]) for o in outcomes]
                         + [answered(o["prompt"], o["second"]) for o in outcomes], states=rated)
