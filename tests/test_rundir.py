@@ -90,6 +90,9 @@ def test_manifest_records_every_output_file_and_what_decides_numerics(finished):
     assert numerics["precision"] == "fp32" and numerics["threads"] >= 1
     assert numerics["torch"] and numerics["transformers"] and numerics["trl"] and numerics["peft"]
     assert numerics["device"] == "cpu" and isinstance(numerics["cpu_flags"], list) and numerics["cpu_capability"]
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists() and "vendor_id" in cpuinfo.read_text():  # x86: the vendor decides the BLAS's kernels too
+        assert numerics["cpu_vendor"] in ("GenuineIntel", "AuthenticAMD")
     assert "numerics" not in _manifest(run_dir)["stages"]["world"]  # no model, nothing to record
     cache = json.loads((run_dir / ".hashes.json").read_text())
     assert cache[weights][2] == pt["files"][weights]["sha256"]

@@ -61,14 +61,25 @@ KERNEL_CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx
 
 
 @functools.cache
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags (from /proc/cpuinfo; empty where there is none)."""
+def _cpuinfo_field(*keys: str) -> str:
+    """The first /proc/cpuinfo line's value whose key starts with one of `keys` ("" where there is none)."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return frozenset()
-    line = next((ln for ln in text.splitlines() if ln.startswith(("flags", "Features"))), "")
-    return frozenset(line.partition(":")[2].split())
+        return ""
+    line = next((ln for ln in text.splitlines() if ln.startswith(keys)), "")
+    return line.partition(":")[2].strip()
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (from /proc/cpuinfo; empty where there is none)."""
+    return frozenset(_cpuinfo_field("flags", "Features").split())
+
+
+def cpu_vendor() -> str | None:
+    """The CPU's vendor (GenuineIntel, AuthenticAMD; on ARM the implementer code): the BLAS picks its fp32 kernels
+    by vendor as well as by flags, so two CPUs with the same flags can still round differently."""
+    return _cpuinfo_field("vendor_id", "CPU implementer") or None
 
 
 def cpu_supports_bf16() -> bool:
@@ -100,7 +111,7 @@ def _machine() -> dict:
         out.update(device=f"cuda: {torch.cuda.get_device_name(0)}", cuda=torch.version.cuda,
                    cudnn=torch.backends.cudnn.version())
     else:
-        out.update(device="cpu", cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        out.update(device="cpu", cpu_vendor=cpu_vendor(), cpu_capability=torch.backends.cpu.get_cpu_capability(),
                    cpu_flags=sorted(cpu_flags() & set(KERNEL_CPU_FLAGS)))
     return out
 
