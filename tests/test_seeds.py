@@ -171,3 +171,38 @@ def test_the_seeds_report_measures_the_final_student_on_held_out_phrasings(tmp_p
     md = (tmp_path / "seeds.md").read_text()
     assert "| warp | 66.7 ± 3.1 | -3.3 ± 3.1 | 96.7 ± 5.8 | 2.3 ± 4.0 |" in md
     assert "| student_sft | " not in md.split("## Held-out phrasings")[1].split("##")[0]  # not measured: no row
+
+
+def test_the_seeds_report_says_what_decided_the_numbers(tmp_path, capsys):
+    """Each model stage's `numerics` from the seeds' manifests, grouped: one line where every stage matches, one line
+    per setting where a stage was computed otherwise (say, taken from a cache filled on another machine)."""
+    good = {"student_sft": 100, "student_distill": 120, "rlhf_a": 130, "rlhf_b": 135, "warp": 140, "teacher_sft": 150}
+    skills = dict.fromkeys(good, 0.5)
+    amd = {"precision": "fp32", "threads": 2, "torch": "2.13.0+cpu", "transformers": "5.25.0", "trl": "1.16.0",
+           "peft": "0.21.2", "device": "cpu", "cpu_vendor": "AuthenticAMD", "cpu_capability": "AVX512",
+           "cpu_flags": ["avx2", "avx512_bf16"]}
+    for seed in (0, 1):
+        seed_run(tmp_path / f"seed-{seed}", good, skills, {})
+        stages = {m: {"kind": KINDS[m], "numerics": amd} for m in CHAIN}
+        stages["world"] = {"kind": "taskworld"}  # no model, no numerics
+        (tmp_path / f"seed-{seed}" / "manifest.json").write_text(json.dumps({"stages": stages}))
+    assert main(["report", "seeds", str(tmp_path)]) == 0
+    md = (tmp_path / "seeds.md").read_text()
+    line = ("- fp32, 2 threads, cpu AuthenticAMD AVX512 (avx2, avx512_bf16), torch 2.13.0+cpu, transformers 5.25.0, "
+            "trl 1.16.0, peft 0.21.2: every model stage, seeds 0, 1")
+    assert line in md
+
+    # seed 1's teacher-side stage came from a cache an Intel machine with AMX filled
+    intel = {**amd, "cpu_vendor": "GenuineIntel", "cpu_flags": ["amx_bf16", "avx2", "avx512_bf16"]}
+    manifest = json.loads((tmp_path / "seed-1" / "manifest.json").read_text())
+    manifest["stages"]["student_sft"]["numerics"] = intel
+    manifest["stages"]["rlhf_a"]["numerics"] = "hostile"  # not an object: left out, not a crash
+    (tmp_path / "seed-1" / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "seed-0" / "manifest.json").write_text("{not json")  # unreadable: that seed's stages are left out
+    assert main(["report", "seeds", str(tmp_path)]) == 0
+    md = (tmp_path / "seeds.md").read_text()
+    assert ("cpu AuthenticAMD AVX512 (avx2, avx512_bf16), torch 2.13.0+cpu, transformers 5.25.0, trl 1.16.0, "
+            "peft 0.21.2: stages student_distill, rlhf_b, warp, seeds 1") in md
+    assert "cpu GenuineIntel AVX512 (amx_bf16, avx2, avx512_bf16)" in md and ": stages student_sft, seeds 1" in md
+    groups = json.loads((tmp_path / "seeds.json").read_text())["numerics"]
+    assert [g["stages"] for g in groups] == [["student_sft"], ["student_distill", "rlhf_b", "warp"]]

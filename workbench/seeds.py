@@ -12,8 +12,9 @@ student). Before running, one line names the shared stages and the per-seed ones
 `evaluate/report.json` and `verdicts.jsonl` and writes DIR/seeds.json and DIR/seeds.md: each model's task skills
 and accuracy per seed and as mean ± sd, each model's paired gain over its predecessor in the chain per seed and as
 mean ± sd, and pooled over seeds (one paired gain over every seed's prompts, `_pooled`), the held-out-phrasing
-figures (accuracy, its gap to the shipped wordings, refusal, false refusal) as mean ± sd, and each claim of the chain
-as "holds on k of n seeds" (criteria in `CLAIMS`). An evaluation with a rubric instead of a task world (docs/rubric.md)
+figures (accuracy, its gap to the shipped wordings, refusal, false refusal) as mean ± sd, each claim of the chain
+as "holds on k of n seeds" (criteria in `CLAIMS`), and what decided the numbers (each model stage's `numerics` in
+the seed's manifest, grouped by setting), so two reports are compared only where they were computed alike. An evaluation with a rubric instead of a task world (docs/rubric.md)
 is read the same way: its rubric accuracy, rubric gains and `rubric_correct` verdicts stand in for accuracy. Roles come from the stage
 kinds the report lists: the student SFT model (`sft`), the distilled one (`distill`), the RLHF policies (`rlhf`), the
 merge (`merge`), the teacher (the evaluation's `teacher`), the final student (the last of its `models`).
@@ -190,15 +191,55 @@ def _read_verdicts(path: Path) -> dict[str, list[tuple[str | None, bool, str | N
     return out
 
 
+def _manifest_stages(seed_dir: Path) -> dict[str, dict]:
+    """The seed's manifest entries by stage name ({} where the manifest is missing or unreadable)."""
+    from workbench.rundir import read_manifest
+
+    try:
+        return read_manifest(seed_dir)["stages"]
+    except WorkbenchError:
+        return {}
+
+
 def _kinds(report: dict, seed_dir: Path) -> dict[str, str]:
     kinds = {s.get("name"): s.get("kind") for s in report.get("stages", []) if isinstance(s, dict)}
-    try:
-        from workbench.rundir import read_manifest
-
-        kinds.update({n: e.get("kind") for n, e in read_manifest(seed_dir)["stages"].items() if n not in kinds})
-    except WorkbenchError:
-        pass
+    kinds.update({n: e.get("kind") for n, e in _manifest_stages(seed_dir).items() if n not in kinds})
     return kinds
+
+
+def _numerics(found: dict[int, Path]) -> list[dict]:
+    """What decided the numbers (each model stage's manifest `numerics`: precision, threads, library versions, the
+    device or CPU), grouped: one entry per distinct setting with the seeds and stages computed under it, so a
+    report read beside another says whether both came from the same kind of machine."""
+    groups: dict[str, dict] = {}
+    for seed, seed_dir in found.items():
+        for name, entry in _manifest_stages(seed_dir).items():
+            numerics = entry.get("numerics")
+            if not isinstance(numerics, dict):
+                continue
+            key = json.dumps(numerics, sort_keys=True, default=str)[:4096]
+            group = groups.setdefault(key, {"numerics": numerics, "seeds": [], "stages": []})
+            if seed not in group["seeds"]:
+                group["seeds"].append(seed)
+            if name not in group["stages"]:
+                group["stages"].append(name)
+    return list(groups.values())
+
+
+def _numerics_line(numerics: dict) -> str:
+    """One setting in words, e.g. `fp32, 2 threads, cpu AuthenticAMD AVX512 (avx2, fma), torch 2.13.0+cpu, …`."""
+    def text(value) -> str:
+        return str(value)[:80]
+
+    parts = [text(numerics.get("precision") or "no training"), f"{text(numerics.get('threads'))} threads"]
+    if numerics.get("device") == "cpu":
+        flags = numerics.get("cpu_flags") if isinstance(numerics.get("cpu_flags"), list) else []
+        parts.append(" ".join(text(x) for x in ("cpu", numerics.get("cpu_vendor"), numerics.get("cpu_capability")) if x)
+                     + (f" ({', '.join(text(f) for f in flags[:12])})" if flags else ""))
+    elif numerics.get("device"):
+        parts.append(text(numerics["device"]))
+    parts += [f"{lib} {text(numerics[lib])}" for lib in ("torch", "transformers", "trl", "peft") if numerics.get(lib)]
+    return ", ".join(parts)
 
 
 def _paired(verdicts: dict, now: str | None, before: str | None) -> dict | None:
@@ -349,7 +390,7 @@ def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
     clustered = bool(per_seed) and all(_clusters(v) is not None for f in per_seed.values()
                                        for v in f["verdicts"].values())
     return {"folder": str(folder), "stage": stage, "seeds": list(found), "missing": missing, "models": models,
-            "clustered": clustered,
+            "clustered": clustered, "numerics": _numerics(found),
             "claims": claims, "roles": {s: f["roles"] for s, f in per_seed.items()}}
 
 
@@ -432,6 +473,16 @@ def seeds_markdown(summary: dict) -> str:
         pooled = entry.get("pooled_gain_vs_first")
         if pooled is not None:
             lines.append(f"| {model} | {_gain(pooled)} | {pooled['pairs']} |")
+    groups = summary.get("numerics") or []
+    lines += ["", "## Computed with", "",
+              "What decided the numbers, from each seed's manifest (stages computed elsewhere and taken from the stage "
+              "cache carry their own); compare figures across reports only where these match.", ""]
+    for group in groups:
+        where = ("every model stage" if len(groups) == 1
+                 else "stages " + ", ".join(group["stages"][:20]) + (" …" if len(group["stages"]) > 20 else ""))
+        lines.append(f"- {_numerics_line(group['numerics'])}: {where}, seeds {', '.join(map(str, group['seeds']))}")
+    if not groups:
+        lines.append("- not recorded (manifests without `numerics`: written before it was recorded, or missing)")
     return "\n".join(lines) + "\n"
 
 
