@@ -14,8 +14,8 @@ and accuracy per seed and as mean ± sd, each model's paired gain over its prede
 mean ± sd, and pooled over seeds (one paired gain over every seed's prompts, `_pooled`), the held-out-phrasing
 figures (accuracy, its gap to the shipped wordings, refusal, false refusal) as mean ± sd, each claim of the chain
 as "holds on k of n seeds" (criteria in `CLAIMS`), and what decided the numbers (each model stage's `numerics` in
-the seed's manifest, grouped by setting), so two reports are compared only where they were computed alike. An evaluation with a rubric instead of a task world (docs/rubric.md)
-is read the same way: its rubric accuracy, rubric gains and `rubric_correct` verdicts stand in for accuracy. Roles come from the stage
+the seed's manifest, grouped by setting), so two reports are compared only where they were computed alike.
+An evaluation with a rubric instead of a task world (docs/rubric.md) is read the same way: its rubric accuracy, rubric gains and `rubric_correct` verdicts stand in for accuracy. Roles come from the stage
 kinds the report lists: the student SFT model (`sft`), the distilled one (`distill`), the RLHF policies (`rlhf`), the
 merge (`merge`), the teacher (the evaluation's `teacher`), the final student (the last of its `models`).
 Torch-free; the reports are untrusted input (a bad one is one line naming it, exit 2).
@@ -201,22 +201,19 @@ def _manifest_stages(seed_dir: Path) -> dict[str, dict]:
         return {}
 
 
-def _kinds(report: dict, seed_dir: Path) -> dict[str, str]:
+def _kinds(report: dict, manifest_stages: dict[str, dict]) -> dict[str, str]:
     kinds = {s.get("name"): s.get("kind") for s in report.get("stages", []) if isinstance(s, dict)}
-    kinds.update({n: e.get("kind") for n, e in _manifest_stages(seed_dir).items() if n not in kinds})
+    kinds.update({n: e.get("kind") for n, e in manifest_stages.items() if n not in kinds})
     return kinds
 
 
-def _numerics(found: dict[int, Path]) -> list[dict]:
+def _numerics(per_seed: dict[int, dict]) -> list[dict]:
     """What decided the numbers (each model stage's manifest `numerics`: precision, threads, library versions, the
     device or CPU), grouped: one entry per distinct setting with the seeds and stages computed under it, so a
     report read beside another says whether both came from the same kind of machine."""
     groups: dict[str, dict] = {}
-    for seed, seed_dir in found.items():
-        for name, entry in _manifest_stages(seed_dir).items():
-            numerics = entry.get("numerics")
-            if not isinstance(numerics, dict):
-                continue
+    for seed, figures in per_seed.items():
+        for name, numerics in figures["numerics"].items():
             key = json.dumps(numerics, sort_keys=True, default=str)[:4096]
             group = groups.setdefault(key, {"numerics": numerics, "seeds": [], "stages": []})
             if seed not in group["seeds"]:
@@ -264,7 +261,8 @@ def seed_figures(seed_dir: Path, stage: str) -> dict:
     rows = {r["model"]: r for r in report["models"]}
     chain = [m for m in settings["models"] if isinstance(m, str)]
     teacher = settings.get("teacher") if isinstance(settings.get("teacher"), str) else None
-    kinds = _kinds(report, seed_dir)
+    manifest_stages = _manifest_stages(seed_dir)
+    kinds = _kinds(report, manifest_stages)
     models = {}
     for name, row in rows.items():
         gain = (row.get("gains") or {}).get("all_items") if isinstance(row.get("gains"), dict) else None
@@ -342,7 +340,8 @@ def seed_figures(seed_dir: Path, stage: str) -> dict:
             "detail": f"{final}: refusal {refusal:.3f}, false refusal {false_refusal:.3f}"}
     return {"models": models, "chain": chain + ([teacher] if teacher and teacher not in chain else []),
             "claims": claims, "verdicts": verdicts,
-            "roles": {"sft": sft, "distill": distill, "rlhf": rlhf, "merge": merge, "teacher": teacher, "final": final}}
+            "roles": {"sft": sft, "distill": distill, "rlhf": rlhf, "merge": merge, "teacher": teacher, "final": final},
+            "numerics": {n: e["numerics"] for n, e in manifest_stages.items() if isinstance(e.get("numerics"), dict)}}
 
 
 def _spread(values: list[float]) -> dict:
@@ -390,7 +389,7 @@ def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
     clustered = bool(per_seed) and all(_clusters(v) is not None for f in per_seed.values()
                                        for v in f["verdicts"].values())
     return {"folder": str(folder), "stage": stage, "seeds": list(found), "missing": missing, "models": models,
-            "clustered": clustered, "numerics": _numerics(found),
+            "clustered": clustered, "numerics": _numerics(per_seed),
             "claims": claims, "roles": {s: f["roles"] for s, f in per_seed.items()}}
 
 
