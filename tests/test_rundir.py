@@ -126,6 +126,39 @@ def test_a_change_in_what_decides_numerics_changes_the_fingerprint(finished, mon
     assert pipeline.fingerprint(load_recipe(recipe).stage("world"))[2] is None
 
 
+def test_the_filter_records_numerics_when_the_gemma_classifier_decides(tmp_path, monkeypatch):
+    """The filter runs no referenced model, but the Gemma classifier is one: its numbers depend on what a trained
+    model's do, so they are recorded and fingerprinted; the hashed-n-gram classifier is not a neural model."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from workbench.safety import gemma_classifier
+    from workbench.safety.filtering import CLASSIFIER_CHOICE
+
+    save_file({"w": np.zeros(2, dtype=np.float32)}, str(tmp_path / "head.safetensors"),
+              metadata={"format": gemma_classifier.FORMAT})
+    (tmp_path / "hashed.json").write_text("{}")
+    (tmp_path / "recipe.yaml").write_text(textwrap.dedent("""
+        name: filters
+        stages:
+          - {kind: taskworld, name: world, n: 60, corpus_docs: 1500}
+          - {kind: filter, name: by_default, data: world}
+          - {kind: filter, name: by_name, data: world, classifier: gemma3-270m}
+          - {kind: filter, name: hashed, data: world, classifier: hashed-n-gram}
+          - {kind: filter, name: gemma_file, data: world, classifier: head.safetensors}
+          - {kind: filter, name: hashed_file, data: world, classifier: hashed.json}
+        """))
+    recipe = load_recipe(tmp_path / "recipe.yaml")
+    pipeline = Pipeline(recipe, tmp_path / "run")
+    recorded = {name: pipeline.numerics(recipe.stage(name)) is not None
+                for name in ("by_name", "hashed", "gemma_file", "hashed_file", "world")}
+    assert recorded == {"by_name": True, "hashed": False, "gemma_file": True, "hashed_file": False, "world": False}
+    assert pipeline.numerics(recipe.stage("by_name"))["precision"] is None  # it runs a model, trains none
+    for choice, records in (("gemma3-270m", True), ("hashed-n-gram", False)):
+        monkeypatch.setenv(CLASSIFIER_CHOICE, choice)
+        assert (pipeline.numerics(recipe.stage("by_default")) is not None) is records  # and so in its fingerprint
+
+
 @pytest.mark.slow  # trains a model
 def test_vanished_and_truncated_outputs_are_rebuilt(run_copy, capsys):
     recipe, run_dir = run_copy

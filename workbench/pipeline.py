@@ -151,7 +151,8 @@ class Pipeline:
     def numerics(self, stage: StageConfig) -> dict | None:
         """What decides a model stage's numbers besides its config and inputs (`workbench.training.numerics`);
         None for stages that neither train nor run a model."""
-        if not (is_training_stage(stage) or any(what == "model" for _, _, what in stage.references())):
+        if not (is_training_stage(stage) or any(what == "model" for _, _, what in stage.references())
+                or stage.runs_a_model(self._recipe_relative)):
             return None
         from workbench.training import numerics
 

@@ -120,6 +120,11 @@ class StageConfig(BaseModel):
         files are reported by the reference check, not here."""
         return []
 
+    def runs_a_model(self, locate: Callable[[str], Path]) -> bool:
+        """Whether the stage runs a neural model that no reference names (e.g. the filter's Gemma classifier), so
+        that what decides its numerics is recorded and fingerprinted as a training stage's is."""
+        return False
+
     def external_inputs(self, locate: Callable[[str], Path]) -> dict[str, str]:
         """Fingerprints of what the stage reads from outside the run and the recipe's references (e.g. the rating
         store), so that a change there reruns the stage. `locate` resolves a recipe-relative path."""

@@ -59,6 +59,19 @@ class Config(StageConfig):
         """As every stage's, less a shipped classifier named in `classifier` (a name, not a file or stage)."""
         return [r for r in super().references() if not (r[0] == "classifier" and r[1] in CLASSIFIER_NAMES)]
 
+    def runs_a_model(self, locate) -> bool:
+        """When the Gemma classifier decides (shipped, by default or by name, or a trained Gemma head's file): its
+        numbers, like a trained model's, depend on the precision, threads, libraries and CPU."""
+        from workbench.safety.filtering import default_classifier_name
+        from workbench.safety.gemma_classifier import is_gemma_head
+
+        if not self.classifier:
+            return default_classifier_name() == "gemma3-270m"
+        if self.classifier in CLASSIFIER_NAMES:
+            return self.classifier == "gemma3-270m"
+        path = locate(self.classifier)
+        return path.is_file() and is_gemma_head(path)
+
     def external_inputs(self, locate) -> dict[str, str]:
         """Which shipped classifier decides when none is named or one is named (installing the Gemma 3 extra changes
         it) and a digest of its files (a new shipped head changes it), and the store's overrides (a hash, and how
