@@ -206,3 +206,50 @@ def test_the_seeds_report_says_what_decided_the_numbers(tmp_path, capsys):
     assert "cpu GenuineIntel AVX512 (amx_bf16, avx2, avx512_bf16)" in md and ": stages student_sft, seeds 1" in md
     groups = json.loads((tmp_path / "seeds.json").read_text())["numerics"]
     assert [g["stages"] for g in groups] == [["student_sft"], ["student_distill", "rlhf_b", "warp"]]
+
+
+def test_report_compare_pairs_a_candidate_with_its_baseline_seed_by_seed_and_pooled(tmp_path, capsys):
+    """`workbench report compare BEFORE AFTER`: per model, the gain of AFTER over BEFORE on the same prompts, per seed
+    and pooled; claims counted in both; seeds only one run has are left out, and so is a seed asked other prompts."""
+    kl = {"rlhf_a": 2.0, "rlhf_b": 3.0, "warp": 1.5}
+    right = {"student_sft": 100, "student_distill": 120, "rlhf_a": 130, "rlhf_b": 135, "warp": 140, "teacher_sft": 150}
+    skills = {"student_sft": 0.50, "student_distill": 0.55, "rlhf_a": 0.58, "rlhf_b": 0.60, "warp": 0.62,
+              "teacher_sft": 0.70}
+    before, after = tmp_path / "base", tmp_path / "candidate"
+    for s in range(2):
+        seed_run(before / f"seed-{s}", right, {**skills, "teacher_sft": 0.55}, kl, clusters=N)  # 5 points ahead
+        # the candidate's teacher is 16 points ahead on seed 0 (6 on seed 1); its final student answers 20 more
+        seed_run(after / f"seed-{s}", {**right, "warp": 160, "teacher_sft": 170},
+                 {**skills, "teacher_sft": 0.66 if s == 0 else 0.56}, kl, clusters=N)
+    seed_run(after / "seed-7", right, skills, kl)  # a seed the baseline lacks
+
+    assert main(["report", "compare", str(before), str(after)]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith(f"# {after} against {before}\n") and "Seeds 0, 1 in both" in md
+    # 20 of 200 items more on each seed, each item its own cluster: +10.0 points, 2 s.e. from the paired differences
+    two_se = 100 * paired_gain([i < 160 for i in range(N)] * 2, [i < 140 for i in range(N)] * 2,
+                               [f"town-{i}" for i in range(N)] * 2)["two_se"]
+    warp = next(line for line in md.splitlines() if line.startswith("| warp |"))
+    assert warp == (f"| warp | 62.0 ± 0.0 | 62.0 ± 0.0 | 70.0 ± 0.0 | 80.0 ± 0.0 | 0: +10.0 (4.3), 1: +10.0 (4.3) | "
+                    f"+10.0 ({two_se:.1f}) | +10.0 ({two_se:.1f}) |")
+    assert "| student_sft | 50.0 ± 0.0 | 50.0 ± 0.0 | 50.0 ± 0.0 | 50.0 ± 0.0 | 0: +0.0 (0.0), 1: +0.0 (0.0) |" in md
+    assert "| teacher ≥ 8 points ahead of the SFT student | 0 | 1 |" in md
+    assert "| distill > SFT | 2 | 2 |" in md
+
+    # seed 1 of the candidate asked other prompts: its pairs are left out, and said so
+    verdicts = after / "seed-1" / "evaluate" / "verdicts.jsonl"
+    verdicts.write_text(verdicts.read_text().replace('"id": 0,', '"id": "other",'))
+    assert main(["report", "compare", str(before), str(after)]) == 0
+    md = capsys.readouterr().out
+    assert "- left out of the pairing: seed 1, warp: the two evaluations asked other prompts" in md
+    assert next(line for line in md.splitlines() if line.startswith("| warp |")).endswith(
+        "| 0: +10.0 (4.3), 1: - | +10.0 (4.3) | +10.0 (4.3) |")
+
+    assert main(["report", "compare", str(before), str(after / "seed-7")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {after / 'seed-7'}: no seed-N/evaluate/report.json here")
+    lone = tmp_path / "lone"
+    seed_run(lone / "seed-7", right, skills, kl)
+    assert main(["report", "compare", str(before), str(lone)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {lone} (seeds 7) and {before} (seeds 0, 1) have no evaluated seed in common; run the candidate with "
+        "the baseline's --seeds"]

@@ -169,6 +169,13 @@ def _cmd_cache_prune(args) -> int:
     return 0
 
 
+def _cmd_report_compare(args) -> int:
+    from workbench.comparison import compare_markdown, compare_runs
+
+    print(compare_markdown(compare_runs(Path(args.before), Path(args.after), args.stage)), end="")
+    return 0
+
+
 def _cmd_report_seeds(args) -> int:
     from workbench.seeds import write_seeds_report
 
@@ -284,6 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("dir", help="the folder `workbench run --seeds` wrote (holding seed-0/, seed-1/, ...)")
     rs.add_argument("--stage", default="evaluate", help="the evaluate stage whose report.json is read (default evaluate)")
     rs.set_defaults(fn=_cmd_report_seeds)
+    rc = rp.add_parser("compare", help="two `--seeds` folders of a recipe, a candidate against its baseline: each "
+                       "model's paired gain per seed and pooled, and the claims in both (prints markdown)")
+    rc.add_argument("before", help="the baseline's folder (holding seed-0/, seed-1/, ...)")
+    rc.add_argument("after", help="the candidate's folder")
+    rc.add_argument("--stage", default="evaluate", help="the evaluate stage whose report.json is read (default evaluate)")
+    rc.set_defaults(fn=_cmd_report_compare)
 
     st = sub.add_parser("status", help="a run directory's stages: state, wall time, key metric (reads files only)")
     st.add_argument("run_dir")

@@ -167,9 +167,9 @@ def _read_json(path: Path) -> dict:
     return report
 
 
-def _read_verdicts(path: Path) -> dict[str, list[tuple[str | None, bool, str | None]]]:
-    """model -> [(skill, correct, cluster)] in prompt order, from verdicts.jsonl ({} when there is none); `cluster`
-    (what the item asks about) is None in verdicts written before evaluations recorded it."""
+def _read_verdicts(path: Path) -> dict[str, list[tuple[str | None, bool, str | None, object]]]:
+    """model -> [(skill, correct, cluster, prompt id)] in prompt order, from verdicts.jsonl ({} when there is none);
+    `cluster` (what the item asks about) is None in verdicts written before evaluations recorded it."""
     if not path.exists():
         return {}
     regular_file(path, "verdicts file")
@@ -187,7 +187,8 @@ def _read_verdicts(path: Path) -> dict[str, list[tuple[str | None, bool, str | N
                 raise WorkbenchError(f"{path}:{number}: not a verdict row (expected `stage` and a true/false `correct` "
                                      "or `rubric_correct`)")
             cluster = row.get("cluster") if isinstance(row.get("cluster"), str) else None
-            out.setdefault(row["stage"], []).append((row.get("skill", row.get("group")), correct, cluster))
+            prompt_id = row.get("id") if isinstance(row.get("id"), (str, int)) else None
+            out.setdefault(row["stage"], []).append((row.get("skill", row.get("group")), correct, cluster, prompt_id))
     return out
 
 
@@ -207,7 +208,7 @@ def _kinds(report: dict, manifest_stages: dict[str, dict]) -> dict[str, str]:
     return kinds
 
 
-def _numerics(per_seed: dict[int, dict]) -> list[dict]:
+def numerics_groups(per_seed: dict[int, dict]) -> list[dict]:
     """What decided the numbers (each model stage's manifest `numerics`: precision, threads, library versions, the
     device or CPU), grouped: one entry per distinct setting with the seeds and stages computed under it, so a
     report read beside another says whether both came from the same kind of machine."""
@@ -223,7 +224,7 @@ def _numerics(per_seed: dict[int, dict]) -> list[dict]:
     return list(groups.values())
 
 
-def _numerics_line(numerics: dict) -> str:
+def numerics_line(numerics: dict) -> str:
     """One setting in words, e.g. `fp32, 2 threads, cpu AuthenticAMD AVX512 (avx2, fma), torch 2.13.0+cpu, …`."""
     def text(value) -> str:
         return str(value)[:80]
@@ -240,15 +241,30 @@ def _numerics_line(numerics: dict) -> str:
 
 
 def _paired(verdicts: dict, now: str | None, before: str | None) -> dict | None:
-    a, b = verdicts.get(now), verdicts.get(before)
-    if not a or not b or len(a) != len(b):
+    return paired_over([(verdicts.get(now), verdicts.get(before))])
+
+
+def paired_over(pairs: list[tuple[list | None, list | None]], keep=lambda verdict: True) -> dict | None:
+    """One paired gain over the items of every (now, before) pair of verdict lists (the same prompts in the same
+    order: a seed's two models, or one model in two runs), pooled, counting only the items `keep` accepts; 2 s.e.
+    cluster-robust where every item has a cluster (one world: a town's items are one cluster across pairs too).
+    None when a pair lacks verdicts or the two lists differ in length, or no item is kept."""
+    now, then, clusters = [], [], []
+    for a, b in pairs:
+        if not a or not b or len(a) != len(b):
+            return None
+        kept = [i for i, verdict in enumerate(a) if keep(verdict)]
+        now += [a[i][1] for i in kept]
+        then += [b[i][1] for i in kept]
+        clusters += [a[i][2] for i in kept]
+    if not now:
         return None
-    return paired_gain([c for _, c, _ in a], [c for _, c, _ in b], _clusters(a))
+    return {**paired_gain(now, then, clusters if None not in clusters else None), "pairs": len(now)}
 
 
 def _clusters(verdicts: list[tuple]) -> list[str] | None:
     """The items' clusters for a cluster-robust 2 s.e., or None (plain) unless every item has one."""
-    clusters = [c for _, _, c in verdicts]
+    clusters = [v[2] for v in verdicts]
     return clusters if all(c is not None for c in clusters) else None
 
 
@@ -344,9 +360,22 @@ def seed_figures(seed_dir: Path, stage: str) -> dict:
             "numerics": {n: e["numerics"] for n, e in manifest_stages.items() if isinstance(e.get("numerics"), dict)}}
 
 
-def _spread(values: list[float]) -> dict:
+def spread(values: list[float]) -> dict:
     return {"mean": statistics.fmean(values) if values else None,
             "sd": statistics.stdev(values) if len(values) > 1 else None, "n": len(values)}
+
+
+def seed_folders(folder: Path, stage: str) -> tuple[dict[int, Path], list[int]]:
+    """FOLDER's seed-S folders with an evaluation report (seed -> folder), and the seeds without one yet."""
+    if not folder.is_dir():
+        raise WorkbenchError(f"{folder}: not a folder; give the folder `workbench run RECIPE --seeds ...` wrote")
+    seed_dirs = sorted(((int(m.group(1)), p) for p in folder.iterdir()
+                        if (m := SEED_DIR.fullmatch(p.name)) and p.is_dir()), key=lambda t: t[0])
+    found = {seed: p for seed, p in seed_dirs if (p / stage / "report.json").exists()}
+    if not found:
+        raise WorkbenchError(f"{folder}: no seed-N/{stage}/report.json here; run `workbench run RECIPE --seeds 0,1,2 "
+                             f"--run-dir {folder}` first (or name the evaluate stage with --stage)")
+    return found, [seed for seed, _ in seed_dirs if seed not in found]
 
 
 def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
@@ -356,15 +385,7 @@ def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
         check_name(stage)
     except ValueError as e:
         raise WorkbenchError(f"--stage {stage[:80]!r}: {e}") from None
-    if not folder.is_dir():
-        raise WorkbenchError(f"{folder}: not a folder; give the folder `workbench run RECIPE --seeds ...` wrote")
-    seed_dirs = sorted(((int(m.group(1)), p) for p in folder.iterdir()
-                        if (m := SEED_DIR.fullmatch(p.name)) and p.is_dir()), key=lambda t: t[0])
-    found = {seed: p for seed, p in seed_dirs if (p / stage / "report.json").exists()}
-    missing = [seed for seed, _ in seed_dirs if seed not in found]
-    if not found:
-        raise WorkbenchError(f"{folder}: no seed-N/{stage}/report.json here; run `workbench run RECIPE --seeds 0,1,2 "
-                             f"--run-dir {folder}` first (or name the evaluate stage with --stage)")
+    found, missing = seed_folders(folder, stage)
     per_seed = {seed: seed_figures(p, stage) for seed, p in found.items()}
     chain = list(dict.fromkeys(m for figures in per_seed.values() for m in figures["chain"]))
     models = {}
@@ -372,7 +393,7 @@ def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
         entry = {}
         for field in ("task_skills_mean", "accuracy", "gain", *PHRASING_FIELDS):
             values = {s: f["models"].get(model, {}).get(field) for s, f in per_seed.items()}
-            entry[field] = {"per_seed": values, **_spread([v for v in values.values() if v is not None])}
+            entry[field] = {"per_seed": values, **spread([v for v in values.values() if v is not None])}
         entry["two_se"] = {s: f["models"].get(model, {}).get("two_se") for s, f in per_seed.items()}
         entry["previous"] = next((f["models"][model]["previous"] for f in per_seed.values()
                                   if f["models"].get(model, {}).get("previous")), None)
@@ -389,7 +410,7 @@ def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
     clustered = bool(per_seed) and all(_clusters(v) is not None for f in per_seed.values()
                                        for v in f["verdicts"].values())
     return {"folder": str(folder), "stage": stage, "seeds": list(found), "missing": missing, "models": models,
-            "clustered": clustered, "numerics": _numerics(per_seed),
+            "clustered": clustered, "numerics": numerics_groups(per_seed),
             "claims": claims, "roles": {s: f["roles"] for s, f in per_seed.items()}}
 
 
@@ -398,23 +419,14 @@ def _pooled(per_seed: dict, model: str, before: str | None) -> dict | None:
     its 2 s.e. covers the seeds' spread and the prompts' together; None unless every seed has both models' verdicts."""
     if before is None:
         return None
-    now, then, clusters = [], [], []
-    for figures in per_seed.values():
-        a, b = figures["verdicts"].get(model), figures["verdicts"].get(before)
-        if not a or not b or len(a) != len(b):
-            return None
-        now += [c for _, c, _ in a]
-        then += [c for _, c, _ in b]
-        clusters += _clusters(a) or [None] * len(a)
-    # one world for every seed: a town's items are one cluster across the seeds too
-    return {**paired_gain(now, then, clusters if None not in clusters else None), "pairs": len(now)}
+    return paired_over([(f["verdicts"].get(model), f["verdicts"].get(before)) for f in per_seed.values()])
 
 
 def _pct(value) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def _mean_sd(spread: dict, signed: bool = False) -> str:
+def mean_sd(spread: dict, signed: bool = False) -> str:
     if spread["mean"] is None:
         return "-"
     mean = f"{100 * spread['mean']:+.1f}" if signed else f"{100 * spread['mean']:.1f}"
@@ -441,7 +453,7 @@ def seeds_markdown(summary: dict) -> str:
         lines += ["", f"## {title} (%)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for model, entry in summary["models"].items():
             lines.append("| " + " | ".join([model] + [_pct(entry[field]["per_seed"].get(s)) for s in seeds]
-                                            + [_mean_sd(entry[field])]) + " |")
+                                            + [mean_sd(entry[field])]) + " |")
     if any(entry["rephrased_accuracy"]["mean"] is not None for entry in summary["models"].values()):
         lines += ["", "## Held-out phrasings (%, mean ± sd)", "",
                   "The first test items re-asked in wordings no training split uses (each seed's report.md has the "
@@ -450,9 +462,9 @@ def seeds_markdown(summary: dict) -> str:
                   "|---|---|---|---|---|"]
         for model, entry in summary["models"].items():
             if entry["rephrased_accuracy"]["mean"] is not None:
-                lines.append(f"| {model} | {_mean_sd(entry['rephrased_accuracy'])} | "
-                             f"{_mean_sd(entry['phrasing_gap'], True)} | {_mean_sd(entry['rephrased_refusal'])} | "
-                             f"{_mean_sd(entry['rephrased_false_refusal'])} |")
+                lines.append(f"| {model} | {mean_sd(entry['rephrased_accuracy'])} | "
+                             f"{mean_sd(entry['phrasing_gap'], True)} | {mean_sd(entry['rephrased_refusal'])} | "
+                             f"{mean_sd(entry['rephrased_false_refusal'])} |")
     lines += ["", "## Paired gain over the previous model (all items, points; 2 s.e. in brackets)", "",
               "| model | previous | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± sd | seeds pooled |",
               "|" + "---|" * (len(seeds) + 4)]
@@ -463,15 +475,15 @@ def seeds_markdown(summary: dict) -> str:
         for s in seeds:
             gain, two_se = entry["gain"]["per_seed"].get(s), entry["two_se"].get(s)
             cells.append("-" if gain is None else f"{100 * gain:+.1f}" + (f" ({100 * two_se:.1f})" if two_se is not None else ""))
-        lines.append(f"| {model} | {entry['previous']} | " + " | ".join(cells) + f" | {_mean_sd(entry['gain'], True)} |"
-                     + f" {_gain(entry.get('pooled_gain'))} |")
+        lines.append(f"| {model} | {entry['previous']} | " + " | ".join(cells) + f" | {mean_sd(entry['gain'], True)} |"
+                     + f" {gain_text(entry.get('pooled_gain'))} |")
     first = next(iter(summary["models"]), None)
     lines += ["", f"## Paired gain over the first model ({first}), every seed's prompts pooled (points; 2 s.e. in "
               "brackets)", "", "| model | gain | pairs |", "|---|---|---|"]
     for model, entry in summary["models"].items():
         pooled = entry.get("pooled_gain_vs_first")
         if pooled is not None:
-            lines.append(f"| {model} | {_gain(pooled)} | {pooled['pairs']} |")
+            lines.append(f"| {model} | {gain_text(pooled)} | {pooled['pairs']} |")
     groups = summary.get("numerics") or []
     lines += ["", "## Computed with", "",
               "What decided the numbers, from each seed's manifest (stages computed elsewhere and taken from the stage "
@@ -479,13 +491,13 @@ def seeds_markdown(summary: dict) -> str:
     for group in groups:
         where = ("every model stage" if len(groups) == 1
                  else "stages " + ", ".join(group["stages"][:20]) + (" …" if len(group["stages"]) > 20 else ""))
-        lines.append(f"- {_numerics_line(group['numerics'])}: {where}, seeds {', '.join(map(str, group['seeds']))}")
+        lines.append(f"- {numerics_line(group['numerics'])}: {where}, seeds {', '.join(map(str, group['seeds']))}")
     if not groups:
         lines.append("- not recorded (manifests without `numerics`: written before it was recorded, or missing)")
     return "\n".join(lines) + "\n"
 
 
-def _gain(pooled: dict | None) -> str:
+def gain_text(pooled: dict | None) -> str:
     return "-" if pooled is None else f"{100 * pooled['gain']:+.1f} ({100 * pooled['two_se']:.1f})"
 
 
