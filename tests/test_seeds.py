@@ -247,6 +247,8 @@ def test_report_compare_pairs_a_candidate_with_its_baseline_seed_by_seed_and_poo
 
     assert main(["report", "compare", str(before), str(after / "seed-7")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {after / 'seed-7'}: no seed-N/evaluate/report.json here")
+    assert main(["report", "compare", str(before), str(after), "--stage", "../seed-0"]) == 2  # a path, not a stage
+    assert capsys.readouterr().err.startswith("error: --stage '../seed-0': not a plain name")
     lone = tmp_path / "lone"
     seed_run(lone / "seed-7", right, skills, kl)
     assert main(["report", "compare", str(before), str(lone)]) == 2

@@ -366,7 +366,12 @@ def spread(values: list[float]) -> dict:
 
 
 def seed_folders(folder: Path, stage: str) -> tuple[dict[int, Path], list[int]]:
-    """FOLDER's seed-S folders with an evaluation report (seed -> folder), and the seeds without one yet."""
+    """FOLDER's seed-S folders with an evaluation report (seed -> folder), and the seeds without one yet; `stage`
+    must be a plain name (it is joined to each seed's folder)."""
+    try:
+        check_name(stage)
+    except ValueError as e:
+        raise WorkbenchError(f"--stage {stage[:80]!r}: {e}") from None
     if not folder.is_dir():
         raise WorkbenchError(f"{folder}: not a folder; give the folder `workbench run RECIPE --seeds ...` wrote")
     seed_dirs = sorted(((int(m.group(1)), p) for p in folder.iterdir()
@@ -381,10 +386,6 @@ def seed_folders(folder: Path, stage: str) -> tuple[dict[int, Path], list[int]]:
 def seeds_summary(folder: Path, stage: str = "evaluate") -> dict:
     """What seeds.json holds (see the module docstring)."""
     folder = Path(folder)
-    try:
-        check_name(stage)
-    except ValueError as e:
-        raise WorkbenchError(f"--stage {stage[:80]!r}: {e}") from None
     found, missing = seed_folders(folder, stage)
     per_seed = {seed: seed_figures(p, stage) for seed, p in found.items()}
     chain = list(dict.fromkeys(m for figures in per_seed.values() for m in figures["chain"]))
