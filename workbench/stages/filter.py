@@ -62,26 +62,31 @@ class Config(StageConfig):
     def runs_a_model(self, locate) -> bool:
         """When the Gemma classifier decides (shipped, by default or by name, or a trained Gemma head's file): its
         numbers, like a trained model's, depend on the precision, threads, libraries and CPU."""
-        from workbench.safety.filtering import default_classifier_name
         from workbench.safety.gemma_classifier import is_gemma_head
 
-        if not self.classifier:
-            return default_classifier_name() == "gemma3-270m"
-        if self.classifier in CLASSIFIER_NAMES:
-            return self.classifier == "gemma3-270m"
+        shipped = self.shipped_classifier()
+        if shipped:
+            return shipped == "gemma3-270m"
         path = locate(self.classifier)
         return path.is_file() and is_gemma_head(path)
+
+    def shipped_classifier(self) -> str | None:
+        """The shipped classifier that decides (the default when none is named), or None for a trained file."""
+        from workbench.safety.filtering import default_classifier_name
+
+        if not self.classifier:
+            return default_classifier_name()
+        return self.classifier if self.classifier in CLASSIFIER_NAMES else None
 
     def external_inputs(self, locate) -> dict[str, str]:
         """Which shipped classifier decides when none is named or one is named (installing the Gemma 3 extra changes
         it) and a digest of its files (a new shipped head changes it), and the store's overrides (a hash, and how
         many), so that an override reruns this stage and its dependants."""
         from workbench.atomic import sha256_json
-        from workbench.safety.filtering import default_classifier_name, shipped_classifier_digest
+        from workbench.safety.filtering import shipped_classifier_digest
         from workbench.store.filters import stored_overrides
 
-        shipped = default_classifier_name() if not self.classifier else \
-            self.classifier if self.classifier in CLASSIFIER_NAMES else None
+        shipped = self.shipped_classifier()
         default = {"unsafe_classifier": shipped, "unsafe_classifier_digest": shipped_classifier_digest(shipped)} \
             if shipped else {}
         if not self.store:
