@@ -188,9 +188,10 @@ def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
 
     @torch.no_grad()
     def embed(answers: list[str]):
-        out = []
+        out, order = [], []
         prompts, completions = [r["prompt"] for r in rows], [[{"role": "assistant", "content": a}] for a in answers]
-        for ids, mask, answer in completion_batches(tokenizer, prompts, completions, batch):
+        for batch_rows, ids, mask, answer in completion_batches(tokenizer, prompts, completions, batch):
+            order += batch_rows
             output = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
             logps = torch.log_softmax(output.logits[:, :-1].float(), -1).gather(2, ids[:, 1:, None])[:, :, 0]
             predicting = answer[:, 1:].bool()  # position t predicts token t + 1
@@ -199,7 +200,7 @@ def answer_features(model_dir: Path, rows: list[dict], batch: int = 64):
             last = mask.sum(1) - 1
             out.append(torch.cat([output.hidden_states[-1][torch.arange(len(ids)), last].float(),
                                   torch.stack([total / length, total / 10, length / 10.0], 1)], 1))
-        return torch.cat(out)
+        return torch.cat(out)[torch.argsort(torch.tensor(order))]  # back in the rows' order
 
     return (embed([r["chosen"][-1]["content"] for r in rows]), embed([r["rejected"][-1]["content"] for r in rows]))
 

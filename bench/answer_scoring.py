@@ -31,12 +31,13 @@ def full_logits_logps(model, tokenizer, prompts, completions, batch_size: int) -
 
     from workbench.preference import completion_batches
 
-    out = []
+    out = [0.0] * len(prompts)
     with torch.no_grad():
-        for ids, mask, completion_mask in completion_batches(tokenizer, prompts, completions, batch_size):
+        for rows, ids, mask, completion_mask in completion_batches(tokenizer, prompts, completions, batch_size):
             logits = model(input_ids=ids, attention_mask=mask).logits.float()
             logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
-            out += (logps * completion_mask[:, 1:]).sum(-1).tolist()
+            for i, logp in zip(rows, (logps * completion_mask[:, 1:]).sum(-1).tolist()):
+                out[i] = logp
     return out
 
 
@@ -48,7 +49,7 @@ def full_logits_kl(model, tokenizer, others: dict, prompts, completions, batch_s
 
     totals = dict.fromkeys(others, 0.0)
     with torch.no_grad():
-        for ids, mask, completion_mask in completion_batches(tokenizer, prompts, completions, batch_size):
+        for _, ids, mask, completion_mask in completion_batches(tokenizer, prompts, completions, batch_size):
             predicting = completion_mask[:, 1:].bool()
 
             def logps(m):

@@ -115,6 +115,13 @@ def test_completion_logps_of_a_known_model(run):
     [got] = completion_logps(Peaked(), tokenizer, [prompt], [answer])
     assert got == pytest.approx(expected, rel=1e-5)
 
+    # Scored in batches shortest first (`by_length`), each answer's figure comes back at its own index: answers
+    # from longest to shortest, so the batches hold them in the opposite order.
+    answers = [[{"role": "assistant", "content": "abc " * n}] for n in (9, 5, 3, 1)]
+    one_by_one = [completion_logps(Peaked(), tokenizer, [prompt], [a])[0] for a in answers]
+    assert len(set(one_by_one)) == 4
+    assert completion_logps(Peaked(), tokenizer, [prompt] * 4, answers, batch_size=2) == pytest.approx(one_by_one)
+
 
 def test_prompt_only_data_is_refused(run, tmp_path):
     prompts = run[0] / "world/data/prompts/train.jsonl"
