@@ -396,3 +396,11 @@ def test_library_chatter_goes_to_the_stage_log_and_minus_v_shows_it(tmp_path, ca
             assert "[workbench] a (taskworld): running" in out and "a library's print" in out
             assert "Writing model shards" in err  # (warnings: pytest records them itself here)
             assert "the teacher is not ahead of the student" in log
+
+
+def test_wall_times_read_as_minutes_and_seconds():
+    """A stage of 179.7 s reads '3 min 00 s', not '2 min 60 s' (seen in a summary table)."""
+    from workbench.rundir import format_seconds
+
+    assert [format_seconds(s) for s in (None, 6.94, 59.7, 60, 179.7, 3725.2)] == [
+        "-", "6.9 s", "59.7 s", "1 min 00 s", "3 min 00 s", "62 min 05 s"]

@@ -214,10 +214,14 @@ def stage_states(run_dir: Path, stage_names: list[str] | None = None, verify: bo
 
 
 def format_seconds(seconds) -> str:
+    """'59.7 s' under a minute, else whole minutes and seconds ('3 min 00 s' for 179.7 s)."""
     if seconds is None:
         return "-"
     seconds = float(seconds)
-    return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 def states_table(rows: list[dict]) -> str:
