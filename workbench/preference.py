@@ -230,9 +230,9 @@ def score_texts(model, tokenizer, conversations: Sequence[Conversation], batch_s
 
 
 def by_length(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Batches of indices into `lengths`, shortest first, so each batch pads to a length close to its own
-    (in input order, a taskworld evaluation padded its 34-token sequences to about 60; scoring them sorted took
-    less than half the time, docs/benchmarks.md). Callers put each result back at its index."""
+    """Batches of indices into `lengths`, shortest first, so each batch pads to a length close to its own (a
+    taskworld evaluation's answers run 20-71 tokens, mean 34: their KL took 2.3x less time sorted than in input
+    order, docs/benchmarks.md). Callers put each result back at its index."""
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
