@@ -98,3 +98,25 @@ def test_best_precision_at_a_recall_floor_picks_the_highest_qualifying_threshold
     positive = [True, False, True, True, False, True]
     assert _best_precision(scores, positive, 0.75) == (0.6, 0.75, 0.75)  # 3 of 4 positives among the top 4
     assert _best_precision(scores, positive, 1.0) == (0.4, 4 / 6, 1.0)
+
+
+def test_rl_headroom_counts_only_wrong_greedy_answers_that_a_sample_gets_right(tmp_path):
+    """Room is greedy wrong and one of the k samples right; a right greedy answer is pass@k but never room. A run
+    folder without the model is refused in one line, exit 2."""
+    sys.path.insert(0, str(ROOT))
+    from bench.rl_headroom import main, tally
+
+    def item(skill, answer):
+        return {"meta": {"skill": skill, "check": "number", "answer": answer}}
+
+    rows = [item("units", 60), item("units", 120), item("units", 7), item("facts", 3)]
+    greedy = ["60", "100", "8", "3"]
+    sampled = ["1", "60",  "120", "5",  "9", "6",  "3", "4"]  # two samples per row
+    table = tally(rows, greedy, sampled, samples=2)
+    assert table["units"] == {"n": 3, "greedy": 1 / 3, "pass_at_k": 2 / 3, "room": 1 / 3, "room_items": 1}
+    assert table["all"]["room_items"] == 1 and table["all"]["pass_at_k"] == 3 / 4
+    assert table["facts"]["room"] == 0.0
+
+    out = subprocess.run([sys.executable, "-m", "bench.rl_headroom", "--run-dir", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 2 and "not found" in out.stderr and "Traceback" not in out.stderr
