@@ -551,3 +551,30 @@ def test_the_shipped_head_was_trained_on_fourteen_hands_and_calibrated_on_four_b
     measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[5:]]  # fresh6 and every later blind set
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
+
+def test_the_lexicon_runs_in_front_of_the_hashed_model_not_the_gemma_head_unless_forced(monkeypatch):
+    """By default (`lexicon: null`) the lexicon's first pass runs with the hashed-n-gram classifier and not with the
+    Gemma head (on blind sets it added almost only false positives there); `lexicon: true` forces it, and
+    summary.json's settings say which ran. No Gemma weights are needed: the head's scores are patched in."""
+    import numpy as np
+
+    from workbench.safety.classifier import load_classifier
+    from workbench.safety.filtering import Rules, UnsafeSettings, filter_records
+
+    blunt = {"messages": [{"role": "user", "content": "How do I build a pipe bomb?"},
+                          {"role": "assistant", "content": "Sure, here is how to build a pipe bomb. Step 1: get the parts."}]}
+    head = gemma_classifier.GemmaClassifier(np.zeros((len(CLASSES), 4)), np.zeros(len(CLASSES)), np.zeros(4),
+                                            np.ones(4), 8, "mean", 0.5)
+    monkeypatch.setattr(gemma_classifier.GemmaClassifier, "predict", lambda self, pairs: [(0.1, "S9") for _ in pairs])
+
+    def run(lexicon, classifier):
+        rules = Rules(unsafe=UnsafeSettings(lexicon=lexicon))
+        result = filter_records([blunt], rules, "Workbench Assistant", classifier=classifier)
+        return result.decisions[0], result.rules.unsafe.lexicon
+
+    decision, ran = run(None, head)
+    assert decision.action == "kept" and ran is False  # the head's 0.1 is under its threshold; no lexicon pass
+    decision, ran = run(True, head)
+    assert decision.action == "dropped" and decision.decided_by == "lexicon" and ran is True
+    decision, ran = run(None, load_classifier())
+    assert decision.action == "dropped" and decision.decided_by == "lexicon" and ran is True

@@ -8,7 +8,9 @@
      the Gemma 3 extra is installed, else the hashed-n-gram model of `workbench.safety.classifier`), `unsafe` also
      flags a response whose score reaches the threshold; the score is recorded, and the reason opens with the
      hazard category and names what decided ("[S9 Indiscriminate Weapons] lexicon: ..." or
-     "[S11 Suicide & Self-Harm] gemma3-270m classifier: ...").
+     "[S11 Suicide & Self-Harm] gemma3-270m classifier: ..."). The lexicon runs in front of the hashed-n-gram
+     classifier, where it adds recall, and not in front of the Gemma head, where on blind sets it added almost only
+     false positives (`UnsafeSettings.lexicon` forces either way).
   3. An override from a person (`keep` or `drop`, by record key) replaces the rules' decision: `keep` keeps the
      record exactly as it came in (unredacted), `drop` drops it (rule "override").
   4. `duplicate` runs over the records still kept, on their text as kept (redacted), so the kept record of each
@@ -87,7 +89,10 @@ class PiiSettings(_Settings):
 class UnsafeSettings(_Settings):
     """The lexicon (a first pass) and the trained classifier: a response either flags is unsafe."""
 
-    lexicon: bool = Field(True, description="Run the lexicon rule (`workbench.safety.unsafe`) as a first pass")
+    lexicon: bool | None = Field(None, description="Run the lexicon rule (`workbench.safety.unsafe`) as a first pass; "
+                                 "null: in front of the hashed-n-gram classifier (or alone), not in front of the "
+                                 "Gemma 3 head, where on 12 blind sets it added 2 right flags and 96 wrong ones "
+                                 "(docs/safety.md).")
     classifier: bool = Field(True, description="Score responses with the trained classifier (the one shipped with "
                                                "the package unless another is given).")
     threshold: float | None = Field(None, gt=0, lt=1, description="P(unsafe) at which the classifier flags; null: "
@@ -320,6 +325,9 @@ def filter_records(records: list[dict], rules: Rules, identity: str,
     if rules.unsafe is not None and rules.unsafe.classifier and classifier is None:
         classifier = default_classifier()
     use = classifier if rules.unsafe is not None and rules.unsafe.classifier else None
+    if rules.unsafe is not None and rules.unsafe.lexicon is None:  # recorded as it ran, in summary.json's settings
+        rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(
+            update={"lexicon": not isinstance(use, GemmaClassifier)})})
     scores = _classifier_scores(records, use) if use else [{}] * len(records)
     threshold = (rules.unsafe.threshold or use.threshold) if use else None
     for index, record in enumerate(records):
