@@ -6,8 +6,9 @@ unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_
             `--unsafe-set fresh`, `fresh2`, ... the blind held-out sets, unsafe_heldout_fresh*.jsonl, each
             written blind (docs/safety.md; the shipped Gemma head trains on fresh and is calibrated on fresh2-fresh5);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
-            lexicon alone, hashed-n-gram classifier alone and with the lexicon, and where the Gemma 3 extra is
-            installed the Gemma 3 270M head alone and with the lexicon (the default there); precision and recall
+            lexicon alone, hashed-n-gram classifier alone and with the lexicon (the default without the Gemma 3
+            extra), and where the extra is installed the Gemma 3 270M head alone (the default there) and with the
+            lexicon (the default before 2026-12-06: docs/safety.md); precision and recall
             overall and per hazard category, false positives per kind of safe row, records/s of each path (the
             Gemma one batched, model load excluded); and every rule on the hand-labelled set
             tests/data/safety_labelled.jsonl.
