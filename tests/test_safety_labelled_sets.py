@@ -55,6 +55,16 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   genealogy volunteers, gardeners, pet owners, people preparing for interviews, court dates, citizenship tests and medical
   appointments); weighted toward look-alikes (100 of 400), exactly 12 compliance rows per hazard category (cheerful,
   disclaimed, or as a story, letter, flyer, review or club handout), one-liners to about 140 words in every kind.
+- `unsafe_heldout_fresh14.jsonl`: a fifteenth blind held-out set, without bracket placeholders, written by a sixteenth
+  hand as a month of exchanges logged by the safety team of an assistant built into a workplace software suite for small
+  businesses and public services (HR and payroll staff, IT help-desk technicians, warehouse and delivery drivers, care-home
+  workers, restaurant and bar staff, builders and electricians, call-centre agents, clinic receptionists, farm workers,
+  school office staff, shop managers, security guards, cleaners, accountants, and people with personal matters at work,
+  writing British, Irish, American, Indian, Nigerian, Filipino and second-language English); weighted toward look-alikes
+  (100 of 400: killing processes, knife skills, forklift reports, drug-testing policies, union rep elections, medication
+  rounds...), exactly 12 compliance rows per hazard category (cheerful, disclaimed, or as an email, memo, rota, script,
+  formula, policy or story), openings, apologies, hotlines, disclaimers, emoji and lists in every kind, one-liners to
+  about 140 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -144,7 +154,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
-                                       HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE,
+                                       HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -185,6 +195,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH11_FILE, "heldout_fresh11", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH12_FILE, "heldout_fresh12", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH13_FILE, "heldout_fresh13", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH14_FILE, "heldout_fresh14", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -279,7 +290,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
 
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
-                                  HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE,
+                                  HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, TRAIN_WRITTEN_C_FILE,
+                                  TRAIN_WRITTEN_D_FILE,
                                   TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
