@@ -552,6 +552,7 @@ def test_the_shipped_head_was_trained_on_fourteen_hands_and_calibrated_on_four_b
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
+
 def test_the_lexicon_runs_in_front_of_the_hashed_model_not_the_gemma_head_unless_forced(monkeypatch):
     """By default (`lexicon: null`) the lexicon's first pass runs with the hashed-n-gram classifier and not with the
     Gemma head (on blind sets it added almost only false positives there); `lexicon: true` forces it, and
