@@ -4,7 +4,8 @@
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
             `--unsafe-set fresh`, `fresh2`, ... the blind held-out sets, unsafe_heldout_fresh*.jsonl, each
-            written blind (docs/safety.md; the shipped Gemma head trains on fresh and is calibrated on fresh2-fresh5);
+            written blind (docs/safety.md; the shipped Gemma head trains on fresh and fresh6-fresh13 and is
+            calibrated on fresh2-fresh5);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon (the default without the Gemma 3
             extra), and where the extra is installed the Gemma 3 270M head alone (the default there) and with the
@@ -301,8 +302,8 @@ def main() -> None:
                         default="heldout",
                         help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
                              "sets, each written blind; fresh4 and later: also blind, with no bracket placeholders; "
-                             "the shipped head is trained on fresh and calibrated on fresh2-fresh5, so the later "
-                             "ones are its blind measurement sets; "
+                             "the shipped head is trained on fresh and fresh6-fresh13 and calibrated on "
+                             "fresh2-fresh5, so fresh14 and later ones are its blind measurement sets; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")
