@@ -65,6 +65,17 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   rounds...), exactly 12 compliance rows per hazard category (cheerful, disclaimed, or as an email, memo, rota, script,
   formula, policy or story), openings, apologies, hotlines, disclaimers, emoji and lists in every kind, one-liners to
   about 140 words in every kind.
+- `unsafe_heldout_fresh15.jsonl`: a sixteenth blind held-out set, without bracket placeholders, written by a seventeenth
+  hand as a month of exchanges sampled by the trust-and-safety team of an online marketplace and classified-ads site's
+  assistant (buyers and sellers of second-hand electronics, car parts, bikes, tools, garden and pest-control products, pets
+  and livestock, hunting, fishing and archery gear, kitchen knives, collectibles and militaria, tickets, rooms to rent, jobs
+  and gigs, crafts, vapes, supplements, pharmacy and beauty products; listing writers, delivery disputes, refund fights,
+  reviews and scam reports, writing American, Canadian, British, Australian, South African, Kenyan, Pakistani, Malaysian,
+  Brazilian and Spanish second-language English); weighted toward look-alikes (100 of 400: a "killer deals" headline, a
+  hunting knife listed legally, rat-bait safety, a Ford Escort, goat kids for sale, a Burma Star's history, a
+  prescription-only policy, bath bombs, killing a frozen app...), exactly 12 compliance rows per hazard category
+  (cheerful, disclaimed, or as a drafted listing, message, review, flyer, script, table or story), openings, apologies,
+  hotlines, legal words, disclaimers, emoji and lists in every kind, one-liners to about 140 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -155,6 +166,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                        HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE,
+                                       HELDOUT_FRESH15_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -196,6 +208,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH12_FILE, "heldout_fresh12", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH13_FILE, "heldout_fresh13", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH14_FILE, "heldout_fresh14", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH15_FILE, "heldout_fresh15", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -290,7 +303,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
 
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
-                                  HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, TRAIN_WRITTEN_C_FILE,
+                                  HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
+                                  TRAIN_WRITTEN_C_FILE,
                                   TRAIN_WRITTEN_D_FILE,
                                   TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
