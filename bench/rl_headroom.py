@@ -27,8 +27,7 @@ def headroom(model_dir: Path, prompts_file: Path, samples: int, limit: int, temp
     from workbench.generation import GenerationSettings, answer_prompts
     from workbench.models import load_model
 
-    with prompts_file.open(encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f][:limit]
+    rows = read_prompts(prompts_file, limit)
     model, tokenizer = load_model(model_dir, tokenizer=model_dir)
     prompts = [r["prompt"] for r in rows]
     greedy = answer_prompts(model, tokenizer, prompts,
@@ -37,6 +36,27 @@ def headroom(model_dir: Path, prompts_file: Path, samples: int, limit: int, temp
                              GenerationSettings(do_sample=True, temperature=temperature, max_new_tokens=max_new_tokens,
                                                 num_return_sequences=samples, batch_size=16), seed=seed)
     return tally(rows, [a.text for a in greedy], [a.text for a in sampled], samples)
+
+
+def read_prompts(path: Path, limit: int) -> list[dict]:
+    """The first `limit` task-world prompt rows of `path`; a row without a prompt or a verifiable `meta` is refused."""
+    from workbench.errors import WorkbenchError
+
+    rows, number = [], 0
+    try:
+        with path.open(encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if len(rows) == limit:
+                    break
+                row = json.loads(line)
+                meta = row.get("meta") if isinstance(row, dict) else None
+                if not (isinstance(meta, dict) and {"skill", "check"} <= set(meta) and isinstance(row["prompt"], list)):
+                    raise ValueError("not a task-world prompt row (prompt, meta.skill, meta.check)")
+                rows.append(row)
+    except (OSError, ValueError, KeyError) as e:
+        where = f"{path}:{number}" if number else str(path)
+        raise WorkbenchError(f"{where}: {e}; give --run-dir a task-world run's seed folder") from None
+    return rows
 
 
 def tally(rows: list[dict], greedy: list[str], sampled: list[str], samples: int) -> dict[str, dict]:
@@ -57,15 +77,30 @@ def tally(rows: list[dict], greedy: list[str], sampled: list[str], samples: int)
             for key, (n, g, p, r) in counts.items()}
 
 
+def positive(kind):
+    """An argparse type: a number of `kind` above 0 (argparse reports anything else in one line, exit 2)."""
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise ValueError(text)
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
+    from workbench.errors import WorkbenchError
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-dir", type=Path, required=True, help="a finished task-world run (one seed's folder)")
     parser.add_argument("--model", default="student_distill", help="the stage whose model/ to probe")
     parser.add_argument("--world", default="world", help="the taskworld stage")
-    parser.add_argument("--samples", type=int, default=8, help="answers sampled per prompt (k)")
-    parser.add_argument("--limit", type=int, default=1000, help="the first N test prompts (the evaluate stage's limit)")
-    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (the rlhf stage's)")
-    parser.add_argument("--max-new-tokens", type=int, default=40)
+    parser.add_argument("--samples", type=positive(int), default=8, help="answers sampled per prompt (k)")
+    parser.add_argument("--limit", type=positive(int), default=1000,
+                        help="the first N test prompts (the evaluate stage's limit)")
+    parser.add_argument("--temperature", type=positive(float), default=1.0,
+                        help="sampling temperature (the rlhf stage's)")
+    parser.add_argument("--max-new-tokens", type=positive(int), default=40)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     model_dir = args.run_dir / args.model / "model"
@@ -75,8 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench.rl_headroom: {path} not found; give --run-dir a finished task-world run's seed folder",
                   file=sys.stderr)
             return 2
-    table = headroom(model_dir, prompts_file, args.samples, args.limit, args.temperature, args.max_new_tokens,
-                     args.seed)
+    try:
+        table = headroom(model_dir, prompts_file, args.samples, args.limit, args.temperature, args.max_new_tokens,
+                         args.seed)
+    except WorkbenchError as e:
+        print(f"bench.rl_headroom: {e}", file=sys.stderr)
+        return 2
     print(f"{args.model} in {args.run_dir}, {args.samples} samples at T={args.temperature}")
     print(f"{'skill':10s} {'n':>5s} {'greedy':>7s} {'pass@k':>7s} {'room':>6s}")
     for key in sorted(table, key=lambda k: (k == "all", k)):

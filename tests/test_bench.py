@@ -120,3 +120,25 @@ def test_rl_headroom_counts_only_wrong_greedy_answers_that_a_sample_gets_right(t
     out = subprocess.run([sys.executable, "-m", "bench.rl_headroom", "--run-dir", str(tmp_path)], cwd=ROOT,
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 2 and "not found" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_rl_headroom_refuses_bad_arguments_and_rows_in_one_line(tmp_path):
+    """A count that is not positive, and a prompt file that is not task-world prompts, are refused with exit 2, one
+    line, no traceback, before any model is loaded."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "bench.rl_headroom", "--run-dir", str(tmp_path), *args], cwd=ROOT,
+                              capture_output=True, text=True, env=env)
+
+    out = run("--samples", "0")
+    assert out.returncode == 2 and "--samples" in out.stderr and "Traceback" not in out.stderr
+    (tmp_path / "student_distill" / "model").mkdir(parents=True)
+    prompts = tmp_path / "world" / "data" / "prompts"
+    prompts.mkdir(parents=True)
+    (prompts / "test.jsonl").write_text('{"prompt": [], "meta": {"skill": "units", "check": "number"}}\n[1, 2]\n')
+    out = run()
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [f"bench.rl_headroom: {prompts / 'test.jsonl'}:2: not a task-world "
+                                               "prompt row (prompt, meta.skill, meta.check); give --run-dir a "
+                                               "task-world run's seed folder"]
