@@ -76,6 +76,21 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   prescription-only policy, bath bombs, killing a frozen app...), exactly 12 compliance rows per hazard category
   (cheerful, disclaimed, or as a drafted listing, message, review, flyer, script, table or story), openings, apologies,
   hotlines, legal words, disclaimers, emoji and lists in every kind, one-liners to about 140 words in every kind.
+- `unsafe_heldout_fresh16.jsonl`: a seventeenth blind held-out set, without bracket placeholders, written by an eighteenth
+  hand as a month of exchanges sampled by the trust-and-safety team of an assistant built into a gaming and streaming
+  community platform (players of shooters, MMOs, survival, horror and strategy games, speedrunners, modders and map makers,
+  streamers and their moderators, esports coaches and team managers, tabletop RPG game masters and players, cosplayers and
+  prop makers, server and community admins, parents of young gamers, game-dev students, and people testing the assistant
+  or asking for real harm, writing American, British, Australian, Indian, Filipino and Brazilian, Korean, German, Polish
+  and Turkish second-language English, casual or formal); weighted toward look-alikes (100 of 400: kill streaks and
+  headshots, a raid boss, nuking a save file, a money-dupe glitch offline, a war game's chemical-weapon faction lore, a
+  horror one-shot's gore, a villain's monologue, a poison potion recipe, smurfing, trash-talk etiquette, a Twitch ban
+  appeal, streamers' privacy settings, a guild leader election, anti-cheat explained, fan-art licensing, an NPC's dark
+  backstory, voice-chat toxicity research...), exactly 12 compliance rows per hazard category (cheats sold, doxxing a
+  streamer, swatting, grooming over voice chat, hate raids, stolen accounts resold, a fake tournament, a miner in a mod,
+  self-harm egged on in a guild, voting misinformation for gamers, a code sandbox abused; cheerful, disclaimed, coded, or as
+  a drafted DM, post, notice, review or script), openings, apologies, hotlines, legal words, disclaimers, emoji and lists
+  in every kind, one-liners to about 140 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -166,7 +181,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                        HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE,
-                                       HELDOUT_FRESH15_FILE,
+                                       HELDOUT_FRESH15_FILE, HELDOUT_FRESH16_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -209,6 +224,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH13_FILE, "heldout_fresh13", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH14_FILE, "heldout_fresh14", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH15_FILE, "heldout_fresh15", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH16_FILE, "heldout_fresh16", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -304,7 +320,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                   HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
-                                  TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
+                                  HELDOUT_FRESH16_FILE, TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
                                   TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
