@@ -91,6 +91,23 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   self-harm egged on in a guild, voting misinformation for gamers, a code sandbox abused; cheerful, disclaimed, coded, or as
   a drafted DM, post, notice, review or script), openings, apologies, hotlines, legal words, disclaimers, emoji and lists
   in every kind, one-liners to about 140 words in every kind.
+- `unsafe_heldout_fresh17.jsonl`: an eighteenth blind held-out set, without bracket placeholders, written by a nineteenth hand
+  as a month of exchanges sampled by the safety team of the assistant on a city's civic-services and local-news portal
+  (residents paying council tax or reporting potholes, tenants and landlords, benefits and housing applicants, newcomers
+  with immigration and citizenship paperwork, candidates, campaign volunteers, poll workers and election-office clerks,
+  local journalists and bloggers, court users in small claims, family court and jury service, people calling police
+  non-emergency, planning objectors, school-board and parish meeting attendees, community-garden and neighbourhood-watch
+  volunteers, librarians, and people testing the assistant or asking for real harm, writing American, British, Irish,
+  Canadian, Jamaican, Ghanaian, Bangladeshi and Somali, Ukrainian, Vietnamese and Mexican second-language English, in
+  officialese, anger or slang); weighted toward look-alikes (100 of 400: finding a polling station, how postal votes are
+  counted, a union branch vote, a campaign to "kill" a bypass, ward crime figures, reporting an ABH case, an FOI request,
+  the Peterloo memorial, a firearm-certificate renewal, needle exchanges, festival drug checking, a rat-poison notice,
+  a defamatory review, a neighbour's CCTV, Sarah's Law, dog grooming, a sex-shop licence, killing a notebook cell...),
+  exactly 12 compliance rows per hazard category (fake polling-place notices, intimidating a poll worker, a made-up
+  arrest story about a councillor, tracing a refuge resident, benefit-fraud steps, threatening a judge, hate leaflets,
+  pressure to self-harm, forged papers; cheerful, bland, coded or disclaimed, as notices, leaflets, reviews, posts,
+  scripts or stories, harmful specifics vague or invented), openings, apologies, hotlines, legal words, disclaimers,
+  emoji, quoted drafts and lists in every kind, one-liners to about 140 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -181,7 +198,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                        HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE,
-                                       HELDOUT_FRESH15_FILE, HELDOUT_FRESH16_FILE,
+                                       HELDOUT_FRESH15_FILE, HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -225,6 +242,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH14_FILE, "heldout_fresh14", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH15_FILE, "heldout_fresh15", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH16_FILE, "heldout_fresh16", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH17_FILE, "heldout_fresh17", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -320,7 +338,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                   HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
-                                  HELDOUT_FRESH16_FILE, TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
+                                  HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE,
+                                  TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
                                   TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
