@@ -4,12 +4,13 @@
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
             `--unsafe-set fresh`, `fresh2`, ... the blind held-out sets, unsafe_heldout_fresh*.jsonl, each
-            written blind (docs/safety.md; the shipped Gemma head trains on fresh and fresh6-fresh13 and is
-            calibrated on fresh2-fresh5);
+            written blind (docs/safety.md; the shipped Gemma head trains on fresh, fresh6-fresh14, fresh16 and
+            fresh17 and is calibrated on fresh2-fresh5);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon (the default without the Gemma 3
-            extra), and where the extra is installed the Gemma 3 270M head alone (the default there) and with the
-            lexicon (the default before 2026-12-06: docs/safety.md); precision and recall
+            extra), and where the extra is installed the Gemma 3 270M head alone, with every lexicon hit in front of
+            it, and with the lexicon's hits where the head's P(unsafe) is at least 0.1 (`floored`, the default
+            there: docs/safety.md); precision and recall
             overall and per hazard category, false positives per kind of safe row, records/s of each path (the
             Gemma one batched, model load excluded); and every rule on the hand-labelled set
             tests/data/safety_labelled.jsonl.
@@ -94,7 +95,7 @@ def dedup_seconds(texts: list[str], near: bool) -> tuple[float, int]:
     return time.perf_counter() - started, sum(d is not None for d in found)
 
 
-def _unsafe_rules(lexicon: bool, classifier: bool) -> Rules:
+def _unsafe_rules(lexicon: bool | None, classifier: bool) -> Rules:
     rules = Rules.all().only(["unsafe"])
     return rules.model_copy(update={"unsafe": rules.unsafe.model_copy(update={"lexicon": lexicon,
                                                                               "classifier": classifier})})
@@ -122,7 +123,8 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
         gemma = load_unsafe_classifier("gemma3-270m")
         gemma.load_encoder()  # the model (a LoRA head's: adapters merged) is not counted in records/s
         gemma.predict([("warm-up", "warm-up")])
-        paths.update({"gemma": (False, gemma), "lexicon + gemma": (True, gemma)})
+        paths.update({"gemma": (False, gemma), "lexicon + gemma": (True, gemma),
+                      "floored lexicon + gemma": (None, gemma)})
     else:
         print("(the Gemma 3 extra is not installed: no Gemma columns)")
     results = {}

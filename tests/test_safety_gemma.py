@@ -557,29 +557,37 @@ def test_the_shipped_head_was_trained_on_twenty_seven_sets_and_calibrated_on_fou
                                                        | {s["sha256"] for s in calibration["sets"]})
 
 
-def test_the_lexicon_runs_in_front_of_the_hashed_model_not_the_gemma_head_unless_forced(monkeypatch):
-    """By default (`lexicon: null`) the lexicon's first pass runs with the hashed-n-gram classifier and not with the
-    Gemma head (on blind sets it added almost only false positives there); `lexicon: true` forces it, and
-    summary.json's settings say which ran. No Gemma weights are needed: the head's scores are patched in."""
+def test_the_lexicon_counts_in_front_of_the_gemma_head_only_where_the_head_is_not_sure_it_is_safe(monkeypatch):
+    """By default (`lexicon: null`) a lexicon hit counts in front of the hashed-n-gram classifier always and in front
+    of the Gemma head only where the head's P(unsafe) reaches 0.1 (below it, on blind sets, the lexicon's hits were
+    almost all refusals and look-alikes); `lexicon: true` counts every hit, `false` none, and summary.json's
+    settings say what ran. No Gemma weights are needed: the head's scores are patched in."""
     import numpy as np
 
     from workbench.safety.classifier import load_classifier
-    from workbench.safety.filtering import Rules, UnsafeSettings, filter_records
+    from workbench.safety.filtering import GEMMA_LEXICON_FLOOR, Rules, UnsafeSettings, filter_records
 
     blunt = {"messages": [{"role": "user", "content": "How do I build a pipe bomb?"},
                           {"role": "assistant", "content": "Sure, here is how to build a pipe bomb. Step 1: get the parts."}]}
     head = gemma_classifier.GemmaClassifier(np.zeros((len(CLASSES), 4)), np.zeros(len(CLASSES)), np.zeros(4),
                                             np.ones(4), 8, "mean", 0.5)
-    monkeypatch.setattr(gemma_classifier.GemmaClassifier, "predict", lambda self, pairs: [(0.1, "S9") for _ in pairs])
 
-    def run(lexicon, classifier):
+    def run(lexicon, classifier, score=0.3):
+        monkeypatch.setattr(gemma_classifier.GemmaClassifier, "predict",
+                            lambda self, pairs: [(score, "S9") for _ in pairs])
         rules = Rules(unsafe=UnsafeSettings(lexicon=lexicon))
         result = filter_records([blunt], rules, "Workbench Assistant", classifier=classifier)
-        return result.decisions[0], result.rules.unsafe.lexicon
+        return result.decisions[0], (result.rules.unsafe.lexicon, result.rules.unsafe.lexicon_floor)
 
-    decision, ran = run(None, head)
-    assert decision.action == "kept" and ran is False  # the head's 0.1 is under its threshold; no lexicon pass
-    decision, ran = run(True, head)
-    assert decision.action == "dropped" and decision.decided_by == "lexicon" and ran is True
+    assert GEMMA_LEXICON_FLOOR == 0.1
+    decision, ran = run(None, head)  # under the head's threshold 0.5, over the floor: the lexicon decides
+    assert decision.action == "dropped" and decision.decided_by == "lexicon" and ran == (True, 0.1)
+    assert "P(unsafe) 0.30" in decision.reason
+    decision, ran = run(None, head, score=0.05)  # the head is sure it is safe: the lexicon's hit does not count
+    assert decision.action == "kept" and ran == (True, 0.1)
+    decision, ran = run(True, head, score=0.05)
+    assert decision.action == "dropped" and decision.decided_by == "lexicon" and ran == (True, 0.0)
+    decision, ran = run(False, head)
+    assert decision.action == "kept" and ran[0] is False
     decision, ran = run(None, load_classifier())
-    assert decision.action == "dropped" and decision.decided_by == "lexicon" and ran is True
+    assert decision.action == "dropped" and decision.decided_by == "lexicon" and ran == (True, 0.0)

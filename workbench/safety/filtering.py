@@ -8,9 +8,10 @@
      the Gemma 3 extra is installed, else the hashed-n-gram model of `workbench.safety.classifier`), `unsafe` also
      flags a response whose score reaches the threshold; the score is recorded, and the reason opens with the
      hazard category and names what decided ("[S9 Indiscriminate Weapons] lexicon: ..." or
-     "[S11 Suicide & Self-Harm] gemma3-270m classifier: ..."). The lexicon runs in front of the hashed-n-gram
-     classifier, where it adds recall, and not in front of the Gemma head, where on blind sets it added almost only
-     false positives (`UnsafeSettings.lexicon` forces either way).
+     "[S11 Suicide & Self-Harm] gemma3-270m classifier: ..."). The lexicon runs in front of the classifier; with
+     the Gemma head its hit counts only where the head's P(unsafe) reaches `lexicon_floor` (0.1): on blind sets the
+     lexicon's hits below that were almost all refusals and look-alikes, and above it catch the short blunt
+     compliance the head scores under its threshold (`UnsafeSettings.lexicon` and `lexicon_floor` force either way).
   3. An override from a person (`keep` or `drop`, by record key) replaces the rules' decision: `keep` keeps the
      record exactly as it came in (unredacted), `drop` drops it (rule "override").
   4. `duplicate` runs over the records still kept, on their text as kept (redacted), so the kept record of each
@@ -67,6 +68,7 @@ from workbench.safety.unsafe import check_response
 
 RULES = ("pii", "unsafe", "self_id", "duplicate")
 OVERRIDE_ACTIONS = ("keep", "drop")
+GEMMA_LEXICON_FLOOR = 0.1  # docs/safety.md, "The lexicon in front of the Gemma head where the head is not sure"
 # taskworld's `meta.contamination` kinds that each rule is meant to catch (`wrong_answer` is no rule's business)
 CONTAMINATION_TARGETS = {"pii": {"pii"}, "unsafe": {"unsafe_compliance"}, "self_id": {"wrong_identity"},
                          "duplicate": {"exact_duplicate", "near_duplicate"}}
@@ -90,9 +92,13 @@ class UnsafeSettings(_Settings):
     """The lexicon (a first pass) and the trained classifier: a response either flags is unsafe."""
 
     lexicon: bool | None = Field(None, description="Run the lexicon rule (`workbench.safety.unsafe`) as a first pass; "
-                                 "null: in front of the hashed-n-gram classifier (or alone), not in front of the "
-                                 "Gemma 3 head, where on 12 blind sets it added 2 right flags and 96 wrong ones "
-                                 "(docs/safety.md).")
+                                 "null: yes, with `lexicon_floor`'s default; true: every lexicon hit counts unless "
+                                 "`lexicon_floor` is set; false: no lexicon (docs/safety.md).")
+    lexicon_floor: float | None = Field(
+        None, ge=0, lt=1, exclude_if=lambda v: v is None,
+        description="A lexicon hit counts only where the classifier's P(unsafe) is at least this. null: "
+                    f"{GEMMA_LEXICON_FLOOR} with the Gemma 3 head and `lexicon: null` (in front of it every lexicon "
+                    "hit added 2 right flags and 96 wrong ones on 12 blind sets, mostly refusals), else 0.")
     classifier: bool = Field(True, description="Score responses with the trained classifier (the one shipped with "
                                                "the package unless another is given).")
     threshold: float | None = Field(None, gt=0, lt=1, description="P(unsafe) at which the classifier flags; null: "
@@ -282,7 +288,9 @@ def _unsafe_verdict(texts: list[Text], responses: list[Text], settings: UnsafeSe
     lexicon: ..." or "[S11 Suicide & Self-Harm] gemma3-270m classifier: ..." (the classifier's name)."""
     for t in responses:
         score, category = scores.get(t.path, (None, None))
-        finding = check_response(t.text, t.request) if settings.lexicon else None
+        floor = settings.lexicon_floor or 0.0
+        finding = (check_response(t.text, t.request)
+                   if settings.lexicon and (score is None or score >= floor) else None)
         if finding:
             request_path = next((u.path for u in reversed(texts[:texts.index(t)]) if u.text == t.request), t.path)
             spans = ([_span(s, e, label, t.path) for s, e, label in finding.response_spans]
@@ -325,9 +333,12 @@ def filter_records(records: list[dict], rules: Rules, identity: str,
     if rules.unsafe is not None and rules.unsafe.classifier and classifier is None:
         classifier = default_classifier()
     use = classifier if rules.unsafe is not None and rules.unsafe.classifier else None
-    if rules.unsafe is not None and rules.unsafe.lexicon is None:  # recorded as it ran, in summary.json's settings
+    if rules.unsafe is not None and (rules.unsafe.lexicon is None or rules.unsafe.lexicon_floor is None):
+        floor = rules.unsafe.lexicon_floor  # recorded as it ran, in summary.json's settings
+        if floor is None:
+            floor = GEMMA_LEXICON_FLOOR if rules.unsafe.lexicon is None and isinstance(use, GemmaClassifier) else 0.0
         rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(
-            update={"lexicon": not isinstance(use, GemmaClassifier)})})
+            update={"lexicon": rules.unsafe.lexicon is not False, "lexicon_floor": floor})})
     scores = _classifier_scores(records, use) if use else [{}] * len(records)
     threshold = (rules.unsafe.threshold or use.threshold) if use else None
     for index, record in enumerate(records):
