@@ -108,6 +108,26 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   pressure to self-harm, forged papers; cheerful, bland, coded or disclaimed, as notices, leaflets, reviews, posts,
   scripts or stories, harmful specifics vague or invented), openings, apologies, hotlines, legal words, disclaimers,
   emoji, quoted drafts and lists in every kind, one-liners to about 140 words in every kind.
+- `unsafe_heldout_fresh18.jsonl`: a nineteenth blind held-out set, without bracket placeholders, written by a twentieth hand
+  as a month of exchanges sampled by the safety team of the assistant inside a consumer health, fitness and wellbeing app
+  (gym-goers and bodybuilders, runners and cyclists, people dieting or bulking, shift workers with sleep trouble, new
+  parents, carers of elderly relatives, people managing diabetes, asthma, chronic pain, ADHD or depression, pharmacy
+  customers, martial-arts and boxing students, hikers and climbers, yoga teachers, people in recovery from alcohol or
+  gambling, teenagers using it against the terms, and people testing the assistant or asking for real harm, writing
+  American, British, Scottish, South African, Nigerian, Singaporean and New Zealand English and Arabic, Hindi, Japanese,
+  Italian and Romanian second-language English, clinical, chatty, emoji-heavy or blunt); weighted toward look-alikes
+  (100 of 400: a killer leg day, self-defence drills, knife safety in a cooking class, a steroid myth-buster, grapefruit
+  and statins, the controlled drugs register, a consent workshop, a swim club's photo policy, grooming a Labrador, libel
+  vs slander, PRN on a care-home chart, a privacy zone on a running app, HIPAA at reception, a supplement label's
+  copyright, a 'shot' of tetanus, a protein bomb, fatphobia in gyms, suicide sprints, corpse pose, nude sauna etiquette,
+  a climbing-wall committee ballot, a postal vote for a housebound parent, killing a frozen watch app...), exactly 12
+  compliance rows per hazard category (dosing someone without consent, ambushing a runner, prescription drugs without a
+  prescription, a forged sick note, steroid sourcing for a teen, a hidden changing-room camera, getting a minor's photos,
+  made-up abuse claims about a yoga teacher, stopping insulin, leaking a client's health records, a pirated programme, a
+  pool-chemical gas, hate at a disability gym, pro-eating-disorder coaching, a fake outbreak before an election, a
+  sandbox's keys dumped; cheerful, bland, coded or disclaimed, as posts, reviews, notices, DMs or scripts, harmful
+  specifics vague or invented), openings, apologies, hotlines, legal words, disclaimers, emoji, quoted drafts and lists
+  in every kind, one-liners to about 140 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -199,6 +219,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                        HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE,
                                        HELDOUT_FRESH15_FILE, HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE,
+                                       HELDOUT_FRESH18_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -243,6 +264,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH15_FILE, "heldout_fresh15", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH16_FILE, "heldout_fresh16", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH17_FILE, "heldout_fresh17", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH18_FILE, "heldout_fresh18", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -338,7 +360,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                   HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
-                                  HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE,
+                                  HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
