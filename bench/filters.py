@@ -179,7 +179,7 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
             update={"lexicon": lexicon, "classifier": classifier is not None})})
         scores = labelled_scores(hand_labelled, filter_records(hand_labelled, rules, DEFAULT_IDENTITY,
                                                           classifier=classifier).decisions)
-        print(f"  unsafe by {name:22}" + "  ".join(f"{rule} {sc['precision']} / {sc['recall']}"
+        print(f"  unsafe by {name:24}" + "  ".join(f"{rule} {sc['precision']} / {sc['recall']}"
                                                     for rule, sc in scores.items()))
 
 
