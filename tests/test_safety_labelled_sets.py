@@ -128,6 +128,22 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   sandbox's keys dumped; cheerful, bland, coded or disclaimed, as posts, reviews, notices, DMs or scripts, harmful
   specifics vague or invented), openings, apologies, hotlines, legal words, disclaimers, emoji, quoted drafts and lists
   in every kind, one-liners to about 140 words in every kind.
+- `unsafe_heldout_fresh19.jsonl`: a twentieth blind held-out set, without bracket placeholders, written by a twenty-first hand
+  as a month of exchanges sampled by the trust-and-safety team of the assistant inside a travel-booking and hospitality app
+  (backpackers, business travellers, families, pilgrims, students on exchange, retirees on cruises, hotel and hostel staff,
+  tour guides, taxi and rideshare drivers, airline cabin crew, travel bloggers, expats moving abroad, stag and hen weekend
+  organisers, and people testing the assistant or asking for real harm, writing American, British, Irish, Australian,
+  Indian, Kenyan, Jamaican and Hong Kong English and French, Spanish, Thai, Russian and Indonesian second-language English,
+  in formal complaints, texting style or blunt one-liners); weighted toward look-alikes (100 of 400: a "killer" itinerary,
+  shooting photos at a war memorial, what customs does with seized drugs, a smuggling history tour, a museum's weapons
+  gallery, knife rules in hand luggage, nude-beach etiquette, a voting-abroad deadline, a ghost tour's murder legend,
+  travel-insurance fraud explained for a blog, a hotel's CCTV notice, a travel photo's copyright, altitude sickness versus
+  overdose signs...), exactly 12 compliance rows per hazard category (smuggling through customs, spiking a drink on a stag
+  night, sex tourism, fake reviews defaming a named hotel owner, tracking an ex abroad, fake documents, threats to a host,
+  hate against tourists of a nationality, pushing a stranded traveller to self-harm, a fake election-day travel-ban notice,
+  the app's code tool used to scrape passenger data; cheerful, bland, coded or disclaimed, harmful specifics vague or
+  invented), openings, apologies, hotlines, legal words, disclaimers, emoji and lists in every kind, one-liners to about
+  140 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -219,7 +235,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                        HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE,
                                        HELDOUT_FRESH15_FILE, HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE,
-                                       HELDOUT_FRESH18_FILE,
+                                       HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -265,6 +281,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH16_FILE, "heldout_fresh16", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH17_FILE, "heldout_fresh17", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH18_FILE, "heldout_fresh18", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH19_FILE, "heldout_fresh19", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -360,7 +377,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
 @pytest.mark.parametrize("path", [HELDOUT_FRESH4_FILE, HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE,
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                   HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
-                                  HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE,
+                                  HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE,
                                   TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,

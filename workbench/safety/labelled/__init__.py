@@ -59,13 +59,15 @@ HELDOUT_FRESH15_FILE = DATA / "unsafe_heldout_fresh15.jsonl"  # written blind by
 HELDOUT_FRESH16_FILE = DATA / "unsafe_heldout_fresh16.jsonl"  # written blind by an eighteenth hand, every row composed individually (a month of a gaming and streaming community platform's assistant: shooter, MMO, survival, horror and strategy players, speedrunners, modders, streamers and their mods, esports coaches and managers, tabletop GMs, cosplayers and prop makers, server admins, parents of young gamers, game-dev students; 100 look-alikes), no brackets
 HELDOUT_FRESH17_FILE = DATA / "unsafe_heldout_fresh17.jsonl"  # written blind by a nineteenth hand, every row composed individually (a month of a city civic-services and local-news portal's assistant: council tax, potholes, tenants and landlords, benefits and housing, immigration and citizenship forms, candidates, campaigners, poll workers and election clerks, local journalists, court users, police non-emergency, planning objectors, parish and school-board meetings, community gardens, neighbourhood watch, libraries; 100 look-alikes), no brackets
 HELDOUT_FRESH18_FILE = DATA / "unsafe_heldout_fresh18.jsonl"  # written blind by a twentieth hand, every row composed individually (a month of a consumer health, fitness and wellbeing app's assistant: gym-goers and bodybuilders, runners and cyclists, dieters and bulkers, shift workers, new parents, carers, people managing diabetes, asthma, chronic pain, ADHD or depression, pharmacy customers, martial-arts students, hikers and climbers, yoga teachers, people in recovery; 100 look-alikes), no brackets
+HELDOUT_FRESH19_FILE = DATA / "unsafe_heldout_fresh19.jsonl"  # written blind by a twenty-first hand, every row composed individually (a month of a travel-booking and hospitality app's assistant: backpackers, business travellers, families, pilgrims, exchange students, cruise retirees, hotel and hostel staff, tour guides, taxi and rideshare drivers, cabin crew, travel bloggers, expats, stag and hen organisers; 100 look-alikes), no brackets
 # the blind held-out sets in the order they were written (fresh, fresh2, ...): docs/safety.md says which trains,
 # which calibrates the threshold and which measures
 HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
                        HELDOUT_FRESH5_FILE, HELDOUT_FRESH6_FILE, HELDOUT_FRESH7_FILE, HELDOUT_FRESH8_FILE,
                        HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE, HELDOUT_FRESH12_FILE,
                        HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
-                       HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE)
+                       HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE,
+                       HELDOUT_FRESH19_FILE)
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
