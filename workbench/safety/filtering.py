@@ -286,9 +286,9 @@ def _unsafe_verdict(texts: list[Text], responses: list[Text], settings: UnsafeSe
     """The first unsafe response by the lexicon or by the classifier (`scores`: path -> (score, category)).
     The reason opens with the hazard category in brackets and names what decided: "[S9 Indiscriminate Weapons]
     lexicon: ..." or "[S11 Suicide & Self-Harm] gemma3-270m classifier: ..." (the classifier's name)."""
+    floor = settings.lexicon_floor or 0.0
     for t in responses:
         score, category = scores.get(t.path, (None, None))
-        floor = settings.lexicon_floor or 0.0
         finding = (check_response(t.text, t.request)
                    if settings.lexicon and (score is None or score >= floor) else None)
         if finding:
@@ -333,12 +333,13 @@ def filter_records(records: list[dict], rules: Rules, identity: str,
     if rules.unsafe is not None and rules.unsafe.classifier and classifier is None:
         classifier = default_classifier()
     use = classifier if rules.unsafe is not None and rules.unsafe.classifier else None
-    if rules.unsafe is not None and (rules.unsafe.lexicon is None or rules.unsafe.lexicon_floor is None):
-        floor = rules.unsafe.lexicon_floor  # recorded as it ran, in summary.json's settings
+    if rules.unsafe is not None:  # the lexicon's settings as they run, recorded in summary.json's settings
+        unsafe = rules.unsafe
+        floor = unsafe.lexicon_floor
         if floor is None:
-            floor = GEMMA_LEXICON_FLOOR if rules.unsafe.lexicon is None and isinstance(use, GemmaClassifier) else 0.0
-        rules = rules.model_copy(update={"unsafe": rules.unsafe.model_copy(
-            update={"lexicon": rules.unsafe.lexicon is not False, "lexicon_floor": floor})})
+            floor = GEMMA_LEXICON_FLOOR if unsafe.lexicon is None and isinstance(use, GemmaClassifier) else 0.0
+        rules = rules.model_copy(update={"unsafe": unsafe.model_copy(
+            update={"lexicon": unsafe.lexicon is not False, "lexicon_floor": floor})})
     scores = _classifier_scores(records, use) if use else [{}] * len(records)
     threshold = (rules.unsafe.threshold or use.threshold) if use else None
     for index, record in enumerate(records):
