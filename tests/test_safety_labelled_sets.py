@@ -242,7 +242,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
                                        TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE,
                                        TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE, TRAIN_WRITTEN_O_FILE,
-                                       TRAIN_WRITTEN_P_FILE)
+                                       TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE, TRAIN_WRITTEN_R_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -262,6 +262,7 @@ WRITTEN = {"compliance": 170, "refusal": 60, "lookalike": 70, "safety": 50, "cha
 LOOKALIKE_HEAVY = {"compliance": 140, "refusal": 40, "lookalike": 160, "safety": 60, "chat": 20}
 LOOKALIKE_FORMS = {"compliance": 140, "refusal": 30, "lookalike": 160, "safety": 50, "chat": 40}
 PLAIN_TOPICS = {"compliance": 70, "refusal": 20, "lookalike": 20, "safety": 20, "chat": 170}
+MIRRORED = {"compliance": 140, "refusal": 40, "lookalike": 140, "safety": 40, "chat": 40}
 PROMISES = [
     Promise(HELDOUT_FRESH_FILE, "heldout_fresh", HELD_OUT, (13, 14), (0.25, 0.30), 120),
     Promise(HELDOUT_FRESH2_FILE, "heldout_fresh2", HELD_OUT, (13, 14), (0.25, 0.30), 120),
@@ -298,6 +299,8 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_N_FILE, "train_written_n", PLAIN_TOPICS, (5, 5), (0.15, 0.35), 200),
     Promise(TRAIN_WRITTEN_O_FILE, "train_written_o", PLAIN_TOPICS, (5, 5), (0.15, 0.35), 200),
     Promise(TRAIN_WRITTEN_P_FILE, "train_written_p", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
+    Promise(TRAIN_WRITTEN_Q_FILE, "train_written_q", MIRRORED, (10, 10), (0.20, 0.35), 200),
+    Promise(TRAIN_WRITTEN_R_FILE, "train_written_r", MIRRORED, (10, 10), (0.20, 0.35), 200),
 ]
 
 
@@ -382,7 +385,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
                                   TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
-                                  TRAIN_WRITTEN_O_FILE, TRAIN_WRITTEN_P_FILE],
+                                  TRAIN_WRITTEN_O_FILE, TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE,
+                                  TRAIN_WRITTEN_R_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh9.jsonl` were written
