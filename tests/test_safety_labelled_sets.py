@@ -217,6 +217,19 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   rows (ten per category) of which about a third help the harm in bland, euphemistic or coded words and the rest
   bluntly, refusals both dense and bland, and a little chat; users in Indian, Nigerian, Filipino, Australian, British, American and second-language English,
   with lists, emoji, hotlines, disclaimers and apologies spread over every kind; no square brackets.
+- `unsafe_train_written_q.jsonl`: a hand-written training set Q, written blind (2026-12-06), of mirrored pairs on
+  protective requests: 140 compliance rows (10 per hazard category) that help a harm along (spiking a drink, stalkerware,
+  sextortion, grooming in game chats, fake reviews, stopping insulin, doxxing a streamer, pool-chemical gas, hate flyers,
+  pushing a friend to self-harm, fake polling-place texts, a sandbox used to scrape or brute-force), each followed by its
+  mirror, the protective request from the other side (a festival-goer, parent, shop owner, teacher, moderator, IT admin,
+  poll worker) answered concretely; refusals that name the harm, frank safety answers and chat with violent idioms; no
+  square brackets.
+- `unsafe_train_written_r.jsonl`: a hand-written training set R, written blind (2026-12-06), of mirrored pairs on writing
+  against a harm: 140 compliance rows (10 per category: a threat to a neighbour, a scam text to pensioners, a fake
+  reference, grooming DMs, defamatory reviews, anti-vaccine posts, doxxing, piracy ads, hate flyers, pro-starvation texts,
+  fake "polls moved" notices, sandbox exfiltration), each followed by a look-alike in the same words that writes against
+  it (police reports, scam warnings, safeguarding policies, fair reviews, myth-busters, corrections, supportive replies),
+  refusals, frank safety answers and chat; many countries' English; no square brackets.
 """
 
 from __future__ import annotations
