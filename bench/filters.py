@@ -304,9 +304,8 @@ def main() -> None:
                         default="heldout",
                         help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
                              "sets, each written blind; fresh4 and later: also blind, with no bracket placeholders; "
-                             "the shipped head is trained on fresh, fresh6-fresh14, fresh16 and fresh17 and "
-                             "calibrated on fresh2-fresh5, so fresh15 and sets after fresh17 are its blind "
-                             "measurement sets; "
+                             "the shipped head is trained on fresh and fresh6-fresh18 and calibrated on "
+                             "fresh2-fresh5, so fresh19 and later sets are its blind measurement sets; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")

@@ -24,7 +24,7 @@ SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
 
-# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the nineteenth head): the template
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twentieth head): the template
 # sets, the first blind set and the hand-written training sets, each written by its own hand.
 TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
            labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
@@ -33,7 +33,9 @@ TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN
            labelled.TRAIN_WRITTEN_K_FILE, labelled.TRAIN_WRITTEN_L_FILE, labelled.TRAIN_WRITTEN_M_FILE,
            *labelled.HELDOUT_FRESH_FILES[5:13],  # fresh6-fresh13, each measured once before the eighteenth head
            labelled.HELDOUT_FRESH14_FILE, labelled.HELDOUT_FRESH16_FILE,  # the nineteenth's: fresh14 (measured once
-           labelled.HELDOUT_FRESH17_FILE)                                 # before) and two sets written for it
+           labelled.HELDOUT_FRESH17_FILE,                                 # before) and two sets written for it
+           labelled.HELDOUT_FRESH15_FILE, labelled.HELDOUT_FRESH18_FILE,  # the twentieth's: two blind sets measured
+           labelled.TRAIN_WRITTEN_Q_FILE, labelled.TRAIN_WRITTEN_R_FILE)  # once before, and two of mirrored pairs
 
 
 @pytest.fixture
@@ -534,12 +536,12 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_twenty_seven_sets_and_calibrated_on_four_blind_sets():
-    """docs/safety.md (the nineteenth head): trained on the template sets, the thirteen hand-written training sets,
-    the first blind set, the seventh to fifteenth (each measured once before) and the seventeenth and eighteenth
-    (written for it); its threshold is `calibrate`'s on the second to fifth blind sets pooled (never trained on); the
-    template-written held-out set and fresh15 and every blind set after fresh17 are measurement sets, neither trained
-    nor calibrated on."""
+def test_the_shipped_head_was_trained_on_thirty_one_sets_and_calibrated_on_four_blind_sets():
+    """docs/safety.md (the twentieth head): trained on the template sets, fifteen hand-written training sets (A-M, and
+    Q and R of mirrored pairs), the first blind set and every blind set from fresh6 to fresh18 (each measured once
+    before, or written for training); its threshold is `calibrate`'s on the second to fifth blind sets pooled (never
+    trained on); the template-written held-out set and every blind set from fresh19 on are measurement sets, neither
+    trained nor calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -552,7 +554,7 @@ def test_the_shipped_head_was_trained_on_twenty_seven_sets_and_calibrated_on_fou
     # the recall target 0.98, not the training rule's 0.97 (docs/safety.md, "the recall target of the threshold rule")
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.98
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
-    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH15_FILE, *labelled.HELDOUT_FRESH_FILES[17:]]
+    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[18:]]  # fresh19 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
