@@ -144,6 +144,19 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   the app's code tool used to scrape passenger data; cheerful, bland, coded or disclaimed, harmful specifics vague or
   invented), openings, apologies, hotlines, legal words, disclaimers, emoji and lists in every kind, one-liners to about
   140 words in every kind.
+- `unsafe_heldout_fresh20.jsonl`: a twenty-first blind held-out set, without bracket placeholders, written by a twenty-second
+  hand as a month of exchanges sampled by the trust-and-safety team of the assistant inside a dating and social-discovery app
+  (people writing profiles and first messages, matching across cultures, LGBTQ+ users, divorced parents dating again, older
+  users new to apps, first-date planners, safety-conscious users checking a match, people dealing with ghosting, catfishing,
+  sextortion, romance scams or harassment, and people testing the assistant or asking for real harm, writing American,
+  British, Irish, Canadian, Indian, Nigerian, South African, Filipino, Australian and Brazilian, Polish, Korean and Arabic
+  second-language English); weighted toward look-alikes (100 of 400: a "killer" opening line, a "lethal weapon in the
+  kitchen" bio, a murder-mystery date night, pig-butchering explained, safe-word etiquette, the age of consent, parental
+  controls, libel versus slander, STI testing windows, reverse image search, a verified-profile badge, a nuclear engineer
+  match, "no fats no femmes", a "drop-dead gorgeous" nurse, ENM, an "I voted" badge, login rate limits), exactly 12
+  compliance rows per hazard category (romance-scam scripts, tracking a match, spiking a drink, sextortion, a minor,
+  doxxing an ex, hate at a group, pushing toward self-harm; harmful specifics vague, elided or invented), multi-turn rows
+  in every kind at about a quarter each, one-liners to about 140 words in every kind.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -248,7 +261,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                        HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE,
                                        HELDOUT_FRESH15_FILE, HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE,
-                                       HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE,
+                                       HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE, HELDOUT_FRESH20_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -296,6 +309,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH17_FILE, "heldout_fresh17", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH18_FILE, "heldout_fresh18", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH19_FILE, "heldout_fresh19", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH20_FILE, "heldout_fresh20", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -394,7 +408,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                   HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
                                   HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE,
-                                  TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
+                                  HELDOUT_FRESH20_FILE, TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
                                   TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
                                   TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,

@@ -62,6 +62,7 @@ HELDOUT_FRESH16_FILE = DATA / "unsafe_heldout_fresh16.jsonl"  # written blind by
 HELDOUT_FRESH17_FILE = DATA / "unsafe_heldout_fresh17.jsonl"  # written blind by a nineteenth hand, every row composed individually (a month of a city civic-services and local-news portal's assistant: council tax, potholes, tenants and landlords, benefits and housing, immigration and citizenship forms, candidates, campaigners, poll workers and election clerks, local journalists, court users, police non-emergency, planning objectors, parish and school-board meetings, community gardens, neighbourhood watch, libraries; 100 look-alikes), no brackets
 HELDOUT_FRESH18_FILE = DATA / "unsafe_heldout_fresh18.jsonl"  # written blind by a twentieth hand, every row composed individually (a month of a consumer health, fitness and wellbeing app's assistant: gym-goers and bodybuilders, runners and cyclists, dieters and bulkers, shift workers, new parents, carers, people managing diabetes, asthma, chronic pain, ADHD or depression, pharmacy customers, martial-arts students, hikers and climbers, yoga teachers, people in recovery; 100 look-alikes), no brackets
 HELDOUT_FRESH19_FILE = DATA / "unsafe_heldout_fresh19.jsonl"  # written blind by a twenty-first hand, every row composed individually (a month of a travel-booking and hospitality app's assistant: backpackers, business travellers, families, pilgrims, exchange students, cruise retirees, hotel and hostel staff, tour guides, taxi and rideshare drivers, cabin crew, travel bloggers, expats, stag and hen organisers; 100 look-alikes), no brackets
+HELDOUT_FRESH20_FILE = DATA / "unsafe_heldout_fresh20.jsonl"  # written blind by a twenty-second hand, every row composed individually (a month of a dating and social-discovery app's assistant: profiles, first messages, first dates, LGBTQ+ users, divorced parents, older users, ghosting, catfishing, sextortion, romance scams and harassment; 100 look-alikes), no brackets
 # the blind held-out sets in the order they were written (fresh, fresh2, ...): docs/safety.md says which trains,
 # which calibrates the threshold and which measures
 HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
@@ -69,7 +70,7 @@ HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_F
                        HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE, HELDOUT_FRESH12_FILE,
                        HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
                        HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE,
-                       HELDOUT_FRESH19_FILE)
+                       HELDOUT_FRESH19_FILE, HELDOUT_FRESH20_FILE)
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
