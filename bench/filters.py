@@ -4,8 +4,8 @@
 
 unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_heldout.jsonl, never trained on; with
             `--unsafe-set fresh`, `fresh2`, ... the blind held-out sets, unsafe_heldout_fresh*.jsonl, each
-            written blind (docs/safety.md; the shipped Gemma head trains on fresh, fresh6-fresh14, fresh16 and
-            fresh17 and is calibrated on fresh2-fresh5);
+            written blind (docs/safety.md says which the shipped Gemma head trains on, which calibrate its
+            threshold and which are left to measure it; its JSON's `trained_on` and `calibration` list them);
             or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon (the default without the Gemma 3
             extra), and where the extra is installed the Gemma 3 270M head alone, with every lexicon hit in front of
@@ -304,8 +304,7 @@ def main() -> None:
                         default="heldout",
                         help="unsafe: the labelled set measured (fresh, fresh2, fresh3: the second to fourth held-out "
                              "sets, each written blind; fresh4 and later: also blind, with no bracket placeholders; "
-                             "the shipped head is trained on fresh and fresh6-fresh18 and calibrated on "
-                             "fresh2-fresh5, so fresh19 and later sets are its blind measurement sets; "
+                             "docs/safety.md says which the shipped head trains on and which measure it; "
                              "validation: one the Gemma head is trained on)")
     parser.add_argument("--record-heldout", action="store_true",
                         help="write the Gemma head's held-out precision / recall into its shipped JSON")
