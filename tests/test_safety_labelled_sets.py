@@ -268,7 +268,8 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
                                        TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE,
                                        TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE, TRAIN_WRITTEN_O_FILE,
-                                       TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE, TRAIN_WRITTEN_R_FILE)
+                                       TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE, TRAIN_WRITTEN_R_FILE,
+                                       TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -328,6 +329,8 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_P_FILE, "train_written_p", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_Q_FILE, "train_written_q", MIRRORED, (10, 10), (0.20, 0.35), 200),
     Promise(TRAIN_WRITTEN_R_FILE, "train_written_r", MIRRORED, (10, 10), (0.20, 0.35), 200),
+    Promise(TRAIN_WRITTEN_S_FILE, "train_written_s", MIRRORED, (10, 10), (0.20, 0.35), 60),
+    Promise(TRAIN_WRITTEN_T_FILE, "train_written_t", MIRRORED, (10, 10), (0.20, 0.35), 60),
 ]
 
 
@@ -413,7 +416,7 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
                                   TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
                                   TRAIN_WRITTEN_O_FILE, TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE,
-                                  TRAIN_WRITTEN_R_FILE],
+                                  TRAIN_WRITTEN_R_FILE, TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE],
                          ids=lambda p: p.stem)
 def test_the_held_out_sets_without_placeholders_have_no_brackets(path):
     """`unsafe_heldout_fresh4.jsonl` to `unsafe_heldout_fresh9.jsonl` were written
