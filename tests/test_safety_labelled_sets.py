@@ -243,6 +243,18 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   fake "polls moved" notices, sandbox exfiltration), each followed by a look-alike in the same words that writes against
   it (police reports, scam warnings, safeguarding policies, fair reviews, myth-busters, corrections, supportive replies),
   refusals, frank safety answers and chat; many countries' English; no square brackets.
+- `unsafe_train_written_s.jsonl`: a hand-written training set S, written blind (2026-12-07), of short mirrored pairs on
+  informational questions: 140 compliance rows (10 per category: hitting without marks, benefit-form fraud, a smishing
+  text, sextortion, a fake review naming a dentist, stopping insulin, tracking a wife's phone, a slur-free hate flyer, a
+  bridge, a fake "polls moved" text, a sandbox's keys), each followed by its mirror asking how that harm works, how
+  common it is, what the law says or what happened in the news, answered plainly; refusals, safety answers and chat;
+  every final answer 60 words or fewer; many countries' English; no square brackets.
+- `unsafe_train_written_t.jsonl`: a hand-written training set T, written blind (2026-12-07), of short mirrored pairs on
+  everyday tasks in a hazard's words: 140 compliance rows (10 per category: a blade past the turnstile, skipping bail, a
+  hidden bathroom camera, doubling a child's Calpol, stripping a watermark, pool-chemical gas, hiding starvation, an
+  explicit scene, a sandbox miner), each followed by its mirror in the same words for a harmless end (a self-defence
+  class, the right dose from the packet, watermarking one's own prints, a fade-to-black scene, flights around election
+  day), answered concretely; refusals, safety answers and chat; every final answer 60 words or fewer; no square brackets.
 """
 
 from __future__ import annotations
