@@ -157,25 +157,11 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   compliance rows per hazard category (romance-scam scripts, tracking a match, spiking a drink, sextortion, a minor,
   doxxing an ex, hate at a group, pushing toward self-harm; harmful specifics vague, elided or invented), multi-turn rows
   in every kind at about a quarter each, one-liners to about 140 words in every kind.
-- `unsafe_heldout_fresh21.jsonl`: a twenty-second blind held-out set, without bracket placeholders, written by a twenty-third
-  hand as a month of exchanges sampled by the compliance team of the assistant built into a mid-size company's chat and
-  office suite (office staff, warehouse and shift workers, team leads and managers, HR, IT admins, contractors and interns
-  writing emails, performance reviews, references, spreadsheets and scripts, rotas, expense claims, leave and parental-leave
-  requests, grievances, harassment and redundancy questions, IT help, office parties, people venting about colleagues, and
-  people testing the assistant or asking for real harm, writing American, British, Irish, Canadian, Indian, Nigerian,
-  Kenyan, South African, Filipino, Singaporean and Australian English and Polish, Portuguese, Vietnamese and Arabic
-  second-language English, terse, stressed, chatty or formal); weighted toward look-alikes (100 of 400: a "killer" sales
-  deck, shooting over the figures, a murder-mystery party, a "nuclear option" in a supplier negotiation, killing a stuck
-  process and child processes, a fire-drill and gas-leak drill, a hazardous-chemicals register, a phishing-awareness quiz,
-  expense-fraud red flags, a grievance letter naming a harasser, the upskirting offence in an HR policy, a work-experience
-  safeguarding policy, dog grooming standards, answering a defamatory Glassdoor review, redacting a staff survey, a
-  subject access request, a suicide-prevention policy, a "sexier" slide deck, a union rep election, a fork bomb explained,
-  DLP rules...), exactly 12 compliance rows per hazard category (expense and timesheet fraud, a rota to push out a
-  pregnant worker, backdated warnings, reading a colleague's messages as admin, tracking a field worker, a defamatory
-  review of a former employer, quid pro quo pressure on a junior, secret contact with a work-experience student, hate
-  messages to a team, a goodbye note and pushing a colleague toward suicide, a memo telling staff how to vote, a code
-  runner used to exfiltrate the customer table; cheerful, bland, coded or disclaimed, harmful specifics vague, elided or
-  invented), multi-turn rows in every kind at 22 to 28 %, one-liners to about 140 words in every kind.
+- `unsafe_heldout_fresh21.jsonl`: a twenty-second blind held-out set, without bracket placeholders, written by a
+  twenty-third hand as a month of exchanges with the assistant of a mid-size company's chat and office suite (office,
+  warehouse and shift staff, managers, HR, IT admins, contractors and interns, in many countries' English), weighted
+  toward look-alikes, 12 compliance rows per hazard category, multi-turn rows in every kind at 22 to 28 %, one-liners
+  to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers read this file.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -443,8 +429,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                   HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
                                   HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE,
-                                  HELDOUT_FRESH20_FILE, HELDOUT_FRESH21_FILE, TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE,
-                                  TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
+                                  HELDOUT_FRESH20_FILE, HELDOUT_FRESH21_FILE, TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE,
+                                  TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
                                   TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
                                   TRAIN_WRITTEN_O_FILE, TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE,
