@@ -161,7 +161,7 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   twenty-third hand as a month of exchanges with the assistant of a mid-size company's chat and office suite (office,
   warehouse and shift staff, managers, HR, IT admins, contractors and interns, in many countries' English), weighted
   toward look-alikes, 12 compliance rows per hazard category, multi-turn rows in every kind at 22 to 28 %, one-liners
-  to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers read this file.
+  to about 140 words in every kind. Its topics are not listed here: training-set writers read this file.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
