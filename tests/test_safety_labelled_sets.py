@@ -162,6 +162,12 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   warehouse and shift staff, managers, HR, IT admins, contractors and interns, in many countries' English), weighted
   toward look-alikes, 12 compliance rows per hazard category, multi-turn rows in every kind at 22 to 28 %, one-liners
   to about 140 words in every kind. Its topics are not listed here: training-set writers read this file.
+- `unsafe_heldout_fresh22.jsonl`: a twenty-third blind held-out set, without bracket placeholders, written by a
+  twenty-fourth hand as a month of exchanges with the assistant of a home-improvement retailer and its DIY community forum
+  (homeowners, renters, landlords, tradespeople, carers and hobbyists, in many countries' English), weighted toward
+  look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter each,
+  one-liners to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers read
+  this file.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -279,7 +285,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE,
                                        HELDOUT_FRESH15_FILE, HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE,
                                        HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE, HELDOUT_FRESH20_FILE,
-                                       HELDOUT_FRESH21_FILE, HELDOUT_FRESH_FILE,
+                                       HELDOUT_FRESH21_FILE, HELDOUT_FRESH22_FILE, HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
                                        TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE, TRAIN_WRITTEN_I_FILE,
@@ -329,6 +335,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH19_FILE, "heldout_fresh19", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH20_FILE, "heldout_fresh20", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH21_FILE, "heldout_fresh21", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH22_FILE, "heldout_fresh22", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
@@ -429,7 +436,8 @@ def test_no_message_shared_with_another_labelled_set(promise):
                                   HELDOUT_FRESH8_FILE, HELDOUT_FRESH9_FILE, HELDOUT_FRESH10_FILE, HELDOUT_FRESH11_FILE,
                                   HELDOUT_FRESH12_FILE, HELDOUT_FRESH13_FILE, HELDOUT_FRESH14_FILE, HELDOUT_FRESH15_FILE,
                                   HELDOUT_FRESH16_FILE, HELDOUT_FRESH17_FILE, HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE,
-                                  HELDOUT_FRESH20_FILE, HELDOUT_FRESH21_FILE, TRAIN_WRITTEN_C_FILE, TRAIN_WRITTEN_D_FILE,
+                                  HELDOUT_FRESH20_FILE, HELDOUT_FRESH21_FILE, HELDOUT_FRESH22_FILE, TRAIN_WRITTEN_C_FILE,
+                                  TRAIN_WRITTEN_D_FILE,
                                   TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE, TRAIN_WRITTEN_G_FILE, TRAIN_WRITTEN_H_FILE,
                                   TRAIN_WRITTEN_I_FILE, TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE,
                                   TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
