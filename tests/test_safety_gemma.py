@@ -214,12 +214,16 @@ def test_decider_is_read_back_from_the_reason():
     (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
-    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--layer, --pooling, --other-set, --calibrate-on and --lora"),
-    (["--out", "{tmp}/head.safetensors", "--calibrate-on", "c.jsonl"], "--lora are settings of --model gemma3-270m"),
-    (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--lora are settings of --model gemma3-270m"),
-    (["--out", "{tmp}/head.safetensors", "--lora", "off"], "--lora are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--lora and --start-from are settings"),
+    (["--out", "{tmp}/head.safetensors", "--calibrate-on", "c.jsonl"], "--start-from are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--start-from are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--lora", "off"], "--start-from are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--start-from", "h.safetensors"], "are settings of --model gemma3-270m"),
+    (["--out", "{tmp}/head.safetensors", "--model", "gemma3-270m", "--start-from", "h.safetensors"],
+     "--start-from needs --calibrate-on"),
 ])
-def test_train_classifier_refuses_bad_arguments_before_training(tmp_path, capsys, args, message):
+def test_train_classifier_refuses_bad_arguments_before_training(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
     (tmp_path / "folder.safetensors").mkdir()
     argv = ["safety", "train-classifier", *[a.format(tmp=tmp_path) for a in args]]
     assert main(argv) == 2
@@ -442,6 +446,49 @@ def test_lora_head_adapts_the_layers_below_it_and_scores_the_same_after_a_reload
     assert settings["format"] == gemma_classifier.LORA_FORMAT and settings["lora"]["rank"] == gemma_lora.RANK
     loaded = gemma_classifier.load_gemma_classifier(tmp_path / "head.safetensors")
     assert loaded.scores(probe) == pytest.approx(adapted, abs=1e-5)  # merged into the weights on load: same scores
+
+
+@pytest.mark.slow  # trains (LoRA on a tiny model, three fits): not in the fast suite
+def test_start_from_trains_a_lora_head_a_second_pass_from_its_own_adapters(tiny_gemma3, tmp_path, monkeypatch,
+                                                                            capsys):
+    """`train-classifier --start-from HEAD --calibrate-on ...`: the head's adapters and linear head are where the
+    pass starts (at learning rate 0 it ends where it started), its training sets stay "trained on" (calibrating on
+    one is refused), and the passes are counted."""
+    import numpy as np
+
+    from workbench.safety import gemma_lora
+
+    monkeypatch.setattr(gemma_classifier, "feature_dtype", lambda: "float32")
+    encoder, rows = tiny_gemma3
+    rows = list({json.dumps(r, sort_keys=True): r for r in rows}.values())  # the template set repeats a few rows
+    safe, unsafe = [r for r in rows if r["label"]], [r for r in rows if not r["label"]]
+    first = [_tiny_set(encoder, "t.jsonl", safe[:12] + unsafe[:12]), _tiny_set(encoder, "v.jsonl", safe[12:20] + unsafe[12:20])]
+    gemma_classifier.fit_on_all(first, 2, "mean+last", 1e-3, 0, "h", gemma_lora.adapt, 0.5).save(tmp_path / "one.safetensors")
+    data = write_jsonl(tmp_path / "more.jsonl", safe[20:30] + unsafe[20:30])
+    check = write_jsonl(tmp_path / "check.jsonl", safe[30:40] + unsafe[30:40])
+    seen = write_jsonl(tmp_path / "t.jsonl", safe[:12] + unsafe[:12])
+    argv = ["safety", "train-classifier", str(data), "--model", "gemma3-270m", "--other-set", str(check),
+            "--start-from", str(tmp_path / "one.safetensors"), "--seed", "1"]
+    assert main([*argv[:-4], "--calibrate-on", str(seen), *argv[-4:], "--out", str(tmp_path / "x.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "the head to start from was trained on this set" in err and not (tmp_path / "x.safetensors").exists()
+
+    one = gemma_classifier.load_gemma_classifier(tmp_path / "one.safetensors")
+    other = write_jsonl(tmp_path / "other.jsonl", safe[40:50] + unsafe[40:50])
+    argv = ["safety", "train-classifier", str(data), "--model", "gemma3-270m", "--other-set", str(other),
+            "--start-from", str(tmp_path / "one.safetensors"), "--seed", "1"]
+    for lr, out in ((0.0, "still.safetensors"), (gemma_lora.LR, "two.safetensors")):
+        monkeypatch.setattr(gemma_lora, "LR", lr)
+        monkeypatch.setattr(gemma_lora, "HEAD_LR", lr / 2)
+        assert main([*argv, "--calibrate-on", str(check), "--out", str(tmp_path / out)]) == 0, capsys.readouterr()
+    still = gemma_classifier.load_gemma_classifier(tmp_path / "still.safetensors")
+    two = gemma_classifier.load_gemma_classifier(tmp_path / "two.safetensors")
+    assert all(np.array_equal(still.lora_tensors[k], v) for k, v in one.lora_tensors.items())
+    assert np.array_equal(still.weight, one.weight) and np.array_equal(still.mean, one.mean)
+    assert not all(np.array_equal(two.lora_tensors[k], v) for k, v in one.lora_tensors.items())
+    assert two.info["lora_passes"] == 2 and two.info["started_from"]["threshold"] == one.threshold
+    assert [e["name"] for e in two.info["trained_on"]] == ["t.jsonl", "v.jsonl", "more.jsonl", "other.jsonl"]
+    assert two.info["calibration"]["sets"][0]["name"] == "check.jsonl" and "heldout" not in two.info
 
 
 def test_a_lora_head_whose_adapters_reach_past_its_layer_is_refused(tmp_path, monkeypatch, capsys):

@@ -73,6 +73,11 @@ def add_commands(sub) -> None:
                    help="gemma3-270m: also adapt the layers below the head with LoRA (on, the default; about 8 "
                         "minutes per fit on 2 CPU cores, one fit per set plus the final one) or fit the head alone on "
                         "the frozen, cached features (off: seconds once the features are cached)")
+    t.add_argument("--start-from", dest="start_from", default=None,
+                   help="gemma3-270m: a LoRA head (FILE.safetensors, e.g. the shipped "
+                        "workbench/safety/data/unsafe_gemma_head.safetensors) to train one more pass from its "
+                        "adapters and linear head, on DATA and the other sets (needs --calibrate-on, on sets it "
+                        "was never trained on)")
     t.add_argument("--epochs", type=bounded_int(1, 100_000), default=60, help="hashed-n-gram: training epochs")
     t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_train_classifier)
@@ -181,9 +186,15 @@ def _cmd_train_classifier(args) -> int:
         from workbench.safety import gemma_classifier
 
         gemma_classifier.require_available()
-    elif any(v is not None for v in (args.layer, args.pooling, args.other_sets, args.calibration_sets, args.lora)):
-        raise WorkbenchError("--layer, --pooling, --other-set, --calibrate-on and --lora are settings of --model "
-                             "gemma3-270m")
+    elif any(v is not None for v in (args.layer, args.pooling, args.other_sets, args.calibration_sets, args.lora,
+                                     args.start_from)):
+        raise WorkbenchError("--layer, --pooling, --other-set, --calibrate-on, --lora and --start-from are settings "
+                             "of --model gemma3-270m")
+    if args.start_from is not None and not args.calibration_sets:
+        raise WorkbenchError("--start-from needs --calibrate-on: leave-one-set-out would score sets the head to "
+                             "start from was trained on")
+    if args.start_from is not None and args.lora == "off":
+        raise WorkbenchError("--start-from trains a head's LoRA adapters further; it cannot go with --lora off")
     records = []
     for path in [args.data or TRAIN_FILE, *args.extra]:
         validate_file(path, expect="unpaired_preference")
@@ -264,17 +275,34 @@ def _train_gemma(records: list[dict], others: list[tuple[str, list[dict]]], cali
 
     layer = args.layer if args.layer is not None else gc.DEFAULT_LAYER
     pooling = args.pooling or gc.DEFAULT_POOLING
+    start = None
+    if args.start_from is not None:
+        start = gc.load_gemma_classifier(Path(args.start_from))
+        from workbench.safety.gemma_lora import RANK
+
+        if start.lora is None or start.lora.get("rank") != RANK:
+            raise WorkbenchError(f"--start-from {args.start_from}: not a LoRA head of rank {RANK} (it has no "
+                                 "adapters this trainer can train further); train one with --lora on")
+        if (args.layer is not None and args.layer != start.layer) or (args.pooling and args.pooling != start.pooling):
+            raise WorkbenchError(f"--start-from {args.start_from}: the head reads layer {start.layer} "
+                                 f"({start.pooling}); leave --layer and --pooling out, or give those")
+        layer, pooling = start.layer, start.pooling
+        trained_on = gc.trained_on_hashes(start)
+        for path, rows in calibration:
+            if gc.data_hash(rows) in trained_on:
+                raise WorkbenchError(f"--calibrate-on {path}: the head to start from was trained on this set; "
+                                     "calibrate on data it has not seen")
     if args.lora != "off" and not 1 <= layer < 18:
         raise WorkbenchError(f"--layer {layer}: LoRA adapts the decoder layers below the head's, so the layer must be "
                              "1 to 17 (or --lora off)")
     first = " + ".join(Path(p).name for p in [args.data or TRAIN_FILE, *args.extra])
-    sets = [gc.labelled_set(name, rows, layer, pooling)
+    sets = [gc.labelled_set(name, rows, layer, pooling, features=start is None)
             for name, rows in [(first, records), *((Path(path).name, rows) for path, rows in others)]]
     adapt = None
     if args.lora != "off":
         from workbench.safety.gemma_lora import adapt
     if calibration:  # one fit on every set, the threshold from sets it never saw
-        head = gc.fit_on_all(sets, layer, pooling, gc.L2, args.seed, gc.data_hash(records), adapt, 0.5)
+        head = gc.fit_on_all(sets, layer, pooling, gc.L2, args.seed, gc.data_hash(records), adapt, 0.5, start)
         return gc.calibrate(head, [(Path(path).name, rows) for path, rows in calibration])
     return gc.train_gemma_classifier(sets, layer, pooling, gc.L2, seed=args.seed,
                                      data_sha256=gc.data_hash(records), adapt=adapt)

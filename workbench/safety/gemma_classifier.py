@@ -628,11 +628,17 @@ def _kinds(rows: list[dict]) -> list[str | None]:
     return [r["meta"].get("kind") if isinstance(r.get("meta"), dict) else None for r in rows]
 
 
-def labelled_set(name: str, rows: list[dict], layer: int, pooling: str) -> LabelledSet:
+def labelled_set(name: str, rows: list[dict], layer: int, pooling: str, features: bool = True) -> LabelledSet:
     """`rows` ready for `train_gemma_classifier`: the features of its training examples and of every assistant turn
-    the filter scores, extracted once per distinct (response, request) pair and cached (`cached_features`)."""
+    the filter scores, extracted once per distinct (response, request) pair and cached (`cached_features`). Without
+    `features` (a head trained further from its own adapters needs no frozen ones), the examples alone."""
+    import numpy as np
+
     pairs, targets = training_examples(rows)
     turns, owners = validation_examples(rows)
+    if not features:
+        return LabelledSet(name, rows, np.zeros((len(pairs), 0), "float32"), targets,
+                           np.zeros((len(turns), 0), "float32"), owners, pairs, turns)
     every = list(dict.fromkeys(pairs + turns))
     print(f"{name}: Gemma 3 features of {len(every)} responses (layer {layer}, {pooling} pooling; cached after the "
           "first run) ...", flush=True)
@@ -705,21 +711,35 @@ def train_gemma_classifier(sets: list[LabelledSet], layer: int, pooling: str, l2
 
 
 def fit_on_all(sets: list[LabelledSet], layer: int, pooling: str, l2: float, seed: int, data_sha256: str, adapt,
-               threshold: float) -> GemmaClassifier:
+               threshold: float, start: GemmaClassifier | None = None) -> GemmaClassifier:
     """The head fitted on every example of `sets` (then adapted with `adapt`, where given), with `threshold`; its
-    `info` names the sets it was trained on (name, rows, hash: `calibrate` refuses them)."""
+    `info` names the sets it was trained on (name, rows, hash: `calibrate` refuses them). With `start` (a trained
+    head, `train-classifier --start-from`), `adapt` trains that head further instead of a new one; the sets it was
+    trained on before count as trained on, and its passes are counted."""
     import numpy as np
 
     targets = [t for s in sets for t in s.targets]
-    model = GemmaClassifier(*fit_head(np.concatenate([s.features for s in sets]), targets, l2, seed=seed), layer,
-                            pooling, threshold)
+    if start is None:
+        model = GemmaClassifier(*fit_head(np.concatenate([s.features for s in sets]), targets, l2, seed=seed), layer,
+                                pooling, threshold)
+        before, passes = [], 0
+    else:
+        model = GemmaClassifier(start.weight, start.bias, start.mean, start.scale, start.layer, start.pooling,
+                                threshold, lora=start.lora, lora_tensors=start.lora_tensors)
+        before, passes = list(start.info.get("trained_on") or []), int(start.info.get("lora_passes", 1))
     if adapt is not None:
         print("adapting the head on every set", flush=True)
         model = adapt(model, sets, seed)
+    now = [{"name": s.name, "rows": len(s.rows), "sha256": data_hash(s.rows)} for s in sets]
+    seen = {entry.get("sha256") for entry in now}
     model.info.update({  # after adapt's merge_check, where it ran
         "rows": len(targets), "unsafe_rows": sum(t != 0 for t in targets), "seed": seed, "l2": l2,
         "data_sha256": data_sha256,
-        "trained_on": [{"name": s.name, "rows": len(s.rows), "sha256": data_hash(s.rows)} for s in sets]})
+        "trained_on": [*(e for e in before if isinstance(e, dict) and e.get("sha256") not in seen), *now]})
+    if start is not None:
+        model.info.update({"lora_passes": passes + (adapt is not None),
+                           "started_from": {"threshold": start.threshold, "rows": start.info.get("rows"),
+                                            "data_sha256": start.info.get("data_sha256")}})
     return model
 
 

@@ -6,7 +6,8 @@ held-out sets it flagged half of the benign look-alikes at the recall the thresh
 every projection of decoder layers 1..layer (the model cut after the head's layer: the 10 layers above it never run)
 for one pass over the examples, with the head's own loss: the 15-way softmax of `fit_head`, safe and unsafe examples
 weighing the same in total. The adapters are saved in the head's file and merged into the model when it is loaded
-(`GemmaEncoder.adapted`), so scoring costs what the frozen head costs.
+(`GemmaEncoder.adapted`), so scoring costs what the frozen head costs. A head that already has adapters (`train-classifier
+--start-from`) starts from them and its linear head: another pass, on the same examples or on new ones.
 
 Why a loop of our own: peft provides the adapters (`get_peft_model`); no TRL or transformers trainer trains a
 classifier on pooled states of a cut model with a per-category softmax whose "unsafe, category unknown" rows only
@@ -44,9 +45,32 @@ def _pooled(model, encoder: GemmaEncoder, pairs: list[tuple[str, str]], pooling:
     return torch.cat([encoder.pool(state, mask, response, p) for p in pooling.split("+")], dim=1)
 
 
+def _start_from_adapters(model, head: GemmaClassifier) -> None:
+    """Copy `head`'s saved adapters into `model`'s fresh ones (same rank, the same modules), so training goes on from
+    them."""
+    import torch
+
+    if head.lora.get("rank") != RANK:
+        raise ValueError(f"the head to start from has LoRA rank {head.lora.get('rank')}; this trainer's is {RANK}")
+    loaded = set()
+    for name, module in model.named_modules():
+        if hasattr(module, "lora_A") and "default" in getattr(module, "lora_A", {}):
+            plain = name.split("base_model.model.", 1)[-1]
+            with torch.no_grad():
+                for part, layer in (("A", module.lora_A["default"]), ("B", module.lora_B["default"])):
+                    key = f"lora.{plain}.{part}"
+                    if key in head.lora_tensors:  # a module the head did not adapt keeps B = 0: no change
+                        layer.weight.copy_(torch.from_numpy(head.lora_tensors[key]))
+                        loaded.add(key)
+    if loaded != set(head.lora_tensors):
+        raise ValueError(f"the head to start from has adapters this model has no place for: "
+                         f"{sorted(set(head.lora_tensors) - loaded)[:3]}")
+
+
 def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, epochs: float = EPOCHS) -> GemmaClassifier:
-    """`head` (fitted on the frozen features of `sets`' examples) and LoRA adapters on the layers below it, trained
-    together on those examples; returns a new classifier with the head's threshold, to be saved or scored."""
+    """`head` (fitted on the frozen features of `sets`' examples, or a LoRA head to train further) and LoRA adapters
+    on the layers below it (zero-initialised, or the head's own), trained together on those examples; returns a new
+    classifier with the head's threshold, to be saved or scored."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModel
@@ -63,6 +87,8 @@ def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, epochs:
     cut_after(model, head.layer)
     model = get_peft_model(model, LoraConfig(r=RANK, lora_alpha=ALPHA, lora_dropout=0.0,
                                              target_modules=list(LORA_TARGETS)))
+    if head.lora_tensors:
+        _start_from_adapters(model, head)
     encoder = GemmaEncoder(model, tokenizer)
     mean, scale = torch.tensor(head.mean), torch.tensor(head.scale)
     linear = torch.nn.Linear(mean.numel(), len(head.bias))
