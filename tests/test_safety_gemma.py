@@ -24,7 +24,7 @@ SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
 
-# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twentieth head): the template
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-second head): the template
 # sets, the first blind set and the hand-written training sets, each written by its own hand.
 TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
            labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
@@ -584,11 +584,12 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
 
 
 def test_the_shipped_head_was_trained_on_thirty_one_sets_and_calibrated_on_six_blind_sets():
-    """docs/safety.md (the twentieth head): trained on the template sets, fifteen hand-written training sets (A-M, and
-    Q and R of mirrored pairs), the first blind set and every blind set from fresh6 to fresh18 (each measured once
-    before, or written for training); its threshold is `calibrate`'s on the second to fifth, the twentieth and the
-    twenty-first blind sets pooled (never trained on); the template-written held-out set and every blind set from
-    fresh21 on are measurement sets, neither trained nor calibrated on."""
+    """docs/safety.md (the twenty-second head: the twentieth, trained a second pass on the same sets): trained on the
+    template sets, fifteen hand-written training sets (A-M, and Q and R of mirrored pairs), the first blind set and
+    every blind set from fresh6 to fresh18 (each measured once before, or written for training); its threshold is
+    `calibrate`'s on the second to fifth, the twentieth and the twenty-first blind sets pooled (never trained on); the
+    template-written held-out set and every blind set from fresh21 on are measurement sets, neither trained nor
+    calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -601,6 +602,7 @@ def test_the_shipped_head_was_trained_on_thirty_one_sets_and_calibrated_on_six_b
     # recall 0.97 on six sets (docs/safety.md, "The twentieth head's threshold from six blind sets at recall 0.97")
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
+    assert head.info["lora_passes"] == 2 and head.info["started_from"]["threshold"] == 0.712  # the twentieth's
     measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[20:]]  # fresh21 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
