@@ -642,3 +642,28 @@ def test_the_lexicon_counts_in_front_of_the_gemma_head_only_where_the_head_is_no
     assert decision.action == "kept" and ran[0] is False
     decision, ran = run(None, load_classifier())
     assert decision.action == "dropped" and decision.decided_by == "lexicon" and ran == (True, 0.0)
+
+
+@pytest.mark.parametrize("lora", [None, {"rank": 2, "alpha": 4.0, "targets": []}], ids=["no-adapters", "rank-2"])
+def test_start_from_refuses_a_head_without_adapters_it_can_train(tmp_path, monkeypatch, capsys, lora):
+    """A frozen-feature head, or one whose adapters are of another rank, has nothing this trainer can train
+    further: refused in one line before Gemma loads, nothing written."""
+    import numpy as np
+
+    monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
+    head = gemma_classifier.GemmaClassifier(np.zeros((15, 64), "float32"), np.zeros(15, "float32"),
+                                            np.zeros(64, "float32"), np.ones(64, "float32"), 2, "mean+last", 0.5,
+                                            lora=lora, lora_tensors=lora and {
+                                                "lora.layers.1.mlp.up_proj.A": np.zeros((2, 32), "float32"),
+                                                "lora.layers.1.mlp.up_proj.B": np.zeros((64, 2), "float32")})
+    head.save(tmp_path / "start.safetensors")
+    from workbench.safety.labelled import row
+
+    check = write_jsonl(tmp_path / "check.jsonl", [row([("user", "How do I stop a process?")], "Run kill PID.", True,
+                                                        None, "lookalike", "check")])
+    assert main(["safety", "train-classifier", "--model", "gemma3-270m", "--start-from",
+                 str(tmp_path / "start.safetensors"), "--calibrate-on", str(check),
+                 "--out", str(tmp_path / "h.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "not a LoRA head of rank" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["check.jsonl", "start.json", "start.safetensors"]
