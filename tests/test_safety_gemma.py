@@ -650,6 +650,8 @@ def test_start_from_refuses_a_head_without_adapters_it_can_train(tmp_path, monke
     further: refused in one line before Gemma loads, nothing written."""
     import numpy as np
 
+    from workbench.safety.labelled import row
+
     monkeypatch.setattr(gemma_classifier, "available", lambda: True)  # refused before Gemma would load
     head = gemma_classifier.GemmaClassifier(np.zeros((15, 64), "float32"), np.zeros(15, "float32"),
                                             np.zeros(64, "float32"), np.ones(64, "float32"), 2, "mean+last", 0.5,
@@ -657,8 +659,6 @@ def test_start_from_refuses_a_head_without_adapters_it_can_train(tmp_path, monke
                                                 "lora.layers.1.mlp.up_proj.A": np.zeros((2, 32), "float32"),
                                                 "lora.layers.1.mlp.up_proj.B": np.zeros((64, 2), "float32")})
     head.save(tmp_path / "start.safetensors")
-    from workbench.safety.labelled import row
-
     check = write_jsonl(tmp_path / "check.jsonl", [row([("user", "How do I stop a process?")], "Run kill PID.", True,
                                                         None, "lookalike", "check")])
     assert main(["safety", "train-classifier", "--model", "gemma3-270m", "--start-from",
