@@ -203,6 +203,13 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   countries' English and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per
   hazard category, multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind.
   Sealed: its topics are not listed here, since training-set writers read this file.
+- `unsafe_heldout_fresh29.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-first hand as
+  a month of exchanges with the assistant of an insurance company's customer and claims app (policyholders of home, car,
+  travel, pet, health, life and small-business cover, claimants, brokers, loss adjusters, claims handlers, fraud
+  investigators, underwriters, repairers, surveyors and call-centre staff, in many countries' English and second-language
+  English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every
+  kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here,
+  since training-set writers read this file.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -322,7 +329,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH18_FILE, HELDOUT_FRESH19_FILE, HELDOUT_FRESH20_FILE,
                                        HELDOUT_FRESH21_FILE, HELDOUT_FRESH22_FILE, HELDOUT_FRESH23_FILE,
                                        HELDOUT_FRESH24_FILE, HELDOUT_FRESH25_FILE, HELDOUT_FRESH26_FILE,
-                                       HELDOUT_FRESH27_FILE, HELDOUT_FRESH28_FILE,
+                                       HELDOUT_FRESH27_FILE, HELDOUT_FRESH28_FILE, HELDOUT_FRESH29_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -380,6 +387,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH26_FILE, "heldout_fresh26", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH27_FILE, "heldout_fresh27", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH28_FILE, "heldout_fresh28", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH29_FILE, "heldout_fresh29", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
