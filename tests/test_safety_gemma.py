@@ -24,7 +24,7 @@ SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
 
-# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-second head): the template
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-fifth head): the template
 # sets, the first blind set and the hand-written training sets, each written by its own hand.
 TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
            labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
@@ -35,7 +35,10 @@ TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN
            labelled.HELDOUT_FRESH14_FILE, labelled.HELDOUT_FRESH16_FILE,  # the nineteenth's: fresh14 (measured once
            labelled.HELDOUT_FRESH17_FILE,                                 # before) and two sets written for it
            labelled.HELDOUT_FRESH15_FILE, labelled.HELDOUT_FRESH18_FILE,  # the twentieth's: two blind sets measured
-           labelled.TRAIN_WRITTEN_Q_FILE, labelled.TRAIN_WRITTEN_R_FILE)  # once before, and two of mirrored pairs
+           labelled.TRAIN_WRITTEN_Q_FILE, labelled.TRAIN_WRITTEN_R_FILE,  # once before, and two of mirrored pairs
+           labelled.HELDOUT_FRESH22_FILE, labelled.HELDOUT_FRESH23_FILE,  # the twenty-fifth's: five blind sets, each
+           labelled.HELDOUT_FRESH24_FILE, labelled.HELDOUT_FRESH21_FILE,  # measured once before, in its second
+           labelled.HELDOUT_FRESH26_FILE)                                 # pass only
 
 
 @pytest.fixture
@@ -583,13 +586,13 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_thirty_one_sets_and_calibrated_on_six_blind_sets():
-    """docs/safety.md (the twenty-second head: the twentieth, trained a second pass on the same sets): trained on the
-    template sets, fifteen hand-written training sets (A-M, and Q and R of mirrored pairs), the first blind set and
-    every blind set from fresh6 to fresh18 (each measured once before, or written for training); its threshold is
-    `calibrate`'s on the second to fifth, the twentieth and the twenty-first blind sets pooled (never trained on); the
-    template-written held-out set and every blind set from fresh21 on are measurement sets, neither trained nor
-    calibrated on."""
+def test_the_shipped_head_was_trained_on_thirty_six_sets_and_calibrated_on_six_blind_sets():
+    """docs/safety.md (the twenty-fifth head: the twentieth, trained a second pass on its thirty-one sets and five
+    blind sets measured once since): trained on the template sets, fifteen hand-written training sets (A-M, and Q and
+    R of mirrored pairs), the first blind set, every blind set from fresh6 to fresh18 (each measured once before, or
+    written for training), and fresh21-fresh24 and fresh26; its threshold is `calibrate`'s on the second to fifth, the
+    twentieth and the twenty-first blind sets pooled (never trained on); the template-written held-out set, fresh25
+    and every blind set from fresh27 on are measurement sets, neither trained nor calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -603,7 +606,7 @@ def test_the_shipped_head_was_trained_on_thirty_one_sets_and_calibrated_on_six_b
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
     assert head.info["lora_passes"] == 2 and head.info["started_from"]["threshold"] == 0.712  # the twentieth's
-    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[20:]]  # fresh21 on
+    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH25_FILE, *labelled.HELDOUT_FRESH_FILES[26:]]  # fresh27 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
