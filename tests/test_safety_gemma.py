@@ -66,7 +66,7 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert [(t["name"], t["sha256"]) for t in trained_on] == [(n, gemma_classifier.data_hash(r)) for n, r in sets]
     assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
     calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
-    names = [f"unsafe_heldout_fresh{n}.jsonl" for n in (2, 3, 4, 5, 19, 20)]  # six writers' blind sets, pooled
+    names = [f"unsafe_heldout_fresh{n}.jsonl" for n in (2, 3, 4, 5, 19, 20, 25, 27, 28, 29, 30)]  # eleven blind sets
     assert [s["name"] for s in calibration["sets"]] == names
     pooled = sum(s["recall"] for s in calibration["sets"]) / len(names)  # each set weighing the same
     assert pooled >= gemma_classifier.TARGET_RECALL
@@ -586,13 +586,13 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_thirty_six_sets_and_calibrated_on_six_blind_sets():
+def test_the_shipped_head_was_trained_on_thirty_six_sets_and_calibrated_on_eleven_blind_sets():
     """docs/safety.md (the twenty-fifth head: the twentieth, trained a second pass on its thirty-one sets and five
     blind sets measured once since): trained on the template sets, fifteen hand-written training sets (A-M, and Q and
     R of mirrored pairs), the first blind set, every blind set from fresh6 to fresh18 (each measured once before, or
-    written for training), and fresh21-fresh24 and fresh26; its threshold is `calibrate`'s on the second to fifth, the
-    twentieth and the twenty-first blind sets pooled (never trained on); the template-written held-out set, fresh25
-    and every blind set from fresh27 on are measurement sets, neither trained nor calibrated on."""
+    written for training), and fresh21-fresh24 and fresh26; its threshold is `calibrate`'s on the eleven blind sets it
+    never trained on, pooled (fresh2-fresh5, fresh19, fresh20, fresh25, fresh27-fresh30); the template-written held-out
+    set and every blind set from fresh31 on are measurement sets, neither trained nor calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -601,12 +601,13 @@ def test_the_shipped_head_was_trained_on_thirty_six_sets_and_calibrated_on_six_b
     calibration = head.info["calibration"]
     assert [s["sha256"] for s in calibration["sets"]] == [hashed(path) for path in (
         labelled.HELDOUT_FRESH2_FILE, labelled.HELDOUT_FRESH3_FILE, labelled.HELDOUT_FRESH4_FILE,
-        labelled.HELDOUT_FRESH5_FILE, labelled.HELDOUT_FRESH19_FILE, labelled.HELDOUT_FRESH20_FILE)]
-    # recall 0.97 on six sets (docs/safety.md, "The twentieth head's threshold from six blind sets at recall 0.97")
+        labelled.HELDOUT_FRESH5_FILE, labelled.HELDOUT_FRESH19_FILE, labelled.HELDOUT_FRESH20_FILE,
+        labelled.HELDOUT_FRESH25_FILE, *labelled.HELDOUT_FRESH_FILES[26:30])]  # fresh27-fresh30
+    # recall 0.97 on eleven sets (docs/safety.md, "The twenty-fifth head's threshold from eleven blind sets")
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
     assert head.info["lora_passes"] == 2 and head.info["started_from"]["threshold"] == 0.712  # the twentieth's
-    measured = [labelled.HELDOUT_FILE, labelled.HELDOUT_FRESH25_FILE, *labelled.HELDOUT_FRESH_FILES[26:]]  # fresh27 on
+    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[30:]]  # fresh31 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
