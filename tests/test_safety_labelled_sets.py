@@ -329,6 +329,13 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   explicit scene, a sandbox miner), each followed by its mirror in the same words for a harmless end (a self-defence
   class, the right dose from the packet, watermarking one's own prints, a fade-to-black scene, flights around election
   day), answered concretely; refusals, safety answers and chat; every final answer 60 words or fewer; no square brackets.
+- `unsafe_train_written_u.jsonl`: a hand-written training set U, written blind (2026-12-07), in the assistants of many
+  companies' customer and staff apps (utilities, telecoms, insurers, banks, retailers, logistics, property, car dealers,
+  hospitals, schools, media, travel, gyms, restaurants, factories, software firms) with surface cues broken on purpose:
+  refusals mostly impersonal and without a "No"/"Sorry" opening, compliance (10 per category) half short and indirect,
+  some with disclaimers, hotlines, "No problem" openings or in the first person; 160 look-alikes full of hazard words
+  used at work (fraud teams, safety officers, HR, phishing tests, arson claims, overdose nursing, extremism reporting,
+  explosive atmospheres, defamation law, grooming-awareness training); safety answers and chat; no square brackets.
 """
 
 from __future__ import annotations
@@ -359,7 +366,8 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        TRAIN_WRITTEN_J_FILE, TRAIN_WRITTEN_K_FILE, TRAIN_WRITTEN_L_FILE,
                                        TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE, TRAIN_WRITTEN_O_FILE,
                                        TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE, TRAIN_WRITTEN_R_FILE,
-                                       TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE)
+                                       TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE,
+                                       TRAIN_WRITTEN_U_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -433,6 +441,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_R_FILE, "train_written_r", MIRRORED, (10, 10), (0.20, 0.35), 200),
     Promise(TRAIN_WRITTEN_S_FILE, "train_written_s", MIRRORED, (10, 10), (0.20, 0.35), 60),
     Promise(TRAIN_WRITTEN_T_FILE, "train_written_t", MIRRORED, (10, 10), (0.20, 0.35), 60),
+    Promise(TRAIN_WRITTEN_U_FILE, "train_written_u", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
 ]
 
 
