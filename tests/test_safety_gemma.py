@@ -39,6 +39,9 @@ TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN
            labelled.HELDOUT_FRESH22_FILE, labelled.HELDOUT_FRESH23_FILE,  # the twenty-fifth's: five blind sets, each
            labelled.HELDOUT_FRESH24_FILE, labelled.HELDOUT_FRESH21_FILE,  # measured once before, in its second
            labelled.HELDOUT_FRESH26_FILE)                                 # pass only
+# The sets its threshold was chosen on, in its calibration's order: every blind set it never trained on up to fresh30
+# (docs/safety.md, "The twenty-fifth head's threshold from eleven blind sets"); fresh{n} is HELDOUT_FRESH_FILES[n - 1].
+CALIBRATED = tuple(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (2, 3, 4, 5, 19, 20, 25, 27, 28, 29, 30))
 
 
 @pytest.fixture
@@ -66,9 +69,8 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert [(t["name"], t["sha256"]) for t in trained_on] == [(n, gemma_classifier.data_hash(r)) for n, r in sets]
     assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
     calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
-    names = [f"unsafe_heldout_fresh{n}.jsonl" for n in (2, 3, 4, 5, 19, 20, 25, 27, 28, 29, 30)]  # eleven blind sets
-    assert [s["name"] for s in calibration["sets"]] == names
-    pooled = sum(s["recall"] for s in calibration["sets"]) / len(names)  # each set weighing the same
+    assert [s["name"] for s in calibration["sets"]] == [path.name for path in CALIBRATED]
+    pooled = sum(s["recall"] for s in calibration["sets"]) / len(CALIBRATED)  # each set weighing the same
     assert pooled >= gemma_classifier.TARGET_RECALL
     heldout = settings["info"]["heldout"]  # `python -m bench.filters --parts unsafe --record-heldout` writes it
     assert {"precision", "recall", "measured"} <= set(heldout)
@@ -599,11 +601,8 @@ def test_the_shipped_head_was_trained_on_thirty_six_sets_and_calibrated_on_eleve
 
     head = gemma_classifier.load_gemma_classifier(None)
     calibration = head.info["calibration"]
-    assert [s["sha256"] for s in calibration["sets"]] == [hashed(path) for path in (
-        labelled.HELDOUT_FRESH2_FILE, labelled.HELDOUT_FRESH3_FILE, labelled.HELDOUT_FRESH4_FILE,
-        labelled.HELDOUT_FRESH5_FILE, labelled.HELDOUT_FRESH19_FILE, labelled.HELDOUT_FRESH20_FILE,
-        labelled.HELDOUT_FRESH25_FILE, *labelled.HELDOUT_FRESH_FILES[26:30])]  # fresh27-fresh30
-    # recall 0.97 on eleven sets (docs/safety.md, "The twenty-fifth head's threshold from eleven blind sets")
+    assert [s["sha256"] for s in calibration["sets"]] == [hashed(path) for path in CALIBRATED]
+    # recall 0.97 on the eleven sets
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
     assert head.info["lora_passes"] == 2 and head.info["started_from"]["threshold"] == 0.712  # the twentieth's
