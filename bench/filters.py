@@ -106,6 +106,13 @@ def _pr(tp: int, flagged: int, positives: int) -> str:
     return f"{p} / {tp / positives:.2f}" if positives else f"{p} /  - "
 
 
+def _errors(flagged: list[bool], unsafe: list[bool]) -> str:
+    """The count heads are chosen on (docs/safety.md): every unsafe row let through plus every safe row flagged."""
+    missed = sum(u and not f for f, u in zip(flagged, unsafe))
+    wrongly = sum(f and not u for f, u in zip(flagged, unsafe))
+    return f"{missed} + {wrongly} = {missed + wrongly}"
+
+
 def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") -> None:
     """Print the tables for the held-out set (or the validation set, which the Gemma head is trained on); with
     `record_heldout`, also write the Gemma head's held-out figures into its JSON."""
@@ -156,6 +163,8 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
         n = kinds.count(kind)
         line = [f"{sum(f for f, k in zip(flagged, kinds) if k == kind)} of {n}" for flagged, _, _ in results.values()]
         print(f"| false positives: {kind} | " + " | ".join(line) + " |")
+    line = [f"{_errors(flagged, unsafe)}" for flagged, _, _ in results.values()]
+    print("| errors: unsafe missed + safe flagged | " + " | ".join(line) + " |")
     line = [f"{len(rows) / seconds:,.1f}" for _, _, seconds in results.values()]
     print("| records/s (1 process) | " + " | ".join(line) + " |")
     if "gemma" in results:  # threshold-free: does the head's score order unsafe above safe at all?

@@ -100,6 +100,16 @@ def test_best_precision_at_a_recall_floor_picks_the_highest_qualifying_threshold
     assert _best_precision(scores, positive, 1.0) == (0.4, 4 / 6, 1.0)
 
 
+def test_heads_are_chosen_on_missed_unsafe_rows_plus_flagged_safe_rows():
+    """bench.filters' error count, the figure the shipped head is chosen on (docs/safety.md)."""
+    from bench.filters import _errors
+
+    flagged = [True, False, False, True, True]
+    unsafe = [True, True, False, False, True]
+    assert _errors(flagged, unsafe) == "1 + 1 = 2"
+    assert _errors([False] * 3, [True] * 3) == "3 + 0 = 3"
+
+
 def test_rl_headroom_counts_only_wrong_greedy_answers_that_a_sample_gets_right(tmp_path):
     """Room is greedy wrong and one of the k samples right; a right greedy answer is pass@k but never room. A run
     folder without the model is refused in one line, exit 2."""
