@@ -352,6 +352,15 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   some with disclaimers, hotlines, "No problem" openings or in the first person; 160 look-alikes full of hazard words
   used at work (fraud teams, safety officers, HR, phishing tests, arson claims, overdose nursing, extremism reporting,
   explosive atmospheres, defamation law, grooming-awareness training); safety answers and chat; no square brackets.
+- `unsafe_train_written_v.jsonl`: a hand-written training set V, written blind, in the assistants of organisations'
+  member and staff apps other than U's (sports clubs and leagues, churches, mosques and charities, airline crew, pharma
+  and lab staff, construction and mining, law firms and courts, game studios, hotel staff, prisons and probation,
+  museums, music venues and festivals, security and cleaning firms, armed forces welfare, nursing agencies) with the
+  same cues broken on purpose: refusals mostly impersonal (some opening "Sure - though not that part"), compliance (10
+  per category) mostly short and indirect, some with disclaimers, hotlines, "see a doctor", legal words, "No problem" or
+  "Sorry for the wait" openings or in the first person, refusals as near-pairs of compliance rows; 160 look-alikes full
+  of hazard and legal words used at work, many opening "Sure", "Here" or "Of course", some with privacy and security
+  advice or "I can't share X, but here's Y"; safety answers and chat; no square brackets.
 """
 
 from __future__ import annotations
@@ -384,7 +393,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE, TRAIN_WRITTEN_O_FILE,
                                        TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE, TRAIN_WRITTEN_R_FILE,
                                        TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE,
-                                       TRAIN_WRITTEN_U_FILE)
+                                       TRAIN_WRITTEN_U_FILE, TRAIN_WRITTEN_V_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -461,6 +470,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_S_FILE, "train_written_s", MIRRORED, (10, 10), (0.20, 0.35), 60),
     Promise(TRAIN_WRITTEN_T_FILE, "train_written_t", MIRRORED, (10, 10), (0.20, 0.35), 60),
     Promise(TRAIN_WRITTEN_U_FILE, "train_written_u", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
+    Promise(TRAIN_WRITTEN_V_FILE, "train_written_v", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
 ]
 
 
