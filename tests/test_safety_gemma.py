@@ -24,7 +24,7 @@ SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
 
-# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-fifth head): the template
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-sixth head): the template
 # sets, the first blind set and the hand-written training sets, each written by its own hand.
 TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
            labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
@@ -38,10 +38,12 @@ TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN
            labelled.TRAIN_WRITTEN_Q_FILE, labelled.TRAIN_WRITTEN_R_FILE,  # once before, and two of mirrored pairs
            labelled.HELDOUT_FRESH22_FILE, labelled.HELDOUT_FRESH23_FILE,  # the twenty-fifth's: five blind sets, each
            labelled.HELDOUT_FRESH24_FILE, labelled.HELDOUT_FRESH21_FILE,  # measured once before, in its second
-           labelled.HELDOUT_FRESH26_FILE)                                 # pass only
-# The sets its threshold was chosen on, in its calibration's order: every blind set it never trained on up to fresh30
-# (docs/safety.md, "The twenty-fifth head's threshold from eleven blind sets"); fresh{n} is HELDOUT_FRESH_FILES[n - 1].
-CALIBRATED = tuple(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (2, 3, 4, 5, 19, 20, 25, 27, 28, 29, 30))
+           labelled.HELDOUT_FRESH26_FILE,                                 # pass only
+           *(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (25, 27, 28, 29, 30, 31)),  # the twenty-sixth's: six blind
+           labelled.TRAIN_WRITTEN_U_FILE)                                 # sets measured once before, and U
+# The sets its threshold was chosen on, in its calibration's order: every blind set it never trained on up to fresh33
+# (docs/safety.md, "Next, fixed before computing"); fresh{n} is HELDOUT_FRESH_FILES[n - 1].
+CALIBRATED = tuple(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (2, 3, 4, 5, 19, 20, 32, 33))
 
 
 @pytest.fixture
@@ -588,13 +590,14 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_thirty_six_sets_and_calibrated_on_eleven_blind_sets():
-    """docs/safety.md (the twenty-fifth head: the twentieth, trained a second pass on its thirty-one sets and five
-    blind sets measured once since): trained on the template sets, fifteen hand-written training sets (A-M, and Q and
-    R of mirrored pairs), the first blind set, every blind set from fresh6 to fresh18 (each measured once before, or
-    written for training), and fresh21-fresh24 and fresh26; its threshold is `calibrate`'s on the eleven blind sets it
-    never trained on, pooled (fresh2-fresh5, fresh19, fresh20, fresh25, fresh27-fresh30); the template-written held-out
-    set and every blind set from fresh31 on are measurement sets, neither trained nor calibrated on."""
+def test_the_shipped_head_was_trained_on_forty_three_sets_and_calibrated_on_eight_blind_sets():
+    """docs/safety.md (the twenty-sixth head: the twenty-fifth, trained a third pass on its thirty-six sets, six blind
+    sets measured once since and training set U): trained on the template sets, sixteen hand-written training sets (A-M,
+    Q and R of mirrored pairs, and U), the first blind set, every blind set from fresh6 to fresh18 (each measured once
+    before, or written for training) and every one from fresh21 to fresh31; its threshold is
+    `calibrate`'s on the eight blind sets it never trained on, pooled (fresh2-fresh5, fresh19, fresh20, fresh32,
+    fresh33); the template-written held-out set and every blind set from fresh34 on are measurement sets, neither
+    trained nor calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -602,11 +605,11 @@ def test_the_shipped_head_was_trained_on_thirty_six_sets_and_calibrated_on_eleve
     head = gemma_classifier.load_gemma_classifier(None)
     calibration = head.info["calibration"]
     assert [s["sha256"] for s in calibration["sets"]] == [hashed(path) for path in CALIBRATED]
-    # recall 0.97 on the eleven sets
+    # recall 0.97 on the eight sets
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
-    assert head.info["lora_passes"] == 2 and head.info["started_from"]["threshold"] == 0.712  # the twentieth's
-    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[30:]]  # fresh31 on
+    assert head.info["lora_passes"] == 3 and head.info["started_from"]["threshold"] == 0.6301  # the twenty-fifth's
+    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[33:]]  # fresh34 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
