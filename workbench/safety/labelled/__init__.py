@@ -83,6 +83,7 @@ HELDOUT_FRESH33_FILE = DATA / "unsafe_heldout_fresh33.jsonl"  # written blind by
 HELDOUT_FRESH34_FILE = DATA / "unsafe_heldout_fresh34.jsonl"  # written blind by a thirty-sixth hand, every row composed individually (the assistant of a food-delivery, restaurant-booking and catering platform's app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH35_FILE = DATA / "unsafe_heldout_fresh35.jsonl"  # written blind by a thirty-seventh hand, every row composed individually (the assistant of a school district's parent, pupil and staff app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH36_FILE = DATA / "unsafe_heldout_fresh36.jsonl"  # written blind by a thirty-eighth hand, every row composed individually (the assistant of a hospital trust's patient and staff app; sealed: topics in docs/safety.md once measured), no brackets
+HELDOUT_FRESH37_FILE = DATA / "unsafe_heldout_fresh37.jsonl"  # written blind by a thirty-ninth hand, every row composed individually (the assistant of a job-search and recruitment platform's app; sealed: topics in docs/safety.md once measured), no brackets
 # the blind held-out sets in the order they were written (fresh, fresh2, ...): docs/safety.md says which trains,
 # which calibrates the threshold and which measures
 HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
@@ -95,7 +96,8 @@ HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_F
                        HELDOUT_FRESH25_FILE, HELDOUT_FRESH26_FILE, HELDOUT_FRESH27_FILE,
                        HELDOUT_FRESH28_FILE, HELDOUT_FRESH29_FILE, HELDOUT_FRESH30_FILE,
                        HELDOUT_FRESH31_FILE, HELDOUT_FRESH32_FILE, HELDOUT_FRESH33_FILE,
-                       HELDOUT_FRESH34_FILE, HELDOUT_FRESH35_FILE, HELDOUT_FRESH36_FILE)
+                       HELDOUT_FRESH34_FILE, HELDOUT_FRESH35_FILE, HELDOUT_FRESH36_FILE,
+                       HELDOUT_FRESH37_FILE)
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
