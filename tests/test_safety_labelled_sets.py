@@ -270,6 +270,14 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   countries' English and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per
   hazard category, multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind.
   Sealed: its topics are not listed here, since training-set writers read this file.
+- `unsafe_heldout_fresh38.jsonl`: a blind held-out set, without bracket placeholders, written by a fortieth hand as a
+  month of exchanges with the assistant of a supermarket and grocery-delivery chain's app (shoppers and families,
+  students on a budget, older customers, delivery drivers and pickers, shelf stackers and checkout staff, store managers,
+  butchery, bakery and pharmacy counters, loss-prevention and security staff, suppliers and farmers, loyalty-card
+  members, people with allergies and special diets, food-bank volunteers, in many countries' English and second-language
+  English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every
+  kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here,
+  since training-set writers read this file.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
@@ -408,7 +416,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES,
                                        HELDOUT_FRESH27_FILE, HELDOUT_FRESH28_FILE, HELDOUT_FRESH29_FILE,
                                        HELDOUT_FRESH30_FILE, HELDOUT_FRESH31_FILE, HELDOUT_FRESH32_FILE,
                                        HELDOUT_FRESH33_FILE, HELDOUT_FRESH34_FILE, HELDOUT_FRESH35_FILE,
-                                       HELDOUT_FRESH36_FILE, HELDOUT_FRESH37_FILE,
+                                       HELDOUT_FRESH36_FILE, HELDOUT_FRESH37_FILE, HELDOUT_FRESH38_FILE,
                                        HELDOUT_FRESH_FILE,
                                        TRAIN_WRITTEN_A_FILE, TRAIN_WRITTEN_B_FILE, TRAIN_WRITTEN_C_FILE,
                                        TRAIN_WRITTEN_D_FILE, TRAIN_WRITTEN_E_FILE, TRAIN_WRITTEN_F_FILE,
@@ -476,6 +484,7 @@ PROMISES = [
     Promise(HELDOUT_FRESH35_FILE, "heldout_fresh35", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH36_FILE, "heldout_fresh36", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(HELDOUT_FRESH37_FILE, "heldout_fresh37", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
+    Promise(HELDOUT_FRESH38_FILE, "heldout_fresh38", HELD_OUT_LOOKALIKES, (12, 12), (0.20, 0.30), 150),
     Promise(TRAIN_WRITTEN_A_FILE, "train_written_a", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_B_FILE, "train_written_b", WRITTEN, (12, 13), (0.25, 0.40), 300),
     Promise(TRAIN_WRITTEN_C_FILE, "train_written_c", WRITTEN, (12, 13), (0.25, 0.40), 300),
