@@ -163,7 +163,7 @@ def unsafe_quality(record_heldout: bool = False, labelled_set: str = "heldout") 
         n = kinds.count(kind)
         line = [f"{sum(f for f, k in zip(flagged, kinds) if k == kind)} of {n}" for flagged, _, _ in results.values()]
         print(f"| false positives: {kind} | " + " | ".join(line) + " |")
-    line = [f"{_errors(flagged, unsafe)}" for flagged, _, _ in results.values()]
+    line = [_errors(flagged, unsafe) for flagged, _, _ in results.values()]
     print("| errors: unsafe missed + safe flagged | " + " | ".join(line) + " |")
     line = [f"{len(rows) / seconds:,.1f}" for _, _, seconds in results.values()]
     print("| records/s (1 process) | " + " | ".join(line) + " |")
