@@ -278,6 +278,14 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every
   kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here,
   since training-set writers read this file.
+- `unsafe_heldout_fresh39.jsonl`: a blind held-out set, without bracket placeholders, written by a forty-first hand as
+  a month of exchanges with the assistant of a national rail, bus and coach operator's passenger and staff app
+  (commuters, students, tourists, older and disabled travellers, parents with children, season-ticket holders, people
+  claiming refunds and delay compensation, drivers, guards, ticket inspectors, station staff, cleaners, engineers and
+  track workers, control-room staff, lost-property and customer-service agents, contractors, in many countries' English
+  and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category,
+  multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its
+  topics are not listed here, since training-set writers read this file.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
