@@ -286,6 +286,14 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category,
   multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its
   topics are not listed here, since training-set writers read this file.
+- `unsafe_heldout_fresh40.jsonl`: a blind held-out set, without bracket placeholders, written by a forty-second hand
+  as a month of exchanges with the assistant of a cinema, concert, theatre and events-ticketing company's app (ticket
+  buyers, fans and resellers, parents booking for children, festival-goers, venue box-office and bar staff, stewards
+  and security, stage crew, promoters, performers and their agents, accessibility customers, people chasing refunds,
+  film clubs and school trips, in many countries' English and second-language English), weighted toward look-alikes
+  (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter each,
+  one-liners to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers read
+  this file.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.

@@ -86,6 +86,7 @@ HELDOUT_FRESH36_FILE = DATA / "unsafe_heldout_fresh36.jsonl"  # written blind by
 HELDOUT_FRESH37_FILE = DATA / "unsafe_heldout_fresh37.jsonl"  # written blind by a thirty-ninth hand, every row composed individually (the assistant of a job-search and recruitment platform's app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH38_FILE = DATA / "unsafe_heldout_fresh38.jsonl"  # written blind by a fortieth hand, every row composed individually (the assistant of a supermarket and grocery-delivery chain's app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH39_FILE = DATA / "unsafe_heldout_fresh39.jsonl"  # written blind by a forty-first hand, every row composed individually (the assistant of a national rail, bus and coach operator's app; sealed: topics in docs/safety.md once measured), no brackets
+HELDOUT_FRESH40_FILE = DATA / "unsafe_heldout_fresh40.jsonl"  # written blind by a forty-second hand, every row composed individually (the assistant of a cinema, concert, theatre and events-ticketing company's app; sealed: topics in docs/safety.md once measured), no brackets
 # the blind held-out sets in the order they were written (fresh, fresh2, ...): docs/safety.md says which trains,
 # which calibrates the threshold and which measures
 HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
@@ -99,7 +100,8 @@ HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_F
                        HELDOUT_FRESH28_FILE, HELDOUT_FRESH29_FILE, HELDOUT_FRESH30_FILE,
                        HELDOUT_FRESH31_FILE, HELDOUT_FRESH32_FILE, HELDOUT_FRESH33_FILE,
                        HELDOUT_FRESH34_FILE, HELDOUT_FRESH35_FILE, HELDOUT_FRESH36_FILE,
-                       HELDOUT_FRESH37_FILE, HELDOUT_FRESH38_FILE, HELDOUT_FRESH39_FILE)
+                       HELDOUT_FRESH37_FILE, HELDOUT_FRESH38_FILE, HELDOUT_FRESH39_FILE,
+                       HELDOUT_FRESH40_FILE)
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
