@@ -18,6 +18,28 @@ from pathlib import Path
 WORLD_AND_TOKENIZER = ("  - {kind: taskworld, name: world, n: 60, corpus_docs: 300}\n"
                        "  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}\n")
 
+
+def tiny_pretrain_recipe(max_steps: int, logging_steps: int) -> str:
+    """A three-stage recipe: a task world with a 1,500-document corpus, a 512-token tokenizer on it, and a short fp32
+    pretraining of the tiny student (checkpoints every 5 steps)."""
+    return f"""
+name: tiny
+seed: 0
+models:
+  student: {{preset: gemma2-tiny-student, tokenizer: tok}}
+stages:
+  - {{kind: taskworld, name: world, n: 60, corpus_docs: 1500}}
+  - {{kind: tokenizer, name: tok, corpus: world, vocab_size: 512}}
+  - kind: pretrain
+    name: pt
+    model: student
+    data: world
+    seq_len: 64
+    eval_blocks: 8
+    train: {{max_steps: {max_steps}, batch_size: 4, save_steps: 5, logging_steps: {logging_steps}, precision: fp32}}
+"""
+
+
 # A response full of HTML and markdown: the UI must show it as text (no script, no image, no link).
 TRICKY = ('<script>window.pwned = 1</script> <img src=x onerror="window.pwned = 1"> '
           '![cat](http://evil.example/cat.png) [click](http://evil.example/) **bold**')

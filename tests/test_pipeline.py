@@ -13,31 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from helpers import tiny_pretrain_recipe
 from workbench.atomic import sha256_path
 from workbench.pipeline import run_recipe
 from workbench.recipe import load_recipe
 
-RECIPE = """
-name: tiny
-seed: 0
-models:
-  student: {preset: gemma2-tiny-student, tokenizer: tok}
-stages:
-  - {kind: taskworld, name: world, n: 60, corpus_docs: 1500}
-  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
-  - kind: pretrain
-    name: pt
-    model: student
-    data: world
-    seq_len: 64
-    eval_blocks: 8
-    train: {max_steps: STEPS, batch_size: 4, save_steps: 5, logging_steps: 5, precision: fp32}
-"""
-
 
 def recipe_file(tmp_path: Path, steps: int = 12) -> Path:
     p = tmp_path / "tiny.yaml"
-    p.write_text(RECIPE.replace("STEPS", str(steps)))
+    p.write_text(tiny_pretrain_recipe(steps, logging_steps=5))
     return p
 
 

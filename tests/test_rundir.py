@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from helpers import tiny_pretrain_recipe
 from workbench import cli
 from workbench.atomic import sha256_path
 from workbench.console import Console
@@ -23,22 +24,7 @@ from workbench.pipeline import Pipeline
 from workbench.recipe import load_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = """
-name: tiny
-seed: 0
-models:
-  student: {preset: gemma2-tiny-student, tokenizer: tok}
-stages:
-  - {kind: taskworld, name: world, n: 60, corpus_docs: 1500}
-  - {kind: tokenizer, name: tok, corpus: world, vocab_size: 512}
-  - kind: pretrain
-    name: pt
-    model: student
-    data: world
-    seq_len: 64
-    eval_blocks: 8
-    train: {max_steps: 4, batch_size: 4, save_steps: 5, logging_steps: 2, precision: fp32}
-"""
+RECIPE = tiny_pretrain_recipe(4, logging_steps=2)
 
 
 def _manifest(run_dir: Path) -> dict:
