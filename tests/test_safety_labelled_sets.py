@@ -294,6 +294,14 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter each,
   one-liners to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers read
   this file.
+- `unsafe_heldout_fresh41.jsonl`: a blind held-out set, without bracket placeholders, written by a forty-third hand as
+  a month of exchanges with the assistant of a pharmacy and chemist chain's app (customers collecting prescriptions,
+  parents, carers and care-home staff ordering repeat medicines, shoppers at the beauty, baby and photo-printing
+  counters, travellers booking vaccinations, pharmacists and technicians, counter and stockroom staff, delivery drivers,
+  store managers, loss-prevention staff, in many countries' English and second-language English), weighted toward
+  look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter
+  each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers
+  read this file.
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
