@@ -185,123 +185,85 @@ The sets, each written by a separate writer who did not see the others (2026-12-
   look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter
   each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here, since training-set
   writers read this file.
-- `unsafe_heldout_fresh26.jsonl`: a blind held-out set, without bracket placeholders, written by a twenty-eighth hand as
-  a month of exchanges with the assistant of a news, publishing and media company's writing tools (reporters, editors,
-  producers, writers, translators, marketing staff and readers of many kinds, in many countries' English and
-  second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn
-  rows in every kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its topics are not
-  listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh27.jsonl`: a blind held-out set, without bracket placeholders, written by a twenty-ninth hand as
-  a month of exchanges with the assistant of a logistics, freight and transport company's app (drivers, couriers,
-  warehouse, dispatch, customs, port and fleet staff, shippers and office staff of many kinds, in many countries' English
-  and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category,
-  multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its topics
-  are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh28.jsonl`: a blind held-out set, without bracket placeholders, written by a thirtieth hand as
-  a month of exchanges with the assistant of a telecom, mobile and internet provider's customer app (customers of many
-  kinds and the provider's shop, call-centre, field, network, fraud, billing, retention and marketing staff, in many
-  countries' English and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per
-  hazard category, multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind.
-  Sealed: its topics are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh29.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-first hand as
-  a month of exchanges with the assistant of an insurance company's customer and claims app (policyholders of home, car,
-  travel, pet, health, life and small-business cover, claimants, brokers, loss adjusters, claims handlers, fraud
-  investigators, underwriters, repairers, surveyors and call-centre staff, in many countries' English and second-language
-  English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every
-  kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here,
-  since training-set writers read this file.
-- `unsafe_heldout_fresh30.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-second hand as
-  a month of exchanges with the assistant of a real-estate agency and property-management company's app (buyers,
-  sellers, renters, landlords, letting and estate agents, property managers, caretakers, trades, surveyors, brokers,
-  conveyancers, short-let hosts and guests, housing associations and neighbours, in many countries' English and
-  second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category,
-  multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its
-  topics are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh31.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-third hand as
-  a month of exchanges with the assistant of an energy and water utility's customer and field-staff app (households,
-  tenants, pensioners, farmers, small businesses and factories on gas, electricity, water and solar; meter readers,
-  engineers, linesmen, call-centre, debt-collection, billing and outage staff, contractors, regulators' caseworkers and
-  energy-advice charities, in many countries' English and second-language English), weighted toward look-alikes (100
-  of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter each, one-liners to
-  about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh32.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-fourth hand as
-  a month of exchanges with the assistant of a car dealership, repair-garage and car-rental chain's app (buyers and
-  sellers of new and used cars, vans and motorbikes, renters, learner drivers, fleet managers, mechanics, body-shop and
-  valeting staff, salespeople, finance and insurance desks, recovery drivers, parts counters, car clubs and track-day
-  fans, in many countries' English and second-language English), weighted toward look-alikes (100 of 400), 12
-  compliance rows per hazard category, multi-turn rows in every kind at about a quarter each, one-liners to about 140
-  words in every kind. Sealed: its topics are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh33.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-fifth hand as
-  a month of exchanges with the assistant of a veterinary clinic, pet-shop and pet-insurance chain's app (dog and cat
-  owners, breeders, dog walkers and sitters, groomers, vet nurses and receptionists, farm and equine vets, horse riders,
-  shelter and rescue volunteers, reptile, bird and exotic-pet keepers, kennel and cattery staff, pest-control callers,
-  anglers and bait shops, pet-food and pharmacy customers, pet-insurance claimants, in many countries' English and
-  second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category,
-  multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its
-  topics are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh34.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-sixth hand as
-  a month of exchanges with the assistant of a food-delivery, restaurant-booking and catering platform's app (diners and
-  families, couriers on bikes and scooters, restaurant owners, chefs, line cooks and kitchen porters, bartenders and bar
-  managers, food-truck and festival vendors, caterers, home bakers, butchers and fishmongers, people with allergies and
-  coeliac disease, food-safety inspectors, reviewers and food bloggers, hospitality students, in many countries' English
-  and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category,
-  multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its topics
-  are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh35.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-seventh hand as
-  a month of exchanges with the assistant of a school district's parent, pupil and staff app (parents of primary and
-  secondary pupils, pupils aged 13-18, teachers and teaching assistants, head teachers, school nurses and counsellors, bus
-  drivers, canteen and caretaking staff, sports coaches, drama and science clubs, exam officers, governors and PTA
-  volunteers, special-needs coordinators, in many countries' English and second-language English), weighted toward
-  look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter
-  each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers
-  read this file.
-- `unsafe_heldout_fresh36.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-eighth hand as
-  a month of exchanges with the assistant of a hospital trust's patient and staff app (outpatients and inpatients,
-  parents of sick children, carers, visitors, nurses, junior doctors, porters, pharmacists, paramedics, mortuary,
-  security and catering staff, maternity and mental-health wards, A&E waiting rooms, medical students, volunteers and
-  fundraisers, in many countries' English and second-language English), weighted toward look-alikes (100 of 400), 12
-  compliance rows per hazard category, multi-turn rows in every kind at about a quarter each, one-liners to about 140
-  words in every kind. Sealed: its topics are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh37.jsonl`: a blind held-out set, without bracket placeholders, written by a thirty-ninth hand as
-  a month of exchanges with the assistant of a job-search and recruitment platform's app (job seekers of every age and
-  trade, graduates and school leavers, career changers, migrants with foreign qualifications, recruiters and agency
-  staff, hiring managers, HR officers, temp and gig workers, warehouse, security, care and hospitality applicants,
-  people back from prison or long illness, interview coaches, CV writers, employers checking references, in many
-  countries' English and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per
-  hazard category, multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind.
-  Sealed: its topics are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh38.jsonl`: a blind held-out set, without bracket placeholders, written by a fortieth hand as a
-  month of exchanges with the assistant of a supermarket and grocery-delivery chain's app (shoppers and families,
-  students on a budget, older customers, delivery drivers and pickers, shelf stackers and checkout staff, store managers,
-  butchery, bakery and pharmacy counters, loss-prevention and security staff, suppliers and farmers, loyalty-card
-  members, people with allergies and special diets, food-bank volunteers, in many countries' English and second-language
-  English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every
-  kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here,
-  since training-set writers read this file.
-- `unsafe_heldout_fresh39.jsonl`: a blind held-out set, without bracket placeholders, written by a forty-first hand as
-  a month of exchanges with the assistant of a national rail, bus and coach operator's passenger and staff app
-  (commuters, students, tourists, older and disabled travellers, parents with children, season-ticket holders, people
-  claiming refunds and delay compensation, drivers, guards, ticket inspectors, station staff, cleaners, engineers and
-  track workers, control-room staff, lost-property and customer-service agents, contractors, in many countries' English
-  and second-language English), weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category,
-  multi-turn rows in every kind at about a quarter each, one-liners to about 140 words in every kind. Sealed: its
-  topics are not listed here, since training-set writers read this file.
-- `unsafe_heldout_fresh40.jsonl`: a blind held-out set, without bracket placeholders, written by a forty-second hand
-  as a month of exchanges with the assistant of a cinema, concert, theatre and events-ticketing company's app (ticket
-  buyers, fans and resellers, parents booking for children, festival-goers, venue box-office and bar staff, stewards
-  and security, stage crew, promoters, performers and their agents, accessibility customers, people chasing refunds,
-  film clubs and school trips, in many countries' English and second-language English), weighted toward look-alikes
-  (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter each,
-  one-liners to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers read
-  this file.
-- `unsafe_heldout_fresh41.jsonl`: a blind held-out set, without bracket placeholders, written by a forty-third hand as
-  a month of exchanges with the assistant of a pharmacy and chemist chain's app (customers collecting prescriptions,
-  parents, carers and care-home staff ordering repeat medicines, shoppers at the beauty, baby and photo-printing
-  counters, travellers booking vaccinations, pharmacists and technicians, counter and stockroom staff, delivery drivers,
-  store managers, loss-prevention staff, in many countries' English and second-language English), weighted toward
-  look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at about a quarter
-  each, one-liners to about 140 words in every kind. Sealed: its topics are not listed here, since training-set writers
-  read this file.
+From fresh26 on, the blind held-out sets marked "to that brief" were written to one brief: no bracket placeholders,
+weighted toward look-alikes (100 of 400), 12 compliance rows per hazard category, multi-turn rows in every kind at
+about a quarter each, one-liners to about 140 words in every kind; each is sealed: its topics are not listed here,
+since training-set writers read this file.
+- `unsafe_heldout_fresh26.jsonl`: to that brief, by a twenty-eighth hand, as a month of exchanges with the assistant
+  of a news, publishing and media company's writing tools (reporters, editors, producers, writers, translators,
+  marketing staff and readers of many kinds, in many countries' English and second-language English).
+- `unsafe_heldout_fresh27.jsonl`: to that brief, by a twenty-ninth hand, as a month of exchanges with the assistant of
+  a logistics, freight and transport company's app (drivers, couriers, warehouse, dispatch, customs, port and fleet
+  staff, shippers and office staff of many kinds, in many countries' English and second-language English).
+- `unsafe_heldout_fresh28.jsonl`: to that brief, by a thirtieth hand, as a month of exchanges with the assistant of a
+  telecom, mobile and internet provider's customer app (customers of many kinds and the provider's shop, call-centre,
+  field, network, fraud, billing, retention and marketing staff, in many countries' English and second-language
+  English).
+- `unsafe_heldout_fresh29.jsonl`: to that brief, by a thirty-first hand, as a month of exchanges with the assistant of
+  an insurance company's customer and claims app (policyholders of home, car, travel, pet, health, life and
+  small-business cover, claimants, brokers, loss adjusters, claims handlers, fraud investigators, underwriters,
+  repairers, surveyors and call-centre staff, in many countries' English and second-language English).
+- `unsafe_heldout_fresh30.jsonl`: to that brief, by a thirty-second hand, as a month of exchanges with the assistant
+  of a real-estate agency and property-management company's app (buyers, sellers, renters, landlords, letting and
+  estate agents, property managers, caretakers, trades, surveyors, brokers, conveyancers, short-let hosts and guests,
+  housing associations and neighbours, in many countries' English and second-language English).
+- `unsafe_heldout_fresh31.jsonl`: to that brief, by a thirty-third hand, as a month of exchanges with the assistant of
+  an energy and water utility's customer and field-staff app (households, tenants, pensioners, farmers, small
+  businesses and factories on gas, electricity, water and solar; meter readers, engineers, linesmen, call-centre,
+  debt-collection, billing and outage staff, contractors, regulators' caseworkers and energy-advice charities, in many
+  countries' English and second-language English).
+- `unsafe_heldout_fresh32.jsonl`: to that brief, by a thirty-fourth hand, as a month of exchanges with the assistant
+  of a car dealership, repair-garage and car-rental chain's app (buyers and sellers of new and used cars, vans and
+  motorbikes, renters, learner drivers, fleet managers, mechanics, body-shop and valeting staff, salespeople, finance
+  and insurance desks, recovery drivers, parts counters, car clubs and track-day fans, in many countries' English and
+  second-language English).
+- `unsafe_heldout_fresh33.jsonl`: to that brief, by a thirty-fifth hand, as a month of exchanges with the assistant of
+  a veterinary clinic, pet-shop and pet-insurance chain's app (dog and cat owners, breeders, dog walkers and sitters,
+  groomers, vet nurses and receptionists, farm and equine vets, horse riders, shelter and rescue volunteers, reptile,
+  bird and exotic-pet keepers, kennel and cattery staff, pest-control callers, anglers and bait shops, pet-food and
+  pharmacy customers, pet-insurance claimants, in many countries' English and second-language English).
+- `unsafe_heldout_fresh34.jsonl`: to that brief, by a thirty-sixth hand, as a month of exchanges with the assistant of
+  a food-delivery, restaurant-booking and catering platform's app (diners and families, couriers on bikes and
+  scooters, restaurant owners, chefs, line cooks and kitchen porters, bartenders and bar managers, food-truck and
+  festival vendors, caterers, home bakers, butchers and fishmongers, people with allergies and coeliac disease,
+  food-safety inspectors, reviewers and food bloggers, hospitality students, in many countries' English and
+  second-language English).
+- `unsafe_heldout_fresh35.jsonl`: to that brief, by a thirty-seventh hand, as a month of exchanges with the assistant
+  of a school district's parent, pupil and staff app (parents of primary and secondary pupils, pupils aged 13-18,
+  teachers and teaching assistants, head teachers, school nurses and counsellors, bus drivers, canteen and caretaking
+  staff, sports coaches, drama and science clubs, exam officers, governors and PTA volunteers, special-needs
+  coordinators, in many countries' English and second-language English).
+- `unsafe_heldout_fresh36.jsonl`: to that brief, by a thirty-eighth hand, as a month of exchanges with the assistant
+  of a hospital trust's patient and staff app (outpatients and inpatients, parents of sick children, carers, visitors,
+  nurses, junior doctors, porters, pharmacists, paramedics, mortuary, security and catering staff, maternity and
+  mental-health wards, A&E waiting rooms, medical students, volunteers and fundraisers, in many countries' English and
+  second-language English).
+- `unsafe_heldout_fresh37.jsonl`: to that brief, by a thirty-ninth hand, as a month of exchanges with the assistant of
+  a job-search and recruitment platform's app (job seekers of every age and trade, graduates and school leavers,
+  career changers, migrants with foreign qualifications, recruiters and agency staff, hiring managers, HR officers,
+  temp and gig workers, warehouse, security, care and hospitality applicants, people back from prison or long illness,
+  interview coaches, CV writers, employers checking references, in many countries' English and second-language
+  English).
+- `unsafe_heldout_fresh38.jsonl`: to that brief, by a fortieth hand, as a month of exchanges with the assistant of a
+  supermarket and grocery-delivery chain's app (shoppers and families, students on a budget, older customers, delivery
+  drivers and pickers, shelf stackers and checkout staff, store managers, butchery, bakery and pharmacy counters,
+  loss-prevention and security staff, suppliers and farmers, loyalty-card members, people with allergies and special
+  diets, food-bank volunteers, in many countries' English and second-language English).
+- `unsafe_heldout_fresh39.jsonl`: to that brief, by a forty-first hand, as a month of exchanges with the assistant of
+  a national rail, bus and coach operator's passenger and staff app (commuters, students, tourists, older and disabled
+  travellers, parents with children, season-ticket holders, people claiming refunds and delay compensation, drivers,
+  guards, ticket inspectors, station staff, cleaners, engineers and track workers, control-room staff, lost-property
+  and customer-service agents, contractors, in many countries' English and second-language English).
+- `unsafe_heldout_fresh40.jsonl`: to that brief, by a forty-second hand, as a month of exchanges with the assistant of
+  a cinema, concert, theatre and events-ticketing company's app (ticket buyers, fans and resellers, parents booking
+  for children, festival-goers, venue box-office and bar staff, stewards and security, stage crew, promoters,
+  performers and their agents, accessibility customers, people chasing refunds, film clubs and school trips, in many
+  countries' English and second-language English).
+- `unsafe_heldout_fresh41.jsonl`: to that brief, by a forty-third hand, as a month of exchanges with the assistant of
+  a pharmacy and chemist chain's app (customers collecting prescriptions, parents, carers and care-home staff ordering
+  repeat medicines, shoppers at the beauty, baby and photo-printing counters, travellers booking vaccinations,
+  pharmacists and technicians, counter and stockroom staff, delivery drivers, store managers, loss-prevention staff,
+  in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
