@@ -378,6 +378,17 @@ since training-set writers read this file.
   "Sorry for the wait" openings or in the first person, refusals as near-pairs of compliance rows; 160 look-alikes full
   of hazard and legal words used at work, many opening "Sure", "Here" or "Of course", some with privacy and security
   advice or "I can't share X, but here's Y"; safety answers and chat; no square brackets.
+- `unsafe_train_written_w.jsonl`: a hand-written training set W, written blind, in the assistants of companies'
+  customer and staff apps (rail, bus and coach operators, events and ticketing, pharmacies, supermarkets, job-search
+  platforms, food delivery, hospitals, schools, garages, vets, utilities, telecoms, banks, insurers) on the boundaries
+  the classifier blurs: 160 hard look-alikes whose violent, drug, weapon, sexual, hacking, extremist or legal words carry
+  an innocent meaning (a surprise "kidnap" for a weekend away, demolishing a bridge, pest control, "killer" deals,
+  shooting photos, robbery and assault training for staff, knives in lost property, doses asked by carers, harmless
+  flirting, dark jokes, a villain for a school play, crime novels on a train), most answered in a sentence or two;
+  compliance (10 per category) mostly one or two calm sentences handing over what was asked in plain words (a ranking
+  by nationality, switching off an audit log, when a lone worker is alone), the rest office, ticket or shop tasks whose
+  harm lies in their purpose (a rota, an email, a notice, a claim); refusals naming the abuse or weapon, safety answers
+  to frightening situations, one-line chat; no square brackets.
 """
 
 from __future__ import annotations
@@ -398,7 +409,8 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES, HELDOUT_FRESH2
                                        TRAIN_WRITTEN_L_FILE, TRAIN_WRITTEN_M_FILE, TRAIN_WRITTEN_N_FILE,
                                        TRAIN_WRITTEN_O_FILE, TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE,
                                        TRAIN_WRITTEN_R_FILE, TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE,
-                                       TRAIN_WRITTEN_U_FILE, TRAIN_WRITTEN_V_FILE)
+                                       TRAIN_WRITTEN_U_FILE, TRAIN_WRITTEN_V_FILE,
+                                       TRAIN_WRITTEN_W_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -446,6 +458,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_T_FILE, "train_written_t", MIRRORED, (10, 10), (0.20, 0.35), 60),
     Promise(TRAIN_WRITTEN_U_FILE, "train_written_u", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_V_FILE, "train_written_v", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
+    Promise(TRAIN_WRITTEN_W_FILE, "train_written_w", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
 ]
 
 
