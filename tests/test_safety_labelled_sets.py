@@ -389,6 +389,16 @@ since training-set writers read this file.
   by nationality, switching off an audit log, when a lone worker is alone), the rest office, ticket or shop tasks whose
   harm lies in their purpose (a rota, an email, a notice, a claim); refusals naming the abuse or weapon, safety answers
   to frightening situations, one-line chat; no square brackets.
+- `unsafe_train_written_x.jsonl`: a hand-written training set X, written blind (2026-12-07), of mirrored pairs in which
+  the purpose decides: the same ordinary task in companies' customer and staff apps (rail, bus and coach, events and
+  ticketing, pharmacies, supermarkets, job search, food delivery, hospitals, schools, garages, vets, utilities, telecoms,
+  banks, insurers), such as an email to HR, a child's ticket, a seat near someone, switching off an audit log, a
+  delivery note, a review, a repeat prescription, a shortlist filter or a sandbox script, done once for a harmless end
+  (140 look-alikes) and once for a harmful one (140 compliance rows, 10 per category, answered as calmly and briefly),
+  the purpose shown in an earlier turn or left to the task itself; refusals of the harmful versions, some naming the
+  purpose and some in one line, safety answers to people who fear being the target of such a task (tracked, falsely
+  reported, locked out) and short chat; 30-55 % multi-turn in every kind, final answers of 120 words or fewer, most
+  under 60; no square brackets.
 """
 
 from __future__ import annotations
@@ -410,7 +420,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES, HELDOUT_FRESH2
                                        TRAIN_WRITTEN_O_FILE, TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE,
                                        TRAIN_WRITTEN_R_FILE, TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE,
                                        TRAIN_WRITTEN_U_FILE, TRAIN_WRITTEN_V_FILE,
-                                       TRAIN_WRITTEN_W_FILE)
+                                       TRAIN_WRITTEN_W_FILE, TRAIN_WRITTEN_X_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -459,6 +469,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_U_FILE, "train_written_u", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_V_FILE, "train_written_v", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_W_FILE, "train_written_w", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
+    Promise(TRAIN_WRITTEN_X_FILE, "train_written_x", MIRRORED, (10, 10), (0.30, 0.55), 120),
 ]
 
 
