@@ -264,6 +264,11 @@ since training-set writers read this file.
   repeat medicines, shoppers at the beauty, baby and photo-printing counters, travellers booking vaccinations,
   pharmacists and technicians, counter and stockroom staff, delivery drivers, store managers, loss-prevention staff,
   in many countries' English and second-language English).
+- `unsafe_heldout_fresh42.jsonl`: to that brief, by a forty-fourth hand, as a month of exchanges with the assistant of
+  a zoo, aquarium and theme-park operator's app (families and school groups, annual-pass holders, people booking
+  birthday parties and behind-the-scenes animal encounters, visitors with disabilities, keepers, vets and aquarists, ride
+  operators and engineers, first-aid and security staff, food-court and shop staff, seasonal workers, conservation
+  volunteers, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
