@@ -269,6 +269,11 @@ since training-set writers read this file.
   birthday parties and behind-the-scenes animal encounters, visitors with disabilities, keepers, vets and aquarists, ride
   operators and engineers, first-aid and security staff, food-court and shop staff, seasonal workers, conservation
   volunteers, in many countries' English and second-language English).
+- `unsafe_heldout_fresh43.jsonl`: to that brief, by a forty-fifth hand, as a month of exchanges with the assistant of
+  an outdoor, camping, fishing and hunting-gear retailer's app and its walking, angling and shooting clubs (hikers,
+  climbers and campers, anglers, licensed hunters and clay shooters, parents kitting out children for camp, preppers,
+  knife and axe buyers, gunsmithing and repair-counter staff, store and warehouse staff, club secretaries, guides and
+  instructors, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
