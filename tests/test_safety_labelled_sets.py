@@ -274,6 +274,10 @@ since training-set writers read this file.
   climbers and campers, anglers, licensed hunters and clay shooters, parents kitting out children for camp, preppers,
   knife and axe buyers, gunsmithing and repair-counter staff, store and warehouse staff, club secretaries, guides and
   instructors, in many countries' English and second-language English).
+- `unsafe_heldout_fresh44.jsonl`: to that brief, by a forty-sixth hand, as a month of exchanges with the assistant of
+  a nursery, childcare and after-school club provider's app (parents and grandparents, separated parents, parents paying
+  fees or claiming funding, childminders, nursery nurses and room leaders, managers, cooks, cleaners and minibus
+  drivers, safeguarding leads, student placements, inspectors, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
