@@ -24,7 +24,7 @@ SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
 
-# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-seventh head): the template
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-eighth head): the template
 # sets, the first blind set and the hand-written training sets, each written by its own hand.
 TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
            labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
@@ -42,7 +42,9 @@ TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN
            *(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (25, 27, 28, 29, 30, 31)),  # the twenty-sixth's: six blind
            labelled.TRAIN_WRITTEN_U_FILE,                                 # sets measured once before, and U
            *(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (34, 35, 36)),  # the twenty-seventh's: three blind sets
-           labelled.TRAIN_WRITTEN_V_FILE)                                 # measured or chosen on before, and V
+           labelled.TRAIN_WRITTEN_V_FILE,                                 # measured or chosen on before, and V
+           *labelled.HELDOUT_FRESH_FILES[36:41],  # the twenty-eighth's: fresh37-fresh41, each measured once or chosen
+           labelled.TRAIN_WRITTEN_W_FILE, labelled.TRAIN_WRITTEN_X_FILE)  # on before, and W and X
 # The sets its threshold was chosen on, in its calibration's order: every blind set it never trained on up to fresh33
 # (docs/safety.md, "Next, fixed before computing"); fresh{n} is HELDOUT_FRESH_FILES[n - 1].
 CALIBRATED = tuple(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (2, 3, 4, 5, 19, 20, 32, 33))
@@ -592,14 +594,14 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_forty_seven_sets_and_calibrated_on_eight_blind_sets():
-    """docs/safety.md (the twenty-seventh head: the twenty-sixth, trained a fourth pass on its forty-three sets, three
-    blind sets measured once or chosen on since and training set V): trained on the template sets, seventeen
-    hand-written training sets (A-M, Q and R of mirrored pairs, U and V), the first blind set, every blind set from fresh6
-    to fresh18 (each measured once before, or written for training) and every one from fresh21 to fresh31 and from
-    fresh34 to fresh36; its threshold is `calibrate`'s rule on the eight blind sets it never trained on, pooled
+def test_the_shipped_head_was_trained_on_fifty_four_sets_and_calibrated_on_eight_blind_sets():
+    """docs/safety.md (the twenty-eighth head: the twenty-seventh, trained a fifth pass on its forty-seven sets, five
+    blind sets measured once or chosen on since and training sets W and X): trained on the template sets, nineteen
+    hand-written training sets (A-M, Q and R of mirrored pairs, U, V, W and X), the first blind set, every blind set from
+    fresh6 to fresh18 (each measured once before, or written for training) and every one from fresh21 to fresh31 and
+    from fresh34 to fresh41; its threshold is `calibrate`'s rule on the eight blind sets it never trained on, pooled
     (fresh2-fresh5, fresh19, fresh20, fresh32, fresh33); the template-written held-out set and every blind set from
-    fresh37 on are measurement sets, neither trained nor calibrated on."""
+    fresh42 on are measurement sets, neither trained nor calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -610,8 +612,8 @@ def test_the_shipped_head_was_trained_on_forty_seven_sets_and_calibrated_on_eigh
     # recall 0.97 on the eight sets
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
-    assert head.info["lora_passes"] == 4 and head.info["started_from"]["threshold"] == 0.7501  # the twenty-sixth's
-    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[36:]]  # fresh37 on
+    assert head.info["lora_passes"] == 5 and head.info["started_from"]["threshold"] == 0.858  # the twenty-seventh's
+    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[41:]]  # fresh42 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
