@@ -278,6 +278,11 @@ since training-set writers read this file.
   a nursery, childcare and after-school club provider's app (parents and grandparents, separated parents, parents paying
   fees or claiming funding, childminders, nursery nurses and room leaders, managers, cooks, cleaners and minibus
   drivers, safeguarding leads, student placements, inspectors, in many countries' English and second-language English).
+- `unsafe_heldout_fresh45.jsonl`: to that brief, by a forty-seventh hand, as a month of exchanges with the assistant of
+  a funeral director, cemetery and bereavement-support service's app (bereaved families arranging funerals, people
+  planning their own, executors sorting estates, mourners asking about services and etiquette, grief-support group
+  members, embalmers, drivers and bearers, crematorium and grounds staff, celebrants and clergy of many faiths, florists
+  and stonemasons, office staff handling payments and complaints, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
