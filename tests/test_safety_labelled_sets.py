@@ -283,6 +283,11 @@ since training-set writers read this file.
   planning their own, executors sorting estates, mourners asking about services and etiquette, grief-support group
   members, embalmers, drivers and bearers, crematorium and grounds staff, celebrants and clergy of many faiths, florists
   and stonemasons, office staff handling payments and complaints, in many countries' English and second-language English).
+- `unsafe_heldout_fresh46.jsonl`: to that brief, by a forty-eighth hand, as a month of exchanges with the assistant of
+  a driving school and motoring organisation's app (learner drivers and their parents, nervous and older drivers, driving
+  instructors and examiners, breakdown patrols and call handlers, members renewing cover, people buying and selling used
+  cars, motorcyclists, classic-car club members, fleet managers, people dealing with fines, accidents and insurance claims,
+  in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
