@@ -288,6 +288,11 @@ since training-set writers read this file.
   instructors and examiners, breakdown patrols and call handlers, members renewing cover, people buying and selling used
   cars, motorcyclists, classic-car club members, fleet managers, people dealing with fines, accidents and insurance claims,
   in many countries' English and second-language English).
+- `unsafe_heldout_fresh47.jsonl`: to that brief, by a forty-ninth hand, as a month of exchanges with the assistant of
+  a dental practice and orthodontics chain's app (patients booking check-ups, hygiene and emergency appointments, parents
+  of children in braces, nervous patients, dentists, hygienists, dental nurses, receptionists, practice managers, lab
+  technicians, people comparing treatment plans, payment plans and dental insurance, students on placement, in many
+  countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
