@@ -293,6 +293,11 @@ since training-set writers read this file.
   of children in braces, nervous patients, dentists, hygienists, dental nurses, receptionists, practice managers, lab
   technicians, people comparing treatment plans, payment plans and dental insurance, students on placement, in many
   countries' English and second-language English).
+- `unsafe_heldout_fresh48.jsonl`: to that brief, by a fiftieth hand, as a month of exchanges with the assistant of
+  a hair, beauty-salon and spa chain's booking app (clients booking cuts, colour, nails, massages and treatments, brides
+  and wedding parties, stylists, barbers and beauty therapists, tattoo and piercing artists renting a chair, salon
+  managers and apprentices, people buying products, gift cards and memberships, people with allergies and skin
+  conditions, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
