@@ -298,6 +298,11 @@ since training-set writers read this file.
   and wedding parties, stylists, barbers and beauty therapists, tattoo and piercing artists renting a chair, salon
   managers and apprentices, people buying products, gift cards and memberships, people with allergies and skin
   conditions, in many countries' English and second-language English).
+- `unsafe_heldout_fresh49.jsonl`: to that brief, by a fifty-first hand, as a month of exchanges with the assistant of
+  a charity, food-bank and volunteering network's app (volunteers signing up for shifts, food-bank and pantry clients,
+  donors and fundraisers, trustees and treasurers, case workers, people running collections, bake sales and sponsored
+  events, shelter, refuge and outreach staff, refugees and newcomers asking for help, youth-club and scout leaders,
+  people applying for small grants, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
