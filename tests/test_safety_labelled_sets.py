@@ -303,6 +303,10 @@ since training-set writers read this file.
   donors and fundraisers, trustees and treasurers, case workers, people running collections, bake sales and sponsored
   events, shelter, refuge and outreach staff, refugees and newcomers asking for help, youth-club and scout leaders,
   people applying for small grants, in many countries' English and second-language English).
+- `unsafe_heldout_fresh50.jsonl`: to that brief, by a fifty-second hand, as a month of exchanges with the assistant of
+  a brewery, pub and bar chain's app (customers booking tables and events, quiz and live-music regulars, bar staff, cellar
+  managers, door staff, chefs, delivery drivers, landlords and licensees, home brewers, beer-club members, people planning
+  stag and hen parties, suppliers and sales reps, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
