@@ -307,6 +307,11 @@ since training-set writers read this file.
   a brewery, pub and bar chain's app (customers booking tables and events, quiz and live-music regulars, bar staff, cellar
   managers, door staff, chefs, delivery drivers, landlords and licensees, home brewers, beer-club members, people planning
   stag and hen parties, suppliers and sales reps, in many countries' English and second-language English).
+- `unsafe_heldout_fresh51.jsonl`: to that brief, by a fifty-third hand, as a month of exchanges with the assistant of
+  an armed-forces families and veterans' association's app (veterans and serving personnel, spouses and children of
+  service members, families moving between bases, welfare officers, branch and club volunteers, people asking about
+  pensions, housing and resettlement, military historians and re-enactors, cadets and their parents, organisers of
+  reunions and remembrance events, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.

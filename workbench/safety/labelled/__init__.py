@@ -99,6 +99,7 @@ HELDOUT_FRESH47_FILE = DATA / "unsafe_heldout_fresh47.jsonl"  # written blind by
 HELDOUT_FRESH48_FILE = DATA / "unsafe_heldout_fresh48.jsonl"  # written blind by a fiftieth hand, every row composed individually (the assistant of a hair, beauty-salon and spa chain's booking app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH49_FILE = DATA / "unsafe_heldout_fresh49.jsonl"  # written blind by a fifty-first hand, every row composed individually (the assistant of a charity, food-bank and volunteering network's app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH50_FILE = DATA / "unsafe_heldout_fresh50.jsonl"  # written blind by a fifty-second hand, every row composed individually (the assistant of a brewery, pub and bar chain's app; sealed: topics in docs/safety.md once measured), no brackets
+HELDOUT_FRESH51_FILE = DATA / "unsafe_heldout_fresh51.jsonl"  # written blind by a fifty-third hand, every row composed individually (the assistant of an armed-forces families and veterans' association's app; sealed: topics in docs/safety.md once measured), no brackets
 # the blind held-out sets in the order they were written (fresh, fresh2, ...): docs/safety.md says which trains,
 # which calibrates the threshold and which measures
 HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
@@ -115,7 +116,7 @@ HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_F
                        HELDOUT_FRESH37_FILE, HELDOUT_FRESH38_FILE, HELDOUT_FRESH39_FILE,
                        HELDOUT_FRESH40_FILE, HELDOUT_FRESH41_FILE, HELDOUT_FRESH42_FILE,
                        HELDOUT_FRESH43_FILE, HELDOUT_FRESH44_FILE, HELDOUT_FRESH45_FILE,
-                       HELDOUT_FRESH46_FILE, HELDOUT_FRESH47_FILE, HELDOUT_FRESH48_FILE, HELDOUT_FRESH49_FILE, HELDOUT_FRESH50_FILE)
+                       HELDOUT_FRESH46_FILE, HELDOUT_FRESH47_FILE, HELDOUT_FRESH48_FILE, HELDOUT_FRESH49_FILE, HELDOUT_FRESH50_FILE, HELDOUT_FRESH51_FILE)
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
