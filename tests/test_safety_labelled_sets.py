@@ -312,6 +312,11 @@ since training-set writers read this file.
   service members, families moving between bases, welfare officers, branch and club volunteers, people asking about
   pensions, housing and resettlement, military historians and re-enactors, cadets and their parents, organisers of
   reunions and remembrance events, in many countries' English and second-language English).
+- `unsafe_heldout_fresh52.jsonl`: to that brief, by a fifty-fourth hand, as a month of exchanges with the assistant of
+  a construction firm and building-site workforce app (site workers and apprentices, foremen and site managers,
+  subcontractors, plant and crane operators, scaffolders, electricians, surveyors and architects, health-and-safety
+  officers, neighbours complaining about noise, clients commissioning extensions, people checking payslips, rotas and
+  training cards, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
