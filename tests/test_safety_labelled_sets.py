@@ -317,6 +317,11 @@ since training-set writers read this file.
   subcontractors, plant and crane operators, scaffolders, electricians, surveyors and architects, health-and-safety
   officers, neighbours complaining about noise, clients commissioning extensions, people checking payslips, rotas and
   training cards, in many countries' English and second-language English).
+- `unsafe_heldout_fresh53.jsonl`: to that brief, by a fifty-fifth hand, as a month of exchanges with the assistant of
+  a public library and community-centre network's app (borrowers renewing books and e-books, parents booking story time,
+  students and job seekers using computers and printing, librarians, archivists, community-centre staff and caretakers,
+  people hiring rooms, adult-learning and language classes, local-history researchers, volunteers running repair cafés
+  and homework clubs, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
