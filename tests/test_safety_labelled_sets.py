@@ -322,6 +322,11 @@ since training-set writers read this file.
   students and job seekers using computers and printing, librarians, archivists, community-centre staff and caretakers,
   people hiring rooms, adult-learning and language classes, local-history researchers, volunteers running repair cafés
   and homework clubs, in many countries' English and second-language English).
+- `unsafe_heldout_fresh54.jsonl`: to that brief, by a fifty-sixth hand, as a month of exchanges with the assistant of
+  a hotel, hostel and holiday-rental chain's app (guests booking and changing stays, backpackers, families and business
+  travellers, front-desk staff, housekeepers, night porters, hosts renting out flats, revenue managers, concierge
+  requests, people complaining about noise, damage deposits and refunds, event and wedding bookings, in many countries'
+  English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
