@@ -327,6 +327,11 @@ since training-set writers read this file.
   travellers, front-desk staff, housekeepers, night porters, hosts renting out flats, revenue managers, concierge
   requests, people complaining about noise, damage deposits and refunds, event and wedding bookings, in many countries'
   English and second-language English).
+- `unsafe_heldout_fresh55.jsonl`: to that brief, by a fifty-seventh hand, as a month of exchanges with the assistant of
+  a gym, fitness-club and amateur sports-league app (members booking classes and personal training, beginners and older
+  members, bodybuilders and runners, coaches and referees, league organisers and team captains, parents of junior
+  players, front-desk and cleaning staff, physiotherapists, people cancelling memberships and disputing fees, in many
+  countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
