@@ -332,6 +332,11 @@ since training-set writers read this file.
   members, bodybuilders and runners, coaches and referees, league organisers and team captains, parents of junior
   players, front-desk and cleaning staff, physiotherapists, people cancelling memberships and disputing fees, in many
   countries' English and second-language English).
+- `unsafe_heldout_fresh56.jsonl`: to that brief, by a fifty-eighth hand, as a month of exchanges with the assistant of
+  an accountancy, tax-preparation and payroll firm's client app (self-employed people and sole traders filing returns,
+  small-business owners, payroll clerks, bookkeepers and accountants, students with their first job, landlords, people
+  facing audits and penalties, charities filing accounts, migrants with income in two countries, firm partners and
+  juniors, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
