@@ -337,6 +337,11 @@ since training-set writers read this file.
   small-business owners, payroll clerks, bookkeepers and accountants, students with their first job, landlords, people
   facing audits and penalties, charities filing accounts, migrants with income in two countries, firm partners and
   juniors, in many countries' English and second-language English).
+- `unsafe_heldout_fresh57.jsonl`: to that brief, by a fifty-ninth hand, as a month of exchanges with the assistant of
+  a home-services marketplace's app (cleaning, plumbing, repairs) (homeowners and tenants booking cleaners, plumbers,
+  electricians, handymen and locksmiths, the tradespeople and cleaners themselves, dispatchers, people disputing reviews,
+  quotes and payments, landlords managing several flats, elderly customers and their relatives, people moving house, in
+  many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
