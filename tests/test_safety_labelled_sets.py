@@ -342,6 +342,11 @@ since training-set writers read this file.
   electricians, handymen and locksmiths, the tradespeople and cleaners themselves, dispatchers, people disputing reviews,
   quotes and payments, landlords managing several flats, elderly customers and their relatives, people moving house, in
   many countries' English and second-language English).
+- `unsafe_heldout_fresh58.jsonl`: to that brief, by a sixtieth hand, as a month of exchanges with the assistant of
+  a clothing retailer and resale marketplace's app (shoppers, people selling second-hand clothes, vintage dealers,
+  stylists and personal shoppers, store staff and warehouse pickers, returns and fraud teams, teenagers and parents,
+  people asking about sizes, fabrics and care, sellers disputing fees, fashion students and small designers, in many
+  countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
