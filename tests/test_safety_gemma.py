@@ -24,9 +24,10 @@ SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
 
-# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-eighth head): the template
-# sets, the first blind set and the hand-written training sets, each written by its own hand.
-TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-ninth head): first
+# those of its earlier passes not in its last (the template sets, the first blind set and the hand-written training
+# sets, each written by its own hand), then those of its last, short pass.
+EARLIER = (labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
            labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
            labelled.TRAIN_WRITTEN_E_FILE, labelled.TRAIN_WRITTEN_F_FILE, labelled.TRAIN_WRITTEN_G_FILE,
            labelled.TRAIN_WRITTEN_H_FILE, labelled.TRAIN_WRITTEN_I_FILE, labelled.TRAIN_WRITTEN_J_FILE,
@@ -43,12 +44,14 @@ TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN
            labelled.TRAIN_WRITTEN_U_FILE,                                 # sets measured once before, and U
            *(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (34, 35, 36)),  # the twenty-seventh's: three blind sets
            labelled.TRAIN_WRITTEN_V_FILE,                                 # measured or chosen on before, and V
-           *labelled.HELDOUT_FRESH_FILES[36:41],  # the twenty-eighth's: fresh37-fresh41, each measured once or chosen
-           labelled.TRAIN_WRITTEN_W_FILE, labelled.TRAIN_WRITTEN_X_FILE)  # on before, and W and X
-# The sets its threshold was chosen on, in its calibration's order: every blind set it never trained on up to fresh50
-# (docs/safety.md, "The shipped head on four new settings"); fresh{n} is HELDOUT_FRESH_FILES[n - 1].
+           *labelled.HELDOUT_FRESH_FILES[36:41])  # the twenty-eighth's: fresh37-fresh41, each measured once or chosen on
+LAST_PASS = (labelled.TRAIN_FILE, labelled.TRAIN_WRITTEN_W_FILE, labelled.TRAIN_WRITTEN_X_FILE,  # the twenty-ninth's:
+             *labelled.HELDOUT_FRESH_FILES[41:50])  # the template set, W, X and fresh42-fresh50, each opened before
+TRAINED = (*EARLIER, *LAST_PASS)
+# The sets its threshold was chosen on, in its calibration's order: every blind set it never trained on up to fresh56
+# (docs/safety.md, "A short sixth pass on nine new settings"); fresh{n} is HELDOUT_FRESH_FILES[n - 1].
 CALIBRATED = tuple(labelled.HELDOUT_FRESH_FILES[n - 1]
-                   for n in (2, 3, 4, 5, 19, 20, 32, 33, 42, 43, 44, 45, 46, 47, 48, 49, 50))
+                   for n in (2, 3, 4, 5, 19, 20, 32, 33, 51, 52, 53, 54, 55, 56))
 
 
 @pytest.fixture
@@ -70,15 +73,15 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert (head.layer, head.pooling) == (gemma_classifier.DEFAULT_LAYER, gemma_classifier.DEFAULT_POOLING)
     rows = [json.loads(line) for line in TRAIN_FILE.read_text().splitlines()]
     assert settings["info"]["data_sha256"] == gemma_classifier.data_hash(rows)  # trained on the shipped sets
-    sets = [(TRAIN_FILE.name, rows),
-            *((p.name, [json.loads(line) for line in p.read_text().splitlines()]) for p in TRAINED[1:])]
-    trained_on = settings["info"]["trained_on"]  # fitted once on every set
-    assert [(t["name"], t["sha256"]) for t in trained_on] == [(n, gemma_classifier.data_hash(r)) for n, r in sets]
-    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for _, r in sets)
+    sets = {p: [json.loads(line) for line in p.read_text().splitlines()] for p in TRAINED}
+    trained_on = settings["info"]["trained_on"]  # every set of every pass
+    assert [(t["name"], t["sha256"]) for t in trained_on] == [(p.name, gemma_classifier.data_hash(r))
+                                                              for p, r in sets.items()]
+    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(sets[p])[0]) for p in LAST_PASS)
     calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
     assert [s["name"] for s in calibration["sets"]] == [path.name for path in CALIBRATED]
     pooled = sum(s["recall"] for s in calibration["sets"]) / len(CALIBRATED)  # each set weighing the same
-    assert pooled >= gemma_classifier.TARGET_RECALL
+    assert pooled >= gemma_classifier.TARGET_RECALL - 0.00005  # each set's recall is recorded to four places
     heldout = settings["info"]["heldout"]  # `python -m bench.filters --parts unsafe --record-heldout` writes it
     assert {"precision", "recall", "measured"} <= set(heldout)
 
@@ -595,14 +598,14 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_fifty_four_sets_and_calibrated_on_seventeen_blind_sets():
-    """docs/safety.md (the twenty-eighth head: the twenty-seventh, trained a fifth pass on its forty-seven sets, five
-    blind sets measured once or chosen on since and training sets W and X): trained on the template sets, nineteen
-    hand-written training sets (A-M, Q and R of mirrored pairs, U, V, W and X), the first blind set, every blind set from
-    fresh6 to fresh18 (each measured once before, or written for training) and every one from fresh21 to fresh31 and
-    from fresh34 to fresh41; its threshold is `calibrate`'s rule on the seventeen blind sets it never trained on, pooled
-    (fresh2-fresh5, fresh19, fresh20, fresh32, fresh33, fresh42-fresh50); the template-written held-out set and every
-    blind set from fresh51 on are measurement sets, neither trained nor calibrated on."""
+def test_the_shipped_head_was_trained_on_sixty_three_sets_and_calibrated_on_fourteen_blind_sets():
+    """docs/safety.md (the twenty-ninth head: the twenty-eighth, trained a short sixth pass on the template set, W, X
+    and fresh42-fresh50): trained on the template sets, nineteen hand-written training sets (A-M, Q and R of mirrored
+    pairs, U, V, W and X), the first blind set, every blind set from fresh6 to fresh18 (each measured once before, or
+    written for training) and every one from fresh21 to fresh31 and from fresh34 to fresh50; its threshold is
+    `calibrate`'s rule on the fourteen blind sets it never trained on, pooled (fresh2-fresh5, fresh19, fresh20, fresh32,
+    fresh33, fresh51-fresh56); the template-written held-out set and every blind set from fresh57 on are measurement
+    sets, neither trained nor calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -610,11 +613,11 @@ def test_the_shipped_head_was_trained_on_fifty_four_sets_and_calibrated_on_seven
     head = gemma_classifier.load_gemma_classifier(None)
     calibration = head.info["calibration"]
     assert [s["sha256"] for s in calibration["sets"]] == [hashed(path) for path in CALIBRATED]
-    # recall 0.97 on the seventeen sets
+    # recall 0.97 on the fourteen sets
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
-    assert head.info["lora_passes"] == 5 and head.info["started_from"]["threshold"] == 0.858  # the twenty-seventh's
-    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[50:]]  # fresh51 on
+    assert head.info["lora_passes"] == 6 and head.info["started_from"]["threshold"] == 0.4332  # the twenty-eighth's
+    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[56:]]  # fresh57 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
