@@ -80,8 +80,9 @@ def test_shipped_gemma_head_records_how_it_was_made():
     assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(sets[p])[0]) for p in LAST_PASS)
     calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
     assert [s["name"] for s in calibration["sets"]] == [path.name for path in CALIBRATED]
-    pooled = sum(s["recall"] for s in calibration["sets"]) / len(CALIBRATED)  # each set weighing the same
-    assert pooled >= gemma_classifier.TARGET_RECALL - 0.00005  # each set's recall is recorded to four places
+    # each set weighing the same, from the counts (the recorded recalls are rounded to four places)
+    pooled = sum(s["tp"] / (s["tp"] + s["fn"]) for s in calibration["sets"]) / len(CALIBRATED)
+    assert pooled >= gemma_classifier.TARGET_RECALL
     heldout = settings["info"]["heldout"]  # `python -m bench.filters --parts unsafe --record-heldout` writes it
     assert {"precision", "recall", "measured"} <= set(heldout)
 
