@@ -230,7 +230,7 @@ def test_decider_is_read_back_from_the_reason():
     (["--out", "{tmp}/head.json", "--model", "gemma3-270m"], "name the head FILE.safetensors"),
     (["--out", "{tmp}/folder.safetensors"], "is not a regular file"),
     (["--out", "{tmp}/missing/head.safetensors"], "does not exist; create it first"),
-    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--lora and --start-from are settings"),
+    (["--out", "{tmp}/head.safetensors", "--layer", "9"], "--lora-fraction and --start-from are settings"),
     (["--out", "{tmp}/head.safetensors", "--calibrate-on", "c.jsonl"], "--start-from are settings of --model gemma3-270m"),
     (["--out", "{tmp}/head.safetensors", "--second-set", "v.jsonl"], "--start-from are settings of --model gemma3-270m"),
     (["--out", "{tmp}/head.safetensors", "--lora", "off"], "--start-from are settings of --model gemma3-270m"),
@@ -505,6 +505,25 @@ def test_start_from_trains_a_lora_head_a_second_pass_from_its_own_adapters(tiny_
     assert two.info["lora_passes"] == 2 and two.info["started_from"]["threshold"] == one.threshold
     assert [e["name"] for e in two.info["trained_on"]] == ["t.jsonl", "v.jsonl", "more.jsonl", "other.jsonl"]
     assert two.info["calibration"]["sets"][0]["name"] == "check.jsonl" and "heldout" not in two.info
+    assert two.info["lora_pass"]["examples"] == two.info["lora_pass"]["of"] == two.info["rows"]
+
+    # --lora-fraction: a shorter pass on a seeded share of the examples; every set still counts as trained on
+    assert main([*argv, "--calibrate-on", str(check), "--lora-fraction", "0.5", "--out",
+                 str(tmp_path / "half.safetensors")]) == 0, capsys.readouterr()
+    half = gemma_classifier.load_gemma_classifier(tmp_path / "half.safetensors")
+    assert half.info["lora_pass"] == {"examples": round(two.info["rows"] / 2), "of": two.info["rows"],
+                                      "steps": -(-round(two.info["rows"] / 2) // gemma_lora.BATCH)}
+    assert half.info["trained_on"] == two.info["trained_on"] and half.info["lora_passes"] == 2
+    assert not all(np.array_equal(half.lora_tensors[k], v) for k, v in two.lora_tensors.items())
+    for bad, message in ((["--lora-fraction", "0"], "is not a fraction in (0, 1]"),
+                         (["--lora-fraction", "0.5", "--lora", "off"], "it cannot go with --lora off")):
+        try:
+            code = main([*argv, "--calibrate-on", str(check), *bad, "--out", str(tmp_path / "bad.safetensors")])
+        except SystemExit as exit:  # argparse's own refusal
+            code = exit.code
+        err = capsys.readouterr().err
+        assert code == 2
+        assert message in err and "Traceback" not in err and not (tmp_path / "bad.safetensors").exists()
 
 
 def test_a_lora_head_whose_adapters_reach_past_its_layer_is_refused(tmp_path, monkeypatch, capsys):

@@ -78,6 +78,9 @@ def add_commands(sub) -> None:
                         "workbench/safety/data/unsafe_gemma_head.safetensors) to train one more pass from its "
                         "adapters and linear head, on DATA and the other sets (needs --calibrate-on, on sets it "
                         "was never trained on)")
+    t.add_argument("--lora-fraction", dest="lora_fraction", type=fraction_arg, default=None,
+                   help="gemma3-270m: train the LoRA pass on a seeded random fraction of the examples, drawn across "
+                        "every set (default 1: all of them); every set still counts as trained on")
     t.add_argument("--epochs", type=bounded_int(1, 100_000), default=60, help="hashed-n-gram: training epochs")
     t.add_argument("--seed", type=seed_arg, default=0)
     t.set_defaults(fn=_cmd_train_classifier)
@@ -187,14 +190,17 @@ def _cmd_train_classifier(args) -> int:
 
         gemma_classifier.require_available()
     elif any(v is not None for v in (args.layer, args.pooling, args.other_sets, args.calibration_sets, args.lora,
-                                     args.start_from)):
-        raise WorkbenchError("--layer, --pooling, --other-set, --calibrate-on, --lora and --start-from are settings "
-                             "of --model gemma3-270m")
+                                     args.start_from, args.lora_fraction)):
+        raise WorkbenchError("--layer, --pooling, --other-set, --calibrate-on, --lora, --lora-fraction and "
+                             "--start-from are settings of --model gemma3-270m")
     if args.start_from is not None and not args.calibration_sets:
         raise WorkbenchError("--start-from needs --calibrate-on: leave-one-set-out would score sets the head to "
                              "start from was trained on")
     if args.start_from is not None and args.lora == "off":
         raise WorkbenchError("--start-from trains a head's LoRA adapters further; it cannot go with --lora off")
+    if args.lora_fraction is not None and args.lora == "off":
+        raise WorkbenchError("--lora-fraction is the share of examples the LoRA pass trains on; it cannot go with "
+                             "--lora off")
     records = []
     for path in [args.data or TRAIN_FILE, *args.extra]:
         validate_file(path, expect="unpaired_preference")
@@ -300,7 +306,11 @@ def _train_gemma(records: list[dict], others: list[tuple[str, list[dict]]], cali
             for name, rows in [(first, records), *((Path(path).name, rows) for path, rows in others)]]
     adapt = None
     if args.lora != "off":
+        from functools import partial
+
         from workbench.safety.gemma_lora import adapt
+
+        adapt = partial(adapt, fraction=args.lora_fraction or 1.0)
     if calibration:  # one fit on every set, the threshold from sets it never saw
         head = gc.fit_on_all(sets, layer, pooling, gc.L2, args.seed, gc.data_hash(records), adapt, 0.5, start)
         return gc.calibrate(head, [(Path(path).name, rows) for path, rows in calibration])

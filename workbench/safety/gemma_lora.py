@@ -18,7 +18,6 @@ adapters and 1e-4 for the head, linear decay to 0, batches of 16 examples of sim
 
 from __future__ import annotations
 
-import math
 import random
 import sys
 import time
@@ -31,7 +30,6 @@ ALPHA = 16
 LR = 2e-4
 HEAD_LR = 1e-4
 BATCH = 16
-EPOCHS = 1
 MERGE_TOLERANCE = 1e-3  # in P(unsafe)
 
 
@@ -67,10 +65,11 @@ def _start_from_adapters(model, head: GemmaClassifier) -> None:
                          f"{sorted(set(head.lora_tensors) - loaded)[:3]}")
 
 
-def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, epochs: float = EPOCHS) -> GemmaClassifier:
+def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, fraction: float = 1.0) -> GemmaClassifier:
     """`head` (fitted on the frozen features of `sets`' examples, or a LoRA head to train further) and LoRA adapters
-    on the layers below it (zero-initialised, or the head's own), trained together on those examples; returns a new
-    classifier with the head's threshold, to be saved or scored."""
+    on the layers below it (zero-initialised, or the head's own), trained together on those examples (all of them,
+    or a seeded random `fraction` of them drawn across every set: a shorter pass); returns a new classifier with the
+    head's threshold, to be saved or scored."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModel
@@ -99,7 +98,7 @@ def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, epochs:
     # batches of similar length (less padding), in a seeded order
     order = list(range(len(pairs)))
     random.Random(seed).shuffle(order)
-    order = (order * math.ceil(epochs))[:round(len(order) * epochs)]
+    order = order[:max(1, round(len(order) * fraction))]
     size = lambda i: len(pairs[i][0]) + len(pairs[i][1])
     batches = [chunk[i:i + BATCH] for start in range(0, len(order), 16 * BATCH)
                for chunk in [sorted(order[start:start + 16 * BATCH], key=size)]
@@ -150,4 +149,5 @@ def adapt(head: GemmaClassifier, sets: list[LabelledSet], seed: int = 0, epochs:
         print(f"warning: the LoRA head's merged adapters score up to {difference:.2g} away from the trained model "
               f"(features in {feature_dtype()})", file=sys.stderr)
     adapted.info["merge_check"] = {"examples": len(probe), "largest_difference": difference}
+    adapted.info["lora_pass"] = {"examples": len(order), "of": len(pairs), "steps": len(batches)}
     return adapted
