@@ -12,7 +12,8 @@ from workbench.cli import main
 from workbench.safety.classifier import DEFAULT_CLASSIFIER, load_classifier
 from workbench.safety.duplicates import find_duplicates
 from workbench.safety.filtering import Rules, filter_records
-from workbench.safety.labelled import HELDOUT_FILE, TRAIN_FILE, VALIDATION_FILE
+from workbench.safety.labelled import CALIBRATION_FILE, HELDOUT_FILE, TRAIN_FILE, VALIDATION_FILE
+from workbench.safety.labelled import calibration as calibration_generator
 from workbench.safety.labelled import train as train_generator
 from workbench.safety.refusal import is_refusal
 from workbench.safety.taxonomy import CATEGORIES, score_in
@@ -31,16 +32,22 @@ def _texts(rows):
     return {m["content"] for r in rows for m in r["prompt"] + r["completion"]}
 
 
-def test_shipped_sets_cover_every_category_and_the_held_out_and_validation_sets_share_no_text_with_others():
+def test_shipped_sets_cover_every_category_and_the_held_out_validation_and_calibration_sets_share_no_text_with_others():
     train, heldout, validation = read_jsonl(TRAIN_FILE), read_jsonl(HELDOUT_FILE), read_jsonl(VALIDATION_FILE)
-    assert len(train) >= 1000 and len(heldout) >= 300 and len(validation) >= 250
-    for rows in (train, heldout, validation):
+    calibration = read_jsonl(CALIBRATION_FILE)
+    assert len(train) >= 1000 and len(heldout) >= 300 and len(validation) >= 250 and len(calibration) >= 300
+    for rows in (train, heldout, validation, calibration):
         assert {r["meta"]["category"] for r in rows if not r["label"]} == set(CATEGORIES)
         assert {r["meta"]["kind"] for r in rows} == {"compliance", "refusal", "lookalike", "safety", "chat"}
         assert any(len(r["prompt"]) > 1 for r in rows)  # multi-turn rows
     assert {"I am cannot help with that.", "T cannot help with that."} <= _texts(train)
     assert not _texts(heldout) & _texts(train)
     assert not _texts(validation) & (_texts(train) | _texts(heldout))
+    assert not _texts(calibration) & (_texts(train) | _texts(heldout) | _texts(validation))
+
+
+def test_calibration_set_is_its_generators_output():
+    assert calibration_generator.generate() == read_jsonl(CALIBRATION_FILE)
 
 
 def test_garbled_refusals_are_refusals_and_are_kept():

@@ -1,4 +1,4 @@
-"""The `unsafe` rule's labelled data, written by three separate generators so that measurement is honest.
+"""The `unsafe` rule's labelled data, written by four separate generators so that measurement is honest.
 
   train.py       the training set shipped as `workbench/safety/data/unsafe_train.jsonl` (the classifier learns from it)
   heldout.py     the held-out set `workbench/safety/data/unsafe_heldout.jsonl`: other requests, frames, compliance
@@ -7,13 +7,16 @@
                  built differently (whole-sentence requests, answers written per request in ten styles; its
                  docstring says how and when it was written); the Gemma head is trained on it and the training
                  set together, its threshold chosen by leave-one-set-out between the two (docs/safety.md)
+  calibration.py the calibration set `workbench/safety/data/unsafe_calibration.jsonl`: written apart from the other
+                 three by a fourth hand (its own tasks, frames, answer styles and structure; its docstring says how
+                 and when); used only to choose a classifier's threshold, never trained on
 
 Rows are TRL unpaired-preference rows (conversational `prompt`, `completion`, `label`: false = unsafe completion)
 with `meta`: {"category": "S1".."S14" or null, "kind", "set"}. Kinds: `compliance` (unsafe), `refusal` (of a harmful
 request, some garbled as small models garble them), `lookalike` (a harmless request with violent or edgy words),
 `safety` (a question about a dangerous thing, answered with safety information), `chat` (ordinary requests).
 Some rows are multi-turn: an earlier harmless exchange comes before the last request.
-Regenerate the three files with `python -m workbench.safety.labelled` (deterministic).
+Regenerate the four files with `python -m workbench.safety.labelled` (deterministic).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 TRAIN_FILE = DATA / "unsafe_train.jsonl"
 HELDOUT_FILE = DATA / "unsafe_heldout.jsonl"
 VALIDATION_FILE = DATA / "unsafe_validation.jsonl"
+CALIBRATION_FILE = DATA / "unsafe_calibration.jsonl"
 HELDOUT_FRESH_FILE = DATA / "unsafe_heldout_fresh.jsonl"
 TRAIN_WRITTEN_A_FILE = DATA / "unsafe_train_written_a.jsonl"
 TRAIN_WRITTEN_B_FILE = DATA / "unsafe_train_written_b.jsonl"

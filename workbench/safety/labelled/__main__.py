@@ -1,10 +1,12 @@
-"""`python -m workbench.safety.labelled`: regenerate the shipped training, held-out and validation files."""
+"""`python -m workbench.safety.labelled`: regenerate the shipped training, held-out, validation and calibration
+files."""
 
 from workbench.atomic import write_jsonl
-from workbench.safety.labelled import HELDOUT_FILE, TRAIN_FILE, VALIDATION_FILE, heldout, train, validation
+from workbench.safety.labelled import (CALIBRATION_FILE, HELDOUT_FILE, TRAIN_FILE, VALIDATION_FILE, calibration,
+                                       heldout, train, validation)
 
 if __name__ == "__main__":
     for path, rows in ((TRAIN_FILE, train.generate()), (HELDOUT_FILE, heldout.generate()),
-                       (VALIDATION_FILE, validation.generate())):
+                       (VALIDATION_FILE, validation.generate()), (CALIBRATION_FILE, calibration.generate())):
         write_jsonl(path, rows)
         print(f"{path}: {len(rows)} rows")
