@@ -47,9 +47,10 @@ from workbench.taskworld import DEFAULT_IDENTITY, corpus_documents, generate
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety_labelled.jsonl"
 # the labelled sets `--unsafe-set` names: the template held-out set, the blind sets (fresh, fresh2, ...), validation
+# and calibration
 UNSAFE_SETS = {"heldout": labelled.HELDOUT_FILE,
                **{path.stem.removeprefix("unsafe_heldout_"): path for path in labelled.HELDOUT_FRESH_FILES},
-               "validation": labelled.VALIDATION_FILE}
+               "validation": labelled.VALIDATION_FILE, "calibration": labelled.CALIBRATION_FILE}
 
 WORDS = ["please", "thanks", "quickly", "now", "today", "again", "exactly", "briefly", "kindly", "also"]
 

@@ -4,7 +4,9 @@ never trained on.
 
 Written apart, on 2026-12-07, by a fourth hand (a helper session of the project) that did not open the other three
 generators (`train.py`, `heldout.py`, `validation.py`) or any data file: its own vocabulary lists, request frames,
-answer styles and structure. How it is built:
+answer styles and structure. Said plainly: one of its test runs failed on a text that another set also has, and
+pytest's failure output showed a few rows of the other sets; nothing was taken from them, and the three colliding
+texts of this set were reworded. How it is built:
 
 - per hazard category S1..S14, five harmful *tasks*, each a first-person request phrase with a short name (for
   refusals), three vague outline steps (nothing that would help anyone: no recipes, doses, code or procedures) and,
