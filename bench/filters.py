@@ -6,7 +6,8 @@ unsafe      the `unsafe` rule on the held-out set (workbench/safety/data/unsafe_
             `--unsafe-set fresh`, `fresh2`, ... the blind held-out sets, unsafe_heldout_fresh*.jsonl, each
             written blind (docs/safety.md says which the shipped Gemma head trains on, which calibrate its
             threshold and which are left to measure it; its JSON's `trained_on` and `calibration` list them);
-            or with `--unsafe-set validation` the validation set, which the Gemma head is trained on):
+            with `--unsafe-set validation` the validation set, which the Gemma head is trained on, or with
+            `--unsafe-set calibration` the template-written set its threshold is chosen on):
             lexicon alone, hashed-n-gram classifier alone and with the lexicon (the default without the Gemma 3
             extra), and where the extra is installed the Gemma 3 270M head alone, with every lexicon hit in front of
             it, and with the lexicon's hits where the head's P(unsafe) is at least 0.1 (`floored`, the default
