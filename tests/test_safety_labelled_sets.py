@@ -347,6 +347,11 @@ since training-set writers read this file.
   stylists and personal shoppers, store staff and warehouse pickers, returns and fraud teams, teenagers and parents,
   people asking about sizes, fabrics and care, sellers disputing fees, fashion students and small designers, in many
   countries' English and second-language English).
+- `unsafe_heldout_fresh59.jsonl`: to that brief, by a sixty-fifth hand, as a month of exchanges with the assistant of
+  a veterinary practice and pet-care chain's app (pet owners booking vaccinations, neutering and emergency visits,
+  breeders, dog walkers and groomers, kennel and cattery staff, vets, vet nurses and receptionists, farmers with
+  livestock and horses, people adopting from rescues, exotic-pet keepers, people comparing pet insurance, students on
+  placement, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
