@@ -352,6 +352,11 @@ since training-set writers read this file.
   breeders, dog walkers and groomers, kennel and cattery staff, vets, vet nurses and receptionists, farmers with
   livestock and horses, people adopting from rescues, exotic-pet keepers, people comparing pet insurance, students on
   placement, in many countries' English and second-language English).
+- `unsafe_heldout_fresh60.jsonl`: to that brief, by a sixty-second hand, as a month of exchanges with the assistant of
+  a mobile-game studio's player-support and community app (players of all ages asking about accounts, purchases and
+  bans, parents checking spending, clan and guild leaders, streamers and modders, community moderators, support agents,
+  game designers and testers, esports organisers, people reporting cheaters and harassment, in many countries' English
+  and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
