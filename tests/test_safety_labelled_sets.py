@@ -357,6 +357,11 @@ since training-set writers read this file.
   bans, parents checking spending, clan and guild leaders, streamers and modders, community moderators, support agents,
   game designers and testers, esports organisers, people reporting cheaters and harassment, in many countries' English
   and second-language English).
+- `unsafe_heldout_fresh61.jsonl`: to that brief, by a sixty-third hand, as a month of exchanges with the assistant of
+  a network of faith communities' app (churches, mosques, temples and synagogues) (members and visitors, clergy and
+  volunteers, youth and Sunday-school leaders, choir and event organisers, people planning weddings, funerals and
+  festivals, charity drives, people asking about beliefs and practices, caretakers and treasurers, in many countries'
+  English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
