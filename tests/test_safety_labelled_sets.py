@@ -362,6 +362,11 @@ since training-set writers read this file.
   volunteers, youth and Sunday-school leaders, choir and event organisers, people planning weddings, funerals and
   festivals, charity drives, people asking about beliefs and practices, caretakers and treasurers, in many countries'
   English and second-language English).
+- `unsafe_heldout_fresh62.jsonl`: to that brief, by a sixty-fourth hand, as a month of exchanges with the assistant of
+  a city council's residents' services app (residents reporting potholes, noise and fly-tipping, people paying council
+  tax, parking permits and fines, planning applicants, social-care users and carers, housing applicants, refuse
+  collectors and street wardens, councillors and clerks, market traders, people booking sports halls and allotments,
+  in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
