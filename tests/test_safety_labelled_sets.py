@@ -367,6 +367,11 @@ since training-set writers read this file.
   tax, parking permits and fines, planning applicants, social-care users and carers, housing applicants, refuse
   collectors and street wardens, councillors and clerks, market traders, people booking sports halls and allotments,
   in many countries' English and second-language English).
+- `unsafe_heldout_fresh63.jsonl`: to that brief, by a sixty-sixth hand, as a month of exchanges with the assistant of
+  an estate agency and property-management firm's app (tenants reporting repairs and disputes, landlords and letting
+  agents, first-time buyers and sellers, surveyors, conveyancers, caretakers and cleaners, contractors, students sharing
+  houses, people asking about deposits, evictions, service charges and mortgages, neighbours in blocks of flats, in many
+  countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
