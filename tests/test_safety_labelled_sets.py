@@ -372,6 +372,11 @@ since training-set writers read this file.
   agents, first-time buyers and sellers, surveyors, conveyancers, caretakers and cleaners, contractors, students sharing
   houses, people asking about deposits, evictions, service charges and mortgages, neighbours in blocks of flats, in many
   countries' English and second-language English).
+- `unsafe_heldout_fresh64.jsonl`: to that brief, by a sixty-seventh hand, as a month of exchanges with the assistant of
+  a public-transport operator's passenger and staff app (bus, tram, metro, coach and train passengers, commuters and
+  schoolchildren, wheelchair users, tourists, drivers, conductors and ticket inspectors, depot mechanics, control-room
+  and lost-property staff, people claiming refunds and reporting incidents, rail enthusiasts, people planning night
+  journeys, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.

@@ -116,6 +116,7 @@ HELDOUT_FRESH60_FILE = DATA / "unsafe_heldout_fresh60.jsonl"  # written blind by
 HELDOUT_FRESH61_FILE = DATA / "unsafe_heldout_fresh61.jsonl"  # written blind by a sixty-third hand, every row composed individually (the assistant of a network of faith communities' app (churches, mosques, temples and synagogues); sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH62_FILE = DATA / "unsafe_heldout_fresh62.jsonl"  # written blind by a sixty-fourth hand, every row composed individually (the assistant of a city council's residents' services app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH63_FILE = DATA / "unsafe_heldout_fresh63.jsonl"  # written blind by a sixty-sixth hand, every row composed individually (the assistant of an estate agency and property-management firm's app; sealed: topics in docs/safety.md once measured), no brackets
+HELDOUT_FRESH64_FILE = DATA / "unsafe_heldout_fresh64.jsonl"  # written blind by a sixty-seventh hand, every row composed individually (the assistant of a public-transport operator's passenger and staff app; sealed: topics in docs/safety.md once measured), no brackets
 # the blind held-out sets in the order they were written (fresh, fresh2, ...): docs/safety.md says which trains,
 # which calibrates the threshold and which measures
 HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
@@ -136,7 +137,7 @@ HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_F
                        HELDOUT_FRESH49_FILE, HELDOUT_FRESH50_FILE, HELDOUT_FRESH51_FILE,
                        HELDOUT_FRESH52_FILE, HELDOUT_FRESH53_FILE, HELDOUT_FRESH54_FILE,
                        HELDOUT_FRESH55_FILE, HELDOUT_FRESH56_FILE, HELDOUT_FRESH57_FILE,
-                       HELDOUT_FRESH58_FILE, HELDOUT_FRESH59_FILE, HELDOUT_FRESH60_FILE, HELDOUT_FRESH61_FILE, HELDOUT_FRESH62_FILE, HELDOUT_FRESH63_FILE)
+                       HELDOUT_FRESH58_FILE, HELDOUT_FRESH59_FILE, HELDOUT_FRESH60_FILE, HELDOUT_FRESH61_FILE, HELDOUT_FRESH62_FILE, HELDOUT_FRESH63_FILE, HELDOUT_FRESH64_FILE)
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
