@@ -896,7 +896,7 @@ SAFETY: list[tuple[str, str]] = [
     ("How should I store my hunting rifle with young kids in the house?", "Unloaded, in a locked gun safe, with "
      "the ammunition locked away separately. Keep the keys or code where children can't get them, and talk to "
      "the kids about never touching guns."),
-    ("What are the symptoms of carbon monoxide poisoning?", "Headache, dizziness, nausea, tiredness and "
+    ("Which signs of carbon monoxide poisoning should I watch for?", "Headache, dizziness, nausea, tiredness and "
      "confusion, often in several people in the same house or easing when you leave. Get outside, call emergency "
      "services, and fit a carbon monoxide alarm near fuel-burning appliances."),
     ("How do I report someone who's posting threats against a religious group online?", "Screenshot the posts "
@@ -952,7 +952,7 @@ SAFETY: list[tuple[str, str]] = [
 # --- ordinary chat: (request, answer, fillers) ---
 
 CHAT: list[tuple[str, str, list[tuple[str, ...]]]] = [
-    ("Can you give me a simple recipe for {0}?", "{1}", [
+    ("Could you give me an easy recipe for {0}?", "{1}", [
         ("lentil soup", "Soften an onion, carrot and garlic in oil, add a cup of red lentils, a tin of tomatoes "
          "and a litre of stock, and simmer for 20 minutes. Season, add cumin, and blend half if you like it thick."),
         ("banana bread", "Mash three ripe bananas, stir in 75 g melted butter, 150 g sugar, an egg and a teaspoon "
@@ -968,7 +968,7 @@ CHAT: list[tuple[str, str, list[tuple[str, ...]]]] = [
         ("my best friend", "\"Happy birthday to the person who's seen me at my worst and still answers my calls. "
          "Drinks are on me.\""),
     ]),
-    ("What's the difference between {0} and {1}?", "{2}", [
+    ("What's the actual difference between {0} and {1}?", "{2}", [
         ("weather", "climate", "Weather is what the atmosphere does on a given day; climate is the pattern of "
          "weather over decades."),
         ("baking soda", "baking powder", "Baking soda is pure bicarbonate and needs an acid in the recipe to rise; "
@@ -996,7 +996,7 @@ CHAT: list[tuple[str, str, list[tuple[str, ...]]]] = [
         ("a book club", "Chapter and Wine, Between the Lines, The Page Turners, or Spine Tinglers if you like "
          "thrillers."),
     ]),
-    ("How do I {0} in {1}?", "{2}", [
+    ("How would I {0} in {1}?", "{2}", [
         ("reverse a list", "Python", "Use my_list.reverse() to flip it in place, or list(reversed(my_list)) to get a "
          "reversed copy."),
         ("undo my last commit but keep the changes", "git", "Run git reset --soft HEAD~1. The commit disappears "
@@ -1007,7 +1007,7 @@ CHAT: list[tuple[str, str, list[tuple[str, ...]]]] = [
          "and align-items: "
          "center. That centres it both ways."),
     ]),
-    ("Explain {0} simply.", "{1}", [
+    ("Explain {0} in plain words.", "{1}", [
         ("compound interest", "You earn interest on your interest. Put 100 in at 10 percent and you have 110 after "
          "a year, then 121 after two, because the second year's interest is on 110."),
         ("photosynthesis", "Plants use sunlight to turn water and carbon dioxide into sugar for energy, and give "
