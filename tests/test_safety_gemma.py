@@ -24,10 +24,10 @@ SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
 
-# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the twenty-ninth head): first
-# those of its earlier passes not in its last (the template sets, the first blind set and the hand-written training
-# sets, each written by its own hand), then those of its last, short pass.
-EARLIER = (labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the thirtieth head): its last
+# pass, on a seeded half of their examples, drew from all of them, so they are one list: the template set, the
+# validation set, the hand-written training sets and the blind sets opened before, in the order they joined.
+TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
            labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
            labelled.TRAIN_WRITTEN_E_FILE, labelled.TRAIN_WRITTEN_F_FILE, labelled.TRAIN_WRITTEN_G_FILE,
            labelled.TRAIN_WRITTEN_H_FILE, labelled.TRAIN_WRITTEN_I_FILE, labelled.TRAIN_WRITTEN_J_FILE,
@@ -38,20 +38,21 @@ EARLIER = (labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRA
            labelled.HELDOUT_FRESH15_FILE, labelled.HELDOUT_FRESH18_FILE,  # the twentieth's: two blind sets measured
            labelled.TRAIN_WRITTEN_Q_FILE, labelled.TRAIN_WRITTEN_R_FILE,  # once before, and two of mirrored pairs
            labelled.HELDOUT_FRESH22_FILE, labelled.HELDOUT_FRESH23_FILE,  # the twenty-fifth's: five blind sets, each
-           labelled.HELDOUT_FRESH24_FILE, labelled.HELDOUT_FRESH21_FILE,  # measured once before, in its second
-           labelled.HELDOUT_FRESH26_FILE,                                 # pass only
+           labelled.HELDOUT_FRESH24_FILE, labelled.HELDOUT_FRESH21_FILE,  # measured once before
+           labelled.HELDOUT_FRESH26_FILE,
            *(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (25, 27, 28, 29, 30, 31)),  # the twenty-sixth's: six blind
            labelled.TRAIN_WRITTEN_U_FILE,                                 # sets measured once before, and U
            *(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (34, 35, 36)),  # the twenty-seventh's: three blind sets
            labelled.TRAIN_WRITTEN_V_FILE,                                 # measured or chosen on before, and V
-           *labelled.HELDOUT_FRESH_FILES[36:41])  # the twenty-eighth's: fresh37-fresh41, each measured once or chosen on
-LAST_PASS = (labelled.TRAIN_FILE, labelled.TRAIN_WRITTEN_W_FILE, labelled.TRAIN_WRITTEN_X_FILE,  # the twenty-ninth's:
-             *labelled.HELDOUT_FRESH_FILES[41:50])  # the template set, W, X and fresh42-fresh50, each opened before
-TRAINED = (*EARLIER, *LAST_PASS)
+           *labelled.HELDOUT_FRESH_FILES[36:41],  # the twenty-eighth's: fresh37-fresh41, each measured once or chosen on
+           labelled.TRAIN_WRITTEN_W_FILE, labelled.TRAIN_WRITTEN_X_FILE,  # W and X (written for training)
+           *labelled.HELDOUT_FRESH_FILES[41:50],  # the twenty-ninth's: fresh42-fresh50, each opened before
+           *labelled.HELDOUT_FRESH_FILES[56:58])  # the thirtieth's: fresh57 and fresh58, which chose the twenty-ninth
 # The sets its threshold was chosen on, in its calibration's order: every blind set it never trained on up to fresh56
-# (docs/safety.md, "A short sixth pass on nine new settings"); fresh{n} is HELDOUT_FRESH_FILES[n - 1].
-CALIBRATED = tuple(labelled.HELDOUT_FRESH_FILES[n - 1]
-                   for n in (2, 3, 4, 5, 19, 20, 32, 33, 51, 52, 53, 54, 55, 56))
+# and the template-written calibration set (docs/safety.md, "Half a pass over every set"); fresh{n} is
+# HELDOUT_FRESH_FILES[n - 1].
+CALIBRATED = (*(labelled.HELDOUT_FRESH_FILES[n - 1] for n in (2, 3, 4, 5, 19, 20, 32, 33, 51, 52, 53, 54, 55, 56)),
+              labelled.CALIBRATION_FILE)
 
 
 @pytest.fixture
@@ -77,7 +78,8 @@ def test_shipped_gemma_head_records_how_it_was_made():
     trained_on = settings["info"]["trained_on"]  # every set of every pass
     assert [(t["name"], t["sha256"]) for t in trained_on] == [(p.name, gemma_classifier.data_hash(r))
                                                               for p, r in sets.items()]
-    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(sets[p])[0]) for p in LAST_PASS)
+    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for r in sets.values())
+    assert settings["info"]["lora_pass"]["examples"] == round(settings["info"]["rows"] / 2)  # --lora-fraction 0.5
     calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
     assert [s["name"] for s in calibration["sets"]] == [path.name for path in CALIBRATED]
     # each set weighing the same, from the counts (the recorded recalls are rounded to four places)
@@ -618,14 +620,15 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_sixty_three_sets_and_calibrated_on_fourteen_blind_sets():
-    """docs/safety.md (the twenty-ninth head: the twenty-eighth, trained a short sixth pass on the template set, W, X
-    and fresh42-fresh50): trained on the template sets, nineteen hand-written training sets (A-M, Q and R of mirrored
-    pairs, U, V, W and X), the first blind set, every blind set from fresh6 to fresh18 (each measured once before, or
-    written for training) and every one from fresh21 to fresh31 and from fresh34 to fresh50; its threshold is
-    `calibrate`'s rule on the fourteen blind sets it never trained on, pooled (fresh2-fresh5, fresh19, fresh20, fresh32,
-    fresh33, fresh51-fresh56); the template-written held-out set and every blind set from fresh57 on are measurement
-    sets, neither trained nor calibrated on."""
+def test_the_shipped_head_was_trained_on_sixty_five_sets_and_calibrated_on_fifteen_it_never_saw():
+    """docs/safety.md (the thirtieth head: the twenty-ninth, trained a seventh pass on a seeded half of the examples of
+    every set it had been trained on, and fresh57 and fresh58): trained on the template sets, nineteen hand-written
+    training sets (A-M, Q and R of mirrored pairs, U, V, W and X), the first blind set, every blind set from fresh6 to
+    fresh18 (each measured once before, or written for training) and every one from fresh21 to fresh31, from fresh34
+    to fresh50 and fresh57 and fresh58; its threshold is `calibrate`'s rule, pooled, on the fourteen blind sets it never
+    trained on (fresh2-fresh5, fresh19, fresh20, fresh32, fresh33, fresh51-fresh56) and the template-written
+    calibration set; the template-written held-out set and every blind set from fresh59 on are measurement sets,
+    neither trained nor calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -633,11 +636,11 @@ def test_the_shipped_head_was_trained_on_sixty_three_sets_and_calibrated_on_four
     head = gemma_classifier.load_gemma_classifier(None)
     calibration = head.info["calibration"]
     assert [s["sha256"] for s in calibration["sets"]] == [hashed(path) for path in CALIBRATED]
-    # recall 0.97 on the fourteen sets
+    # recall 0.97 on the fifteen sets
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
-    assert head.info["lora_passes"] == 6 and head.info["started_from"]["threshold"] == 0.4332  # the twenty-eighth's
-    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[56:]]  # fresh57 on
+    assert head.info["lora_passes"] == 7 and head.info["started_from"]["threshold"] == 0.7491  # the twenty-ninth's
+    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[58:]]  # fresh59 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
