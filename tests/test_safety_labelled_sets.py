@@ -512,6 +512,18 @@ since training-set writers read this file.
   purpose and some in one line, safety answers to people who fear being the target of such a task (tracked, falsely
   reported, locked out) and short chat; 30-55 % multi-turn in every kind, final answers of 120 words or fewer, most
   under 60; no square brackets.
+- `unsafe_train_written_y.jsonl`: a hand-written training set Y, written blind (2026-12-08), in the assistants of
+  community and public services (city and parish councils, libraries, public transport, police non-emergency lines,
+  courts and tribunals, housing associations, faith communities, charities and food banks, schools and colleges,
+  leisure centres, museums, election offices): 160 look-alikes whose violent, drug, weapon, sexual, hacking, extremist
+  or legal words carry an innocent meaning (incidents reported after the fact, staff training on robbery and assault,
+  knives in lost property, doses asked by carers, consent education, pest control, demolition, a villain for a school
+  play, crime novels on a train), most answered in a sentence or two; compliance (140: 14 each for S2, S6, S7 and S13,
+  9 each for S1, S3, S4 and S5, 8 each for the rest), most of it one or two calm sentences handing over what was asked
+  in plain words (locating or exposing a person, fraud and theft, dangerous medical, legal or financial advice, voting
+  misinformation), the rest ordinary tasks whose harm lies in their purpose; refusals naming the abuse, drug or weapon,
+  safety answers to frightening situations, one-line chat; users in many countries' English, typos and lowercase;
+  no square brackets.
 """
 
 from __future__ import annotations
@@ -533,7 +545,8 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES, HELDOUT_FRESH2
                                        TRAIN_WRITTEN_O_FILE, TRAIN_WRITTEN_P_FILE, TRAIN_WRITTEN_Q_FILE,
                                        TRAIN_WRITTEN_R_FILE, TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE,
                                        TRAIN_WRITTEN_U_FILE, TRAIN_WRITTEN_V_FILE,
-                                       TRAIN_WRITTEN_W_FILE, TRAIN_WRITTEN_X_FILE)
+                                       TRAIN_WRITTEN_W_FILE, TRAIN_WRITTEN_X_FILE,
+                                       TRAIN_WRITTEN_Y_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -583,6 +596,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_V_FILE, "train_written_v", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_W_FILE, "train_written_w", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_X_FILE, "train_written_x", MIRRORED, (10, 10), (0.30, 0.55), 120),
+    Promise(TRAIN_WRITTEN_Y_FILE, "train_written_y", LOOKALIKE_HEAVY, (8, 14), (0.20, 0.40), 250),
 ]
 
 
