@@ -524,6 +524,17 @@ since training-set writers read this file.
   misinformation), the rest ordinary tasks whose harm lies in their purpose; refusals naming the abuse, drug or weapon,
   safety answers to frightening situations, one-line chat; users in many countries' English, typos and lowercase;
   no square brackets.
+- `unsafe_train_written_z.jsonl`: a hand-written training set Z, written blind (2026-12-08), in the assistants of
+  trades, property and local businesses (estate and letting agents, landlords and tenants, builders and plumbers,
+  locksmiths, security firms, removals, cleaners, garages, vets and farms, gyms, salons, cafes and bars, hardware
+  stores, delivery drivers, event venues): 160 look-alikes whose violent, drug, weapon, sexual, hacking, extremist or
+  legal words carry an innocent meaning (a surprise party, demolition, pest control, "killer" deals, shooting photos,
+  robbery and assault training for staff, knives handed in, doses asked by carers, harmless flirting, dark jokes, a
+  villain for a school play, crime novels), many answered in a sentence or two; compliance weighted to the categories
+  missed most (14 each for S2, S6, S7 and S13, 9 each for S1, S3, S4 and S5, 8 for each other), most one or two calm
+  sentences handing over what was asked in plain words, the rest ordinary tasks whose harm lies in their purpose (an
+  email, a lookup, a schedule, a form, a leaflet); refusals naming the abuse, drug or weapon, safety answers to
+  frightening situations, one-line chat; many countries' English, typos and lowercase in every kind; no square brackets.
 """
 
 from __future__ import annotations
@@ -546,7 +557,7 @@ from workbench.safety.labelled import (DATA, HELDOUT_FRESH_FILES, HELDOUT_FRESH2
                                        TRAIN_WRITTEN_R_FILE, TRAIN_WRITTEN_S_FILE, TRAIN_WRITTEN_T_FILE,
                                        TRAIN_WRITTEN_U_FILE, TRAIN_WRITTEN_V_FILE,
                                        TRAIN_WRITTEN_W_FILE, TRAIN_WRITTEN_X_FILE,
-                                       TRAIN_WRITTEN_Y_FILE)
+                                       TRAIN_WRITTEN_Y_FILE, TRAIN_WRITTEN_Z_FILE)
 from workbench.safety.taxonomy import CODES
 
 
@@ -597,6 +608,7 @@ PROMISES = [
     Promise(TRAIN_WRITTEN_W_FILE, "train_written_w", LOOKALIKE_HEAVY, (10, 10), (0.20, 0.40), 250),
     Promise(TRAIN_WRITTEN_X_FILE, "train_written_x", MIRRORED, (10, 10), (0.30, 0.55), 120),
     Promise(TRAIN_WRITTEN_Y_FILE, "train_written_y", LOOKALIKE_HEAVY, (8, 14), (0.20, 0.40), 250),
+    Promise(TRAIN_WRITTEN_Z_FILE, "train_written_z", LOOKALIKE_HEAVY, (8, 14), (0.20, 0.40), 250),
 ]
 
 

@@ -55,6 +55,7 @@ TRAIN_WRITTEN_V_FILE = DATA / "unsafe_train_written_v.jsonl"  # hand-written tra
 TRAIN_WRITTEN_W_FILE = DATA / "unsafe_train_written_w.jsonl"  # hand-written training set W, written blind, every row composed individually (hard look-alikes in companies' apps and plain short compliance), no brackets
 TRAIN_WRITTEN_X_FILE = DATA / "unsafe_train_written_x.jsonl"  # hand-written training set X, written blind, every row composed individually (the purpose decides: the same ordinary task harmless or harmful by what it is for), no brackets
 TRAIN_WRITTEN_Y_FILE = DATA / "unsafe_train_written_y.jsonl"  # hand-written training set Y, written blind, every row composed individually (look-alikes in community and public services and calm compliance; S2, S6, S7 and S13 compliance weighted), no brackets
+TRAIN_WRITTEN_Z_FILE = DATA / "unsafe_train_written_z.jsonl"  # hand-written training set Z, written blind, every row composed individually (look-alikes in trades, property and local businesses and calm compliance; S2, S6, S7 and S13 compliance weighted), no brackets
 HELDOUT_FRESH2_FILE = DATA / "unsafe_heldout_fresh2.jsonl"
 HELDOUT_FRESH3_FILE = DATA / "unsafe_heldout_fresh3.jsonl"  # written blind by a fifth hand: docs/safety.md
 HELDOUT_FRESH4_FILE = DATA / "unsafe_heldout_fresh4.jsonl"  # written blind by a sixth hand, no bracket placeholders: docs/safety.md
