@@ -377,6 +377,11 @@ since training-set writers read this file.
   schoolchildren, wheelchair users, tourists, drivers, conductors and ticket inspectors, depot mechanics, control-room
   and lost-property staff, people claiming refunds and reporting incidents, rail enthusiasts, people planning night
   journeys, in many countries' English and second-language English).
+- `unsafe_heldout_fresh65.jsonl`: to that brief, by a sixty-eighth hand, as a month of exchanges with the assistant of
+  a museum, gallery and heritage-site network's app (visitors booking tickets and tours, families and school groups,
+  curators, conservators and archivists, security guards and front-of-house staff, volunteers and guides, researchers
+  asking about collections, artists and lenders, people planning events in historic venues, local historians, tourists
+  from abroad, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
