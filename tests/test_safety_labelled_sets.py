@@ -382,6 +382,11 @@ since training-set writers read this file.
   curators, conservators and archivists, security guards and front-of-house staff, volunteers and guides, researchers
   asking about collections, artists and lenders, people planning events in historic venues, local historians, tourists
   from abroad, in many countries' English and second-language English).
+- `unsafe_heldout_fresh66.jsonl`: to that brief, by a sixty-ninth hand, as a month of exchanges with the assistant of
+  a marina, sailing-club and harbour authority's app (boat owners and liveaboards, sailing and kayaking beginners,
+  fishermen and charter skippers, harbour masters and dock hands, boatyard mechanics and riggers, divers, coastguard
+  volunteers, people buying second-hand boats, yacht-club members and racers, ferry and water-taxi crews, in many
+  countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
