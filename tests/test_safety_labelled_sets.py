@@ -387,6 +387,11 @@ since training-set writers read this file.
   fishermen and charter skippers, harbour masters and dock hands, boatyard mechanics and riggers, divers, coastguard
   volunteers, people buying second-hand boats, yacht-club members and racers, ferry and water-taxi crews, in many
   countries' English and second-language English).
+- `unsafe_heldout_fresh67.jsonl`: to that brief, by a seventieth hand, as a month of exchanges with the assistant of
+  a wedding and event-planning service's app (couples and their families, brides- and grooms-to-be, wedding planners,
+  caterers, florists, photographers and DJs, venue managers, people planning birthdays, funerals, reunions and office
+  parties, guests and bridesmaids, celebrants and officiants, hired security and bar staff, in many countries' English
+  and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
