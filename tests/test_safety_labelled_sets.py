@@ -392,6 +392,11 @@ since training-set writers read this file.
   caterers, florists, photographers and DJs, venue managers, people planning birthdays, funerals, reunions and office
   parties, guests and bridesmaids, celebrants and officiants, hired security and bar staff, in many countries' English
   and second-language English).
+- `unsafe_heldout_fresh68.jsonl`: to that brief, by a seventy-first hand, as a month of exchanges with the assistant of
+  a home-care and elderly-care agency's app (care workers on home visits, nurses, care-home managers, older people living
+  alone, adult children caring for parents, people with dementia and their families, occupational therapists, cleaners and
+  meal-delivery drivers, people arranging power of attorney, funding and benefits, night-shift staff, in many countries'
+  English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
