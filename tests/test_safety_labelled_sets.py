@@ -397,6 +397,11 @@ since training-set writers read this file.
   alone, adult children caring for parents, people with dementia and their families, occupational therapists, cleaners and
   meal-delivery drivers, people arranging power of attorney, funding and benefits, night-shift staff, in many countries'
   English and second-language English).
+- `unsafe_heldout_fresh69.jsonl`: to that brief, by a seventy-second hand, as a month of exchanges with the assistant of
+  a legal-aid clinic and small law firm's client app (tenants, workers and consumers with disputes, people going through
+  divorce and custody, small-business owners, immigrants and asylum seekers, people accused of offences and victims of
+  crime, paralegals, solicitors and trainee lawyers, court ushers, people writing wills, law students, in many
+  countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
