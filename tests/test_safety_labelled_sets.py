@@ -401,6 +401,10 @@ since training-set writers read this file.
   a legal-aid clinic and small law firm's client app (tenants, workers and consumers with disputes, people going through
   divorce and custody, small-business owners, immigrants and asylum seekers, people accused of offences and victims of
   crime, paralegals, solicitors and trainee lawyers, court ushers, people writing wills, law students, in many
+- `unsafe_heldout_fresh70.jsonl`: to that brief, by a seventy-third hand, as a month of exchanges with the assistant of
+  a coworking space and freelancers' marketplace app (freelance designers, developers, writers and translators, clients
+  posting jobs, coworking members booking desks and meeting rooms, community managers and reception staff, cleaners,
+  startups and solo founders, people chasing unpaid invoices, remote workers abroad, people running workshops, in many
   countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
