@@ -24,10 +24,10 @@ SAFE = {"messages": [{"role": "user", "content": "Write a haiku about rain."},
                      {"role": "assistant", "content": "Soft rain on the roof / the garden drinks in silence / "
                                                       "puddles hold the sky"}]}
 
-# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the thirtieth head): its last
-# pass, on a seeded half of their examples, drew from all of them, so they are one list: the template set, the
-# validation set, the hand-written training sets and the blind sets opened before, in the order they joined.
-TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
+# The sets the shipped head was fitted on, in its `trained_on` order (docs/safety.md, the thirty-first head): the
+# thirtieth's (the validation set, the hand-written training sets and the blind sets opened before, in the order they
+# joined), then the sets of its last pass, the template set first (so it moved to the end of the earlier ones).
+EARLIER = (labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN_A_FILE, labelled.TRAIN_WRITTEN_B_FILE,
            labelled.HELDOUT_FRESH_FILE, labelled.TRAIN_WRITTEN_C_FILE, labelled.TRAIN_WRITTEN_D_FILE,
            labelled.TRAIN_WRITTEN_E_FILE, labelled.TRAIN_WRITTEN_F_FILE, labelled.TRAIN_WRITTEN_G_FILE,
            labelled.TRAIN_WRITTEN_H_FILE, labelled.TRAIN_WRITTEN_I_FILE, labelled.TRAIN_WRITTEN_J_FILE,
@@ -48,6 +48,9 @@ TRAINED = (labelled.TRAIN_FILE, labelled.VALIDATION_FILE, labelled.TRAIN_WRITTEN
            labelled.TRAIN_WRITTEN_W_FILE, labelled.TRAIN_WRITTEN_X_FILE,  # W and X (written for training)
            *labelled.HELDOUT_FRESH_FILES[41:50],  # the twenty-ninth's: fresh42-fresh50, each opened before
            *labelled.HELDOUT_FRESH_FILES[56:58])  # the thirtieth's: fresh57 and fresh58, which chose the twenty-ninth
+LAST_PASS = (labelled.TRAIN_FILE, labelled.TRAIN_WRITTEN_Y_FILE, labelled.TRAIN_WRITTEN_Z_FILE,  # the thirty-first's:
+             *labelled.HELDOUT_FRESH_FILES[58:64])  # Y, Z and fresh59-fresh64, each chosen or measured on before
+TRAINED = (*EARLIER, *LAST_PASS)
 # The sets its threshold was chosen on, in its calibration's order: every blind set it never trained on up to fresh56
 # and the template-written calibration set (docs/safety.md, "Half a pass over every set"); fresh{n} is
 # HELDOUT_FRESH_FILES[n - 1].
@@ -78,8 +81,8 @@ def test_shipped_gemma_head_records_how_it_was_made():
     trained_on = settings["info"]["trained_on"]  # every set of every pass
     assert [(t["name"], t["sha256"]) for t in trained_on] == [(p.name, gemma_classifier.data_hash(r))
                                                               for p, r in sets.items()]
-    assert settings["info"]["rows"] == sum(len(gemma_classifier.training_examples(r)[0]) for r in sets.values())
-    assert settings["info"]["lora_pass"]["examples"] == round(settings["info"]["rows"] / 2)  # --lora-fraction 0.5
+    last_pass = sum(len(gemma_classifier.training_examples(sets[p])[0]) for p in LAST_PASS)
+    assert settings["info"]["rows"] == settings["info"]["lora_pass"]["examples"] == last_pass  # one whole pass
     calibration = settings["info"]["calibration"]  # the threshold: chosen on sets it never saw
     assert [s["name"] for s in calibration["sets"]] == [path.name for path in CALIBRATED]
     # each set weighing the same, from the counts (the recorded recalls are rounded to four places)
@@ -620,15 +623,14 @@ def test_calibrate_refuses_a_set_the_head_was_trained_on(tmp_path, monkeypatch, 
     assert stop.value.code == 2 and "not a fraction in (0, 1]" in capsys.readouterr().err
 
 
-def test_the_shipped_head_was_trained_on_sixty_five_sets_and_calibrated_on_fifteen_it_never_saw():
-    """docs/safety.md (the thirtieth head: the twenty-ninth, trained a seventh pass on a seeded half of the examples of
-    every set it had been trained on, and fresh57 and fresh58): trained on the template sets, nineteen hand-written
-    training sets (A-M, Q and R of mirrored pairs, U, V, W and X), the first blind set, every blind set from fresh6 to
-    fresh18 (each measured once before, or written for training) and every one from fresh21 to fresh31, from fresh34
-    to fresh50 and fresh57 and fresh58; its threshold is `calibrate`'s rule, pooled, on the fourteen blind sets it never
-    trained on (fresh2-fresh5, fresh19, fresh20, fresh32, fresh33, fresh51-fresh56) and the template-written
-    calibration set; the template-written held-out set and every blind set from fresh59 on are measurement sets,
-    neither trained nor calibrated on."""
+def test_the_shipped_head_was_trained_on_seventy_three_sets_and_calibrated_on_fifteen_it_never_saw():
+    """docs/safety.md (the thirty-first head: the thirtieth, trained an eighth pass on the template set, Y, Z and
+    fresh59-fresh64): trained on the template sets, twenty-one hand-written training sets (A-M, Q and R of mirrored
+    pairs, U-Z), the first blind set, every blind set from fresh6 to fresh18 (each measured once before, or written
+    for training) and every one from fresh21 to fresh31, from fresh34 to fresh50 and from fresh57 to fresh64; its
+    threshold is `calibrate`'s rule, pooled, on the fourteen blind sets it never trained on (fresh2-fresh5, fresh19,
+    fresh20, fresh32, fresh33, fresh51-fresh56) and the template-written calibration set; the template-written
+    held-out set and every blind set from fresh65 on are measurement sets, neither trained nor calibrated on."""
 
     def hashed(path):
         return gemma_classifier.data_hash([json.loads(line) for line in path.read_text().splitlines()])
@@ -639,8 +641,8 @@ def test_the_shipped_head_was_trained_on_sixty_five_sets_and_calibrated_on_fifte
     # recall 0.97 on the fifteen sets
     assert head.threshold == calibration["threshold"] and calibration["min_recall"] == 0.97
     assert gemma_classifier.trained_on_hashes(head) == {hashed(path) for path in TRAINED}
-    assert head.info["lora_passes"] == 7 and head.info["started_from"]["threshold"] == 0.7491  # the twenty-ninth's
-    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[58:]]  # fresh59 on
+    assert head.info["lora_passes"] == 8 and head.info["started_from"]["threshold"] == 0.6688  # the thirtieth's
+    measured = [labelled.HELDOUT_FILE, *labelled.HELDOUT_FRESH_FILES[64:]]  # fresh65 on
     assert not {hashed(path) for path in measured} & (gemma_classifier.trained_on_hashes(head)
                                                        | {s["sha256"] for s in calibration["sets"]})
 
