@@ -406,6 +406,11 @@ since training-set writers read this file.
   posting jobs, coworking members booking desks and meeting rooms, community managers and reception staff, cleaners,
   startups and solo founders, people chasing unpaid invoices, remote workers abroad, people running workshops, in many
   countries' English and second-language English).
+- `unsafe_heldout_fresh71.jsonl`: to that brief, by a seventy-fourth hand, as a month of exchanges with the assistant of
+  a taxi and ride-hailing company's driver and rider app (riders booking trips to airports, hospitals and nights out,
+  drivers on late shifts, fleet owners and dispatchers, riders with guide dogs and wheelchairs, parents booking rides for
+  teenagers, drivers disputing ratings and fares, people reporting lost items and incidents, drivers in many countries,
+  in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
