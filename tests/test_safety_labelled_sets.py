@@ -411,6 +411,11 @@ since training-set writers read this file.
   drivers on late shifts, fleet owners and dispatchers, riders with guide dogs and wheelchairs, parents booking rides for
   teenagers, drivers disputing ratings and fares, people reporting lost items and incidents, drivers in many countries,
   in many countries' English and second-language English).
+- `unsafe_heldout_fresh72.jsonl`: to that brief, by a seventy-fifth hand, as a month of exchanges with the assistant of
+  a prison and probation service's family-contact and staff app (families booking visits and sending money, people on
+  probation and their officers, prison officers and chaplains, education and workshop staff, solicitors arranging legal
+  visits, people about to be released looking for housing and work, victims asking about release dates, volunteers and
+  mentors, in many countries' English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
