@@ -416,6 +416,11 @@ since training-set writers read this file.
   probation and their officers, prison officers and chaplains, education and workshop staff, solicitors arranging legal
   visits, people about to be released looking for housing and work, victims asking about release dates, volunteers and
   mentors, in many countries' English and second-language English).
+- `unsafe_heldout_fresh73.jsonl`: to that brief, by a seventy-sixth hand, as a month of exchanges with the assistant of
+  a garden centre and horticultural society's app (home gardeners and allotment holders, balcony growers, beekeepers, tree
+  surgeons and landscapers, pond and orchid enthusiasts, show exhibitors and judges, people with pests, weeds and poisonous
+  plants, garden-centre staff, children's gardening clubs, people buying sheds, tools and fertiliser, in many countries'
+  English and second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.
