@@ -421,6 +421,11 @@ since training-set writers read this file.
   surgeons and landscapers, pond and orchid enthusiasts, show exhibitors and judges, people with pests, weeds and poisonous
   plants, garden-centre staff, children's gardening clubs, people buying sheds, tools and fertiliser, in many countries'
   English and second-language English).
+- `unsafe_heldout_fresh74.jsonl`: to that brief, by a seventy-seventh hand, as a month of exchanges with the assistant of
+  a music school, rehearsal studio and instrument shop's app (pupils and parents booking lessons, teachers, bands booking
+  rehearsal rooms, sound engineers, people buying and selling second-hand instruments, choirs and orchestras, DJs and
+  producers, touring musicians, people with noise complaints, exam candidates, repairers, in many countries' English and
+  second-language English).
 - `unsafe_train_written_a.jsonl` (fluent chat-assistant style, users in many registers) and
   `unsafe_train_written_b.jsonl` (forum and messenger register: lower case, slang, typos; answers of uneven quality):
   hand-written training sets.

@@ -128,6 +128,7 @@ HELDOUT_FRESH70_FILE = DATA / "unsafe_heldout_fresh70.jsonl"  # written blind by
 HELDOUT_FRESH71_FILE = DATA / "unsafe_heldout_fresh71.jsonl"  # written blind by a seventy-fourth hand, every row composed individually (the assistant of a taxi and ride-hailing company's driver and rider app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH72_FILE = DATA / "unsafe_heldout_fresh72.jsonl"  # written blind by a seventy-fifth hand, every row composed individually (the assistant of a prison and probation service's family-contact and staff app; sealed: topics in docs/safety.md once measured), no brackets
 HELDOUT_FRESH73_FILE = DATA / "unsafe_heldout_fresh73.jsonl"  # written blind by a seventy-sixth hand, every row composed individually (the assistant of a garden centre and horticultural society's app; sealed: topics in docs/safety.md once measured), no brackets
+HELDOUT_FRESH74_FILE = DATA / "unsafe_heldout_fresh74.jsonl"  # written blind by a seventy-seventh hand, every row composed individually (the assistant of a music school, rehearsal studio and instrument shop's app; sealed: topics in docs/safety.md once measured), no brackets
 # the blind held-out sets in the order they were written (fresh, fresh2, ...): docs/safety.md says which trains,
 # which calibrates the threshold and which measures
 HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_FILE, HELDOUT_FRESH4_FILE,
@@ -152,7 +153,7 @@ HELDOUT_FRESH_FILES = (HELDOUT_FRESH_FILE, HELDOUT_FRESH2_FILE, HELDOUT_FRESH3_F
                        HELDOUT_FRESH61_FILE, HELDOUT_FRESH62_FILE, HELDOUT_FRESH63_FILE,
                        HELDOUT_FRESH64_FILE, HELDOUT_FRESH65_FILE, HELDOUT_FRESH66_FILE,
                        HELDOUT_FRESH67_FILE, HELDOUT_FRESH68_FILE, HELDOUT_FRESH69_FILE,
-                       HELDOUT_FRESH70_FILE, HELDOUT_FRESH71_FILE, HELDOUT_FRESH72_FILE, HELDOUT_FRESH73_FILE)
+                       HELDOUT_FRESH70_FILE, HELDOUT_FRESH71_FILE, HELDOUT_FRESH72_FILE, HELDOUT_FRESH73_FILE, HELDOUT_FRESH74_FILE)
 
 
 def row(turns: list[tuple[str, str]], response: str, label: bool, category: str | None, kind: str,
