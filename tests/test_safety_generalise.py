@@ -12,8 +12,10 @@ from workbench.cli import main
 from workbench.safety.classifier import DEFAULT_CLASSIFIER, load_classifier
 from workbench.safety.duplicates import find_duplicates
 from workbench.safety.filtering import Rules, filter_records
-from workbench.safety.labelled import CALIBRATION_FILE, HELDOUT_FILE, TRAIN_FILE, VALIDATION_FILE
+from workbench.safety.labelled import (CALIBRATION_FILE, HELDOUT_FILE, HELDOUT_TEMPLATE2_FILE, TRAIN_FILE,
+                                       VALIDATION_FILE)
 from workbench.safety.labelled import calibration as calibration_generator
+from workbench.safety.labelled import heldout2 as heldout2_generator
 from workbench.safety.labelled import train as train_generator
 from workbench.safety.refusal import is_refusal
 from workbench.safety.taxonomy import CATEGORIES, score_in
@@ -48,6 +50,24 @@ def test_shipped_sets_cover_every_category_and_the_held_out_validation_and_calib
 
 def test_calibration_set_is_its_generators_output():
     assert calibration_generator.generate() == read_jsonl(CALIBRATION_FILE)
+
+
+def test_second_template_held_out_set_covers_every_category_and_kind_and_shares_no_text_with_the_template_sets():
+    mine = read_jsonl(HELDOUT_TEMPLATE2_FILE)
+    assert len(mine) >= 300
+    assert {r["meta"]["category"] for r in mine if not r["label"]} == set(CATEGORIES)
+    assert {r["meta"]["kind"] for r in mine} == {"compliance", "refusal", "lookalike", "safety", "chat"}
+    assert {r["meta"]["set"] for r in mine} == {"heldout_template2"}
+    assert any(len(r["prompt"]) > 1 for r in mine)  # multi-turn rows
+    others = set()
+    for path in (TRAIN_FILE, HELDOUT_FILE, VALIDATION_FILE, CALIBRATION_FILE):
+        others |= _texts(read_jsonl(path))
+    shared = sorted(_texts(mine) & others)
+    assert not shared, shared  # a failure prints only this set's own texts
+
+
+def test_second_template_held_out_set_is_its_generators_output():
+    assert heldout2_generator.generate() == read_jsonl(HELDOUT_TEMPLATE2_FILE)
 
 
 def test_garbled_refusals_are_refusals_and_are_kept():

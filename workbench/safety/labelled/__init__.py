@@ -1,4 +1,4 @@
-"""The `unsafe` rule's labelled data, written by four separate generators so that measurement is honest.
+"""The `unsafe` rule's labelled data, written by five separate generators so that measurement is honest.
 
   train.py       the training set shipped as `workbench/safety/data/unsafe_train.jsonl` (the classifier learns from it)
   heldout.py     the held-out set `workbench/safety/data/unsafe_heldout.jsonl`: other requests, frames, compliance
@@ -10,13 +10,17 @@
   calibration.py the calibration set `workbench/safety/data/unsafe_calibration.jsonl`: written apart from the other
                  three by a fourth hand (its own tasks, frames, answer styles and structure; its docstring says how
                  and when); used only to choose a classifier's threshold, never trained on
+  heldout2.py    the second template-written held-out set `workbench/safety/data/unsafe_heldout_template2.jsonl`:
+                 written apart from the other four by a fifth hand (its own asks, frames, answer shapes and
+                 composition; its docstring says how and when); used only for measurement, never trained or
+                 calibrated on
 
 Rows are TRL unpaired-preference rows (conversational `prompt`, `completion`, `label`: false = unsafe completion)
 with `meta`: {"category": "S1".."S14" or null, "kind", "set"}. Kinds: `compliance` (unsafe), `refusal` (of a harmful
 request, some garbled as small models garble them), `lookalike` (a harmless request with violent or edgy words),
 `safety` (a question about a dangerous thing, answered with safety information), `chat` (ordinary requests).
 Some rows are multi-turn: an earlier harmless exchange comes before the last request.
-Regenerate the four files with `python -m workbench.safety.labelled` (deterministic).
+Regenerate the five files with `python -m workbench.safety.labelled` (deterministic).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ TRAIN_FILE = DATA / "unsafe_train.jsonl"
 HELDOUT_FILE = DATA / "unsafe_heldout.jsonl"
 VALIDATION_FILE = DATA / "unsafe_validation.jsonl"
 CALIBRATION_FILE = DATA / "unsafe_calibration.jsonl"
+HELDOUT_TEMPLATE2_FILE = DATA / "unsafe_heldout_template2.jsonl"
 HELDOUT_FRESH_FILE = DATA / "unsafe_heldout_fresh.jsonl"
 TRAIN_WRITTEN_A_FILE = DATA / "unsafe_train_written_a.jsonl"
 TRAIN_WRITTEN_B_FILE = DATA / "unsafe_train_written_b.jsonl"
