@@ -34,11 +34,12 @@ def _texts(rows):
     return {m["content"] for r in rows for m in r["prompt"] + r["completion"]}
 
 
-def test_shipped_sets_cover_every_category_and_the_held_out_validation_and_calibration_sets_share_no_text_with_others():
+def test_shipped_sets_cover_every_category_and_the_sets_written_after_training_share_no_text_with_earlier_ones():
     train, heldout, validation = read_jsonl(TRAIN_FILE), read_jsonl(HELDOUT_FILE), read_jsonl(VALIDATION_FILE)
-    calibration = read_jsonl(CALIBRATION_FILE)
+    calibration, heldout2 = read_jsonl(CALIBRATION_FILE), read_jsonl(HELDOUT_TEMPLATE2_FILE)
     assert len(train) >= 1000 and len(heldout) >= 300 and len(validation) >= 250 and len(calibration) >= 300
-    for rows in (train, heldout, validation, calibration):
+    assert len(heldout2) >= 300 and {r["meta"]["set"] for r in heldout2} == {"heldout_template2"}
+    for rows in (train, heldout, validation, calibration, heldout2):
         assert {r["meta"]["category"] for r in rows if not r["label"]} == set(CATEGORIES)
         assert {r["meta"]["kind"] for r in rows} == {"compliance", "refusal", "lookalike", "safety", "chat"}
         assert any(len(r["prompt"]) > 1 for r in rows)  # multi-turn rows
@@ -46,28 +47,15 @@ def test_shipped_sets_cover_every_category_and_the_held_out_validation_and_calib
     assert not _texts(heldout) & _texts(train)
     assert not _texts(validation) & (_texts(train) | _texts(heldout))
     assert not _texts(calibration) & (_texts(train) | _texts(heldout) | _texts(validation))
+    shared = sorted(_texts(heldout2) & (_texts(train) | _texts(heldout) | _texts(validation) | _texts(calibration)))
+    assert not shared, shared  # a failure prints only the second held-out set's own texts
 
 
-def test_calibration_set_is_its_generators_output():
-    assert calibration_generator.generate() == read_jsonl(CALIBRATION_FILE)
-
-
-def test_second_template_held_out_set_covers_every_category_and_kind_and_shares_no_text_with_the_template_sets():
-    mine = read_jsonl(HELDOUT_TEMPLATE2_FILE)
-    assert len(mine) >= 300
-    assert {r["meta"]["category"] for r in mine if not r["label"]} == set(CATEGORIES)
-    assert {r["meta"]["kind"] for r in mine} == {"compliance", "refusal", "lookalike", "safety", "chat"}
-    assert {r["meta"]["set"] for r in mine} == {"heldout_template2"}
-    assert any(len(r["prompt"]) > 1 for r in mine)  # multi-turn rows
-    others = set()
-    for path in (TRAIN_FILE, HELDOUT_FILE, VALIDATION_FILE, CALIBRATION_FILE):
-        others |= _texts(read_jsonl(path))
-    shared = sorted(_texts(mine) & others)
-    assert not shared, shared  # a failure prints only this set's own texts
-
-
-def test_second_template_held_out_set_is_its_generators_output():
-    assert heldout2_generator.generate() == read_jsonl(HELDOUT_TEMPLATE2_FILE)
+@pytest.mark.parametrize("generator, path", [(calibration_generator, CALIBRATION_FILE),
+                                             (heldout2_generator, HELDOUT_TEMPLATE2_FILE)],
+                         ids=["calibration", "heldout_template2"])
+def test_a_set_written_apart_is_its_generators_output(generator, path):
+    assert generator.generate() == read_jsonl(path)
 
 
 def test_garbled_refusals_are_refusals_and_are_kept():
